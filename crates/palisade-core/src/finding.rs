@@ -1,0 +1,215 @@
+//! The one result type every door of Palisade produces and every report consumes.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use crate::object::{Object, ObjectRef};
+
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 5] =
+        [Self::Critical, Self::High, Self::Medium, Self::Low, Self::Info];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Info => "info",
+            Self::Low => "low",
+            Self::Medium => "medium",
+            Self::High => "high",
+            Self::Critical => "critical",
+        }
+    }
+}
+
+impl std::fmt::Display for Severity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Severity {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|severity| severity.as_str().eq_ignore_ascii_case(text))
+            .ok_or_else(|| format!("unknown severity `{text}` (expected critical, high, medium, low or info)"))
+    }
+}
+
+/// Compliance frameworks a rule can map onto.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Framework {
+    /// CIS Kubernetes Benchmark.
+    Cis,
+    /// NSA/CISA Kubernetes Hardening Guide.
+    Nsa,
+    /// Kubernetes Pod Security Standards.
+    Pss,
+    /// MITRE ATT&CK for containers.
+    Mitre,
+}
+
+impl Framework {
+    pub const ALL: [Framework; 4] = [Self::Cis, Self::Nsa, Self::Pss, Self::Mitre];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Cis => "cis",
+            Self::Nsa => "nsa",
+            Self::Pss => "pss",
+            Self::Mitre => "mitre",
+        }
+    }
+
+    pub const fn title(self) -> &'static str {
+        match self {
+            Self::Cis => "CIS Kubernetes Benchmark",
+            Self::Nsa => "NSA/CISA Kubernetes Hardening Guide",
+            Self::Pss => "Kubernetes Pod Security Standards",
+            Self::Mitre => "MITRE ATT&CK for Containers",
+        }
+    }
+}
+
+impl std::str::FromStr for Framework {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|framework| framework.as_str().eq_ignore_ascii_case(text))
+            .ok_or_else(|| format!("unknown framework `{text}` (expected cis, nsa, pss or mitre)"))
+    }
+}
+
+/// One control of a framework, e.g. CIS `5.2.2` or MITRE `T1611`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub struct Control {
+    pub framework: Framework,
+    pub id: Cow<'static, str>,
+}
+
+impl Control {
+    pub const fn new(framework: Framework, id: &'static str) -> Self {
+        Self { framework, id: Cow::Borrowed(id) }
+    }
+}
+
+/// Where a finding points: the file as the user named it, the 1-based line and column of the
+/// offending field (0 when the object has no source text, e.g. from a live cluster), and the
+/// field's JSON pointer inside the object.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub struct Location {
+    pub file: Arc<str>,
+    pub line: u32,
+    pub column: u32,
+    pub path: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Finding {
+    pub rule: Cow<'static, str>,
+    pub severity: Severity,
+    pub title: Cow<'static, str>,
+    pub message: String,
+    pub object: ObjectRef,
+    pub location: Location,
+    pub remediation: Cow<'static, str>,
+    pub controls: Cow<'static, [Control]>,
+}
+
+impl Finding {
+    /// A finding of a built-in rule on `object`, located at the field `pointer` names.
+    pub fn new(meta: &'static RuleMeta, object: &Object, pointer: String, message: String) -> Self {
+        let mark = object.locate(&pointer);
+        Self {
+            rule: Cow::Borrowed(meta.id),
+            severity: meta.severity,
+            title: Cow::Borrowed(meta.title),
+            message,
+            object: object.reference(),
+            location: Location {
+                file: object.origin.file.clone(),
+                line: mark.line,
+                column: mark.column,
+                path: pointer,
+            },
+            remediation: Cow::Borrowed(meta.remediation),
+            controls: Cow::Borrowed(meta.controls),
+        }
+    }
+
+    /// The order reports use: by file, position, rule, then object, so output is byte-stable
+    /// whatever order the parallel engine produced findings in.
+    pub fn sort_key(&self) -> impl Ord + '_ {
+        (&self.location, &self.rule, &self.object, &self.message)
+    }
+}
+
+/// What a rule is: the metadata that `palisade rules`, `palisade explain` and `docs/rules/`
+/// are generated from, kept beside the rule's check.
+#[derive(Debug)]
+pub struct RuleMeta {
+    /// Stable, lower-case, family-prefixed id (`pss/privileged`); never renamed once shipped.
+    pub id: &'static str,
+    pub title: &'static str,
+    pub severity: Severity,
+    /// Markdown with the sections "What it does", "Why is this bad?", "How to fix" and
+    /// "Example".
+    pub doc: &'static str,
+    /// One sentence telling what to change; shown with every finding.
+    pub remediation: &'static str,
+    pub controls: &'static [Control],
+}
+
+impl RuleMeta {
+    /// The family: the id up to the first `/`.
+    pub fn family(&self) -> &'static str {
+        self.id.split_once('/').map_or(self.id, |(family, _)| family)
+    }
+
+    pub fn maps_to(&self, framework: Framework) -> bool {
+        self.controls.iter().any(|control| control.framework == framework)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn severities_order_from_info_to_critical_and_parse_case_insensitively() {
+        assert!(Severity::Critical > Severity::High && Severity::Low > Severity::Info);
+        assert_eq!("HIGH".parse::<Severity>(), Ok(Severity::High));
+        assert!("urgent".parse::<Severity>().unwrap_err().contains("urgent"));
+        assert_eq!(serde_json::to_string(&Severity::Medium).unwrap(), "\"medium\"");
+    }
+
+    #[test]
+    fn family_is_the_id_prefix() {
+        static META: RuleMeta = RuleMeta {
+            id: "pss/hostNamespaces",
+            title: "t",
+            severity: Severity::High,
+            doc: "",
+            remediation: "",
+            controls: &[Control::new(Framework::Cis, "5.2.2")],
+        };
+        assert_eq!(META.family(), "pss");
+        assert!(META.maps_to(Framework::Cis) && !META.maps_to(Framework::Mitre));
+    }
+}

@@ -1,0 +1,145 @@
+//! Kubernetes objects as loaded from any source, with where they came from.
+
+use std::sync::Arc;
+
+use crate::value::{Mark, Node};
+
+/// Where an object was read: the file as the user named it (or `-` for stdin, or a cluster
+/// URL), the 0-based document index in a multi-document stream, the item index inside a `List`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Origin {
+    pub file: Arc<str>,
+    pub document: u32,
+    pub item: Option<u32>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Object {
+    pub root: Node,
+    pub origin: Origin,
+}
+
+/// What a finding names: the object's identity, without its content.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ObjectRef {
+    pub api_version: String,
+    pub kind: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    pub name: String,
+}
+
+impl std::fmt::Display for ObjectRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.namespace {
+            Some(namespace) => write!(f, "{}/{}/{}", self.kind, namespace, self.name),
+            None => write!(f, "{}/{}", self.kind, self.name),
+        }
+    }
+}
+
+impl Object {
+    pub fn new(root: Node, origin: Origin) -> Self {
+        Self { root, origin }
+    }
+
+    pub fn api_version(&self) -> &str {
+        self.root.get("apiVersion").and_then(Node::as_str).unwrap_or("")
+    }
+
+    pub fn kind(&self) -> &str {
+        self.root.get("kind").and_then(Node::as_str).unwrap_or("")
+    }
+
+    /// The API group: the part of `apiVersion` before `/`, empty for the core group.
+    pub fn group(&self) -> &str {
+        api_group(self.api_version())
+    }
+
+    pub fn metadata(&self) -> Option<&Node> {
+        self.root.get("metadata")
+    }
+
+    pub fn name(&self) -> &str {
+        self.metadata()
+            .and_then(|meta| meta.get("name").or_else(|| meta.get("generateName")))
+            .and_then(Node::as_str)
+            .unwrap_or("")
+    }
+
+    /// The namespace written in the object, if any. Where the object will land when it has none
+    /// depends on how it is applied; callers decide (see `effective_namespace`).
+    pub fn namespace(&self) -> Option<&str> {
+        self.metadata()
+            .and_then(|meta| meta.get("namespace"))
+            .and_then(Node::as_str)
+            .filter(|namespace| !namespace.is_empty())
+    }
+
+    pub fn label(&self, key: &str) -> Option<&str> {
+        self.metadata()?.get("labels")?.get(key)?.as_str()
+    }
+
+    pub fn annotation(&self, key: &str) -> Option<&str> {
+        self.metadata()?.get("annotations")?.get(key)?.as_str()
+    }
+
+    /// Whether this object is `kind` in one of `groups` (`""` is the core group).
+    pub fn is(&self, groups: &[&str], kind: &str) -> bool {
+        self.kind() == kind && groups.contains(&self.group())
+    }
+
+    pub fn reference(&self) -> ObjectRef {
+        ObjectRef {
+            api_version: self.api_version().to_owned(),
+            kind: self.kind().to_owned(),
+            namespace: self.namespace().map(str::to_owned),
+            name: self.name().to_owned(),
+        }
+    }
+
+    /// The position of a field named by a JSON pointer (see [`Node::locate`]).
+    pub fn locate(&self, pointer: &str) -> Mark {
+        self.root.locate(pointer)
+    }
+}
+
+pub fn api_group(api_version: &str) -> &str {
+    api_version.rsplit_once('/').map_or("", |(group, _)| group)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::value::{Map, Value};
+
+    fn text(value: &str) -> Node {
+        Node::new(Value::Str(value.into()), Mark::new(1, 1))
+    }
+
+    fn deployment() -> Object {
+        let mut meta = Map::new();
+        meta.insert("name".into(), Mark::default(), text("web"));
+        meta.insert("namespace".into(), Mark::default(), text("shop"));
+        let mut root = Map::new();
+        root.insert("apiVersion".into(), Mark::default(), text("apps/v1"));
+        root.insert("kind".into(), Mark::default(), text("Deployment"));
+        root.insert("metadata".into(), Mark::default(), Node::new(Value::Map(meta), Mark::default()));
+        Object::new(
+            Node::new(Value::Map(root), Mark::new(1, 1)),
+            Origin { file: "app.yaml".into(), document: 0, item: None },
+        )
+    }
+
+    #[test]
+    fn identity_fields_are_read_from_the_tree() {
+        let object = deployment();
+        assert_eq!(object.group(), "apps");
+        assert!(object.is(&["apps"], "Deployment"));
+        assert!(!object.is(&[""], "Deployment"));
+        assert_eq!(object.reference().to_string(), "Deployment/shop/web");
+        assert_eq!(api_group("v1"), "");
+        assert_eq!(api_group("networking.k8s.io/v1"), "networking.k8s.io");
+    }
+}

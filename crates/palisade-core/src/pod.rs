@@ -1,0 +1,235 @@
+//! One view of "the pod" for every kind that creates pods, so a pod rule is written once and
+//! applies to Pods, every workload controller's template, CronJobs and PodTemplates alike.
+
+use crate::object::Object;
+use crate::value::{Node, push_pointer_token};
+
+/// A pod's metadata and spec inside some object, with the JSON pointers that lead to them.
+#[derive(Clone, Copy, Debug)]
+pub struct PodView<'a> {
+    pub object: &'a Object,
+    /// The pod's metadata (annotations carry AppArmor profiles on older clusters).
+    pub metadata: Option<&'a Node>,
+    pub spec: &'a Node,
+    pub metadata_pointer: &'static str,
+    pub spec_pointer: &'static str,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ContainerKind {
+    Init,
+    Regular,
+    Ephemeral,
+}
+
+impl ContainerKind {
+    /// The field of the pod spec that lists containers of this kind.
+    pub const fn field(self) -> &'static str {
+        match self {
+            Self::Init => "initContainers",
+            Self::Regular => "containers",
+            Self::Ephemeral => "ephemeralContainers",
+        }
+    }
+
+    pub const ALL: [ContainerKind; 3] = [Self::Init, Self::Regular, Self::Ephemeral];
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct ContainerView<'a> {
+    pub node: &'a Node,
+    pub kind: ContainerKind,
+    pub index: usize,
+    spec_pointer: &'static str,
+}
+
+impl<'a> ContainerView<'a> {
+    pub fn name(&self) -> &'a str {
+        self.node.get("name").and_then(Node::as_str).unwrap_or("")
+    }
+
+    pub fn get(&self, key: &str) -> Option<&'a Node> {
+        self.node.get(key)
+    }
+
+    /// The container's `securityContext`, if present.
+    pub fn security_context(&self) -> Option<&'a Node> {
+        self.node.get("securityContext")
+    }
+
+    /// The pointer to this container, e.g. `/spec/template/spec/initContainers/0`.
+    pub fn pointer(&self) -> String {
+        format!("{}/{}/{}", self.spec_pointer, self.kind.field(), self.index)
+    }
+
+    /// The pointer to a field under this container: `field(&["securityContext", "privileged"])`.
+    pub fn field(&self, path: &[&str]) -> String {
+        let mut pointer = self.pointer();
+        for token in path {
+            push_pointer_token(&mut pointer, token);
+        }
+        pointer
+    }
+}
+
+/// Where each pod-creating kind keeps its pod template: (groups, kind, metadata, spec).
+const TEMPLATE_LOCATIONS: &[(&[&str], &str, &str, &str)] = &[
+    (&[""], "Pod", "/metadata", "/spec"),
+    (&["apps", "extensions"], "Deployment", "/spec/template/metadata", "/spec/template/spec"),
+    (&["apps", "extensions"], "ReplicaSet", "/spec/template/metadata", "/spec/template/spec"),
+    (&["apps", "extensions"], "DaemonSet", "/spec/template/metadata", "/spec/template/spec"),
+    (&["apps"], "StatefulSet", "/spec/template/metadata", "/spec/template/spec"),
+    (&["batch"], "Job", "/spec/template/metadata", "/spec/template/spec"),
+    (
+        &["batch"],
+        "CronJob",
+        "/spec/jobTemplate/spec/template/metadata",
+        "/spec/jobTemplate/spec/template/spec",
+    ),
+    (&[""], "ReplicationController", "/spec/template/metadata", "/spec/template/spec"),
+    (&[""], "PodTemplate", "/template/metadata", "/template/spec"),
+];
+
+/// The kinds whose objects carry a pod template, for documentation and rule coverage lists.
+pub fn pod_kinds() -> impl Iterator<Item = &'static str> {
+    TEMPLATE_LOCATIONS.iter().map(|(_, kind, _, _)| *kind)
+}
+
+impl<'a> PodView<'a> {
+    /// The pod inside `object`, or `None` when the object does not create pods (or its
+    /// template has no spec mapping).
+    pub fn of(object: &'a Object) -> Option<Self> {
+        let (_, _, metadata_pointer, spec_pointer) = TEMPLATE_LOCATIONS
+            .iter()
+            .find(|(groups, kind, _, _)| object.is(groups, kind))?;
+        let spec = object.root.pointer(spec_pointer).filter(|spec| spec.as_map().is_some())?;
+        Some(Self {
+            object,
+            metadata: object.root.pointer(metadata_pointer),
+            spec,
+            metadata_pointer,
+            spec_pointer,
+        })
+    }
+
+    /// Every container of the pod: init containers, regular containers, ephemeral containers.
+    pub fn containers(&self) -> impl Iterator<Item = ContainerView<'a>> + 'a {
+        let spec = self.spec;
+        let spec_pointer = self.spec_pointer;
+        ContainerKind::ALL.into_iter().flat_map(move |kind| {
+            spec.get(kind.field())
+                .map(Node::as_seq)
+                .unwrap_or_default()
+                .iter()
+                .enumerate()
+                .map(move |(index, node)| ContainerView { node, kind, index, spec_pointer })
+        })
+    }
+
+    pub fn spec_field(&self, key: &str) -> Option<&'a Node> {
+        self.spec.get(key)
+    }
+
+    /// The pod-level `securityContext`, if present.
+    pub fn security_context(&self) -> Option<&'a Node> {
+        self.spec.get("securityContext")
+    }
+
+    pub fn annotation(&self, key: &str) -> Option<&'a str> {
+        self.metadata?.get("annotations")?.get(key)?.as_str()
+    }
+
+    /// The pointer to a field under the pod spec: `spec_pointer_to(&["securityContext"])`.
+    pub fn spec_pointer_to(&self, path: &[&str]) -> String {
+        let mut pointer = self.spec_pointer.to_owned();
+        for token in path {
+            push_pointer_token(&mut pointer, token);
+        }
+        pointer
+    }
+
+    /// The pointer to a field under the pod metadata.
+    pub fn metadata_pointer_to(&self, path: &[&str]) -> String {
+        let mut pointer = self.metadata_pointer.to_owned();
+        for token in path {
+            push_pointer_token(&mut pointer, token);
+        }
+        pointer
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::object::Origin;
+    use crate::value::{Map, Mark, Value};
+
+    fn node(value: Value) -> Node {
+        Node::new(value, Mark::default())
+    }
+
+    fn map(entries: Vec<(&str, Node)>) -> Node {
+        let mut map = Map::new();
+        for (key, value) in entries {
+            map.insert(key.into(), Mark::default(), value);
+        }
+        node(Value::Map(map))
+    }
+
+    fn text(value: &str) -> Node {
+        node(Value::Str(value.into()))
+    }
+
+    fn container(name: &str) -> Node {
+        map(vec![("name", text(name))])
+    }
+
+    fn object(api_version: &str, kind: &str, spec: Node) -> Object {
+        let root = map(vec![("apiVersion", text(api_version)), ("kind", text(kind)), ("spec", spec)]);
+        Object::new(root, Origin { file: "x.yaml".into(), document: 0, item: None })
+    }
+
+    fn pod_spec() -> Node {
+        map(vec![
+            ("containers", node(Value::Seq(vec![container("app"), container("sidecar")]))),
+            ("initContainers", node(Value::Seq(vec![container("setup")]))),
+            ("ephemeralContainers", node(Value::Seq(vec![container("debug")]))),
+        ])
+    }
+
+    #[test]
+    fn every_container_kind_is_visited_with_its_pointer() {
+        let pod = object("v1", "Pod", pod_spec());
+        let view = PodView::of(&pod).unwrap();
+        let seen: Vec<_> = view.containers().map(|c| (c.name(), c.pointer())).collect();
+        assert_eq!(
+            seen,
+            vec![
+                ("setup", "/spec/initContainers/0".to_owned()),
+                ("app", "/spec/containers/0".to_owned()),
+                ("sidecar", "/spec/containers/1".to_owned()),
+                ("debug", "/spec/ephemeralContainers/0".to_owned()),
+            ]
+        );
+    }
+
+    #[test]
+    fn cronjob_template_is_found_under_job_template() {
+        let spec = map(vec![(
+            "jobTemplate",
+            map(vec![("spec", map(vec![("template", map(vec![("spec", pod_spec())]))]))]),
+        )]);
+        let cron = object("batch/v1", "CronJob", spec);
+        let view = PodView::of(&cron).unwrap();
+        let first = view.containers().next().unwrap();
+        assert_eq!(first.field(&["securityContext"]), "/spec/jobTemplate/spec/template/spec/initContainers/0/securityContext");
+    }
+
+    #[test]
+    fn kinds_outside_their_group_are_not_pods() {
+        let spec = map(vec![("template", map(vec![("spec", pod_spec())]))]);
+        assert!(PodView::of(&object("apps/v1", "Deployment", spec.clone())).is_some());
+        assert!(PodView::of(&object("example.com/v1", "Deployment", spec)).is_none());
+        assert!(PodView::of(&object("v1", "ConfigMap", pod_spec())).is_none());
+    }
+}
