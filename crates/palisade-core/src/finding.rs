@@ -213,3 +213,24 @@ mod tests {
         assert!(META.maps_to(Framework::Cis) && !META.maps_to(Framework::Mitre));
     }
 }
+
+/// Input that could not be read or parsed: names the file and the position of the problem.
+/// The rest of the input is still scanned; an input error makes the exit code 2.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub struct InputError {
+    pub file: Arc<str>,
+    /// 1-based; 0 when the problem has no position (an unreadable file).
+    pub line: u32,
+    pub column: u32,
+    pub message: String,
+}
+
+impl std::fmt::Display for InputError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.line == 0 {
+            write!(f, "{}: {}", self.file, self.message)
+        } else {
+            write!(f, "{}:{}:{}: {}", self.file, self.line, self.column, self.message)
+        }
+    }
+}

@@ -82,3 +82,17 @@ pub trait Rule: Send + Sync {
 
     fn check(&self, object: &Object, sink: &mut FindingSink<'_>);
 }
+
+/// An analysis over several objects at once (RBAC bindings, NetworkPolicy coverage). The engine
+/// streams every object through `retain` in parallel and keeps only what it returns, so an
+/// analysis should keep the fields it needs (with their positions) rather than whole objects;
+/// `check` runs once the whole input has been read.
+pub trait InventoryRule: Send + Sync {
+    /// The metadata of every rule id this analysis reports.
+    fn metas(&self) -> Vec<&'static RuleMeta>;
+
+    /// The part of `object` this analysis needs, or `None` when it needs nothing of it.
+    fn retain(&self, object: &Object) -> Option<Object>;
+
+    fn check(&self, retained: &[Object], out: &mut Vec<Candidate>);
+}
