@@ -86,6 +86,12 @@ impl Map {
         None
     }
 
+    /// Removes `key` and returns its value.
+    pub fn take(&mut self, key: &str) -> Option<Node> {
+        let index = self.entries.iter().position(|entry| &*entry.key == key)?;
+        Some(self.entries.remove(index).value)
+    }
+
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, &Node)> {
         self.entries.iter().map(|entry| (&*entry.key, &entry.value))
     }
@@ -421,5 +427,7 @@ mod tests {
         );
         assert_eq!(map.len(), 1);
         assert_eq!(map.get("a").and_then(Node::as_i64), Some(2));
+        assert_eq!(map.take("a").and_then(|node| node.as_i64()), Some(2));
+        assert!(map.is_empty() && map.take("a").is_none());
     }
 }
