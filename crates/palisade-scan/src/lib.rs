@@ -1,0 +1,236 @@
+//! The scan engine. Inputs are read and parsed in parallel and every object goes through the
+//! single-object rules as soon as it is parsed, so only findings (and what inventory analyses
+//! choose to retain) outlive a file. Findings that depend on namespace labels are decided once
+//! every input has been read, because a Namespace may come after the objects in it.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use palisade_core::{
+    Candidate, Finding, FindingSink, InputError, InventoryRule, NamespaceFacts, Node, Object, Rule,
+};
+use palisade_load::{Input, Limits};
+use rayon::prelude::*;
+
+/// The rules a scan runs.
+pub struct Engine {
+    pub rules: Vec<Box<dyn Rule>>,
+    pub inventory_rules: Vec<Box<dyn InventoryRule>>,
+    pub limits: Limits,
+}
+
+/// What a scan found, before exceptions and reporting.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub findings: Vec<Finding>,
+    pub errors: Vec<InputError>,
+    pub files: usize,
+    pub objects: usize,
+    pub skipped_documents: usize,
+}
+
+/// Everything gathered while streaming, merged across threads.
+#[derive(Default)]
+struct Harvest {
+    candidates: Vec<Candidate>,
+    namespaces: HashMap<String, BTreeMap<String, String>>,
+    retained: Vec<Vec<Object>>,
+    objects: usize,
+}
+
+impl Harvest {
+    fn merge(&mut self, mut other: Harvest) {
+        self.candidates.append(&mut other.candidates);
+        self.namespaces.extend(other.namespaces);
+        self.objects += other.objects;
+        if self.retained.len() < other.retained.len() {
+            self.retained.resize_with(other.retained.len(), Vec::new);
+        }
+        for (mine, theirs) in self.retained.iter_mut().zip(other.retained) {
+            mine.extend(theirs);
+        }
+    }
+}
+
+impl Engine {
+    pub fn new(rules: Vec<Box<dyn Rule>>, inventory_rules: Vec<Box<dyn InventoryRule>>) -> Self {
+        Self { rules, inventory_rules, limits: Limits::default() }
+    }
+
+    /// Scans files, directories and `-` (standard input).
+    pub fn scan_paths(&self, paths: &[PathBuf]) -> Outcome {
+        let (inputs, mut errors) = palisade_load::discover(paths);
+        let files = inputs.len();
+        let per_input: Vec<(Harvest, Vec<InputError>, usize)> =
+            inputs.par_iter().map(|input| self.scan_input(input)).collect();
+        let mut harvest = Harvest::default();
+        let mut skipped_documents = 0;
+        for (part, mut part_errors, skipped) in per_input {
+            harvest.merge(part);
+            errors.append(&mut part_errors);
+            skipped_documents += skipped;
+        }
+        let mut outcome = self.finish(harvest);
+        outcome.errors.append(&mut errors);
+        outcome.errors.sort();
+        outcome.files = files;
+        outcome.skipped_documents = skipped_documents;
+        outcome
+    }
+
+    /// Scans objects already in memory (a live cluster, an admission request).
+    pub fn scan_objects(&self, objects: Vec<Object>) -> Outcome {
+        let harvest = objects
+            .par_iter()
+            .fold(Harvest::default, |mut harvest, object| {
+                self.observe(object, &mut harvest);
+                harvest
+            })
+            .reduce(Harvest::default, |mut left, right| {
+                left.merge(right);
+                left
+            });
+        self.finish(harvest)
+    }
+
+    fn scan_input(&self, input: &Input) -> (Harvest, Vec<InputError>, usize) {
+        let text = match palisade_load::read_input(input, &self.limits) {
+            Ok(text) => text,
+            Err(error) => return (Harvest::default(), vec![error], 0),
+        };
+        let harvest = Mutex::new(Harvest::default());
+        let (errors, skipped) =
+            palisade_load::visit_objects(&text, &input.display(), &self.limits, |object| {
+                let mut local = Harvest::default();
+                self.observe(&object, &mut local);
+                harvest.lock().unwrap_or_else(|poison| poison.into_inner()).merge(local);
+            });
+        (harvest.into_inner().unwrap_or_else(|poison| poison.into_inner()), errors, skipped)
+    }
+
+    fn observe(&self, object: &Object, harvest: &mut Harvest) {
+        harvest.objects += 1;
+        for rule in &self.rules {
+            let mut sink = FindingSink::new(rule.meta(), object, &mut harvest.candidates);
+            rule.check(object, &mut sink);
+        }
+        if harvest.retained.len() < self.inventory_rules.len() {
+            harvest.retained.resize_with(self.inventory_rules.len(), Vec::new);
+        }
+        for (rule, retained) in self.inventory_rules.iter().zip(&mut harvest.retained) {
+            retained.extend(rule.retain(object));
+        }
+        if object.is(&[""], "Namespace") {
+            harvest.namespaces.insert(object.name().to_owned(), labels_of(object));
+        }
+    }
+
+    fn finish(&self, mut harvest: Harvest) -> Outcome {
+        for (rule, retained) in self.inventory_rules.iter().zip(&mut harvest.retained) {
+            // Stable input to the analysis whatever order threads delivered objects in.
+            retained.sort_by(|a, b| {
+                (&a.origin.file, a.origin.document, a.origin.item)
+                    .cmp(&(&b.origin.file, b.origin.document, b.origin.item))
+            });
+            rule.check(retained, &mut harvest.candidates);
+        }
+        let namespaces = &harvest.namespaces;
+        let mut findings: Vec<Finding> = harvest
+            .candidates
+            .into_iter()
+            .filter(|candidate| {
+                let name = candidate.finding.object.namespace.as_deref();
+                let facts =
+                    NamespaceFacts { name, labels: name.and_then(|name| namespaces.get(name)) };
+                candidate.stands(&facts)
+            })
+            .map(|candidate| candidate.finding)
+            .collect();
+        findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        findings.dedup();
+        Outcome { findings, objects: harvest.objects, ..Outcome::default() }
+    }
+}
+
+/// The labels of an object as a sorted map (label values that are not strings are ignored, as
+/// the API server would reject them).
+pub fn labels_of(object: &Object) -> BTreeMap<String, String> {
+    object
+        .metadata()
+        .and_then(|meta| meta.get("labels"))
+        .and_then(Node::as_map)
+        .map(|labels| {
+            labels
+                .iter()
+                .filter_map(|(key, value)| Some((key.to_owned(), value.as_str()?.to_owned())))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Shared handle used by callers that run several scans with one rule set.
+pub type SharedEngine = Arc<Engine>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use palisade_core::{Control, Framework, RuleMeta, Severity};
+
+    static HOST_PID: RuleMeta = RuleMeta {
+        id: "test/host-pid",
+        title: "hostPID",
+        severity: Severity::High,
+        doc: "",
+        remediation: "unset hostPID",
+        controls: &[Control::new(Framework::Cis, "5.2.3")],
+    };
+
+    /// Reports hostPID pods, but only in namespaces labelled `strict=true`, the way PSS levels
+    /// are decided per namespace.
+    struct HostPid;
+
+    impl Rule for HostPid {
+        fn meta(&self) -> &'static RuleMeta {
+            &HOST_PID
+        }
+
+        fn check(&self, object: &Object, sink: &mut FindingSink<'_>) {
+            if object.root.pointer("/spec/hostPID").and_then(Node::as_bool) == Some(true) {
+                sink.report_when(
+                    "/spec/hostPID".into(),
+                    "hostPID is set".into(),
+                    Arc::new(|facts: &NamespaceFacts<'_>| {
+                        facts.labels.and_then(|l| l.get("strict")).map(String::as_str) == Some("true")
+                    }),
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn namespace_gates_are_decided_after_every_input_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let pod = |ns: &str| {
+            format!("apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: {ns}\nspec:\n  hostPID: true\n")
+        };
+        // The Namespace comes in a later file than the pod it governs.
+        std::fs::write(dir.path().join("a-pods.yaml"), format!("{}---\n{}", pod("strict"), pod("lax"))).unwrap();
+        std::fs::write(
+            dir.path().join("b-ns.yaml"),
+            "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: strict\n  labels: {strict: 'true'}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: lax}\n",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("c-bad.yaml"), "kind: [\n").unwrap();
+        let engine = Engine::new(vec![Box::new(HostPid)], Vec::new());
+        let outcome = engine.scan_paths(&[dir.path().to_path_buf()]);
+        assert_eq!((outcome.files, outcome.objects), (3, 4));
+        assert_eq!(outcome.findings.len(), 1, "{:?}", outcome.findings);
+        let finding = &outcome.findings[0];
+        assert_eq!(finding.object.namespace.as_deref(), Some("strict"));
+        assert_eq!((finding.location.line, finding.location.column), (7, 12));
+        assert!(finding.location.file.ends_with("a-pods.yaml"));
+        assert_eq!(outcome.errors.len(), 1);
+        assert!(outcome.errors[0].file.ends_with("c-bad.yaml"));
+    }
+}
