@@ -1,0 +1,24 @@
+//! NetworkPolicy analysis with the exact Kubernetes semantics: label selectors, the policy
+//! model with API defaults, a reachability engine, and matrix renderers.
+//!
+//! Build a [`Network`] from objects, then ask [`Network::reach`] what one endpoint may send to
+//! another, or [`Network::matrix`] for every workload pair.
+
+pub mod model;
+pub mod ports;
+pub mod project;
+pub mod reach;
+pub mod render;
+pub mod selector;
+
+pub use model::{
+    Cidr, ContainerPort, DEFAULT_NAMESPACE, Direction, IpBlock, NAMESPACE_NAME_LABEL, NetRule, Network, Peer,
+    Policy, PortRef, PortRule, Problem, Workload, retain,
+};
+pub use ports::{PortSet, Protocol};
+pub use reach::{Breakage, Endpoint, Reach, Side};
+pub use render::{MatrixFormat, render_matrix};
+pub use selector::{LabelSelector, Labels, SelectorError, labels_of};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,499 @@
+//! The NetworkPolicy model: namespaces, workloads (anything with a pod template) and policies,
+//! read from objects with the API's defaults applied.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
+
+use palisade_core::{Node, Object, PodView};
+
+use crate::ports::Protocol;
+use crate::project::project;
+use crate::selector::{LabelSelector, Labels, labels_of};
+
+/// The label the API server puts on every namespace (Kubernetes 1.22+), so policies can select
+/// a namespace by name.
+pub const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
+
+/// Where objects without `metadata.namespace` land when applied without `-n`.
+pub const DEFAULT_NAMESPACE: &str = "default";
+
+#[derive(Clone, Debug)]
+pub struct Workload<'a> {
+    pub object: &'a Object,
+    pub namespace: String,
+    pub kind: String,
+    pub name: String,
+    /// The pod template's labels: what policy selectors see.
+    pub labels: Labels,
+    /// Ports declared by the regular containers; named ports resolve against these.
+    pub ports: Vec<ContainerPort>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContainerPort {
+    pub name: Option<String>,
+    pub port: u16,
+    pub protocol: Protocol,
+}
+
+#[derive(Clone, Debug)]
+pub struct Policy<'a> {
+    /// `None` for policies Palisade adds itself (the default-deny what-if).
+    pub object: Option<&'a Object>,
+    pub namespace: String,
+    pub name: String,
+    /// `None` when the selector is invalid: the policy then selects nothing.
+    pub pod_selector: Option<LabelSelector>,
+    /// `Some` when the policy isolates selected pods for ingress (policyTypes has `Ingress`).
+    pub ingress: Option<Vec<NetRule>>,
+    pub egress: Option<Vec<NetRule>>,
+}
+
+/// One ingress or egress rule: traffic matches when it matches any peer (or `peers` is empty)
+/// and any port (or `ports` is empty).
+#[derive(Clone, Debug)]
+pub struct NetRule {
+    /// Pointer to the rule inside the policy, e.g. `/spec/ingress/0`.
+    pub pointer: String,
+    pub peers: Vec<Peer>,
+    pub ports: Vec<PortRule>,
+}
+
+#[derive(Clone, Debug)]
+pub enum Peer {
+    /// `podSelector` and/or `namespaceSelector`; both given means both must match.
+    Pods { namespaces: Option<LabelSelector>, pods: Option<LabelSelector> },
+    Block(IpBlock),
+    /// A peer the API server would reject (no field, bad selector, bad CIDR): matches nothing.
+    Invalid,
+}
+
+#[derive(Clone, Debug)]
+pub struct IpBlock {
+    pub cidr: Cidr,
+    pub except: Vec<Cidr>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cidr {
+    pub addr: IpAddr,
+    pub prefix: u8,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PortRule {
+    pub protocol: Protocol,
+    pub port: Option<PortRef>,
+    /// With a numeric `port`, the last port of the range.
+    pub end_port: Option<u16>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PortRef {
+    Number(u16),
+    Name(String),
+}
+
+/// Something in the input the API server would reject; the analysis goes on without it.
+#[derive(Clone, Debug)]
+pub struct Problem<'a> {
+    pub object: &'a Object,
+    pub pointer: String,
+    pub message: String,
+}
+
+/// Every namespace, workload and policy of the input.
+#[derive(Clone, Debug, Default)]
+pub struct Network<'a> {
+    /// Every namespace named by a Namespace object, a workload or a policy, with its labels.
+    pub namespaces: BTreeMap<String, Labels>,
+    /// The Namespace objects present in the input.
+    pub namespace_objects: BTreeMap<String, &'a Object>,
+    pub workloads: Vec<Workload<'a>>,
+    pub policies: Vec<Policy<'a>>,
+    pub problems: Vec<Problem<'a>>,
+}
+
+impl Cidr {
+    pub fn parse(text: &str) -> Option<Self> {
+        let (addr, prefix) = text.split_once('/')?;
+        let addr: IpAddr = addr.parse().ok()?;
+        let prefix: u8 = prefix.parse().ok()?;
+        let bits = if addr.is_ipv4() { 32 } else { 128 };
+        (prefix <= bits).then_some(Self { addr, prefix })
+    }
+
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        match (self.addr, ip) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                prefix_matches(u128::from(u32::from(net)) << 96, u128::from(u32::from(ip)) << 96, self.prefix)
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => prefix_matches(u128::from(net), u128::from(ip), self.prefix),
+            _ => false,
+        }
+    }
+}
+
+fn prefix_matches(net: u128, ip: u128, prefix: u8) -> bool {
+    let mask = if prefix == 0 { 0 } else { u128::MAX << (128 - u32::from(prefix)) };
+    net & mask == ip & mask
+}
+
+impl IpBlock {
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        self.cidr.contains(ip) && !self.except.iter().any(|except| except.contains(ip))
+    }
+}
+
+impl Policy<'_> {
+    pub fn selects(&self, workload: &Workload<'_>) -> bool {
+        self.namespace == workload.namespace
+            && self.pod_selector.as_ref().is_some_and(|selector| selector.matches(&workload.labels))
+    }
+
+    /// The rules for one direction, when the policy isolates that direction.
+    pub fn rules(&self, direction: Direction) -> Option<&[NetRule]> {
+        match direction {
+            Direction::Ingress => self.ingress.as_deref(),
+            Direction::Egress => self.egress.as_deref(),
+        }
+    }
+
+    /// A policy made by Palisade that isolates every pod of `namespace` in both directions
+    /// and allows nothing: what a default-deny would add.
+    pub fn default_deny(namespace: &str) -> Self {
+        Policy {
+            object: None,
+            namespace: namespace.to_owned(),
+            name: "palisade-default-deny".to_owned(),
+            pod_selector: Some(LabelSelector::everything()),
+            ingress: Some(Vec::new()),
+            egress: Some(Vec::new()),
+        }
+    }
+}
+
+impl NetRule {
+    /// Whether this rule admits every peer on every port.
+    pub fn allows_everything(&self) -> bool {
+        self.peers.is_empty() && self.ports.is_empty()
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    Ingress,
+    Egress,
+}
+
+impl Direction {
+    pub const BOTH: [Direction; 2] = [Self::Ingress, Self::Egress];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Ingress => "ingress",
+            Self::Egress => "egress",
+        }
+    }
+}
+
+/// The part of an object the network model reads, positions kept, or `None` when it reads
+/// nothing of it.
+pub fn retain(object: &Object) -> Option<Object> {
+    const IDENTITY: [&[&str]; 4] = [&["apiVersion"], &["kind"], &["metadata", "name"], &["metadata", "namespace"]];
+    if object.is(&[""], "Namespace") {
+        let mut paths = IDENTITY.to_vec();
+        paths.push(&["metadata", "labels"]);
+        return Some(project(object, &paths));
+    }
+    if object.is(&["networking.k8s.io"], "NetworkPolicy") {
+        let mut paths = IDENTITY.to_vec();
+        paths.push(&["spec"]);
+        return Some(project(object, &paths));
+    }
+    let pod = PodView::of(object).filter(|_| object.kind() != "PodTemplate")?;
+    let metadata: Vec<&str> = pointer_keys(pod.metadata_pointer);
+    let containers: Vec<&str> = pointer_keys(pod.spec_pointer).into_iter().chain(["containers", "*"]).collect();
+    let labels = [metadata.as_slice(), &["labels"]].concat();
+    let names = [containers.as_slice(), &["name"]].concat();
+    let ports = [containers.as_slice(), &["ports"]].concat();
+    let mut paths = IDENTITY.to_vec();
+    paths.extend([&["metadata", "ownerReferences"][..], &labels, &names, &ports]);
+    Some(project(object, &paths))
+}
+
+/// `/spec/template/metadata` → `["spec", "template", "metadata"]` (pod pointers never need
+/// escaping).
+fn pointer_keys(pointer: &'static str) -> Vec<&'static str> {
+    pointer.split('/').skip(1).collect()
+}
+
+impl<'a> Network<'a> {
+    pub fn from_objects(objects: impl IntoIterator<Item = &'a Object>) -> Self {
+        let mut network = Network::default();
+        let mut candidates = Vec::new();
+        for object in objects {
+            if object.is(&[""], "Namespace") {
+                let name = object.name().to_owned();
+                let labels = labels_of(object.metadata().and_then(|meta| meta.get("labels")));
+                network.namespaces.insert(name.clone(), labels);
+                network.namespace_objects.insert(name, object);
+            } else if object.is(&["networking.k8s.io"], "NetworkPolicy") {
+                let policy = network.parse_policy(object);
+                network.policies.push(policy);
+            } else if let Some(workload) = network.parse_workload(object) {
+                candidates.push(workload);
+            }
+        }
+        network.workloads = without_owned(candidates);
+        let implied: BTreeSet<String> = network
+            .workloads
+            .iter()
+            .map(|workload| workload.namespace.clone())
+            .chain(network.policies.iter().map(|policy| policy.namespace.clone()))
+            .collect();
+        for name in implied {
+            network.namespaces.entry(name).or_default();
+        }
+        for (name, labels) in &mut network.namespaces {
+            labels.insert(NAMESPACE_NAME_LABEL.to_owned(), name.clone());
+        }
+        network
+    }
+
+    /// The labels of `namespace` (empty if it is unknown).
+    pub fn namespace_labels(&self, namespace: &str) -> Option<&Labels> {
+        self.namespaces.get(namespace)
+    }
+
+    /// The policies that select `workload` and isolate it for `direction`, with their indices.
+    pub fn isolating(&self, workload: &Workload<'_>, direction: Direction) -> impl Iterator<Item = (usize, &Policy<'a>)> {
+        self.policies
+            .iter()
+            .enumerate()
+            .filter(move |(_, policy)| policy.rules(direction).is_some() && policy.selects(workload))
+    }
+
+    /// Finds a workload from `NS/NAME` or `NS/KIND/NAME` (kind case-insensitive).
+    pub fn find(&self, spec: &str) -> Result<&Workload<'a>, String> {
+        let mut parts = spec.splitn(3, '/');
+        let (namespace, first, second) = (parts.next(), parts.next(), parts.next());
+        let (Some(namespace), Some(first)) = (namespace, first) else {
+            return Err(format!("`{spec}` is not NAMESPACE/WORKLOAD or NAMESPACE/KIND/NAME"));
+        };
+        let (kind, name) = match second {
+            Some(name) => (Some(first), name),
+            None => (None, first),
+        };
+        let found: Vec<&Workload<'a>> = self
+            .workloads
+            .iter()
+            .filter(|w| w.namespace == namespace && w.name == name)
+            .filter(|w| kind.is_none_or(|kind| w.kind.eq_ignore_ascii_case(kind)))
+            .collect();
+        match found.as_slice() {
+            [one] => Ok(one),
+            [] => Err(format!("no workload `{spec}` in the input")),
+            many => Err(format!(
+                "`{spec}` is ambiguous: {}; name it as NAMESPACE/KIND/NAME",
+                many.iter().map(|w| w.label()).collect::<Vec<_>>().join(", ")
+            )),
+        }
+    }
+
+    fn parse_workload(&mut self, object: &'a Object) -> Option<Workload<'a>> {
+        if object.kind() == "PodTemplate" {
+            return None;
+        }
+        let pod = PodView::of(object)?;
+        let mut ports = Vec::new();
+        let containers = pod.spec_field("containers").map(Node::as_seq).unwrap_or_default();
+        for (container_index, container) in containers.iter().enumerate() {
+            let declared = container.get("ports").map(Node::as_seq).unwrap_or_default();
+            for (port_index, port) in declared.iter().enumerate() {
+                let pointer = pod.spec_pointer_to(&["containers", &container_index.to_string(), "ports", &port_index.to_string()]);
+                let number = port.get("containerPort").and_then(Node::as_i64).and_then(|n| u16::try_from(n).ok());
+                let protocol = self.protocol(object, port, &pointer);
+                match (number, protocol) {
+                    (Some(number), Some(protocol)) if number > 0 => ports.push(ContainerPort {
+                        name: port.get("name").and_then(Node::as_str).map(str::to_owned),
+                        port: number,
+                        protocol,
+                    }),
+                    _ => self.problem(object, pointer, "a container port needs a containerPort between 1 and 65535".to_owned()),
+                }
+            }
+        }
+        Some(Workload {
+            object,
+            namespace: object.namespace().unwrap_or(DEFAULT_NAMESPACE).to_owned(),
+            kind: object.kind().to_owned(),
+            name: object.name().to_owned(),
+            labels: labels_of(pod.metadata.and_then(|meta| meta.get("labels"))),
+            ports,
+        })
+    }
+
+    fn parse_policy(&mut self, object: &'a Object) -> Policy<'a> {
+        let spec = object.root.get("spec");
+        let field = |key: &str| spec.and_then(|spec| spec.get(key));
+        // podSelector is required; an absent one reads as `{}` in the typed API (a zero struct).
+        let pod_selector = match field("podSelector") {
+            Some(node) => self.selector(object, node, "/spec/podSelector"),
+            None => Some(LabelSelector::everything()),
+        };
+        let ingress = self.rules(object, field("ingress"), Direction::Ingress);
+        let egress = self.rules(object, field("egress"), Direction::Egress);
+        let declared: Vec<&str> = field("policyTypes").map(Node::as_seq).unwrap_or_default().iter().filter_map(Node::as_str).collect();
+        // Without policyTypes, every policy affects ingress, and egress only when it has
+        // egress rules (SetDefaults_NetworkPolicy).
+        let (isolates_ingress, isolates_egress) = if declared.is_empty() {
+            (true, !egress.is_empty())
+        } else {
+            (declared.contains(&"Ingress"), declared.contains(&"Egress"))
+        };
+        Policy {
+            object: Some(object),
+            namespace: object.namespace().unwrap_or(DEFAULT_NAMESPACE).to_owned(),
+            name: object.name().to_owned(),
+            pod_selector,
+            ingress: isolates_ingress.then_some(ingress),
+            egress: isolates_egress.then_some(egress),
+        }
+    }
+
+    fn rules(&mut self, object: &'a Object, node: Option<&Node>, direction: Direction) -> Vec<NetRule> {
+        let peers_key = match direction {
+            Direction::Ingress => "from",
+            Direction::Egress => "to",
+        };
+        let rules = node.map(Node::as_seq).unwrap_or_default();
+        rules
+            .iter()
+            .enumerate()
+            .map(|(index, rule)| {
+                let pointer = format!("/spec/{}/{index}", direction.as_str());
+                let peers = rule.get(peers_key).map(Node::as_seq).unwrap_or_default();
+                let peers = peers
+                    .iter()
+                    .enumerate()
+                    .map(|(i, peer)| self.peer(object, peer, &format!("{pointer}/{peers_key}/{i}")))
+                    .collect();
+                let ports = rule.get("ports").map(Node::as_seq).unwrap_or_default();
+                let ports = ports
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, port)| self.port_rule(object, port, &format!("{pointer}/ports/{i}")))
+                    .collect();
+                NetRule { pointer, peers, ports }
+            })
+            .collect()
+    }
+
+    fn peer(&mut self, object: &'a Object, node: &Node, pointer: &str) -> Peer {
+        if let Some(block) = node.get("ipBlock") {
+            return match self.ip_block(object, block, &format!("{pointer}/ipBlock")) {
+                Some(block) if node.get("podSelector").is_none() && node.get("namespaceSelector").is_none() => Peer::Block(block),
+                Some(_) => {
+                    self.problem(object, pointer.to_owned(), "ipBlock cannot be combined with a pod or namespace selector".to_owned());
+                    Peer::Invalid
+                }
+                None => Peer::Invalid,
+            };
+        }
+        let namespaces = node.get("namespaceSelector").map(|n| self.selector(object, n, &format!("{pointer}/namespaceSelector")));
+        let pods = node.get("podSelector").map(|n| self.selector(object, n, &format!("{pointer}/podSelector")));
+        match (namespaces, pods) {
+            (None, None) => {
+                self.problem(object, pointer.to_owned(), "a peer needs podSelector, namespaceSelector or ipBlock".to_owned());
+                Peer::Invalid
+            }
+            (Some(None), _) | (_, Some(None)) => Peer::Invalid,
+            (namespaces, pods) => Peer::Pods { namespaces: namespaces.flatten(), pods: pods.flatten() },
+        }
+    }
+
+    fn ip_block(&mut self, object: &'a Object, node: &Node, pointer: &str) -> Option<IpBlock> {
+        let text = node.get("cidr").and_then(Node::as_str).unwrap_or_default();
+        let Some(cidr) = Cidr::parse(text) else {
+            self.problem(object, format!("{pointer}/cidr"), format!("`{text}` is not a CIDR"));
+            return None;
+        };
+        let mut except = Vec::new();
+        for (index, item) in node.get("except").map(Node::as_seq).unwrap_or_default().iter().enumerate() {
+            let text = item.as_str().unwrap_or_default();
+            match Cidr::parse(text) {
+                Some(parsed) => except.push(parsed),
+                None => self.problem(object, format!("{pointer}/except/{index}"), format!("`{text}` is not a CIDR")),
+            }
+        }
+        Some(IpBlock { cidr, except })
+    }
+
+    fn port_rule(&mut self, object: &'a Object, node: &Node, pointer: &str) -> Option<PortRule> {
+        let protocol = self.protocol(object, node, pointer)?;
+        let port = match node.get("port") {
+            None => None,
+            Some(value) => match (value.as_i64(), value.as_str()) {
+                (Some(number), _) if (1..=65535).contains(&number) => Some(PortRef::Number(number as u16)),
+                (_, Some(name)) if !name.is_empty() => Some(PortRef::Name(name.to_owned())),
+                _ => {
+                    self.problem(object, format!("{pointer}/port"), "a port is a number between 1 and 65535 or a port name".to_owned());
+                    return None;
+                }
+            },
+        };
+        let end_port = node.get("endPort").and_then(Node::as_i64).and_then(|n| u16::try_from(n).ok());
+        if end_port.is_some() && !matches!(port, Some(PortRef::Number(_))) {
+            self.problem(object, format!("{pointer}/endPort"), "endPort needs a numeric port".to_owned());
+            return None;
+        }
+        Some(PortRule { protocol, port, end_port })
+    }
+
+    /// The `protocol` field of a port, TCP when absent.
+    fn protocol(&mut self, object: &'a Object, node: &Node, pointer: &str) -> Option<Protocol> {
+        let Some(text) = node.get("protocol").and_then(Node::as_str) else { return Some(Protocol::Tcp) };
+        let protocol = Protocol::ALL.into_iter().find(|protocol| protocol.as_str() == text);
+        if protocol.is_none() {
+            self.problem(object, format!("{pointer}/protocol"), format!("unknown protocol `{text}` (expected TCP, UDP or SCTP)"));
+        }
+        protocol
+    }
+
+    fn selector(&mut self, object: &'a Object, node: &Node, pointer: &str) -> Option<LabelSelector> {
+        LabelSelector::parse(node)
+            .map_err(|error| self.problem(object, format!("{pointer}{}", error.pointer), error.message))
+            .ok()
+    }
+
+    fn problem(&mut self, object: &'a Object, pointer: String, message: String) {
+        self.problems.push(Problem { object, pointer, message });
+    }
+}
+
+impl Workload<'_> {
+    /// `namespace/Kind/name`, the way reports name workloads unambiguously.
+    pub fn label(&self) -> String {
+        format!("{}/{}/{}", self.namespace, self.kind, self.name)
+    }
+}
+
+/// Drops workloads whose controller (by ownerReference) is also in the input: a live cluster
+/// lists a Deployment, its ReplicaSets and their Pods, and the Deployment stands for all.
+fn without_owned(workloads: Vec<Workload<'_>>) -> Vec<Workload<'_>> {
+    let present: BTreeSet<(String, String, String)> =
+        workloads.iter().map(|w| (w.namespace.clone(), w.kind.clone(), w.name.clone())).collect();
+    workloads
+        .into_iter()
+        .filter(|workload| {
+            let owners = workload.object.metadata().and_then(|meta| meta.get("ownerReferences"));
+            !owners.map(Node::as_seq).unwrap_or_default().iter().any(|owner| {
+                let field = |key: &str| owner.get(key).and_then(Node::as_str).unwrap_or_default().to_owned();
+                owner.get("controller").and_then(Node::as_bool) == Some(true)
+                    && present.contains(&(workload.namespace.clone(), field("kind"), field("name")))
+            })
+        })
+        .collect()
+}
