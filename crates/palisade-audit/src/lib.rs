@@ -1,0 +1,12 @@
+//! Falco-compatible threat detection on Kubernetes audit events.
+//!
+//! Falco's own rule files load unmodified: [`rules`] reads lists, macros and rules with
+//! `append`/`override`/`exceptions`, [`parser`] and [`compile`] implement the condition
+//! language, [`fields`] the k8saudit and json plugin fields, and [`engine`] matches events and
+//! renders alerts in Falco's JSON alert format.
+
+pub mod compile;
+pub mod fields;
+pub mod json;
+pub mod parser;
+pub mod time;
