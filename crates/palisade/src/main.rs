@@ -15,14 +15,20 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// List every built-in rule.
+    /// Scan Kubernetes manifests (files, directories, `-` for stdin) for misconfiguration.
+    Scan(commands::scan::ScanArgs),
+    /// List every built-in rule, optionally only those mapped to a framework.
     Rules(commands::rules::RulesArgs),
+    /// Print a rule's documentation: what it checks, why, how to fix it, an example.
+    Explain(commands::explain::ExplainArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Scan(args) => commands::scan::run(args),
         Command::Rules(args) => commands::rules::run(args),
+        Command::Explain(args) => commands::explain::run(args),
     };
     result.unwrap_or_else(|error| {
         eprintln!("error: {error:#}");

@@ -1,3 +1,5 @@
 //! One module per subcommand: each exposes its clap `Args` and a `run` function.
 
+pub mod explain;
 pub mod rules;
+pub mod scan;

@@ -1,0 +1,32 @@
+//! `palisade explain RULE`: a rule's documentation, the same page as `docs/rules/`.
+
+use std::process::ExitCode;
+
+#[derive(clap::Args, Debug)]
+pub struct ExplainArgs {
+    /// The rule id, e.g. `pss/hostNamespaces`.
+    pub rule: String,
+}
+
+pub fn run(args: ExplainArgs) -> anyhow::Result<ExitCode> {
+    let metas = palisade_checks::all_metas();
+    match metas.iter().find(|meta| meta.id.eq_ignore_ascii_case(&args.rule)) {
+        Some(meta) => {
+            print!("{}", palisade_report::render_rule_doc(meta));
+            Ok(ExitCode::SUCCESS)
+        }
+        None => {
+            let suggestions: Vec<_> = metas
+                .iter()
+                .filter(|meta| meta.id.to_lowercase().contains(&args.rule.to_lowercase()))
+                .map(|meta| meta.id)
+                .collect();
+            let hint = if suggestions.is_empty() {
+                "`palisade rules` lists every rule".to_owned()
+            } else {
+                format!("did you mean {}?", suggestions.join(", "))
+            };
+            anyhow::bail!("no rule `{}`; {hint}", args.rule)
+        }
+    }
+}
