@@ -1,0 +1,154 @@
+//! `--format json`: one pretty-printed document (see `docs/formats/json.md`).
+//!
+//! The document is built from structs local to this module rather than by serializing core
+//! types, so a change in `palisade-core` cannot silently change the published shape; field
+//! order here is key order in the output.
+
+use std::io;
+
+use palisade_core::{Finding, InputError, Severity};
+use serde::Serialize;
+
+use crate::{ScanReport, Summary};
+
+#[derive(Serialize)]
+struct Document<'a> {
+    findings: Vec<JsonFinding<'a>>,
+    errors: Vec<JsonError<'a>>,
+    summary: JsonSummary,
+}
+
+#[derive(Serialize)]
+struct JsonFinding<'a> {
+    rule: &'a str,
+    severity: Severity,
+    title: &'a str,
+    message: &'a str,
+    object: JsonObject<'a>,
+    location: JsonLocation<'a>,
+    remediation: &'a str,
+    controls: Vec<JsonControl<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonControl<'a> {
+    framework: &'a str,
+    id: &'a str,
+}
+
+#[derive(Serialize)]
+struct JsonObject<'a> {
+    #[serde(rename = "apiVersion")]
+    api_version: &'a str,
+    kind: &'a str,
+    /// `null` for cluster-scoped objects and objects written without one: the key is always
+    /// present so consumers see one shape.
+    namespace: Option<&'a str>,
+    name: &'a str,
+}
+
+#[derive(Serialize)]
+struct JsonLocation<'a> {
+    file: &'a str,
+    line: u32,
+    column: u32,
+    path: &'a str,
+}
+
+#[derive(Serialize)]
+struct JsonError<'a> {
+    file: &'a str,
+    line: u32,
+    column: u32,
+    message: &'a str,
+}
+
+#[derive(Serialize)]
+struct JsonSummary {
+    files_read: usize,
+    objects_scanned: usize,
+    rules_evaluated: usize,
+    findings: usize,
+    by_severity: BySeverity,
+    input_errors: usize,
+    fail_on: Option<Severity>,
+    threshold_exceeded: bool,
+}
+
+#[derive(Serialize)]
+struct BySeverity {
+    critical: usize,
+    high: usize,
+    medium: usize,
+    low: usize,
+    info: usize,
+}
+
+pub(crate) fn write(report: &ScanReport, out: &mut dyn io::Write) -> io::Result<()> {
+    let document = Document {
+        findings: report.findings().iter().map(finding).collect(),
+        errors: report.errors().iter().map(error).collect(),
+        summary: summary(report.summary()),
+    };
+    serde_json::to_writer_pretty(&mut *out, &document)?;
+    out.write_all(b"\n")
+}
+
+fn finding(finding: &Finding) -> JsonFinding<'_> {
+    JsonFinding {
+        rule: &finding.rule,
+        severity: finding.severity,
+        title: &finding.title,
+        message: &finding.message,
+        object: JsonObject {
+            api_version: &finding.object.api_version,
+            kind: &finding.object.kind,
+            namespace: finding.object.namespace.as_deref(),
+            name: &finding.object.name,
+        },
+        location: JsonLocation {
+            file: &finding.location.file,
+            line: finding.location.line,
+            column: finding.location.column,
+            path: &finding.location.path,
+        },
+        remediation: &finding.remediation,
+        controls: finding
+            .controls
+            .iter()
+            .map(|control| JsonControl {
+                framework: control.framework.as_str(),
+                id: &control.id,
+            })
+            .collect(),
+    }
+}
+
+fn error(error: &InputError) -> JsonError<'_> {
+    JsonError {
+        file: &error.file,
+        line: error.line,
+        column: error.column,
+        message: &error.message,
+    }
+}
+
+fn summary(summary: &Summary) -> JsonSummary {
+    let [critical, high, medium, low, info] = summary.by_severity;
+    JsonSummary {
+        files_read: summary.scope.files_read,
+        objects_scanned: summary.scope.objects_scanned,
+        rules_evaluated: summary.scope.rules_evaluated,
+        findings: summary.findings,
+        by_severity: BySeverity {
+            critical,
+            high,
+            medium,
+            low,
+            info,
+        },
+        input_errors: summary.input_errors,
+        fail_on: summary.fail_on,
+        threshold_exceeded: summary.threshold_exceeded,
+    }
+}
