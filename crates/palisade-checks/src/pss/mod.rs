@@ -1,0 +1,239 @@
+//! Pod Security Standards, evaluated exactly as upstream Pod Security Admission evaluates them.
+//!
+//! Every upstream check id is one rule (`pss/<check id>`) in its own module. A check has one
+//! implementation per policy version at which its behaviour changed; for a requested version
+//! the newest implementation whose minimum version is not after it applies. Restricted
+//! includes every baseline check except those a selected restricted check overrides.
+//!
+//! Which level and version apply is decided per namespace, and only once the whole input is
+//! read (a Namespace may follow its pods). A rule therefore runs every implementation of its
+//! check and reports each distinct violation with a gate that holds exactly for the settings
+//! that select one of the implementations that found it.
+
+mod setting;
+mod visit;
+
+mod allow_privilege_escalation;
+mod app_armor_profile;
+mod capabilities_baseline;
+mod capabilities_restricted;
+mod host_namespaces;
+mod host_path_volumes;
+mod host_ports;
+mod host_probes_and_host_lifecycle;
+mod privileged;
+mod proc_mount;
+mod proc_mount_restricted;
+mod restricted_volumes;
+mod run_as_non_root;
+mod run_as_user;
+mod se_linux_options;
+mod seccomp_profile_baseline;
+mod seccomp_profile_restricted;
+mod sysctls;
+mod windows_host_process;
+
+use std::sync::Arc;
+
+use palisade_core::{FindingSink, Gate, NamespaceFacts, Object, PodView, Rule, RuleMeta};
+
+pub use setting::{
+    ENFORCE_LABEL, ENFORCE_VERSION_LABEL, NEWEST_MINOR, PssLevel, PssSetting, PssVersion,
+};
+pub use visit::Violation;
+
+/// One upstream check: its id, level, the minor versions at which its implementations start,
+/// and the baseline checks it replaces under restricted.
+pub(crate) struct Check {
+    pub meta: &'static RuleMeta,
+    pub level: PssLevel,
+    /// Minimum minor version of each implementation, strictly increasing.
+    pub since: &'static [u32],
+    /// Baseline check ids skipped under restricted whenever this check applies (upstream sets
+    /// the same overrides on every implementation of a check).
+    pub overrides: &'static [&'static str],
+    /// Runs the implementation that starts at `since`.
+    pub run: fn(&PodView<'_>, u32, &mut Vec<Violation>),
+}
+
+impl Check {
+    /// The upstream check id: the rule id without its family.
+    pub fn id(&self) -> &'static str {
+        self.meta.id.trim_start_matches("pss/")
+    }
+}
+
+/// Every check, baseline first, each level in upstream's (sorted) order.
+static CHECKS: [&Check; 19] = [
+    &app_armor_profile::CHECK,
+    &capabilities_baseline::CHECK,
+    &host_namespaces::CHECK,
+    &host_path_volumes::CHECK,
+    &host_ports::CHECK,
+    &host_probes_and_host_lifecycle::CHECK,
+    &privileged::CHECK,
+    &proc_mount::CHECK,
+    &se_linux_options::CHECK,
+    &seccomp_profile_baseline::CHECK,
+    &sysctls::CHECK,
+    &windows_host_process::CHECK,
+    &allow_privilege_escalation::CHECK,
+    &capabilities_restricted::CHECK,
+    &proc_mount_restricted::CHECK,
+    &restricted_volumes::CHECK,
+    &run_as_non_root::CHECK,
+    &run_as_user::CHECK,
+    &seccomp_profile_restricted::CHECK,
+];
+
+/// The index of the implementation of `check` that `level` at `minor` evaluates, if any.
+fn selected_implementation(check: &Check, level: PssLevel, minor: u32) -> Option<usize> {
+    let minor = minor.min(NEWEST_MINOR);
+    if level == PssLevel::Privileged || check.level > level {
+        return None;
+    }
+    let implementation = check.since.iter().rposition(|&since| since <= minor)?;
+    let overridden = level == PssLevel::Restricted
+        && check.level == PssLevel::Baseline
+        && CHECKS.iter().any(|other| {
+            other.level == PssLevel::Restricted
+                && other.overrides.contains(&check.id())
+                && other.since[0] <= minor
+        });
+    (!overridden).then_some(implementation)
+}
+
+/// For each implementation of `check`, the minor versions (bit N = v1.N) at which baseline
+/// (index 0) and restricted (index 1) select it.
+fn selection_masks(check: &Check) -> Vec<[u64; 2]> {
+    let mut masks = vec![[0u64; 2]; check.since.len()];
+    for (row, level) in [PssLevel::Baseline, PssLevel::Restricted]
+        .into_iter()
+        .enumerate()
+    {
+        for minor in 0..=NEWEST_MINOR {
+            if let Some(implementation) = selected_implementation(check, level, minor) {
+                masks[implementation][row] |= 1 << minor;
+            }
+        }
+    }
+    masks
+}
+
+fn selects(masks: [u64; 2], setting: PssSetting) -> bool {
+    let row = match setting.level {
+        PssLevel::Privileged => return false,
+        PssLevel::Baseline => 0,
+        PssLevel::Restricted => 1,
+    };
+    masks[row] >> setting.version.effective_minor() & 1 == 1
+}
+
+/// The setting for the namespace `facts` describe: its labels when the input holds the
+/// Namespace, else `default` (also for objects without a namespace).
+fn namespace_setting(facts: &NamespaceFacts<'_>, default: PssSetting) -> PssSetting {
+    facts
+        .labels
+        .map_or(default, |labels| PssSetting::from_labels(labels, default))
+}
+
+struct PssRule {
+    check: &'static Check,
+    /// Indexed by a non-empty set of implementations (bit i = implementation i) minus one:
+    /// holds where any implementation in the set is selected.
+    gates: Vec<Gate>,
+}
+
+impl PssRule {
+    fn new(check: &'static Check, default: PssSetting) -> Self {
+        let masks = selection_masks(check);
+        let gates = (1..1usize << masks.len())
+            .map(|set| {
+                let mut union = [0u64; 2];
+                for (implementation, mask) in masks.iter().enumerate() {
+                    if set >> implementation & 1 == 1 {
+                        union = [union[0] | mask[0], union[1] | mask[1]];
+                    }
+                }
+                Arc::new(move |facts: &NamespaceFacts<'_>| {
+                    selects(union, namespace_setting(facts, default))
+                }) as Gate
+            })
+            .collect();
+        Self { check, gates }
+    }
+}
+
+impl Rule for PssRule {
+    fn meta(&self) -> &'static RuleMeta {
+        self.check.meta
+    }
+
+    fn check(&self, object: &Object, sink: &mut FindingSink<'_>) {
+        let Some(pod) = PodView::of(object) else {
+            return;
+        };
+        let mut found: Vec<(Violation, usize)> = Vec::new();
+        let mut fresh = Vec::new();
+        for (implementation, &since) in self.check.since.iter().enumerate() {
+            (self.check.run)(&pod, since, &mut fresh);
+            // Implementations usually agree; one candidate per distinct violation keeps the
+            // finding count independent of how many versions a check has.
+            for violation in fresh.drain(..) {
+                match found.iter_mut().find(|(known, _)| *known == violation) {
+                    Some((_, set)) => *set |= 1 << implementation,
+                    None => found.push((violation, 1 << implementation)),
+                }
+            }
+        }
+        for (violation, set) in found {
+            sink.report_when(
+                violation.pointer,
+                violation.message,
+                self.gates[set - 1].clone(),
+            );
+        }
+    }
+}
+
+/// One rule per upstream check. Findings stand where the namespace's
+/// `pod-security.kubernetes.io/enforce` and `enforce-version` labels (or, for namespaces not in
+/// the input and objects without a namespace, `default`) select the implementation that found
+/// them; a `privileged` namespace selects none.
+pub fn rules(default: PssSetting) -> Vec<Box<dyn Rule>> {
+    CHECKS
+        .iter()
+        .map(|&check| Box::new(PssRule::new(check, default)) as Box<dyn Rule>)
+        .collect()
+}
+
+/// A violation found by direct evaluation, with the rule that found it.
+#[derive(Clone, Debug)]
+pub struct PssViolation {
+    pub rule: &'static RuleMeta,
+    pub violation: Violation,
+}
+
+/// Evaluates `pod` at a known `setting`, as an admission webhook does: only the selected
+/// implementations run.
+pub fn evaluate(pod: &PodView<'_>, setting: PssSetting) -> Vec<PssViolation> {
+    let minor = setting.version.effective_minor();
+    let mut out = Vec::new();
+    let mut found = Vec::new();
+    for check in CHECKS {
+        if let Some(implementation) = selected_implementation(check, setting.level, minor) {
+            (check.run)(pod, check.since[implementation], &mut found);
+            out.extend(found.drain(..).map(|violation| PssViolation {
+                rule: check.meta,
+                violation,
+            }));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+pub(crate) mod testing;
+
+#[cfg(test)]
+mod tests;
