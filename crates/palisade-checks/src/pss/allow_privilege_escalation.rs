@@ -3,8 +3,8 @@
 
 use palisade_core::{Control, Framework, Node, PodView, RuleMeta, Severity};
 
-use super::visit::{Scope, Violation, field, is_windows, report_setters};
-use super::{Check, PssLevel};
+use super::visit::{Scope, Violation, field, report_setters};
+use super::{Check, PssLevel, WINDOWS_FROM_V1_25};
 
 pub(super) static META: RuleMeta = RuleMeta {
     id: "pss/allowPrivilegeEscalation",
@@ -44,16 +44,14 @@ pub(super) static CHECK: Check = Check {
     meta: &META,
     level: PssLevel::Restricted,
     since: &[8, 25],
+    exemption: WINDOWS_FROM_V1_25,
     overrides: &[],
     run,
 };
 
 const ALLOW_PRIVILEGE_ESCALATION: &[&str] = &["allowPrivilegeEscalation"];
 
-fn run(pod: &PodView<'_>, since: u32, out: &mut Vec<Violation>) {
-    if since >= 25 && is_windows(pod) {
-        return;
-    }
+fn run(pod: &PodView<'_>, _since: u32, out: &mut Vec<Violation>) {
     report_setters(pod, Scope::Containers, out, |setter, context| {
         (field(context, ALLOW_PRIVILEGE_ESCALATION).and_then(Node::as_bool) != Some(false)).then(|| {
             let message = format!(

@@ -4,8 +4,8 @@
 use palisade_core::{Control, Framework, PodView, RuleMeta, Severity};
 
 use super::capabilities_baseline::{ADD, added_capability};
-use super::visit::{Quoted, Violation, is_windows, strings_at};
-use super::{Check, PssLevel};
+use super::visit::{Quoted, Violation, strings_at};
+use super::{Check, PssLevel, WINDOWS_FROM_V1_25};
 
 pub(super) static META: RuleMeta = RuleMeta {
     id: "pss/capabilities_restricted",
@@ -48,6 +48,7 @@ pub(super) static CHECK: Check = Check {
     meta: &META,
     level: PssLevel::Restricted,
     since: &[22, 25],
+    exemption: WINDOWS_FROM_V1_25,
     overrides: &["capabilities_baseline"],
     run,
 };
@@ -55,10 +56,7 @@ pub(super) static CHECK: Check = Check {
 const REASON: &str = "unrestricted capabilities";
 const DROP: &[&str] = &["securityContext", "capabilities", "drop"];
 
-fn run(pod: &PodView<'_>, since: u32, out: &mut Vec<Violation>) {
-    if since >= 25 && is_windows(pod) {
-        return;
-    }
+fn run(pod: &PodView<'_>, _since: u32, out: &mut Vec<Violation>) {
     for container in pod.containers() {
         let drops_all = strings_at(Some(container.node), DROP).any(|(_, name)| name == "ALL");
         if !drops_all {

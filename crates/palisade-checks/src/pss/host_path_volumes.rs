@@ -43,6 +43,7 @@ pub(super) static CHECK: Check = Check {
     meta: &META,
     level: PssLevel::Baseline,
     since: &[0],
+    exemption: None,
     overrides: &[],
     run,
 };

@@ -52,14 +52,48 @@ pub(crate) struct Check {
     /// Baseline check ids skipped under restricted whenever this check applies (upstream sets
     /// the same overrides on every implementation of a check).
     pub overrides: &'static [&'static str],
-    /// Runs the implementation that starts at `since`.
+    /// Pods the implementations from some version on do not judge at all.
+    pub exemption: Option<Exemption>,
+    /// Runs the implementation that starts at `since` on a pod that is not exempt.
     pub run: fn(&PodView<'_>, u32, &mut Vec<Violation>),
 }
+
+/// From policy version `from` on, pods for which `applies` holds pass the check whatever they
+/// set.
+#[derive(Clone, Copy)]
+pub(crate) struct Exemption {
+    pub from: u32,
+    pub applies: fn(&PodView<'_>) -> bool,
+}
+
+/// Windows pods cannot set Linux-only fields (the API rejects them), so from v1.25 the
+/// restricted checks on such fields admit pods with `spec.os.name: windows`.
+pub(crate) const WINDOWS_FROM_V1_25: Option<Exemption> = Some(Exemption {
+    from: 25,
+    applies: visit::is_windows,
+});
+
+/// From v1.35, checks whose risk a user namespace neutralises admit pods with
+/// `spec.hostUsers: false`.
+pub(crate) const USER_NAMESPACE_FROM_V1_35: Option<Exemption> = Some(Exemption {
+    from: 35,
+    applies: visit::in_user_namespace,
+});
 
 impl Check {
     /// The upstream check id: the rule id without its family.
     pub fn id(&self) -> &'static str {
         self.meta.id.trim_start_matches("pss/")
+    }
+
+    /// Runs the implementation that starts at `since`, honouring the check's exemption.
+    pub fn evaluate(&self, pod: &PodView<'_>, since: u32, out: &mut Vec<Violation>) {
+        let exempt = self
+            .exemption
+            .is_some_and(|exemption| since >= exemption.from && (exemption.applies)(pod));
+        if !exempt {
+            (self.run)(pod, since, out);
+        }
     }
 }
 
@@ -176,7 +210,7 @@ impl Rule for PssRule {
         let mut found: Vec<(Violation, usize)> = Vec::new();
         let mut fresh = Vec::new();
         for (implementation, &since) in self.check.since.iter().enumerate() {
-            (self.check.run)(&pod, since, &mut fresh);
+            self.check.evaluate(&pod, since, &mut fresh);
             // Implementations usually agree; one candidate per distinct violation keeps the
             // finding count independent of how many versions a check has.
             for violation in fresh.drain(..) {
@@ -222,7 +256,7 @@ pub fn evaluate(pod: &PodView<'_>, setting: PssSetting) -> Vec<PssViolation> {
     let mut found = Vec::new();
     for check in CHECKS {
         if let Some(implementation) = selected_implementation(check, setting.level, minor) {
-            (check.run)(pod, check.since[implementation], &mut found);
+            check.evaluate(pod, check.since[implementation], &mut found);
             out.extend(found.drain(..).map(|violation| PssViolation {
                 rule: check.meta,
                 violation,

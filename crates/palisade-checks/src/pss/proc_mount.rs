@@ -3,8 +3,8 @@
 
 use palisade_core::{Control, Framework, Node, PodView, RuleMeta, Severity};
 
-use super::visit::{Quoted, Scope, Violation, field, in_user_namespace, report_setters};
-use super::{Check, PssLevel};
+use super::visit::{Quoted, Scope, Violation, field, report_setters};
+use super::{Check, PssLevel, USER_NAMESPACE_FROM_V1_35};
 
 pub(super) static META: RuleMeta = RuleMeta {
     id: "pss/procMount",
@@ -41,21 +41,16 @@ pub(super) static CHECK: Check = Check {
     meta: &META,
     level: PssLevel::Baseline,
     since: &[0, 35],
+    exemption: USER_NAMESPACE_FROM_V1_35,
     overrides: &[],
-    run,
+    run: report_unmasked,
 };
-
-fn run(pod: &PodView<'_>, since: u32, out: &mut Vec<Violation>) {
-    if since >= 35 && in_user_namespace(pod) {
-        return;
-    }
-    report_unmasked(pod, out);
-}
 
 const PROC_MOUNT: &[&str] = &["procMount"];
 
-/// Reports every container that sets a `procMount` other than `Default`.
-pub(super) fn report_unmasked(pod: &PodView<'_>, out: &mut Vec<Violation>) {
+/// Reports every container that sets a `procMount` other than `Default`; the same at every
+/// version, only the exemption differs between the baseline and restricted checks.
+pub(super) fn report_unmasked(pod: &PodView<'_>, _since: u32, out: &mut Vec<Violation>) {
     report_setters(pod, Scope::Containers, out, |setter, context| {
         let mount = field(context, PROC_MOUNT).and_then(Node::as_str)?;
         (mount != "Default").then(|| {

@@ -1,10 +1,9 @@
 //! `pss/procMount_restricted` (restricted, v1.35+): containers keep the masked `/proc` even in
 //! user namespaces.
 
-use palisade_core::{Control, Framework, PodView, RuleMeta, Severity};
+use palisade_core::{Control, Framework, RuleMeta, Severity};
 
 use super::proc_mount::report_unmasked;
-use super::visit::Violation;
 use super::{Check, PssLevel};
 
 pub(super) static META: RuleMeta = RuleMeta {
@@ -45,13 +44,10 @@ pub(super) static CHECK: Check = Check {
     meta: &META,
     level: PssLevel::Restricted,
     since: &[35],
+    exemption: None,
     overrides: &["procMount"],
-    run,
+    run: report_unmasked,
 };
-
-fn run(pod: &PodView<'_>, _since: u32, out: &mut Vec<Violation>) {
-    report_unmasked(pod, out);
-}
 
 #[cfg(test)]
 mod tests {

@@ -47,6 +47,7 @@ pub(super) static CHECK: Check = Check {
     meta: &META,
     level: PssLevel::Restricted,
     since: &[0],
+    exemption: None,
     overrides: &["hostPathVolumes"],
     run,
 };

@@ -2,8 +2,8 @@
 
 use palisade_core::{Control, Framework, Node, PodView, RuleMeta, Severity};
 
-use super::visit::{PodOrContainerField, Setter, Violation, in_user_namespace};
-use super::{Check, PssLevel};
+use super::visit::{PodOrContainerField, Setter, Violation};
+use super::{Check, PssLevel, USER_NAMESPACE_FROM_V1_35};
 
 pub(super) static META: RuleMeta = RuleMeta {
     id: "pss/runAsNonRoot",
@@ -44,6 +44,7 @@ pub(super) static CHECK: Check = Check {
     meta: &META,
     level: PssLevel::Restricted,
     since: &[0, 35],
+    exemption: USER_NAMESPACE_FROM_V1_35,
     overrides: &[],
     run,
 };
@@ -68,10 +69,7 @@ static RUN_AS_NON_ROOT: PodOrContainerField = PodOrContainerField {
     unset,
 };
 
-fn run(pod: &PodView<'_>, since: u32, out: &mut Vec<Violation>) {
-    if since >= 35 && in_user_namespace(pod) {
-        return;
-    }
+fn run(pod: &PodView<'_>, _since: u32, out: &mut Vec<Violation>) {
     RUN_AS_NON_ROOT.report(pod, out);
 }
 

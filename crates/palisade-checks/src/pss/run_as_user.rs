@@ -2,8 +2,8 @@
 
 use palisade_core::{Control, Framework, Node, PodView, RuleMeta, Severity};
 
-use super::visit::{Scope, Violation, field, in_user_namespace, report_setters};
-use super::{Check, PssLevel};
+use super::visit::{Scope, Violation, field, report_setters};
+use super::{Check, PssLevel, USER_NAMESPACE_FROM_V1_35};
 
 pub(super) static META: RuleMeta = RuleMeta {
     id: "pss/runAsUser",
@@ -39,16 +39,14 @@ pub(super) static CHECK: Check = Check {
     meta: &META,
     level: PssLevel::Restricted,
     since: &[23, 35],
+    exemption: USER_NAMESPACE_FROM_V1_35,
     overrides: &[],
     run,
 };
 
 const RUN_AS_USER: &[&str] = &["runAsUser"];
 
-fn run(pod: &PodView<'_>, since: u32, out: &mut Vec<Violation>) {
-    if since >= 35 && in_user_namespace(pod) {
-        return;
-    }
+fn run(pod: &PodView<'_>, _since: u32, out: &mut Vec<Violation>) {
     report_setters(pod, Scope::PodAndContainers, out, |setter, context| {
         (field(context, RUN_AS_USER).and_then(Node::as_i64) == Some(0)).then(|| {
             (

@@ -44,6 +44,7 @@ pub(super) static CHECK: Check = Check {
     meta: &META,
     level: PssLevel::Baseline,
     since: &[0, 19],
+    exemption: None,
     overrides: &[],
     run,
 };

@@ -4,8 +4,8 @@
 use palisade_core::{Control, Framework, PodView, RuleMeta, Severity};
 
 use super::seccomp_profile_baseline::SECCOMP_PROFILE;
-use super::visit::{Violation, is_windows};
-use super::{Check, PssLevel};
+use super::visit::Violation;
+use super::{Check, PssLevel, WINDOWS_FROM_V1_25};
 
 pub(super) static META: RuleMeta = RuleMeta {
     id: "pss/seccompProfile_restricted",
@@ -45,14 +45,12 @@ pub(super) static CHECK: Check = Check {
     meta: &META,
     level: PssLevel::Restricted,
     since: &[19, 25],
+    exemption: WINDOWS_FROM_V1_25,
     overrides: &["seccompProfile_baseline"],
     run,
 };
 
-fn run(pod: &PodView<'_>, since: u32, out: &mut Vec<Violation>) {
-    if since >= 25 && is_windows(pod) {
-        return;
-    }
+fn run(pod: &PodView<'_>, _since: u32, out: &mut Vec<Violation>) {
     SECCOMP_PROFILE.report(pod, out);
 }
 

@@ -47,6 +47,7 @@ pub(super) static CHECK: Check = Check {
     meta: &META,
     level: PssLevel::Baseline,
     since: &[0, 27, 29, 32, 37],
+    exemption: None,
     overrides: &[],
     run,
 };

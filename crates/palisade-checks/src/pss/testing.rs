@@ -29,7 +29,7 @@ pub fn run_on(check: &Check, since: u32, object: &Object) -> Vec<Violation> {
         check.id()
     );
     let mut out = Vec::new();
-    (check.run)(&PodView::of(object).expect("a pod"), since, &mut out);
+    check.evaluate(&PodView::of(object).expect("a pod"), since, &mut out);
     out
 }
 
