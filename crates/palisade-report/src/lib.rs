@@ -48,13 +48,6 @@ pub struct Summary {
 }
 
 impl Summary {
-    pub fn count(&self, severity: Severity) -> usize {
-        Severity::ALL
-            .iter()
-            .position(|s| *s == severity)
-            .map_or(0, |index| self.by_severity[index])
-    }
-
     /// The number of findings at or above `threshold`.
     pub fn at_or_above(&self, threshold: Severity) -> usize {
         Severity::ALL
@@ -215,6 +208,5 @@ mod tests {
         assert_eq!(summary.at_or_above(Severity::Critical), 0);
         assert_eq!(summary.at_or_above(Severity::High), 1);
         assert_eq!(summary.at_or_above(Severity::Info), 3);
-        assert_eq!(summary.count(Severity::Medium), 2);
     }
 }

@@ -514,6 +514,22 @@ fn junit_of_a_clean_scan_is_one_passing_testcase() {
 }
 
 #[test]
+fn threshold_is_exceeded_only_by_findings_at_or_above_fail_on() {
+    let low_only: Vec<Finding> = findings()
+        .into_iter()
+        .filter(|f| f.severity == Severity::Low)
+        .collect();
+    let exceeded = |fail_on| {
+        ScanReport::new(low_only.clone(), Vec::new(), SCOPE, fail_on)
+            .summary()
+            .threshold_exceeded
+    };
+    assert!(exceeded(Some(Severity::Low)));
+    assert!(!exceeded(Some(Severity::Medium)));
+    assert!(!exceeded(None), "--fail-on never");
+}
+
+#[test]
 fn output_is_byte_stable_whatever_the_input_order() {
     let mut shuffled = findings();
     shuffled.reverse();
