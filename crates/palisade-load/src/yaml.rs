@@ -29,7 +29,7 @@ impl Default for Limits {
         Self {
             max_depth: 200,
             max_nodes: 1_000_000,
-            max_document_bytes: 64 << 20,
+            max_document_bytes: 16 << 20,
             max_file_bytes: 512 << 20,
         }
     }
