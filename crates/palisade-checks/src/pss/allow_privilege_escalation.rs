@@ -40,14 +40,8 @@ containers:
     ],
 };
 
-pub(super) static CHECK: Check = Check {
-    meta: &META,
-    level: PssLevel::Restricted,
-    since: &[8, 25],
-    exemption: WINDOWS_FROM_V1_25,
-    overrides: &[],
-    run,
-};
+pub(super) static CHECK: Check =
+    Check::new(&META, PssLevel::Restricted, &[8, 25], run).exempting(WINDOWS_FROM_V1_25);
 
 const ALLOW_PRIVILEGE_ESCALATION: &[&str] = &["allowPrivilegeEscalation"];
 

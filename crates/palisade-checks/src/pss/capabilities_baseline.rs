@@ -42,14 +42,7 @@ securityContext:
     ],
 };
 
-pub(super) static CHECK: Check = Check {
-    meta: &META,
-    level: PssLevel::Baseline,
-    since: &[0],
-    exemption: None,
-    overrides: &[],
-    run,
-};
+pub(super) static CHECK: Check = Check::new(&META, PssLevel::Baseline, &[0], run);
 
 const DEFAULT_CAPABILITIES: [&str; 13] = [
     "AUDIT_WRITE",

@@ -44,14 +44,9 @@ securityContext:
     ],
 };
 
-pub(super) static CHECK: Check = Check {
-    meta: &META,
-    level: PssLevel::Restricted,
-    since: &[22, 25],
-    exemption: WINDOWS_FROM_V1_25,
-    overrides: &["capabilities_baseline"],
-    run,
-};
+pub(super) static CHECK: Check = Check::new(&META, PssLevel::Restricted, &[22, 25], run)
+    .overriding(&["capabilities_baseline"])
+    .exempting(WINDOWS_FROM_V1_25);
 
 const REASON: &str = "unrestricted capabilities";
 const DROP: &[&str] = &["securityContext", "capabilities", "drop"];

@@ -39,14 +39,7 @@ volumes:
     ],
 };
 
-pub(super) static CHECK: Check = Check {
-    meta: &META,
-    level: PssLevel::Baseline,
-    since: &[0],
-    exemption: None,
-    overrides: &[],
-    run,
-};
+pub(super) static CHECK: Check = Check::new(&META, PssLevel::Baseline, &[0], run);
 
 fn run(pod: &PodView<'_>, _since: u32, out: &mut Vec<Violation>) {
     for (index, name, volume) in volumes(pod) {

@@ -39,14 +39,7 @@ livenessProbe:
     )],
 };
 
-pub(super) static CHECK: Check = Check {
-    meta: &META,
-    level: PssLevel::Baseline,
-    since: &[34],
-    exemption: None,
-    overrides: &[],
-    run,
-};
+pub(super) static CHECK: Check = Check::new(&META, PssLevel::Baseline, &[34], run);
 
 /// The handlers that can name a host, as paths under a container.
 const HANDLERS: [&[&str]; 5] = [

@@ -68,19 +68,49 @@ pub(crate) struct Exemption {
 
 /// Windows pods cannot set Linux-only fields (the API rejects them), so from v1.25 the
 /// restricted checks on such fields admit pods with `spec.os.name: windows`.
-pub(crate) const WINDOWS_FROM_V1_25: Option<Exemption> = Some(Exemption {
+pub(crate) const WINDOWS_FROM_V1_25: Exemption = Exemption {
     from: 25,
     applies: visit::is_windows,
-});
+};
 
 /// From v1.35, checks whose risk a user namespace neutralises admit pods with
 /// `spec.hostUsers: false`.
-pub(crate) const USER_NAMESPACE_FROM_V1_35: Option<Exemption> = Some(Exemption {
+pub(crate) const USER_NAMESPACE_FROM_V1_35: Exemption = Exemption {
     from: 35,
     applies: visit::in_user_namespace,
-});
+};
 
 impl Check {
+    /// A check of `level` whose implementations start at the minor versions `since`.
+    pub const fn new(
+        meta: &'static RuleMeta,
+        level: PssLevel,
+        since: &'static [u32],
+        run: fn(&PodView<'_>, u32, &mut Vec<Violation>),
+    ) -> Self {
+        Self {
+            meta,
+            level,
+            since,
+            exemption: None,
+            overrides: &[],
+            run,
+        }
+    }
+
+    /// The same check, replacing the baseline checks `overrides` under restricted.
+    pub const fn overriding(self, overrides: &'static [&'static str]) -> Self {
+        Self { overrides, ..self }
+    }
+
+    /// The same check, admitting the pods `exemption` describes.
+    pub const fn exempting(self, exemption: Exemption) -> Self {
+        Self {
+            exemption: Some(exemption),
+            ..self
+        }
+    }
+
     /// The upstream check id: the rule id without its family.
     pub fn id(&self) -> &'static str {
         self.meta.id.trim_start_matches("pss/")

@@ -37,14 +37,7 @@ containers:
     ],
 };
 
-pub(super) static CHECK: Check = Check {
-    meta: &META,
-    level: PssLevel::Baseline,
-    since: &[0],
-    exemption: None,
-    overrides: &[],
-    run,
-};
+pub(super) static CHECK: Check = Check::new(&META, PssLevel::Baseline, &[0], run);
 
 const PRIVILEGED: &[&str] = &["privileged"];
 

@@ -37,14 +37,8 @@ securityContext:
     ],
 };
 
-pub(super) static CHECK: Check = Check {
-    meta: &META,
-    level: PssLevel::Baseline,
-    since: &[0, 35],
-    exemption: USER_NAMESPACE_FROM_V1_35,
-    overrides: &[],
-    run: report_unmasked,
-};
+pub(super) static CHECK: Check = Check::new(&META, PssLevel::Baseline, &[0, 35], report_unmasked)
+    .exempting(USER_NAMESPACE_FROM_V1_35);
 
 const PROC_MOUNT: &[&str] = &["procMount"];
 

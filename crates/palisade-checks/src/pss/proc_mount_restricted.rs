@@ -40,14 +40,8 @@ spec:
     ],
 };
 
-pub(super) static CHECK: Check = Check {
-    meta: &META,
-    level: PssLevel::Restricted,
-    since: &[35],
-    exemption: None,
-    overrides: &["procMount"],
-    run: report_unmasked,
-};
+pub(super) static CHECK: Check =
+    Check::new(&META, PssLevel::Restricted, &[35], report_unmasked).overriding(&["procMount"]);
 
 #[cfg(test)]
 mod tests {

@@ -43,14 +43,8 @@ volumes:
     ],
 };
 
-pub(super) static CHECK: Check = Check {
-    meta: &META,
-    level: PssLevel::Restricted,
-    since: &[0],
-    exemption: None,
-    overrides: &["hostPathVolumes"],
-    run,
-};
+pub(super) static CHECK: Check =
+    Check::new(&META, PssLevel::Restricted, &[0], run).overriding(&["hostPathVolumes"]);
 
 const ALLOWED: [&str; 9] = [
     "configMap",

@@ -40,14 +40,8 @@ spec:
     ],
 };
 
-pub(super) static CHECK: Check = Check {
-    meta: &META,
-    level: PssLevel::Restricted,
-    since: &[0, 35],
-    exemption: USER_NAMESPACE_FROM_V1_35,
-    overrides: &[],
-    run,
-};
+pub(super) static CHECK: Check =
+    Check::new(&META, PssLevel::Restricted, &[0, 35], run).exempting(USER_NAMESPACE_FROM_V1_35);
 
 fn is_true(value: &Node) -> bool {
     value.as_bool() == Some(true)

@@ -35,14 +35,8 @@ securityContext:
     ],
 };
 
-pub(super) static CHECK: Check = Check {
-    meta: &META,
-    level: PssLevel::Restricted,
-    since: &[23, 35],
-    exemption: USER_NAMESPACE_FROM_V1_35,
-    overrides: &[],
-    run,
-};
+pub(super) static CHECK: Check =
+    Check::new(&META, PssLevel::Restricted, &[23, 35], run).exempting(USER_NAMESPACE_FROM_V1_35);
 
 const RUN_AS_USER: &[&str] = &["runAsUser"];
 

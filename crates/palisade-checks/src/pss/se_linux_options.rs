@@ -39,14 +39,7 @@ securityContext:
     ],
 };
 
-pub(super) static CHECK: Check = Check {
-    meta: &META,
-    level: PssLevel::Baseline,
-    since: &[0, 31],
-    exemption: None,
-    overrides: &[],
-    run,
-};
+pub(super) static CHECK: Check = Check::new(&META, PssLevel::Baseline, &[0, 31], run);
 
 const TYPE: &[&str] = &["seLinuxOptions", "type"];
 const USER: &[&str] = &["seLinuxOptions", "user"];

@@ -40,14 +40,7 @@ securityContext:
     ],
 };
 
-pub(super) static CHECK: Check = Check {
-    meta: &META,
-    level: PssLevel::Baseline,
-    since: &[0, 19],
-    exemption: None,
-    overrides: &[],
-    run,
-};
+pub(super) static CHECK: Check = Check::new(&META, PssLevel::Baseline, &[0, 19], run);
 
 fn accepted_profile(profile: &Node) -> bool {
     matches!(

@@ -41,14 +41,9 @@ spec:
     ],
 };
 
-pub(super) static CHECK: Check = Check {
-    meta: &META,
-    level: PssLevel::Restricted,
-    since: &[19, 25],
-    exemption: WINDOWS_FROM_V1_25,
-    overrides: &["seccompProfile_baseline"],
-    run,
-};
+pub(super) static CHECK: Check = Check::new(&META, PssLevel::Restricted, &[19, 25], run)
+    .overriding(&["seccompProfile_baseline"])
+    .exempting(WINDOWS_FROM_V1_25);
 
 fn run(pod: &PodView<'_>, _since: u32, out: &mut Vec<Violation>) {
     SECCOMP_PROFILE.report(pod, out);

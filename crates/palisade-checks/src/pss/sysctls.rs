@@ -43,14 +43,7 @@ spec:
     ],
 };
 
-pub(super) static CHECK: Check = Check {
-    meta: &META,
-    level: PssLevel::Baseline,
-    since: &[0, 27, 29, 32, 37],
-    exemption: None,
-    overrides: &[],
-    run,
-};
+pub(super) static CHECK: Check = Check::new(&META, PssLevel::Baseline, &[0, 27, 29, 32, 37], run);
 
 /// Each safe sysctl with the policy version that first allows it.
 const SAFE_SYSCTLS: [(&str, u32); 14] = [
