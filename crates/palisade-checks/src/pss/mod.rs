@@ -9,6 +9,16 @@
 //! read (a Namespace may follow its pods). A rule therefore runs every implementation of its
 //! check and reports each distinct violation with a gate that holds exactly for the settings
 //! that select one of the implementations that found it.
+//!
+//! Namespace decisions, as PSA takes them: a namespace's `pod-security.kubernetes.io/enforce`
+//! and `enforce-version` labels select the setting, each missing label falling back to the
+//! default the rules were built with; a namespace not in the input and an object without a
+//! namespace use that default; `privileged` selects no check; an invalid level enforces
+//! `restricted` and an invalid version `latest` (PSA's enforce mode fails closed); `latest` and
+//! versions newer than v1.37 evaluate as v1.37.
+//!
+//! Where PSA aggregates one message per check, each offending field is one finding here, with
+//! PSA's reason and a detail naming that one field's setter.
 
 mod setting;
 mod visit;
