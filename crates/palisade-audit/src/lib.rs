@@ -6,7 +6,9 @@
 //! renders alerts in Falco's JSON alert format.
 
 pub mod compile;
+pub mod engine;
 pub mod fields;
 pub mod json;
 pub mod parser;
+pub mod rules;
 pub mod time;
