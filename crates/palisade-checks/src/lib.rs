@@ -1,7 +1,9 @@
 //! The built-in rule catalog, grouped by family; one module per rule, each with its metadata,
 //! documentation, check and tests side by side.
 
+pub mod network;
 pub mod pss;
+pub mod rbac;
 
 use palisade_core::{InventoryRule, Rule, RuleMeta};
 

@@ -275,6 +275,16 @@ impl<'a> Network<'a> {
             .filter(move |(_, policy)| policy.rules(direction).is_some() && policy.selects(workload))
     }
 
+    /// The policy that isolates every pod of `namespace` for `direction` without allowing
+    /// everything back: a default-deny, or a namespace-wide allow-list that works as one.
+    pub fn default_deny(&self, namespace: &str, direction: Direction) -> Option<&Policy<'a>> {
+        self.policies.iter().find(|policy| {
+            policy.namespace == namespace
+                && policy.pod_selector.as_ref().is_some_and(LabelSelector::is_everything)
+                && policy.rules(direction).is_some_and(|rules| !rules.iter().any(NetRule::allows_everything))
+        })
+    }
+
     /// Finds a workload from `NS/NAME` or `NS/KIND/NAME` (kind case-insensitive).
     pub fn find(&self, spec: &str) -> Result<&Workload<'a>, String> {
         let mut parts = spec.splitn(3, '/');

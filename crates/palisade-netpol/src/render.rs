@@ -25,7 +25,7 @@ pub fn render_matrix(network: &Network<'_>, matrix: &[Vec<PortSet>], format: Mat
 }
 
 /// Every allowed connection as `(from, to, ports)`.
-fn edges<'m>(matrix: &'m [Vec<PortSet>]) -> impl Iterator<Item = (usize, usize, &'m PortSet)> {
+fn edges(matrix: &[Vec<PortSet>]) -> impl Iterator<Item = (usize, usize, &PortSet)> {
     matrix.iter().enumerate().flat_map(|(from, row)| {
         row.iter().enumerate().filter(|(_, ports)| !ports.is_empty()).map(move |(to, ports)| (from, to, ports))
     })

@@ -343,3 +343,18 @@ fn matrix_renders_in_every_format() {
     let mermaid = render_matrix(&network, &matrix, MatrixFormat::Mermaid);
     assert!(mermaid.starts_with("flowchart LR\n  n0[\"shop/Deployment/web\"]") && mermaid.contains("n0 -->|\"TCP 5432\"| n1"), "{mermaid}");
 }
+
+#[test]
+fn default_deny_needs_every_pod_isolated_without_an_allow_all_rule() {
+    use crate::Direction;
+    let objects = network_with(&[
+        policy("shop", "deny-in", json!({"podSelector": {}, "policyTypes": ["Ingress"]})),
+        policy("other", "same-ns-only", json!({"podSelector": {}, "ingress": [{"from": [{"podSelector": {}}]}]})),
+        policy("tools", "allow-all", json!({"podSelector": {}, "ingress": [{}]})),
+    ]);
+    let network = Network::from_objects(&objects);
+    assert_eq!(network.default_deny("shop", Direction::Ingress).map(|p| p.name.as_str()), Some("deny-in"));
+    assert!(network.default_deny("shop", Direction::Egress).is_none());
+    assert!(network.default_deny("other", Direction::Ingress).is_some());
+    assert!(network.default_deny("tools", Direction::Ingress).is_none());
+}

@@ -486,7 +486,10 @@ fn builtin_cluster_admin() -> Role<'static> {
         namespace: None,
         name: "cluster-admin".to_owned(),
         labels: Labels::from([(BOOTSTRAP_LABEL.0.to_owned(), BOOTSTRAP_LABEL.1.to_owned())]),
-        rules: vec![PolicyRule::new(&["*"], &["*"], &["*"], &[]), PolicyRule::new(&["*"], &[], &[], &["*"])],
+        rules: vec![
+            PolicyRule::new(&["*"], &["*"], &["*"], &[], "/rules/0"),
+            PolicyRule::new(&["*"], &[], &[], &["*"], "/rules/1"),
+        ],
         aggregation: None,
     }
 }

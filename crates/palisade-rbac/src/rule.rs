@@ -77,8 +77,9 @@ impl PolicyRule {
         }
     }
 
-    /// A rule written in code (the built-in `cluster-admin`).
-    pub fn new(verbs: &[&str], api_groups: &[&str], resources: &[&str], non_resource_urls: &[&str]) -> Self {
+    /// A rule written in code (the built-in `cluster-admin`), with the pointer it has in the
+    /// object the API server creates.
+    pub fn new(verbs: &[&str], api_groups: &[&str], resources: &[&str], non_resource_urls: &[&str], pointer: &str) -> Self {
         let owned = |items: &[&str]| items.iter().map(|item| (*item).to_owned()).collect();
         Self {
             verbs: owned(verbs),
@@ -86,7 +87,7 @@ impl PolicyRule {
             resources: owned(resources),
             resource_names: Vec::new(),
             non_resource_urls: owned(non_resource_urls),
-            pointer: String::new(),
+            pointer: pointer.to_owned(),
         }
     }
 
