@@ -21,6 +21,10 @@ enum Command {
     Rules(commands::rules::RulesArgs),
     /// Print a rule's documentation: what it checks, why, how to fix it, an example.
     Explain(commands::explain::ExplainArgs),
+    /// RBAC queries: who can do something, and what a subject can do.
+    Rbac(commands::rbac::RbacArgs),
+    /// NetworkPolicy queries: reachability, the matrix, what a default-deny would cut.
+    Netpol(commands::netpol::NetpolArgs),
 }
 
 fn main() -> ExitCode {
@@ -29,6 +33,8 @@ fn main() -> ExitCode {
         Command::Scan(args) => commands::scan::run(args),
         Command::Rules(args) => commands::rules::run(args),
         Command::Explain(args) => commands::explain::run(args),
+        Command::Rbac(args) => commands::rbac::run(args),
+        Command::Netpol(args) => commands::netpol::run(args),
     };
     result.unwrap_or_else(|error| {
         eprintln!("error: {error:#}");

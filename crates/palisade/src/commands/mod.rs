@@ -1,5 +1,7 @@
 //! One module per subcommand: each exposes its clap `Args` and a `run` function.
 
 pub mod explain;
+pub mod netpol;
+pub mod rbac;
 pub mod rules;
 pub mod scan;
