@@ -86,13 +86,9 @@ pub struct RuleRef {
     pub rule: usize,
 }
 
-/// Something the resolver could not use, with the field that says why.
-#[derive(Clone, Debug)]
-pub struct Problem<'a> {
-    pub object: &'a Object,
-    pub pointer: String,
-    pub message: String,
-}
+/// Something the resolver could not use, with the field that says why (the same shape as the
+/// network model's).
+pub use palisade_netpol::Problem;
 
 #[derive(Clone, Debug, Default)]
 pub struct Rbac<'a> {

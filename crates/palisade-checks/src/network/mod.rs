@@ -54,7 +54,7 @@ fn report(meta: &'static RuleMeta, object: &Object, pointer: String, message: St
 mod testing {
     //! Helpers for the rule tests: objects from JSON and one rule run through `retain`.
 
-    use palisade_core::{Node, Object, Origin, RuleMeta};
+    use palisade_core::{Object, RuleMeta};
     use palisade_netpol::Network;
     use serde_json::{Value, json};
 
@@ -71,12 +71,7 @@ mod testing {
     /// Runs the rule with `meta.id` and returns `object pointer: message` per finding.
     pub fn run(meta: &RuleMeta, items: &[Value]) -> Vec<String> {
         let rule = super::RULES.iter().find(|rule| rule.meta.id == meta.id).expect("a registered rule");
-        let objects: Vec<Object> = items
-            .iter()
-            .enumerate()
-            .map(|(document, item)| Object::new(Node::from_json(item), Origin { file: "net.yaml".into(), document: document as u32, item: None }))
-            .collect();
-        let retained: Vec<Object> = objects.iter().filter_map(palisade_netpol::retain).collect();
+        let retained: Vec<Object> = crate::rbac::testing::objects(items).iter().filter_map(palisade_netpol::retain).collect();
         let network = Network::from_objects(&retained);
         let mut out = Vec::new();
         (rule.check)(rule.meta, &network, &mut out);

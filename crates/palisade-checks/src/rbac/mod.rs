@@ -181,8 +181,9 @@ fn report_permissions(meta: &'static RuleMeta, permissions: &[Permission], rbac:
 }
 
 #[cfg(test)]
-mod testing {
-    //! Helpers for the rule tests: RBAC objects from JSON, and the analysis run over them.
+pub(crate) mod testing {
+    //! Helpers for the rule tests: objects from JSON (the network rules use them too), and
+    //! the analysis run over them.
 
     use palisade_core::{Node, Object, Origin, RuleMeta};
     use palisade_rbac::Rbac;
