@@ -12,7 +12,6 @@ bench/.venv/bin/pip install checkov`); skipped with a note when absent.
 
 import argparse
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -25,16 +24,16 @@ CHECKOV = os.path.join(ROOT, "bench", ".venv", "bin", "checkov")
 
 
 def measure(command):
-    """Runs command; returns (seconds, peak RSS bytes). Each run is a fresh child process."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    """Runs command as a fresh child; returns (seconds, that child's peak RSS in bytes)."""
     start = time.perf_counter()
-    completed = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    stderr = child.stderr.read()
+    _, status, usage = os.wait4(child.pid, 0)
     elapsed = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    if completed.returncode not in (0, 1):
-        sys.exit(f"{command[0]} failed ({completed.returncode}): {completed.stderr.decode()[-2000:]}")
-    # ru_maxrss of RUSAGE_CHILDREN is the largest child so far; report it only if it grew.
-    return elapsed, max(peak, before) * 1024
+    code = os.waitstatus_to_exitcode(status)
+    if code not in (0, 1):
+        sys.exit(f"{command[0]} failed ({code}): {stderr.decode()[-2000:]}")
+    return elapsed, usage.ru_maxrss * 1024
 
 
 def corpus(objects, name):
