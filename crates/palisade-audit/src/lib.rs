@@ -8,7 +8,11 @@
 pub mod compile;
 pub mod engine;
 pub mod fields;
+pub mod follow;
 pub mod json;
 pub mod parser;
+pub mod policy;
 pub mod rules;
+pub mod sinks;
+pub mod source;
 pub mod time;

@@ -1,5 +1,6 @@
 //! One module per subcommand: each exposes its clap `Args` and a `run` function.
 
+pub mod audit;
 pub mod explain;
 pub mod netpol;
 pub mod rbac;
