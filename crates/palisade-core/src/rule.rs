@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::finding::{Finding, RuleMeta};
+use crate::finding::{Finding, RuleMeta, Severity};
 use crate::object::Object;
 
 /// What is known about the namespace an object lands in when findings are finally decided.
@@ -61,16 +61,23 @@ impl<'a> FindingSink<'a> {
 
     /// Reports a finding at the field `pointer` names.
     pub fn report(&mut self, pointer: String, message: String) {
-        self.push(pointer, message, None);
+        self.push(pointer, message, None, self.meta.severity);
     }
 
     /// Reports a finding that stands only if `gate` holds for the object's namespace.
     pub fn report_when(&mut self, pointer: String, message: String, gate: Gate) {
-        self.push(pointer, message, Some(gate));
+        self.push(pointer, message, Some(gate), self.meta.severity);
     }
 
-    fn push(&mut self, pointer: String, message: String, gate: Option<Gate>) {
-        let finding = Finding::new(self.meta, self.object, pointer, message);
+    /// Like [`Self::report_when`], at a severity other than the rule's default, for a case that
+    /// is worse than the one the rule is rated for.
+    pub fn report_when_at(&mut self, severity: Severity, pointer: String, message: String, gate: Gate) {
+        self.push(pointer, message, Some(gate), severity);
+    }
+
+    fn push(&mut self, pointer: String, message: String, gate: Option<Gate>, severity: Severity) {
+        let mut finding = Finding::new(self.meta, self.object, pointer, message);
+        finding.severity = severity;
         self.out.push(Candidate { finding, gate });
     }
 }

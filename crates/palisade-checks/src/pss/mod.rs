@@ -213,6 +213,10 @@ fn namespace_setting(facts: &NamespaceFacts<'_>, default: PssSetting) -> PssSett
 
 struct PssRule {
     check: &'static Check,
+    /// The baseline checks this restricted check replaces: a field they would also flag keeps
+    /// their (higher) severity, so a hostPath volume or an added SYS_ADMIN capability in a
+    /// restricted namespace is not downgraded to a restricted-only hardening finding.
+    replaced: Vec<&'static Check>,
     /// Indexed by a non-empty set of implementations (bit i = implementation i) minus one:
     /// holds where any implementation in the set is selected.
     gates: Vec<Gate>,
@@ -234,7 +238,22 @@ impl PssRule {
                 }) as Gate
             })
             .collect();
-        Self { check, gates }
+        let replaced =
+            CHECKS.iter().copied().filter(|other| check.overrides.contains(&other.id())).collect();
+        Self { check, replaced, gates }
+    }
+
+    /// The fields the replaced baseline checks flag on `pod` (newest implementation), with the
+    /// severity of the check that flags them.
+    fn replaced_findings(&self, pod: &PodView<'_>) -> Vec<(String, palisade_core::Severity)> {
+        let mut fields = Vec::new();
+        let mut found = Vec::new();
+        for check in &self.replaced {
+            let newest = *check.since.last().expect("every check has an implementation");
+            check.evaluate(pod, newest, &mut found);
+            fields.extend(found.drain(..).map(|violation| (violation.pointer, check.meta.severity)));
+        }
+        fields
     }
 }
 
@@ -260,12 +279,18 @@ impl Rule for PssRule {
                 }
             }
         }
+        let replaced = if found.is_empty() { Vec::new() } else { self.replaced_findings(&pod) };
         for (violation, set) in found {
-            sink.report_when(
-                violation.pointer,
-                violation.message,
-                self.gates[set - 1].clone(),
-            );
+            let baseline_severity = replaced
+                .iter()
+                .filter(|(pointer, _)| *pointer == violation.pointer)
+                .map(|(_, severity)| *severity)
+                .max();
+            let severity = baseline_severity.map_or(self.check.meta.severity, |baseline| {
+                baseline.max(self.check.meta.severity)
+            });
+            let gate = self.gates[set - 1].clone();
+            sink.report_when_at(severity, violation.pointer, violation.message, gate);
         }
     }
 }

@@ -287,3 +287,33 @@ fn direct_evaluation_runs_only_the_selected_implementations() {
             && !restricted.contains(&"pss/capabilities_baseline")
     );
 }
+
+#[test]
+fn replacing_checks_keep_the_baseline_severity_for_what_baseline_also_forbids() {
+    let object = pod(
+        "",
+        r#"{"volumes": [{"name": "h", "hostPath": {"path": "/"}}, {"name": "n", "nfs": {"server": "s", "path": "/"}}],
+            "containers": [{"name": "c", "image": "i", "securityContext": {"capabilities": {"add": ["SYS_ADMIN", "CHOWN"], "drop": ["ALL"]}}}]}"#,
+    );
+    let default = PssSetting::new(PssLevel::Restricted, PssVersion::Latest);
+    let severity_of = |needle: &str| {
+        let candidates = candidates(&object, default);
+        let found: Vec<_> = candidates
+            .iter()
+            .filter(|c| c.stands(&NamespaceFacts { name: Some("ns"), labels: None }))
+            .filter(|c| c.finding.message.contains(needle))
+            .map(|c| (c.finding.rule.to_string(), c.finding.severity))
+            .collect();
+        assert_eq!(found.len(), 1, "{needle}: {found:?}");
+        found[0].clone()
+    };
+    let baseline = |id: &str| check(id).meta.severity;
+    // hostPath and SYS_ADMIN are baseline violations too: reported by the replacing restricted
+    // check, at the baseline check's severity.
+    assert_eq!(severity_of("\"hostPath\""), ("pss/restrictedVolumes".into(), baseline("hostPathVolumes")));
+    assert_eq!(severity_of("SYS_ADMIN"), ("pss/capabilities_restricted".into(), baseline("capabilities_baseline")));
+    // nfs and CHOWN are only restricted violations: the restricted rule's own severity.
+    assert_eq!(severity_of("\"nfs\""), ("pss/restrictedVolumes".into(), check("restrictedVolumes").meta.severity));
+    assert_eq!(severity_of("CHOWN"), ("pss/capabilities_restricted".into(), check("capabilities_restricted").meta.severity));
+    assert!(baseline("hostPathVolumes") > check("restrictedVolumes").meta.severity);
+}
