@@ -1,33 +1,53 @@
 //! The built-in rule catalog, grouped by family; one module per rule, each with its metadata,
 //! documentation, check and tests side by side.
 
+pub mod image;
+pub mod ingress;
 pub mod network;
 pub mod pss;
 pub mod rbac;
+pub mod secrets;
+pub mod service;
+pub mod serviceaccount;
+pub mod workload;
 
 use palisade_core::{InventoryRule, Rule, RuleMeta};
 
 /// What the catalog needs to know to build its rules.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct CatalogOptions {
     /// The Pod Security level and version for namespaces whose labels do not say.
     pub pss: pss::PssSetting,
+    /// Parameters of the workload rules (`.palisade.yaml` `rules.params`).
+    pub workload: workload::WorkloadOptions,
 }
 
 impl Default for CatalogOptions {
     fn default() -> Self {
-        Self { pss: pss::PssSetting { level: pss::PssLevel::Restricted, version: pss::PssVersion::Latest } }
+        Self {
+            pss: pss::PssSetting { level: pss::PssLevel::Restricted, version: pss::PssVersion::Latest },
+            workload: workload::WorkloadOptions::default(),
+        }
     }
 }
 
 /// Every built-in single-object rule, in catalog order.
 pub fn builtin_rules(options: &CatalogOptions) -> Vec<Box<dyn Rule>> {
-    pss::rules(options.pss)
+    let mut rules = pss::rules(options.pss);
+    rules.extend(workload::rules(&options.workload));
+    rules.extend(secrets::rules());
+    rules.extend(service::rules());
+    rules.extend(ingress::rules());
+    rules.extend(serviceaccount::rules());
+    rules
 }
 
 /// Every built-in analysis over several objects (RBAC, NetworkPolicy).
 pub fn inventory_rules() -> Vec<Box<dyn InventoryRule>> {
-    Vec::new()
+    let mut rules = rbac::inventory_rules();
+    rules.extend(network::inventory_rules());
+    rules.extend(workload::inventory_rules());
+    rules
 }
 
 /// The metadata of every built-in rule, sorted by id: what `palisade rules`, `palisade explain`

@@ -65,6 +65,7 @@ fn parse_format(text: &str) -> Result<Format, String> {
 pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     let options = CatalogOptions {
         pss: PssSetting { level: args.pss_level, version: args.pss_version },
+        ..CatalogOptions::default()
     };
     let selected = |id: &str| args.select.is_empty() || args.select.iter().any(|p| id.starts_with(p.as_str()));
     let rules: Vec<_> =
