@@ -5,11 +5,8 @@
 //! still cannot be delivered is counted (`palisade_audit_sink_failures_total{sink}`) and
 //! reported on standard error, never dropped silently.
 
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::io::Write;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::engine::{Alert, Priority};
@@ -163,71 +160,37 @@ impl Sink for HttpSink {
     }
 }
 
-/// Counters exported in the Prometheus text format.
-#[derive(Debug, Default)]
-pub struct Metrics {
-    alerts: Mutex<BTreeMap<(String, &'static str), u64>>,
-    sink_failures: Mutex<BTreeMap<String, u64>>,
-    pub events: AtomicU64,
-    pub event_errors: AtomicU64,
-    pub events_rejected: AtomicU64,
+/// Where delivery is counted: the server exports these as `palisade_audit_alerts_total{rule,priority}`
+/// and `palisade_audit_sink_failures_total{sink}`; the one-shot CLI counts nothing (`()`).
+pub trait Counters: Send + Sync {
+    fn alert(&self, alert: &Alert);
+    fn sink_failure(&self, sink: &str);
 }
 
-impl Metrics {
-    pub fn count_alert(&self, alert: &Alert) {
-        *self.alerts.lock().unwrap().entry((alert.rule.clone(), alert.priority)).or_default() += 1;
-    }
-
-    fn count_sink_failure(&self, sink: &str) {
-        *self.sink_failures.lock().unwrap().entry(sink.to_string()).or_default() += 1;
-    }
-
-    pub fn alerts_total(&self) -> u64 {
-        self.alerts.lock().unwrap().values().sum()
-    }
-
-    /// Appends the counters in the Prometheus text exposition format.
-    pub fn render(&self, out: &mut String) {
-        let escape = |s: &str| s.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n");
-        out.push_str("# HELP palisade_audit_alerts_total Alerts raised, by rule and priority.\n");
-        out.push_str("# TYPE palisade_audit_alerts_total counter\n");
-        for ((rule, priority), n) in self.alerts.lock().unwrap().iter() {
-            let _ = writeln!(out, "palisade_audit_alerts_total{{rule=\"{}\",priority=\"{priority}\"}} {n}", escape(rule));
-        }
-        out.push_str("# HELP palisade_audit_sink_failures_total Alerts a sink could not deliver after retries.\n");
-        out.push_str("# TYPE palisade_audit_sink_failures_total counter\n");
-        for (sink, n) in self.sink_failures.lock().unwrap().iter() {
-            let _ = writeln!(out, "palisade_audit_sink_failures_total{{sink=\"{}\"}} {n}", escape(sink));
-        }
-        for (name, help, value) in [
-            ("palisade_audit_events_total", "Audit events evaluated.", &self.events),
-            ("palisade_audit_event_errors_total", "Inputs that were not valid audit events.", &self.event_errors),
-            ("palisade_audit_events_rejected_total", "Events refused because the queue was full.", &self.events_rejected),
-        ] {
-            let _ = write!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}\n", value.load(Ordering::Relaxed));
-        }
-    }
+impl Counters for () {
+    fn alert(&self, _: &Alert) {}
+    fn sink_failure(&self, _: &str) {}
 }
 
 /// Sends each alert to every sink and counts what could not be delivered.
 pub struct Dispatcher {
     sinks: Vec<Box<dyn Sink>>,
-    metrics: std::sync::Arc<Metrics>,
+    counters: Arc<dyn Counters>,
 }
 
 impl Dispatcher {
-    pub fn new(sinks: Vec<Box<dyn Sink>>, metrics: std::sync::Arc<Metrics>) -> Self {
-        Self { sinks, metrics }
+    pub fn new(sinks: Vec<Box<dyn Sink>>, counters: Arc<dyn Counters>) -> Self {
+        Self { sinks, counters }
     }
 
     /// Delivers one alert; returns how many sinks failed.
     pub fn dispatch(&mut self, alert: &Alert) -> usize {
-        self.metrics.count_alert(alert);
+        self.counters.alert(alert);
         let mut failed = 0;
         for sink in &mut self.sinks {
             if let Err(e) = sink.send(alert) {
                 failed += 1;
-                self.metrics.count_sink_failure(sink.name());
+                self.counters.sink_failure(sink.name());
                 eprintln!("palisade: alert for rule '{}' not delivered to {}: {e}", alert.rule, sink.name());
             }
         }
@@ -245,8 +208,22 @@ impl Dispatcher {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeMap;
     use std::io::{BufRead, BufReader, Read};
     use std::net::TcpListener;
+    use std::sync::Mutex;
+
+    #[derive(Default)]
+    struct Recorded(Mutex<Vec<String>>);
+
+    impl Counters for Recorded {
+        fn alert(&self, alert: &Alert) {
+            self.0.lock().unwrap().push(format!("alert {} {}", alert.rule, alert.priority));
+        }
+        fn sink_failure(&self, sink: &str) {
+            self.0.lock().unwrap().push(format!("failure {sink}"));
+        }
+    }
 
     fn alert() -> Alert {
         Alert {
@@ -321,13 +298,10 @@ mod tests {
     #[test]
     fn failures_are_counted_not_silent() {
         let (url, handle) = server(vec![400]);
-        let metrics = std::sync::Arc::new(Metrics::default());
-        let mut dispatcher = Dispatcher::new(vec![Box::new(HttpSink::new(HttpKind::Webhook, url))], metrics.clone());
+        let counters = Arc::new(Recorded::default());
+        let mut dispatcher = Dispatcher::new(vec![Box::new(HttpSink::new(HttpKind::Webhook, url))], counters.clone());
         assert_eq!(dispatcher.dispatch(&alert()), 1);
         handle.join().unwrap();
-        let mut text = String::new();
-        metrics.render(&mut text);
-        assert!(text.contains("palisade_audit_sink_failures_total{sink=\"webhook\"} 1"), "{text}");
-        assert!(text.contains("palisade_audit_alerts_total{rule=\"R \\\"q\\\"\",priority=\"Warning\"} 1"), "{text}");
+        assert_eq!(*counters.0.lock().unwrap(), ["alert R \"q\" Warning", "failure webhook"]);
     }
 }

@@ -5,13 +5,13 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
 use palisade_audit::engine::{Engine, Matching, Priority};
 use palisade_audit::fields::Event;
-use palisade_audit::sinks::{Dispatcher, HttpKind, HttpSink, LineSink, Metrics, PAGERDUTY_URL, Sink};
+use palisade_audit::sinks::{Dispatcher, HttpKind, HttpSink, LineSink, PAGERDUTY_URL, Sink};
 use palisade_audit::source::EventReader;
 
 #[derive(clap::Args, Debug)]
@@ -174,7 +174,6 @@ const WHOLE_INPUT: usize = 256 << 20;
 struct Runner {
     engine: Engine,
     dispatcher: Dispatcher,
-    metrics: Arc<Metrics>,
     events: u64,
     alerts: u64,
     bad_inputs: u64,
@@ -187,7 +186,6 @@ impl Runner {
             match item {
                 Ok(json) => {
                     self.events += 1;
-                    self.metrics.events.fetch_add(1, Ordering::Relaxed);
                     let event = Event::new(json, self.events);
                     self.engine.process(&event, &mut alerts);
                     for alert in alerts.drain(..) {
@@ -197,7 +195,6 @@ impl Runner {
                 }
                 Err(e) => {
                     self.bad_inputs += 1;
-                    self.metrics.event_errors.fetch_add(1, Ordering::Relaxed);
                     eprintln!("{name}:{}:{}: {}", u64::from(e.line) + first_line, e.column, e.message);
                 }
             }
@@ -231,9 +228,8 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let engine = args.engine.build()?;
-    let metrics = Arc::new(Metrics::default());
-    let dispatcher = Dispatcher::new(args.sinks.build()?, metrics.clone());
-    let mut runner = Runner { engine, dispatcher, metrics, events: 0, alerts: 0, bad_inputs: 0 };
+    let dispatcher = Dispatcher::new(args.sinks.build()?, Arc::new(()));
+    let mut runner = Runner { engine, dispatcher, events: 0, alerts: 0, bad_inputs: 0 };
     let mut unreadable = false;
 
     if args.follow {
