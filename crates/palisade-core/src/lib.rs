@@ -4,11 +4,15 @@
 pub mod finding;
 pub mod object;
 pub mod pod;
+pub mod project;
 pub mod rule;
+pub mod selector;
 pub mod value;
 
 pub use finding::{Control, Finding, Framework, InputError, Location, RuleMeta, Severity};
-pub use object::{Object, ObjectRef, Origin, api_group};
+pub use object::{Object, ObjectRef, Origin, Problem, api_group};
+pub use project::project;
+pub use selector::{LabelSelector, Labels, SelectorError, labels_of};
 pub use pod::{ContainerKind, ContainerView, PodView, pod_kinds};
 pub use rule::{Candidate, FindingSink, Gate, InventoryRule, NamespaceFacts, Rule};
 pub use value::{Map, Mark, Node, Value, join_pointer, pointer_tokens, push_pointer_token};

@@ -105,6 +105,15 @@ impl Object {
     }
 }
 
+/// Something in the input the API server would reject, found by an analysis that goes on
+/// without it; reported at the field `pointer` names.
+#[derive(Clone, Debug)]
+pub struct Problem<'a> {
+    pub object: &'a Object,
+    pub pointer: String,
+    pub message: String,
+}
+
 pub fn api_group(api_version: &str) -> &str {
     api_version.rsplit_once('/').map_or("", |(group, _)| group)
 }

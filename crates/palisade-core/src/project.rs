@@ -1,7 +1,8 @@
 //! Keeping only some fields of an object, positions intact, so a cross-object analysis can hold
 //! what it needs from 100k objects without holding the objects.
 
-use palisade_core::{Map, Node, Object, Value};
+use crate::object::Object;
+use crate::value::{Map, Node, Value};
 
 /// A copy of `object` with only the fields on `paths`. A path is a list of mapping keys; `*`
 /// steps into every item of a sequence, keeping indices (and so JSON pointers) unchanged.
@@ -50,7 +51,7 @@ fn tails_for<'p>(paths: &[&'p [&'p str]], accepts: impl Fn(&str) -> bool) -> Vec
 #[cfg(test)]
 mod tests {
     use super::*;
-    use palisade_core::{Mark, Origin};
+    use crate::{Mark, Origin};
     use serde_json::json;
 
     #[test]

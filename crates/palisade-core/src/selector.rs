@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use palisade_core::Node;
+use crate::value::Node;
 
 /// Labels of a pod, namespace or ClusterRole.
 pub type Labels = BTreeMap<String, String>;

@@ -6,19 +6,16 @@
 
 pub mod model;
 pub mod ports;
-pub mod project;
 pub mod reach;
 pub mod render;
-pub mod selector;
 
 pub use model::{
     Cidr, ContainerPort, DEFAULT_NAMESPACE, Direction, IpBlock, NAMESPACE_NAME_LABEL, NetRule, Network, Peer,
-    Policy, PortRef, PortRule, Problem, Workload, retain,
+    Policy, PortRef, PortRule, Workload, retain,
 };
 pub use ports::{PortSet, Protocol};
 pub use reach::{Breakage, Endpoint, Reach, Side};
 pub use render::{MatrixFormat, render_matrix};
-pub use selector::{LabelSelector, Labels, SelectorError, labels_of};
 
 #[cfg(test)]
 mod tests;

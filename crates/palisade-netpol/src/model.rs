@@ -7,8 +7,7 @@ use std::net::IpAddr;
 use palisade_core::{Node, Object, PodView};
 
 use crate::ports::Protocol;
-use crate::project::project;
-use crate::selector::{LabelSelector, Labels, labels_of};
+use palisade_core::{LabelSelector, Labels, Problem, labels_of, project};
 
 /// The label the API server puts on every namespace (Kubernetes 1.22+), so policies can select
 /// a namespace by name.
@@ -92,14 +91,6 @@ pub struct PortRule {
 pub enum PortRef {
     Number(u16),
     Name(String),
-}
-
-/// Something in the input the API server would reject; the analysis goes on without it.
-#[derive(Clone, Debug)]
-pub struct Problem<'a> {
-    pub object: &'a Object,
-    pub pointer: String,
-    pub message: String,
 }
 
 /// Every namespace, workload and policy of the input.

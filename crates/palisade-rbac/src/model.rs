@@ -4,8 +4,7 @@
 use std::fmt;
 
 use palisade_core::{Node, Object};
-use palisade_netpol::project::project;
-use palisade_netpol::selector::{LabelSelector, Labels, labels_of};
+use palisade_core::{LabelSelector, Labels, labels_of, project};
 
 use crate::rule::{PolicyRule, Request};
 
@@ -88,7 +87,7 @@ pub struct RuleRef {
 
 /// Something the resolver could not use, with the field that says why (the same shape as the
 /// network model's).
-pub use palisade_netpol::Problem;
+pub use palisade_core::Problem;
 
 #[derive(Clone, Debug, Default)]
 pub struct Rbac<'a> {

@@ -5,10 +5,10 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use palisade_core::{
-    Candidate, Finding, FindingSink, InputError, InventoryRule, NamespaceFacts, Node, Object, Rule,
+    Candidate, Finding, FindingSink, InputError, InventoryRule, NamespaceFacts, Object, Rule, labels_of,
 };
 use palisade_load::{Input, Limits};
 use rayon::prelude::*;
@@ -122,7 +122,7 @@ impl Engine {
             retained.extend(rule.retain(object));
         }
         if object.is(&[""], "Namespace") {
-            harvest.namespaces.insert(object.name().to_owned(), labels_of(object));
+            harvest.namespaces.insert(object.name().to_owned(), labels_of(object.metadata().and_then(|meta| meta.get("labels"))));
         }
     }
 
@@ -153,29 +153,11 @@ impl Engine {
     }
 }
 
-/// The labels of an object as a sorted map (label values that are not strings are ignored, as
-/// the API server would reject them).
-pub fn labels_of(object: &Object) -> BTreeMap<String, String> {
-    object
-        .metadata()
-        .and_then(|meta| meta.get("labels"))
-        .and_then(Node::as_map)
-        .map(|labels| {
-            labels
-                .iter()
-                .filter_map(|(key, value)| Some((key.to_owned(), value.as_str()?.to_owned())))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// Shared handle used by callers that run several scans with one rule set.
-pub type SharedEngine = Arc<Engine>;
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use palisade_core::{Control, Framework, RuleMeta, Severity};
+    use palisade_core::{Control, Framework, Node, RuleMeta, Severity};
+    use std::sync::Arc;
 
     static HOST_PID: RuleMeta = RuleMeta {
         id: "test/host-pid",
