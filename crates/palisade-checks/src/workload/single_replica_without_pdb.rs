@@ -5,7 +5,7 @@
 use palisade_core::{
     Candidate, Control, Finding, Framework, InventoryRule, Map, Node, Object, RuleMeta, Severity, Value,
 };
-use palisade_netpol::selector::{LabelSelector, labels_of};
+use palisade_core::{LabelSelector, labels_of};
 
 pub static META: RuleMeta = RuleMeta {
     id: "workload/single-replica-without-pdb",
