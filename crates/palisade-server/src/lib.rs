@@ -51,7 +51,7 @@ use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use rustls::crypto::CryptoProvider;
@@ -261,7 +261,6 @@ impl Server {
         drop(listener);
         watcher.abort();
         let _ = tokio::time::timeout(options.request_timeout, graceful.shutdown()).await;
-        let _ = TokioExecutor::new();
         Ok(())
     }
 }
