@@ -27,7 +27,24 @@ def container(rng, name):
              "        - name: LOG_LEVEL",
              f"          value: {rng.choice(['debug', 'info', 'warn'])}",
              "        - name: REGION",
-             "          value: eu-west-1"]
+             "          value: eu-west-1",
+             "        - name: OTEL_EXPORTER_OTLP_ENDPOINT",
+             "          value: http://otel-collector.observability.svc:4317",
+             "        - name: POD_NAME",
+             "          valueFrom:",
+             "            fieldRef: {fieldPath: metadata.name}",
+             "        - name: POD_NAMESPACE",
+             "          valueFrom:",
+             "            fieldRef: {fieldPath: metadata.namespace}",
+             "        - name: GOMAXPROCS",
+             "          valueFrom:",
+             "            resourceFieldRef: {resource: limits.cpu}",
+             "        volumeMounts:",
+             "        - name: config",
+             "          mountPath: /etc/app",
+             "          readOnly: true",
+             "        - name: tmp",
+             "          mountPath: /tmp"]
     if rng.random() < 0.7:
         lines += ["        resources:",
                   "          requests: {cpu: 100m, memory: 128Mi}",
@@ -55,12 +72,36 @@ def container(rng, name):
 def pod_template(rng, app, indent):
     lines = ["  template:",
              "    metadata:",
-             f"      labels: {{app: {app}, tier: {rng.choice(['web', 'db', 'cache'])}}}",
-             "    spec:"]
+             "      labels:",
+             f"        app.kubernetes.io/name: {app}",
+             "        app.kubernetes.io/part-of: shop",
+             f"        app.kubernetes.io/version: \"{rng.randrange(1, 9)}.{rng.randrange(20)}.{rng.randrange(9)}\"",
+             f"        tier: {rng.choice(['web', 'db', 'cache'])}",
+             "      annotations:",
+             f"        checksum/config: {rng.getrandbits(256):064x}",
+             "        prometheus.io/scrape: \"true\"",
+             "        prometheus.io/port: \"9090\"",
+             "    spec:",
+             "      terminationGracePeriodSeconds: 30",
+             "      affinity:",
+             "        podAntiAffinity:",
+             "          preferredDuringSchedulingIgnoredDuringExecution:",
+             "          - weight: 100",
+             "            podAffinityTerm:",
+             "              topologyKey: kubernetes.io/hostname",
+             "              labelSelector:",
+             f"                matchLabels: {{app.kubernetes.io/name: {app}}}",
+             "      tolerations:",
+             "      - key: dedicated",
+             "        operator: Equal",
+             "        value: apps",
+             "        effect: NoSchedule"]
     if rng.random() < 0.1:
         lines.append("      hostNetwork: true")
+    lines += ["      volumes:", "      - name: config", f"        configMap: {{name: {app}}}",
+              "      - name: tmp", "        emptyDir: {sizeLimit: 64Mi}"]
     if rng.random() < 0.05:
-        lines += ["      volumes:", "      - name: host", "        hostPath: {path: /var/log}"]
+        lines += ["      - name: host", "        hostPath: {path: /var/log}"]
     lines.append("      containers:")
     for index in range(rng.choice([1, 1, 2])):
         lines += container(rng, f"c{index}")
