@@ -94,6 +94,25 @@ impl Engine {
         self.finish(harvest)
     }
 
+    /// Checks one object whose namespace is already known (an admission request): the
+    /// single-object rules run on the calling thread and their namespace gates are decided
+    /// against `facts` at once. Inventory analyses need the whole inventory and do not run.
+    pub fn check_object(&self, object: &Object, facts: &NamespaceFacts<'_>) -> Vec<Finding> {
+        let mut candidates = Vec::new();
+        for rule in &self.rules {
+            let mut sink = FindingSink::new(rule.meta(), object, &mut candidates);
+            rule.check(object, &mut sink);
+        }
+        let mut findings: Vec<Finding> = candidates
+            .into_iter()
+            .filter(|candidate| candidate.stands(facts))
+            .map(|candidate| candidate.finding)
+            .collect();
+        findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        findings.dedup();
+        findings
+    }
+
     fn scan_input(&self, input: &Input) -> (Harvest, Vec<InputError>, usize) {
         let text = match palisade_load::read_input(input, &self.limits) {
             Ok(text) => text,
@@ -214,5 +233,22 @@ mod tests {
         assert!(finding.location.file.ends_with("a-pods.yaml"));
         assert_eq!(outcome.errors.len(), 1);
         assert!(outcome.errors[0].file.ends_with("c-bad.yaml"));
+    }
+
+    #[test]
+    fn one_object_is_checked_against_known_namespace_facts() {
+        let engine = Engine::new(vec![Box::new(HostPid)], Vec::new());
+        let loaded = palisade_load::load_str(
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: a}\nspec: {hostPID: true}\n",
+            "request",
+        );
+        let pod = &loaded.objects[0];
+        let strict: BTreeMap<String, String> = [("strict".to_owned(), "true".to_owned())].into();
+        let facts = NamespaceFacts { name: Some("a"), labels: Some(&strict) };
+        let findings = engine.check_object(pod, &facts);
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].location.path, "/spec/hostPID");
+        let lax = NamespaceFacts { name: Some("a"), labels: None };
+        assert!(engine.check_object(pod, &lax).is_empty());
     }
 }
