@@ -9,13 +9,43 @@ use std::io;
 use palisade_core::{Finding, InputError, Severity};
 use serde::Serialize;
 
-use crate::{ScanReport, Summary};
+use crate::{ControlStatus, ScanReport, Summary};
 
 #[derive(Serialize)]
 struct Document<'a> {
     findings: Vec<JsonFinding<'a>>,
     errors: Vec<JsonError<'a>>,
     summary: JsonSummary,
+    /// Present only when the scan was narrowed to a framework (`--framework`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    compliance: Option<JsonCompliance<'a>>,
+    /// Present only when exceptions (config, annotations, baseline) were in play.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    exceptions: Option<JsonExceptions<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonCompliance<'a> {
+    framework: &'a str,
+    title: &'a str,
+    passed: usize,
+    failed: usize,
+    not_evaluated: usize,
+    controls: &'a [crate::ControlResult],
+}
+
+#[derive(Serialize)]
+struct JsonExceptions<'a> {
+    suppressed: Vec<JsonSuppressed<'a>>,
+    notes: &'a [crate::ExceptionNote],
+}
+
+#[derive(Serialize)]
+struct JsonSuppressed<'a> {
+    #[serde(flatten)]
+    finding: JsonFinding<'a>,
+    suppressed_by: &'a str,
+    reason: &'a str,
 }
 
 #[derive(Serialize)]
@@ -89,6 +119,26 @@ pub(crate) fn write(report: &ScanReport, out: &mut dyn io::Write) -> io::Result<
         findings: report.findings().iter().map(finding).collect(),
         errors: report.errors().iter().map(error).collect(),
         summary: summary(report.summary()),
+        compliance: report.compliance().map(|compliance| JsonCompliance {
+            framework: compliance.framework.as_str(),
+            title: compliance.framework.title(),
+            passed: compliance.count(ControlStatus::Passed),
+            failed: compliance.count(ControlStatus::Failed),
+            not_evaluated: compliance.count(ControlStatus::NotEvaluated),
+            controls: &compliance.controls,
+        }),
+        exceptions: report.exceptions().map(|exceptions| JsonExceptions {
+            suppressed: exceptions
+                .suppressed
+                .iter()
+                .map(|suppressed| JsonSuppressed {
+                    finding: finding(&suppressed.finding),
+                    suppressed_by: &suppressed.source,
+                    reason: &suppressed.reason,
+                })
+                .collect(),
+            notes: &exceptions.notes,
+        }),
     };
     serde_json::to_writer_pretty(&mut *out, &document)?;
     out.write_all(b"\n")

@@ -8,6 +8,7 @@ mod docs;
 mod json;
 mod junit;
 mod sarif;
+mod sections;
 mod text;
 
 use std::io;
@@ -15,6 +16,9 @@ use std::io;
 use palisade_core::{Finding, InputError, RuleMeta, Severity};
 
 pub use docs::{generate_rule_docs, render_rule_doc, render_rule_index};
+pub use sections::{
+    Compliance, ControlResult, ControlStatus, ExceptionNote, Exceptions, NoteKind, Suppressed,
+};
 pub use text::SourceLines;
 
 /// The result of one scan, ready to be written in any format.
@@ -23,6 +27,8 @@ pub struct ScanReport {
     findings: Vec<Finding>,
     errors: Vec<InputError>,
     summary: Summary,
+    compliance: Option<Compliance>,
+    exceptions: Option<Exceptions>,
 }
 
 /// How much was scanned, as the engine counted it.
@@ -88,7 +94,32 @@ impl ScanReport {
             findings,
             errors,
             summary,
+            compliance: None,
+            exceptions: None,
         }
+    }
+
+    /// Adds the compliance summary of the framework the scan was narrowed to.
+    pub fn with_compliance(mut self, compliance: Compliance) -> Self {
+        self.compliance = Some(compliance);
+        self
+    }
+
+    /// Adds what exceptions did; suppressed findings are sorted like findings, notes by kind
+    /// and source.
+    pub fn with_exceptions(mut self, mut exceptions: Exceptions) -> Self {
+        exceptions.suppressed.sort_by(|a, b| a.finding.sort_key().cmp(&b.finding.sort_key()));
+        exceptions.notes.sort();
+        self.exceptions = Some(exceptions);
+        self
+    }
+
+    pub fn compliance(&self) -> Option<&Compliance> {
+        self.compliance.as_ref()
+    }
+
+    pub fn exceptions(&self) -> Option<&Exceptions> {
+        self.exceptions.as_ref()
     }
 
     /// In report order.
@@ -151,6 +182,8 @@ pub struct WriteOptions<'a> {
     pub color: bool,
     /// Source lines for the text format's snippets; without it findings show no snippet.
     pub source: Option<&'a dyn SourceLines>,
+    /// List suppressed findings in the text format (JSON always lists them).
+    pub show_suppressed: bool,
 }
 
 /// Writes `report` in `format`. `rules` is the metadata of the rules evaluated (SARIF describes

@@ -4,7 +4,7 @@ use std::io;
 
 use palisade_core::{Finding, ObjectRef, Severity};
 
-use crate::{ScanReport, Summary, WriteOptions, object_label};
+use crate::{ControlStatus, ScanReport, Summary, WriteOptions, object_label};
 
 /// Fetches one line of a scanned file (1-based, without its line ending) for the snippet under
 /// a finding; `None` when the text is not at hand (stdin, a cluster, an unreadable file).
@@ -71,6 +71,8 @@ pub(crate) fn write(
     if !report.errors().is_empty() {
         writeln!(out)?;
     }
+    write_exceptions(out, report, &painter, options)?;
+    write_compliance(out, report)?;
     writeln!(out, "{}", summary_line(report.summary()))?;
     if let Some(threshold) = report.summary().fail_on {
         let above = report.summary().at_or_above(threshold);
@@ -91,6 +93,67 @@ pub(crate) fn write(
         writeln!(out, "fail-on {threshold}: {verdict}")?;
     }
     Ok(())
+}
+
+/// Suppressed findings (listed only with `show_suppressed`), then exceptions to look at.
+fn write_exceptions(
+    out: &mut dyn io::Write,
+    report: &ScanReport,
+    painter: &Painter,
+    options: &WriteOptions<'_>,
+) -> io::Result<()> {
+    let Some(exceptions) = report.exceptions() else {
+        return Ok(());
+    };
+    if options.show_suppressed {
+        for suppressed in &exceptions.suppressed {
+            let finding = &suppressed.finding;
+            writeln!(
+                out,
+                "{} {}:{}:{} {} {} {} ({}: {})",
+                painter.paint(DIM, "suppressed"),
+                finding.location.file,
+                finding.location.line,
+                finding.location.column,
+                finding.rule,
+                object_label(&finding.object),
+                finding.message,
+                suppressed.source,
+                suppressed.reason
+            )?;
+        }
+    }
+    for note in &exceptions.notes {
+        writeln!(out, "exception {}: {}: {}", note.kind.as_str(), note.source, note.message)?;
+    }
+    if !exceptions.suppressed.is_empty() || !exceptions.notes.is_empty() {
+        writeln!(out, "{} suppressed by exceptions", plural(exceptions.suppressed.len(), "finding"))?;
+        writeln!(out)?;
+    }
+    Ok(())
+}
+
+/// One line per control of the framework, then the totals.
+fn write_compliance(out: &mut dyn io::Write, report: &ScanReport) -> io::Result<()> {
+    let Some(compliance) = report.compliance() else {
+        return Ok(());
+    };
+    writeln!(out, "{}", compliance.framework.title())?;
+    for control in &compliance.controls {
+        let detail = match control.status {
+            ControlStatus::Failed => format!(" ({})", plural(control.findings, "finding")),
+            _ => String::new(),
+        };
+        writeln!(out, "  {:<14} {:<13} {}{detail}", control.id, control.status.as_str(), control.rules_evaluated.join(", "))?;
+    }
+    writeln!(
+        out,
+        "controls: {} passed, {} failed, {} not evaluated",
+        compliance.count(ControlStatus::Passed),
+        compliance.count(ControlStatus::Failed),
+        compliance.count(ControlStatus::NotEvaluated)
+    )?;
+    writeln!(out)
 }
 
 type ObjectGroup<'a> = (&'a ObjectRef, Vec<&'a Finding>);

@@ -200,6 +200,7 @@ fn text_with_source_snippets_puts_the_caret_under_the_column() {
     let options = WriteOptions {
         color: false,
         source: Some(&source as &dyn SourceLines),
+        ..WriteOptions::default()
     };
     let text = render(&report(), Format::Text, &options);
     assert!(
@@ -221,7 +222,7 @@ fn text_is_coloured_only_when_asked() {
         Format::Text,
         &WriteOptions {
             color: true,
-            source: None,
+            ..WriteOptions::default()
         },
     );
     assert!(coloured.contains("\x1b[1;35mcritical\x1b[0m"));

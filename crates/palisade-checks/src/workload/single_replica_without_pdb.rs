@@ -3,9 +3,9 @@
 //! is an inventory rule that keeps only identities, replica counts, labels and selectors.
 
 use palisade_core::{
-    Candidate, Control, Finding, Framework, InventoryRule, Map, Node, Object, RuleMeta, Severity, Value,
+    Candidate, Control, Finding, Framework, InventoryRule, LabelSelector, Node, Object, RuleMeta, Severity, labels_of,
+    project,
 };
-use palisade_core::{LabelSelector, labels_of};
 
 pub static META: RuleMeta = RuleMeta {
     id: "workload/single-replica-without-pdb",
@@ -74,7 +74,7 @@ impl InventoryRule for SingleReplicaWithoutPdb {
         } else {
             return None;
         };
-        Some(Object::new(prune(&object.root, fields), object.origin.clone()))
+        Some(project(object, fields))
     }
 
     fn check(&self, retained: &[Object], out: &mut Vec<Candidate>) {
@@ -104,28 +104,6 @@ impl InventoryRule for SingleReplicaWithoutPdb {
             }
         }
     }
-}
-
-/// A copy of `node` with only the fields at `paths`, positions included.
-fn prune(node: &Node, paths: &[&[&str]]) -> Node {
-    let mut pruned = Map::new();
-    for entry in node.as_map().map(Map::entries).unwrap_or_default() {
-        let tails: Vec<&[&str]> = paths
-            .iter()
-            .filter_map(|path| path.split_first())
-            .filter(|(first, _)| **first == &*entry.key)
-            .map(|(_, tail)| tail)
-            .collect();
-        let value = if tails.iter().any(|tail| tail.is_empty()) {
-            entry.value.clone()
-        } else if tails.is_empty() {
-            continue;
-        } else {
-            prune(&entry.value, &tails)
-        };
-        pruned.insert(entry.key.clone(), entry.key_mark, value);
-    }
-    Node::new(Value::Map(pruned), node.mark)
 }
 
 #[cfg(test)]

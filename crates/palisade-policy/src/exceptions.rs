@@ -1,0 +1,406 @@
+//! Exceptions, one model for three sources: entries of the configuration file (rule, kind,
+//! namespace and name globs, a required reason, an optional expiry), inline annotations on the
+//! object (`palisade.dev/ignore` with `palisade.dev/ignore-reason`), and a baseline file of
+//! accepted findings. Each suppressed finding records which exception suppressed it; exceptions
+//! that suppress nothing, have expired or are invalid are reported.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use palisade_core::{Candidate, Finding, InputError, InventoryRule, Node, Object, ObjectRef, RuleMeta, api_group};
+use palisade_report::{ExceptionNote, Exceptions, NoteKind, Suppressed};
+
+use crate::fields::Reader;
+use crate::glob;
+
+pub const IGNORE_ANNOTATION: &str = "palisade.dev/ignore";
+pub const REASON_ANNOTATION: &str = "palisade.dev/ignore-reason";
+
+/// A calendar date, compared as (year, month, day).
+pub type Date = (i32, u32, u32);
+
+/// One `exceptions:` entry of the configuration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigException {
+    /// Rule id globs (`workload/*`).
+    pub rules: Vec<String>,
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
+    pub reason: String,
+    /// Last day the exception applies.
+    pub expires: Option<Date>,
+    /// `file:line`, for reports.
+    pub source: String,
+}
+
+impl ConfigException {
+    pub(crate) fn parse(reader: &Reader, node: &Node) -> Result<Self, InputError> {
+        let map = reader.map(node, "an exception")?;
+        reader.known_keys(map, &["rules", "kind", "namespace", "name", "reason", "expires"], "an exception")?;
+        let glob_or_any = |key: &str| map.get(key).map_or(Ok("*".to_owned()), |value| reader.string(value, &format!("`{key}`")));
+        let rules = match map.get("rules") {
+            Some(value) => reader.strings(value, "`rules`")?,
+            None => return Err(reader.error(node, "an exception needs `rules` (rule ids or globs)".into())),
+        };
+        let reason = map.get("reason").map(|value| reader.string(value, "`reason`")).transpose()?.unwrap_or_default();
+        if reason.trim().is_empty() {
+            return Err(reader.error(node, "an exception needs a `reason`".into()));
+        }
+        let expires = match map.get("expires") {
+            Some(value) => {
+                let text = reader.string(value, "`expires`")?;
+                Some(parse_date(&text).ok_or_else(|| reader.error(value, format!("`expires` must be a date like 2025-12-31, not `{text}`")))?)
+            }
+            None => None,
+        };
+        Ok(Self {
+            rules,
+            kind: glob_or_any("kind")?,
+            namespace: glob_or_any("namespace")?,
+            name: glob_or_any("name")?,
+            reason,
+            expires,
+            source: format!("{}:{}", reader.file, node.mark.line),
+        })
+    }
+
+    fn matches(&self, finding: &Finding) -> bool {
+        let object = &finding.object;
+        self.rules.iter().any(|rule| glob::matches(rule, &finding.rule))
+            && glob::matches(&self.kind, &object.kind)
+            && glob::matches(&self.namespace, object.namespace.as_deref().unwrap_or(""))
+            && glob::matches(&self.name, &object.name)
+    }
+
+    fn expired(&self, today: Date) -> bool {
+        self.expires.is_some_and(|last_day| last_day < today)
+    }
+}
+
+pub fn parse_date(text: &str) -> Option<Date> {
+    let mut parts = text.trim().splitn(3, '-');
+    let year = parts.next()?.parse().ok()?;
+    let month = parts.next()?.parse().ok().filter(|m| (1..=12).contains(m))?;
+    let day = parts.next()?.parse().ok().filter(|d| (1..=31).contains(d))?;
+    Some((year, month, day))
+}
+
+/// Today's date in UTC.
+pub fn today() -> Date {
+    let days = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs() / 86_400) as i64;
+    civil_from_days(days)
+}
+
+/// Howard Hinnant's days-to-civil algorithm.
+fn civil_from_days(days: i64) -> Date {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = (yoe + era * 400 + i64::from(month <= 2)) as i32;
+    (year, month, day)
+}
+
+/// An object's `palisade.dev/ignore` annotation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Inline {
+    pub object: ObjectRef,
+    pub rules: Vec<String>,
+    pub reason: Option<String>,
+    /// `file:line` of the annotation.
+    pub source: String,
+}
+
+/// Collects ignore annotations while the engine streams objects. It is an inventory analysis
+/// that keeps nothing but reports nothing: the annotations go to [`InlineExceptions::take`].
+#[derive(Clone, Default)]
+pub struct InlineExceptions {
+    found: Arc<Mutex<Vec<Inline>>>,
+}
+
+impl InlineExceptions {
+    pub fn take(&self) -> Vec<Inline> {
+        let mut found = std::mem::take(&mut *self.found.lock().unwrap_or_else(|poison| poison.into_inner()));
+        found.sort_by(|a, b| a.source.cmp(&b.source));
+        found
+    }
+}
+
+impl InventoryRule for InlineExceptions {
+    fn metas(&self) -> Vec<&'static RuleMeta> {
+        Vec::new()
+    }
+
+    fn retain(&self, object: &Object) -> Option<Object> {
+        let rules = object.annotation(IGNORE_ANNOTATION)?;
+        let mark = object.locate(&format!("/metadata/annotations/{}", IGNORE_ANNOTATION.replace('/', "~1")));
+        let inline = Inline {
+            object: object.reference(),
+            rules: rules.split(',').map(str::trim).filter(|rule| !rule.is_empty()).map(str::to_owned).collect(),
+            reason: object.annotation(REASON_ANNOTATION).map(str::trim).filter(|r| !r.is_empty()).map(str::to_owned),
+            source: format!("{}:{}", object.origin.file, mark.line),
+        };
+        self.found.lock().unwrap_or_else(|poison| poison.into_inner()).push(inline);
+        None
+    }
+
+    fn check(&self, _retained: &[Object], _out: &mut Vec<Candidate>) {}
+}
+
+/// Accepted findings, identified without line numbers so that they survive edits around them:
+/// rule, object (API group, kind, namespace, name) and the JSON pointer of the field.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Baseline {
+    pub source: String,
+    pub entries: BTreeSet<String>,
+}
+
+/// The key a baseline stores for `finding`.
+pub fn fingerprint(finding: &Finding) -> String {
+    let object = &finding.object;
+    format!(
+        "{}|{}/{}/{}/{}|{}",
+        finding.rule,
+        api_group(&object.api_version),
+        object.kind,
+        object.namespace.as_deref().unwrap_or(""),
+        object.name,
+        finding.location.path
+    )
+}
+
+impl Baseline {
+    pub fn load(path: &Path) -> Result<Self, InputError> {
+        let file: Arc<str> = path.display().to_string().into();
+        let error = |message: String| InputError { file: file.clone(), line: 0, column: 0, message };
+        let text = std::fs::read_to_string(path).map_err(|e| error(format!("cannot read the baseline: {e}")))?;
+        let json: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| error(format!("not a baseline written by --write-baseline: {e}")))?;
+        let entries = json
+            .get("findings")
+            .and_then(serde_json::Value::as_array)
+            .ok_or_else(|| error("a baseline needs a `findings` list".into()))?
+            .iter()
+            .map(|entry| entry.get("fingerprint").and_then(serde_json::Value::as_str).map(str::to_owned))
+            .collect::<Option<_>>()
+            .ok_or_else(|| error("every baseline entry needs a `fingerprint` string".into()))?;
+        Ok(Self { source: format!("baseline {}", path.display()), entries })
+    }
+
+    /// The baseline document for `findings`: sorted, one entry per fingerprint.
+    pub fn document(findings: &[Finding]) -> serde_json::Value {
+        let mut entries: Vec<(String, &Finding)> = findings.iter().map(|f| (fingerprint(f), f)).collect();
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        entries.dedup_by(|a, b| a.0 == b.0);
+        let findings: Vec<_> = entries
+            .into_iter()
+            .map(|(fingerprint, finding)| {
+                serde_json::json!({
+                    "fingerprint": fingerprint,
+                    "rule": finding.rule,
+                    "object": finding.object.to_string(),
+                    "path": finding.location.path,
+                })
+            })
+            .collect();
+        serde_json::json!({ "version": 1, "findings": findings })
+    }
+}
+
+/// The findings that remain and what exceptions did.
+#[derive(Debug, Default)]
+pub struct Resolution {
+    pub kept: Vec<Finding>,
+    pub exceptions: Exceptions,
+}
+
+/// Applies every exception to `findings`: inline annotations first, then configuration
+/// entries, then the baseline.
+pub fn apply(
+    findings: Vec<Finding>,
+    config: &[ConfigException],
+    inline: &[Inline],
+    baseline: Option<&Baseline>,
+    today: Date,
+) -> Resolution {
+    let mut resolution = Resolution::default();
+    let notes = &mut resolution.exceptions.notes;
+    let mut note = |kind, source: &str, message: String| notes.push(ExceptionNote { kind, source: source.to_owned(), message });
+    for exception in inline.iter().filter(|inline| inline.reason.is_none()) {
+        note(NoteKind::Invalid, &exception.source, format!("{IGNORE_ANNOTATION} on {} has no {REASON_ANNOTATION}, so it is not applied", exception.object));
+    }
+    for exception in config.iter().filter(|exception| exception.expired(today)) {
+        let (y, m, d) = exception.expires.unwrap_or_default();
+        note(NoteKind::Expired, &exception.source, format!("expired on {y:04}-{m:02}-{d:02} ({}); its findings are reported again", exception.reason));
+    }
+    let mut inline_used = vec![BTreeSet::new(); inline.len()];
+    let mut config_used = vec![false; config.len()];
+    let mut baseline_used = BTreeSet::new();
+    for finding in findings {
+        let by_inline = inline.iter().enumerate().find_map(|(index, exception)| {
+            let reason = exception.reason.as_ref()?;
+            let rule = exception.rules.iter().find(|rule| glob::matches(rule, &finding.rule))?;
+            (exception.object == finding.object).then(|| (index, rule.clone(), exception.source.clone(), reason.clone()))
+        });
+        if let Some((index, rule, source, reason)) = by_inline {
+            inline_used[index].insert(rule);
+            resolution.exceptions.suppressed.push(Suppressed { finding, source: format!("annotation {source}"), reason });
+            continue;
+        }
+        let by_config = config.iter().enumerate().find(|(_, e)| !e.expired(today) && e.matches(&finding));
+        if let Some((index, exception)) = by_config {
+            config_used[index] = true;
+            let source = format!("config {}", exception.source);
+            resolution.exceptions.suppressed.push(Suppressed { finding, source, reason: exception.reason.clone() });
+            continue;
+        }
+        if let Some(baseline) = baseline {
+            let key = fingerprint(&finding);
+            if baseline.entries.contains(&key) {
+                baseline_used.insert(key);
+                let source = baseline.source.clone();
+                resolution.exceptions.suppressed.push(Suppressed { finding, source, reason: "accepted in the baseline".into() });
+                continue;
+            }
+        }
+        resolution.kept.push(finding);
+    }
+    let notes = &mut resolution.exceptions.notes;
+    for (exception, used) in inline.iter().zip(&inline_used).filter(|(e, _)| e.reason.is_some()) {
+        for rule in exception.rules.iter().filter(|rule| !used.contains(*rule)) {
+            notes.push(ExceptionNote {
+                kind: NoteKind::Unused,
+                source: exception.source.clone(),
+                message: format!("{IGNORE_ANNOTATION} lists {rule}, which reported nothing on {}", exception.object),
+            });
+        }
+    }
+    for (exception, _) in config.iter().zip(&config_used).filter(|(e, used)| !**used && !e.expired(today)) {
+        notes.push(ExceptionNote {
+            kind: NoteKind::Unused,
+            source: exception.source.clone(),
+            message: format!("matched no finding ({}: {})", exception.rules.join(", "), exception.reason),
+        });
+    }
+    if let Some(baseline) = baseline {
+        let fixed = baseline.entries.len() - baseline_used.len();
+        if fixed > 0 {
+            notes.push(ExceptionNote {
+                kind: NoteKind::Unused,
+                source: baseline.source.clone(),
+                message: format!("{fixed} accepted finding(s) no longer occur; rewrite the baseline with --write-baseline"),
+            });
+        }
+    }
+    resolution
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use palisade_core::{Location, Severity};
+
+    fn finding(rule: &'static str, kind: &str, namespace: &str, name: &str, path: &str, line: u32) -> Finding {
+        Finding {
+            rule: rule.into(),
+            severity: Severity::Medium,
+            title: "t".into(),
+            message: "m".into(),
+            object: ObjectRef { api_version: "apps/v1".into(), kind: kind.into(), namespace: Some(namespace.into()), name: name.into() },
+            location: Location { file: "a.yaml".into(), line, column: 1, path: path.into() },
+            remediation: "r".into(),
+            controls: Default::default(),
+        }
+    }
+
+    fn config_exception(text: &str) -> ConfigException {
+        let reader = Reader::new("cfg.yaml");
+        ConfigException::parse(&reader, &crate::fields::parse_single(&reader, text).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn config_globs_suppress_and_unused_or_expired_entries_are_reported() {
+        let legacy = config_exception("rules: [workload/*]\nnamespace: legacy-*\nreason: migrating\nexpires: 2030-01-01\n");
+        let stale = config_exception("rules: [pss/privileged]\nreason: old\n");
+        let expired = config_exception("rules: ['*']\nreason: temporary\nexpires: 2020-01-31\n");
+        let findings = vec![
+            finding("workload/image-tag-latest", "Deployment", "legacy-shop", "web", "/spec/x", 3),
+            finding("workload/image-tag-latest", "Deployment", "shop", "web", "/spec/x", 9),
+        ];
+        let resolution = apply(findings, &[legacy, stale, expired], &[], None, (2025, 6, 1));
+        assert_eq!(resolution.kept.len(), 1);
+        assert_eq!(resolution.kept[0].object.namespace.as_deref(), Some("shop"));
+        assert_eq!(resolution.exceptions.suppressed[0].reason, "migrating");
+        assert_eq!(resolution.exceptions.suppressed[0].source, "config cfg.yaml:1");
+        let kinds: Vec<_> = resolution.exceptions.notes.iter().map(|n| n.kind).collect();
+        assert_eq!(kinds, [NoteKind::Expired, NoteKind::Unused]);
+        assert!(resolution.exceptions.notes[0].message.contains("2020-01-31"));
+    }
+
+    #[test]
+    fn exceptions_need_rules_and_a_reason() {
+        let reader = Reader::new("cfg.yaml");
+        for (text, message) in [("reason: x\n", "needs `rules`"), ("rules: [a]\n", "needs a `reason`"), ("rules: [a]\nreason: x\nexpires: soon\n", "must be a date")] {
+            let node = crate::fields::parse_single(&reader, text).unwrap();
+            let error = ConfigException::parse(&reader, &node).unwrap_err();
+            assert!(error.message.contains(message), "{}", error.message);
+        }
+    }
+
+    #[test]
+    fn annotations_suppress_on_their_object_only_and_need_a_reason() {
+        let text = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: shop\n  annotations:\n    palisade.dev/ignore: \"workload/image-tag-latest, pss/privileged\"\n    palisade.dev/ignore-reason: vendor image\n";
+        let object = palisade_load::load_str(text, "a.yaml").objects.remove(0);
+        let collector = InlineExceptions::default();
+        assert!(collector.retain(&object).is_none());
+        let inline = collector.take();
+        assert_eq!(inline[0].source, "a.yaml:7");
+        let findings = vec![
+            finding("workload/image-tag-latest", "Deployment", "shop", "web", "/a", 1),
+            finding("workload/image-tag-latest", "Deployment", "shop", "api", "/a", 2),
+        ];
+        let resolution = apply(findings, &[], &inline, None, (2025, 1, 1));
+        assert_eq!(resolution.kept.len(), 1);
+        assert_eq!(resolution.exceptions.suppressed[0].source, "annotation a.yaml:7");
+        assert_eq!(resolution.exceptions.notes.len(), 1);
+        assert!(resolution.exceptions.notes[0].message.contains("lists pss/privileged, which reported nothing"));
+
+        let unexplained = Inline { reason: None, ..inline[0].clone() };
+        let resolution = apply(vec![finding("workload/image-tag-latest", "Deployment", "shop", "web", "/a", 1)], &[], &[unexplained], None, (2025, 1, 1));
+        assert_eq!(resolution.kept.len(), 1);
+        assert_eq!(resolution.exceptions.notes[0].kind, NoteKind::Invalid);
+    }
+
+    #[test]
+    fn baselines_survive_line_moves_and_report_fixed_findings() {
+        let old = vec![finding("r/a", "Deployment", "shop", "web", "/spec/a", 3), finding("r/b", "Deployment", "shop", "web", "/spec/b", 4)];
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("base.json");
+        std::fs::write(&path, serde_json::to_string(&Baseline::document(&old)).unwrap()).unwrap();
+        let baseline = Baseline::load(&path).unwrap();
+        // The same finding 10 lines lower, plus a new one.
+        let now = vec![finding("r/a", "Deployment", "shop", "web", "/spec/a", 13), finding("r/c", "Deployment", "shop", "web", "/spec/c", 5)];
+        let resolution = apply(now, &[], &[], Some(&baseline), (2025, 1, 1));
+        assert_eq!(resolution.kept.iter().map(|f| &*f.rule).collect::<Vec<_>>(), ["r/c"]);
+        assert_eq!(resolution.exceptions.notes[0].kind, NoteKind::Unused);
+        assert!(resolution.exceptions.notes[0].message.starts_with("1 accepted finding(s) no longer occur"));
+        assert!(Baseline::load(&dir.path().join("missing.json")).is_err());
+    }
+
+    #[test]
+    fn dates_parse_and_today_is_plausible() {
+        assert_eq!(parse_date("2025-12-31"), Some((2025, 12, 31)));
+        assert_eq!(parse_date("2025-13-01"), None);
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(19_723), (2024, 1, 1));
+        assert!(today() >= (2025, 1, 1));
+    }
+}

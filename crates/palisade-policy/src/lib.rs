@@ -1,0 +1,14 @@
+//! User policies and everything that decides which findings a scan reports: the
+//! `.palisade.yaml` configuration, OperationPolicy objects, exceptions (configuration globs,
+//! inline annotations, baselines) and the per-control compliance summary.
+
+pub mod compliance;
+pub mod config;
+pub mod exceptions;
+mod fields;
+pub mod glob;
+pub mod operation;
+
+pub use config::{Config, RuleSwitches};
+pub use exceptions::{Baseline, ConfigException, InlineExceptions, Resolution, apply};
+pub use operation::{OperationPolicy, load_policies};
