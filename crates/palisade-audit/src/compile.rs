@@ -32,6 +32,9 @@ pub struct Compare {
     field: usize,
     op: Op,
     rhs: Rhs,
+    /// The field's shape, resolved once at compile time.
+    list: bool,
+    numeric: bool,
 }
 
 #[derive(Debug)]
@@ -138,7 +141,7 @@ impl Fields {
                     }
                     Operand::Value(value) => value_rhs(*op, value, numeric).map_err(err)?,
                 };
-                Node::Compare(Box::new(Compare { field: id, op: *op, rhs }))
+                Node::Compare(Box::new(Compare { field: id, op: *op, rhs, list: lhs_list, numeric }))
             }
         })
     }
@@ -237,8 +240,7 @@ impl Compare {
         if matches!(cache.get(fields, self.field, event), Values::Missing) {
             return false;
         }
-        let list = fields.specs[self.field].is_list();
-        let numeric = fields.specs[self.field].is_numeric();
+        let (list, numeric) = (self.list, self.numeric);
         let values = cache.peek(self.field).as_slice();
         if let Rhs::Field(rid) = self.rhs {
             let rhs = cache.peek(rid).as_slice();

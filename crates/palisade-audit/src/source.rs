@@ -27,19 +27,23 @@ impl std::fmt::Display for ReadError {
 pub struct EventReader<'a> {
     text: &'a str,
     pos: usize,
-    /// Lines before `pos`, to turn serde_json's relative positions into absolute ones.
+    /// Lines before `counted`: line numbers are only needed for errors, so newlines are counted
+    /// lazily, from the last count onwards, instead of rescanning every event.
+    counted: usize,
     line: u32,
     pending: std::vec::IntoIter<Json<'a>>,
 }
 
 impl<'a> EventReader<'a> {
     pub fn new(text: &'a str) -> Self {
-        Self { text, pos: 0, line: 0, pending: Vec::new().into_iter() }
+        Self { text, pos: 0, counted: 0, line: 0, pending: Vec::new().into_iter() }
     }
 
-    fn advance(&mut self, to: usize) {
-        self.line += self.text[self.pos..to].bytes().filter(|&b| b == b'\n').count() as u32;
-        self.pos = to;
+    /// Lines before byte `at` (at or after the last count).
+    fn lines_before(&mut self, at: usize) -> u32 {
+        self.line += self.text.as_bytes()[self.counted..at].iter().filter(|&&b| b == b'\n').count() as u32;
+        self.counted = at;
+        self.line
     }
 }
 
@@ -51,16 +55,19 @@ impl<'a> Iterator for EventReader<'a> {
             if let Some(item) = self.pending.next() {
                 return Some(match item {
                     Json::Object(_) => Ok(item),
-                    _ => Err(ReadError { line: self.line + 1, column: 1, message: "list item is not an audit event object".into() }),
+                    _ => Err(ReadError {
+                        line: self.lines_before(self.pos) + 1,
+                        column: 1,
+                        message: "list item is not an audit event object".into(),
+                    }),
                 });
             }
             let rest = &self.text[self.pos..];
             let mut stream = serde_json::Deserializer::from_str(rest).into_iter::<Json<'a>>();
-            let start_line = self.line;
+            let start = self.pos;
             match stream.next()? {
                 Ok(value) => {
-                    let end = self.pos + stream.byte_offset();
-                    self.advance(end);
+                    self.pos += stream.byte_offset();
                     match value {
                         Json::Object(ref members) => {
                             let is_list = members.iter().any(|(k, v)| k == "kind" && v.as_str() == Some("EventList"));
@@ -74,7 +81,7 @@ impl<'a> Iterator for EventReader<'a> {
                                 Some(Json::Null) | None => {}
                                 Some(_) => {
                                     return Some(Err(ReadError {
-                                        line: start_line + 1,
+                                        line: self.lines_before(start) + 1,
                                         column: 1,
                                         message: "EventList 'items' is not a list".into(),
                                     }));
@@ -84,7 +91,7 @@ impl<'a> Iterator for EventReader<'a> {
                         Json::Array(items) => self.pending = items.into_iter(),
                         _ => {
                             return Some(Err(ReadError {
-                                line: self.line + 1,
+                                line: self.lines_before(self.pos) + 1,
                                 column: 1,
                                 message: "expected an audit Event or EventList object".into(),
                             }));
@@ -93,7 +100,7 @@ impl<'a> Iterator for EventReader<'a> {
                 }
                 Err(e) => {
                     let error = ReadError {
-                        line: start_line + e.line() as u32,
+                        line: self.lines_before(start) + e.line() as u32,
                         column: e.column() as u32,
                         message: format!("invalid JSON: {}", without_position(&e.to_string())),
                     };
@@ -109,7 +116,7 @@ impl<'a> Iterator for EventReader<'a> {
                     if skip == 0 {
                         skip = rest.len();
                     }
-                    self.advance(self.pos + skip);
+                    self.pos += skip;
                     return Some(Err(error));
                 }
             }
