@@ -29,7 +29,7 @@ already been exposed.
 ```yaml
 kind: ConfigMap
 data:
-  DB_PASSWORD: hunter2hunter2   # flagged
+  DB_PASSWORD: <a real password>   # flagged
 ```
 "#,
     remediation: "Move the credential to a Secret or an external secret store, and rotate it.",

@@ -1,6 +1,6 @@
 //! `palisade scan`: manifests (files, directories, stdin) through every rule, into a report.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -9,7 +9,9 @@ use std::sync::Mutex;
 use anyhow::Context;
 use palisade_checks::CatalogOptions;
 use palisade_checks::pss::{PssLevel, PssSetting, PssVersion};
-use palisade_core::{RuleMeta, Severity};
+use palisade_core::{Framework, InventoryRule, RuleMeta, Severity};
+use palisade_policy::exceptions::{Baseline, InlineExceptions};
+use palisade_policy::{Config, OperationPolicy};
 use palisade_report::{Format, ScanReport, Scope, SourceLines, WriteOptions};
 use palisade_scan::Engine;
 
@@ -45,6 +47,34 @@ pub struct ScanArgs {
     /// `enforce-version` label.
     #[arg(long, default_value = "latest", value_name = "VERSION")]
     pub pss_version: PssVersion,
+
+    /// Apply the OperationPolicy objects in FILE (`deckhouse.io/v1alpha1` or
+    /// `palisade.dev/v1alpha1`) to matching objects; repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Vec<PathBuf>,
+
+    /// Read the configuration from FILE instead of the `.palisade.yaml` found upward from the
+    /// first scanned path.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Suppress the findings accepted in FILE (written by --write-baseline), so that only new
+    /// findings are reported.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+
+    /// Write every finding that remains after exceptions to FILE as a baseline.
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
+
+    /// Run only rules mapped to this framework (cis, nsa, pss, mitre) and add a per-control
+    /// summary (passed, failed, not evaluated) to the report.
+    #[arg(long, value_name = "NAME")]
+    pub framework: Option<Framework>,
+
+    /// List the findings exceptions suppressed in the text report (JSON always lists them).
+    #[arg(long)]
+    pub show_suppressed: bool,
 }
 
 /// `--fail-on`: a severity, or `never`.
@@ -63,31 +93,82 @@ fn parse_format(text: &str) -> Result<Format, String> {
 }
 
 pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
+    let config = load_config(&args)?;
     let options = CatalogOptions {
         pss: PssSetting { level: args.pss_level, version: args.pss_version },
-        ..CatalogOptions::default()
+        workload: config.workload.clone(),
     };
-    let selected = |id: &str| args.select.is_empty() || args.select.iter().any(|p| id.starts_with(p.as_str()));
-    let rules: Vec<_> =
-        palisade_checks::builtin_rules(&options).into_iter().filter(|rule| selected(rule.meta().id)).collect();
-    let inventory_rules: Vec<_> = palisade_checks::inventory_rules()
+    let selected = |meta: &RuleMeta| {
+        (args.select.is_empty() || args.select.iter().any(|p| meta.id.starts_with(p.as_str())))
+            && config.rules.is_enabled(meta.id)
+            && args.framework.is_none_or(|framework| meta.maps_to(framework))
+    };
+    let mut policy_files = config.policies.clone();
+    policy_files.extend(args.policy.iter().cloned());
+    let (policies, warnings) = palisade_policy::load_policies(&policy_files).map_err(|e| anyhow::anyhow!("{e}"))?;
+    for warning in warnings {
+        eprintln!("warning: {warning}");
+    }
+    let mut rules: Vec<_> =
+        palisade_checks::builtin_rules(&options).into_iter().filter(|rule| selected(rule.meta())).collect();
+    rules.extend(policies.into_iter().flat_map(OperationPolicy::into_rules).filter(|rule| selected(rule.meta())));
+    let mut inventory_rules: Vec<Box<dyn InventoryRule>> = palisade_checks::inventory_rules()
         .into_iter()
-        .filter(|rule| rule.metas().iter().any(|meta| selected(meta.id)))
+        .filter(|rule| rule.metas().iter().any(|meta| selected(meta)))
         .collect();
     let mut metas: Vec<&'static RuleMeta> = rules.iter().map(|rule| rule.meta()).collect();
-    metas.extend(inventory_rules.iter().flat_map(|rule| rule.metas()));
+    metas.extend(inventory_rules.iter().flat_map(|rule| rule.metas()).filter(|meta| selected(meta)));
+    metas.sort_by_key(|meta| meta.id);
+    metas.dedup_by_key(|meta| meta.id);
+    let inline = InlineExceptions::default();
+    inventory_rules.push(Box::new(inline.clone()));
     let engine = Engine::new(rules, inventory_rules);
     let mut outcome = engine.scan_paths(&args.paths);
     // An inventory analysis reports every rule it knows; keep only the selected ones.
-    outcome.findings.retain(|finding| selected(&finding.rule));
+    let evaluated: HashSet<&str> = metas.iter().map(|meta| meta.id).collect();
+    outcome.findings.retain(|finding| evaluated.contains(&*finding.rule));
+    for finding in &mut outcome.findings {
+        finding.severity = config.severity_of(&finding.rule, finding.severity);
+    }
+
+    let baseline = args.baseline.as_deref().map(Baseline::load).transpose().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let inline = inline.take();
+    let uses_exceptions = !config.exceptions.is_empty() || !inline.is_empty() || baseline.is_some();
+    let today = palisade_policy::exceptions::today();
+    let resolution = palisade_policy::apply(outcome.findings, &config.exceptions, &inline, baseline.as_ref(), today);
+    if let Some(path) = &args.write_baseline {
+        let document = Baseline::document(&resolution.kept);
+        std::fs::write(path, serde_json::to_string_pretty(&document)? + "\n")
+            .with_context(|| format!("cannot write the baseline {}", path.display()))?;
+    }
+    let redacted: HashSet<(String, u32)> = resolution
+        .kept
+        .iter()
+        .chain(resolution.exceptions.suppressed.iter().map(|suppressed| &suppressed.finding))
+        .filter(|finding| palisade_checks::secrets::REDACTED_RULES.contains(&&*finding.rule))
+        .map(|finding| (finding.location.file.to_string(), finding.location.line))
+        .collect();
+    let compliance = args.framework.map(|framework| {
+        let mut catalog = palisade_checks::all_metas();
+        catalog.extend(palisade_policy::operation::metas());
+        let evaluated: BTreeSet<&str> = evaluated.iter().copied().collect();
+        palisade_policy::compliance::summarize(framework, &catalog, &evaluated, &resolution.kept)
+    });
 
     let scope = Scope { files_read: outcome.files, objects_scanned: outcome.objects, rules_evaluated: metas.len() };
-    let report = ScanReport::new(outcome.findings, outcome.errors, scope, args.fail_on.0);
-    let source = FileLines::default();
+    let mut report = ScanReport::new(resolution.kept, outcome.errors, scope, args.fail_on.0);
+    if uses_exceptions {
+        report = report.with_exceptions(resolution.exceptions);
+    }
+    if let Some(compliance) = compliance {
+        report = report.with_compliance(compliance);
+    }
+    let source = FileLines { redacted, ..FileLines::default() };
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let write_options = WriteOptions {
         color: to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
         source: Some(&source),
+        show_suppressed: args.show_suppressed,
     };
     match &args.output {
         Some(path) => {
@@ -112,15 +193,29 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// `--config`, else `.palisade.yaml` discovered upward from the first path, else defaults.
+fn load_config(args: &ScanArgs) -> anyhow::Result<Config> {
+    let discovered = || {
+        let start = args.paths.iter().find(|path| path.as_os_str() != "-").cloned().unwrap_or_else(|| PathBuf::from("."));
+        palisade_policy::config::discover(&start)
+    };
+    match args.config.clone().or_else(discovered) {
+        Some(path) => Config::load(&path).map_err(|error| anyhow::anyhow!("invalid configuration: {error}")),
+        None => Ok(Config::default()),
+    }
+}
+
 /// Source lines for the text report's snippets, read again only for files that have findings.
 #[derive(Default)]
 struct FileLines {
     files: Mutex<HashMap<String, Option<Vec<String>>>>,
+    /// Lines that hold a detected credential: never printed.
+    redacted: HashSet<(String, u32)>,
 }
 
 impl SourceLines for FileLines {
     fn line(&self, file: &str, line: u32) -> Option<String> {
-        if file == "-" || line == 0 {
+        if file == "-" || line == 0 || self.redacted.contains(&(file.to_owned(), line)) {
             return None;
         }
         let mut files = self.files.lock().ok()?;

@@ -1,0 +1,79 @@
+//! `palisade scan` with configuration, exceptions, baselines, policies and frameworks, through
+//! the real binary.
+
+use std::path::Path;
+use std::process::Command;
+
+const SECRET: &str = "zq8Lw3Rt5Yp2Xc7V";
+
+fn scan(dir: &Path, args: &[&str]) -> (i32, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_palisade")).current_dir(dir).arg("scan").args(args).output().unwrap();
+    (output.status.code().unwrap(), String::from_utf8(output.stdout).unwrap() + &String::from_utf8_lossy(&output.stderr))
+}
+
+fn project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("app.yaml"),
+        format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c, namespace: shop}}\ndata:\n  DB_PASSWORD: {SECRET}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: web, namespace: shop}}\nspec:\n  template:\n    spec:\n      containers:\n      - name: app\n        image: nginx:latest\n        env: [{{name: API_TOKEN, value: {SECRET}}}]\n"),
+    )
+    .unwrap();
+    dir
+}
+
+#[test]
+fn detected_credentials_appear_in_no_output_format() {
+    let dir = project();
+    for format in ["text", "json", "sarif", "junit"] {
+        let (code, out) = scan(dir.path(), &["app.yaml", "-f", format, "--select", "secrets/"]);
+        assert_eq!(code, 1, "{out}");
+        assert!(out.contains("secrets/plaintext-in-configmap") && out.contains("secrets/plaintext-in-env"), "{format}: {out}");
+        assert!(!out.contains(SECRET) && !out.contains(&SECRET[4..]), "{format} leaks the value:\n{out}");
+    }
+}
+
+#[test]
+fn a_baseline_reports_only_new_findings_and_config_exceptions_apply() {
+    let dir = project();
+    let (code, _) = scan(dir.path(), &["app.yaml", "--select", "workload/image-tag-latest", "--write-baseline", "base.json"]);
+    assert_eq!(code, 1);
+    let (code, out) = scan(dir.path(), &["app.yaml", "--select", "workload/image-tag-latest", "--baseline", "base.json"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("1 finding suppressed by exceptions"), "{out}");
+
+    std::fs::write(
+        dir.path().join(".palisade.yaml"),
+        "rules:\n  disable: [secrets]\nexceptions:\n- rules: [workload/image-tag-latest]\n  kind: Deployment\n  name: web\n  reason: pinned by the release pipeline\n",
+    )
+    .unwrap();
+    let (code, out) = scan(dir.path(), &["app.yaml", "--select", "workload/image-tag-latest,secrets/", "-f", "json"]);
+    assert_eq!(code, 0, "{out}");
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(json["findings"].as_array().unwrap().len(), 0);
+    assert_eq!(json["exceptions"]["suppressed"][0]["reason"], "pinned by the release pipeline");
+}
+
+#[test]
+fn framework_filters_rules_and_summarises_controls() {
+    let dir = project();
+    let (_, out) = scan(dir.path(), &["app.yaml", "--framework", "cis", "-f", "json"]);
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(json["compliance"]["framework"], "cis");
+    let controls = json["compliance"]["controls"].as_array().unwrap();
+    let secrets_as_files = controls.iter().find(|c| c["id"] == "5.4.1").unwrap();
+    assert_eq!(secrets_as_files["status"], "passed");
+    assert!(json["findings"].as_array().unwrap().iter().all(|f| f["controls"].as_array().unwrap().iter().any(|c| c["framework"] == "cis")));
+}
+
+#[test]
+fn policies_from_the_command_line_report_under_their_ids() {
+    let dir = project();
+    std::fs::write(
+        dir.path().join("policy.yaml"),
+        "apiVersion: deckhouse.io/v1alpha1\nkind: OperationPolicy\nmetadata: {name: common}\nspec:\n  policies:\n    allowedRepos: [myregistry.example.com]\n",
+    )
+    .unwrap();
+    let (code, out) = scan(dir.path(), &["app.yaml", "--policy", "policy.yaml", "--select", "operationpolicy/"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("operationpolicy/allowed-repos") && out.contains(r#"(OperationPolicy "common")"#), "{out}");
+}
