@@ -1,0 +1,370 @@
+//! One AdmissionReview in, one decision out: decoding with clear errors, exemptions, the same
+//! rules and namespace gates as `palisade scan`, UPDATE handling, modes, the decision log and
+//! metrics.
+
+use std::collections::BTreeMap;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use palisade_core::{Finding, Map, Mark, NamespaceFacts, Node, Object, Origin, PodView, Value, pointer_tokens};
+use palisade_scan::Engine;
+use palisade_server::metrics::{Counter, Histogram, LATENCY_BUCKETS, Registry};
+use serde_json::json;
+
+use crate::namespaces::NamespaceStore;
+use crate::review::{API_VERSION, AdmissionRequest, AdmissionResponse, AdmissionReview, KIND, ReviewResponse, Status};
+use crate::settings::{Mode, Settings};
+
+/// Where decision log lines go (standard output in the binary).
+pub type DecisionLog = Box<dyn Fn(&str) + Send + Sync>;
+
+/// A request that is not a usable AdmissionReview: answered 400 with this message.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct BadRequest(pub String);
+
+/// Warnings longer than this are cut: the API server may truncate longer ones anyway.
+const MAX_WARNING_CHARS: usize = 256;
+
+pub struct Webhook {
+    engine: Engine,
+    settings: Settings,
+    namespaces: Arc<NamespaceStore>,
+    log: DecisionLog,
+    origin: Arc<str>,
+    requests: Arc<Counter>,
+    decisions: Arc<Counter>,
+    latency: Arc<Histogram>,
+}
+
+/// How a request was disposed of, for the log and the request counter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Disposition {
+    Allowed,
+    Denied,
+    Exempt,
+    /// DELETE, CONNECT and subresources other than `ephemeralcontainers`: nothing to judge.
+    Skipped,
+}
+
+impl Disposition {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Allowed => "allowed",
+            Self::Denied => "denied",
+            Self::Exempt => "exempt",
+            Self::Skipped => "skipped",
+        }
+    }
+}
+
+impl Webhook {
+    /// `engine` holds the same single-object rules `palisade scan` runs (built with
+    /// `settings.defaults` as the Pod Security default); metrics register in `registry`.
+    pub fn new(
+        engine: Engine,
+        settings: Settings,
+        namespaces: Arc<NamespaceStore>,
+        registry: &Registry,
+        log: DecisionLog,
+    ) -> Self {
+        Self {
+            engine,
+            settings,
+            namespaces,
+            log,
+            origin: Arc::from("admission-request"),
+            requests: registry.counter(
+                "palisade_admission_requests_total",
+                "AdmissionReview requests, by operation and result (allowed, denied, exempt, skipped, error).",
+                &["operation", "result"],
+            ),
+            decisions: registry.counter(
+                "palisade_admission_decisions_total",
+                "Rule violations found at admission, by rule and result (denied, warned, audited).",
+                &["rule", "result"],
+            ),
+            latency: registry.histogram(
+                "palisade_admission_review_duration_seconds",
+                "Time to decode, evaluate and answer one AdmissionReview.",
+                &[],
+                LATENCY_BUCKETS,
+            ),
+        }
+    }
+
+    /// `POST /validate`.
+    pub fn router(self: Arc<Self>) -> Router {
+        Router::new().route("/validate", post(validate)).with_state(self)
+    }
+
+    /// Decides one AdmissionReview body.
+    pub fn review(&self, body: &[u8]) -> Result<ReviewResponse, BadRequest> {
+        let started = Instant::now();
+        let review: AdmissionReview = serde_json::from_slice(body)
+            .map_err(|error| BadRequest(format!("malformed AdmissionReview JSON: {error}")))?;
+        if review.api_version != API_VERSION || review.kind != KIND {
+            return Err(BadRequest(format!(
+                "expected apiVersion {API_VERSION} and kind {KIND}, got apiVersion {:?} and kind {:?}",
+                review.api_version, review.kind
+            )));
+        }
+        let request = review.request.ok_or_else(|| BadRequest("AdmissionReview without a request".into()))?;
+        let (response, disposition, findings) = self.decide(&request)?;
+        self.requests.inc(&[&request.operation, disposition.as_str()]);
+        self.latency.observe(&[], started.elapsed().as_secs_f64());
+        self.log_decision(&request, &response, disposition, &findings, started);
+        Ok(ReviewResponse::new(response))
+    }
+
+    fn decide(&self, request: &AdmissionRequest) -> Result<(AdmissionResponse, Disposition, Vec<(Finding, Mode)>), BadRequest> {
+        let allow = |disposition| {
+            let response = AdmissionResponse {
+                uid: request.uid.clone(),
+                allowed: true,
+                status: None,
+                warnings: Vec::new(),
+                audit_annotations: BTreeMap::new(),
+            };
+            Ok((response, disposition, Vec::new()))
+        };
+        let evaluated = matches!(request.operation.as_str(), "CREATE" | "UPDATE")
+            && (request.sub_resource.is_empty() || request.sub_resource == "ephemeralcontainers");
+        if !evaluated {
+            return allow(Disposition::Skipped);
+        }
+        let exemptions = &self.settings.exemptions;
+        if exemptions.namespaces.contains(&request.namespace) || exemptions.usernames.contains(&request.user_info.username) {
+            return allow(Disposition::Exempt);
+        }
+        let json = request
+            .object
+            .as_ref()
+            .ok_or_else(|| BadRequest(format!("{} request without an object", request.operation)))?;
+        let object = self.object(json, &request.namespace)?;
+        let runtime_class = PodView::of(&object).and_then(|pod| pod.spec_field("runtimeClassName")).and_then(Node::as_str);
+        if runtime_class.is_some_and(|class| exemptions.runtime_classes.contains(class)) {
+            return allow(Disposition::Exempt);
+        }
+
+        let live = self.namespaces.get(&request.namespace);
+        let labels = live.as_deref().or_else(|| self.settings.namespaces.get(&request.namespace));
+        let name = (!request.namespace.is_empty()).then_some(request.namespace.as_str());
+        let facts = NamespaceFacts { name, labels };
+        let mut findings = self.engine.check_object(&object, &facts);
+        if request.operation == "UPDATE" && object.is(&[""], "Pod") {
+            if let Some(old) = &request.old_object {
+                // A pod's spec is immutable but for a few fields (images, tolerations, ...), so
+                // a violation on a field the update leaves as it was cannot be fixed by the
+                // user and was judged when the pod was created: only changed fields count.
+                let old = Node::from_json(old);
+                findings.retain(|finding| old.pointer(&finding.location.path) != object.root.pointer(&finding.location.path));
+            }
+        }
+
+        let mut denials = Vec::new();
+        let mut warnings = Vec::new();
+        let mut audited = Vec::new();
+        let classified: Vec<(Finding, Mode)> = findings
+            .into_iter()
+            .map(|finding| {
+                let mode = self.settings.mode_of(&finding.rule);
+                let line = format!("{} ({}) at {}: {}", finding.rule, finding.severity, field_path(&finding.location.path), finding.message);
+                match mode {
+                    Mode::Enforce => denials.push(line),
+                    Mode::Warn => warnings.push(truncate(line, MAX_WARNING_CHARS)),
+                    Mode::Audit => audited.push(line),
+                }
+                (finding, mode)
+            })
+            .collect();
+        for (finding, mode) in &classified {
+            let result = match mode {
+                Mode::Enforce => "denied",
+                Mode::Warn => "warned",
+                Mode::Audit => "audited",
+            };
+            self.decisions.inc(&[&finding.rule, result]);
+        }
+        let status = (!denials.is_empty()).then(|| Status {
+            code: 403,
+            reason: "Forbidden",
+            message: format!(
+                "palisade: {} violates {} rule{}:\n- {}",
+                object.reference(),
+                denials.len(),
+                if denials.len() == 1 { "" } else { "s" },
+                denials.join("\n- ")
+            ),
+        });
+        let mut audit_annotations = BTreeMap::new();
+        if !audited.is_empty() {
+            audit_annotations.insert("audit-violations".to_owned(), audited.join("; "));
+        }
+        let disposition = if status.is_some() { Disposition::Denied } else { Disposition::Allowed };
+        let response = AdmissionResponse {
+            uid: request.uid.clone(),
+            allowed: status.is_none(),
+            status,
+            warnings,
+            audit_annotations,
+        };
+        Ok((response, disposition, classified))
+    }
+
+    /// The request's object as the rules see it, with the request's namespace filled in where
+    /// the object leaves it out (the API server defaults it from the URL).
+    fn object(&self, json: &serde_json::Value, namespace: &str) -> Result<Object, BadRequest> {
+        if !json.is_object() {
+            return Err(BadRequest("request.object must be a JSON object".into()));
+        }
+        let mut root = Node::from_json(json);
+        if !namespace.is_empty() {
+            set_namespace(&mut root, namespace);
+        }
+        Ok(Object::new(root, Origin { file: self.origin.clone(), document: 0, item: None }))
+    }
+
+    fn log_decision(
+        &self,
+        request: &AdmissionRequest,
+        response: &AdmissionResponse,
+        disposition: Disposition,
+        findings: &[(Finding, Mode)],
+        started: Instant,
+    ) {
+        let violations: Vec<_> = findings
+            .iter()
+            .map(|(finding, mode)| {
+                json!({
+                    "rule": finding.rule,
+                    "severity": finding.severity,
+                    "mode": mode.as_str(),
+                    "field": field_path(&finding.location.path),
+                    "message": finding.message,
+                })
+            })
+            .collect();
+        let kind = &request.kind;
+        let line = palisade_server::log::line(
+            "info",
+            "admission decision",
+            json!({
+                "uid": request.uid,
+                "operation": request.operation,
+                "kind": format!("{}/{}/{}", kind.group, kind.version, kind.kind),
+                "subResource": request.sub_resource,
+                "namespace": request.namespace,
+                "name": request.name,
+                "user": request.user_info.username,
+                "dryRun": request.dry_run.unwrap_or(false),
+                "result": disposition.as_str(),
+                "allowed": response.allowed,
+                "violations": violations,
+                "durationMicros": started.elapsed().as_micros() as u64,
+            }),
+        );
+        (self.log)(&line);
+    }
+
+    fn count_error(&self) {
+        self.requests.inc(&["unknown", "error"]);
+    }
+}
+
+async fn validate(State(webhook): State<Arc<Webhook>>, headers: HeaderMap, body: Bytes) -> Response {
+    let json_body = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.split(';').next().is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json")));
+    if !json_body {
+        webhook.count_error();
+        return error(StatusCode::UNSUPPORTED_MEDIA_TYPE, "expected Content-Type: application/json".into());
+    }
+    // A rule that panics must cost one request, not the server: the API server then applies
+    // the webhook's failurePolicy.
+    match std::panic::catch_unwind(AssertUnwindSafe(|| webhook.review(&body))) {
+        Ok(Ok(review)) => match serde_json::to_vec(&review) {
+            Ok(bytes) => ([(header::CONTENT_TYPE, "application/json")], bytes).into_response(),
+            Err(failure) => error(StatusCode::INTERNAL_SERVER_ERROR, format!("cannot encode the response: {failure}")),
+        },
+        Ok(Err(BadRequest(message))) => {
+            webhook.count_error();
+            error(StatusCode::BAD_REQUEST, message)
+        }
+        Err(_) => {
+            webhook.count_error();
+            error(StatusCode::INTERNAL_SERVER_ERROR, "internal error while evaluating the request".into())
+        }
+    }
+}
+
+/// Sets `metadata.namespace` when the object leaves it empty.
+fn set_namespace(root: &mut Node, namespace: &str) {
+    let Value::Map(fields) = &mut root.value else { return };
+    let mut metadata = fields.take("metadata").unwrap_or_else(|| Node::new(Value::Map(Map::new()), Mark::default()));
+    if let Value::Map(meta) = &mut metadata.value {
+        if meta.get("namespace").and_then(Node::as_str).is_none_or(str::is_empty) {
+            meta.insert("namespace".into(), Mark::default(), Node::new(Value::Str(namespace.into()), Mark::default()));
+        }
+    }
+    fields.insert("metadata".into(), Mark::default(), metadata);
+}
+
+fn error(status: StatusCode, message: String) -> Response {
+    (status, [(header::CONTENT_TYPE, "application/json")], json!({"error": message}).to_string()).into_response()
+}
+
+/// `/spec/containers/0/securityContext` as `spec.containers[0].securityContext`, the way
+/// kubectl and the API server name fields.
+pub fn field_path(pointer: &str) -> String {
+    let mut out = String::with_capacity(pointer.len());
+    for token in pointer_tokens(pointer) {
+        if !token.is_empty() && token.bytes().all(|byte| byte.is_ascii_digit()) {
+            out.push('[');
+            out.push_str(&token);
+            out.push(']');
+        } else {
+            if !out.is_empty() {
+                out.push('.');
+            }
+            out.push_str(&token);
+        }
+    }
+    out
+}
+
+fn truncate(mut text: String, max_chars: usize) -> String {
+    if let Some((index, _)) = text.char_indices().nth(max_chars) {
+        text.truncate(index - text[..index].chars().next_back().map_or(0, char::len_utf8));
+        text.push('…');
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pointers_read_as_kubectl_field_paths() {
+        assert_eq!(field_path("/spec/containers/0/securityContext/privileged"), "spec.containers[0].securityContext.privileged");
+        assert_eq!(field_path("/metadata/annotations/a~1b"), "metadata.annotations.a/b");
+        assert_eq!(field_path(""), "");
+    }
+
+    #[test]
+    fn long_warnings_are_cut_on_a_character_boundary() {
+        assert_eq!(truncate("short".into(), 10), "short");
+        let cut = truncate("é".repeat(300), 256);
+        assert_eq!(cut.chars().count(), 256);
+        assert!(cut.ends_with('…'));
+    }
+}
