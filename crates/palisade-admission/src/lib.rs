@@ -28,4 +28,4 @@ pub mod webhook;
 
 pub use namespaces::NamespaceStore;
 pub use settings::{Exemptions, Mode, Settings};
-pub use webhook::{BadRequest, DecisionLog, Webhook};
+pub use webhook::{BadRequest, DecisionLog, FindingFilter, Webhook};

@@ -25,6 +25,10 @@ use crate::settings::{Mode, Settings};
 /// Where decision log lines go (standard output in the binary).
 pub type DecisionLog = Box<dyn Fn(&str) + Send + Sync>;
 
+/// Applied to each request's findings before modes are: the CLI uses it for the configuration's
+/// exceptions.
+pub type FindingFilter = Box<dyn Fn(Vec<Finding>) -> Vec<Finding> + Send + Sync>;
+
 /// A request that is not a usable AdmissionReview: answered 400 with this message.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -38,6 +42,7 @@ pub struct Webhook {
     settings: Settings,
     namespaces: Arc<NamespaceStore>,
     log: DecisionLog,
+    filter: Option<FindingFilter>,
     origin: Arc<str>,
     requests: Arc<Counter>,
     decisions: Arc<Counter>,
@@ -80,6 +85,7 @@ impl Webhook {
             settings,
             namespaces,
             log,
+            filter: None,
             origin: Arc::from("admission-request"),
             requests: registry.counter(
                 "palisade_admission_requests_total",
@@ -98,6 +104,12 @@ impl Webhook {
                 LATENCY_BUCKETS,
             ),
         }
+    }
+
+    /// The same webhook, passing each request's findings through `filter` first.
+    pub fn with_filter(mut self, filter: FindingFilter) -> Self {
+        self.filter = Some(filter);
+        self
     }
 
     /// `POST /validate`.
@@ -167,6 +179,9 @@ impl Webhook {
                 let old = Node::from_json(old);
                 findings.retain(|finding| old.pointer(&finding.location.path) != object.root.pointer(&finding.location.path));
             }
+        }
+        if let Some(filter) = &self.filter {
+            findings = filter(findings);
         }
 
         let mut denials = Vec::new();

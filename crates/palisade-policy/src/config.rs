@@ -81,7 +81,8 @@ impl Config {
     fn from_node(reader: &Reader, root: &Node) -> Result<Self, InputError> {
         let mut config = Self::default();
         let top = reader.map(root, "the configuration")?;
-        reader.known_keys(top, &["rules", "policies", "exceptions"], "the configuration")?;
+        // `admission` is read by palisade-admission (`palisade serve admission`).
+        reader.known_keys(top, &["rules", "policies", "exceptions", "admission"], "the configuration")?;
         if let Some(rules) = top.get("rules") {
             let rules = reader.map(rules, "`rules`")?;
             reader.known_keys(rules, &["enable", "disable", "severity", "params"], "`rules`")?;

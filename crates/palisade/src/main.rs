@@ -22,6 +22,8 @@ struct Cli {
 enum Command {
     /// Detect threats in Kubernetes audit events with Falco's rules (files, stdin, --follow a log).
     Audit(commands::audit::AuditArgs),
+    /// Run a server: `serve admission` (validating webhook), `serve audit` (audit webhook).
+    Serve(commands::serve::ServeArgs),
     /// Scan Kubernetes manifests (files, directories, `-` for stdin) for misconfiguration.
     Scan(commands::scan::ScanArgs),
     /// List every built-in rule, optionally only those mapped to a framework.
@@ -32,17 +34,21 @@ enum Command {
     Rbac(commands::rbac::RbacArgs),
     /// NetworkPolicy queries: reachability, the matrix, what a default-deny would cut.
     Netpol(commands::netpol::NetpolArgs),
+    /// Generate a CA and a serving certificate for the webhook's Service; prints the caBundle.
+    Certs(commands::certs::CertsArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Audit(args) => commands::audit::run(args),
+        Command::Serve(args) => commands::serve::run(args),
         Command::Scan(args) => commands::scan::run(args),
         Command::Rules(args) => commands::rules::run(args),
         Command::Explain(args) => commands::explain::run(args),
         Command::Rbac(args) => commands::rbac::run(args),
         Command::Netpol(args) => commands::netpol::run(args),
+        Command::Certs(args) => commands::certs::run(args),
     };
     result.unwrap_or_else(|error| {
         eprintln!("error: {error:#}");

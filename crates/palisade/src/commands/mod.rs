@@ -1,8 +1,11 @@
 //! One module per subcommand: each exposes its clap `Args` and a `run` function.
 
 pub mod audit;
+pub mod certs;
 pub mod explain;
 pub mod netpol;
 pub mod rbac;
 pub mod rules;
 pub mod scan;
+pub mod serve;
+pub mod serve_admission;

@@ -1,0 +1,104 @@
+//! `palisade serve admission`: the validating admission webhook over HTTPS. Wiring only: the
+//! rule catalog and policies are built as `palisade scan` builds them, the webhook lives in
+//! palisade-admission and the HTTPS server in palisade-server.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use palisade_admission::{NamespaceStore, Settings, Webhook};
+use palisade_checks::CatalogOptions;
+use palisade_policy::{Config, OperationPolicy};
+use palisade_scan::Engine;
+use palisade_server::{Server, ServerOptions, TlsFiles};
+
+#[derive(clap::Args, Debug)]
+pub struct ServeAdmissionArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "0.0.0.0:8443")]
+    pub listen: SocketAddr,
+
+    /// Serving certificate chain (PEM); reloaded when the file changes.
+    #[arg(long, value_name = "FILE")]
+    pub tls_cert: PathBuf,
+
+    /// Private key of the serving certificate (PEM); reloaded with it.
+    #[arg(long, value_name = "FILE")]
+    pub tls_key: PathBuf,
+
+    /// Configuration (`.palisade.yaml`): `rules`, `policies` and `exceptions` as for `scan`, and
+    /// the `admission` section (Pod Security defaults, namespace levels, exemptions, modes).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// OperationPolicy file to enforce (repeatable), besides those the configuration lists.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Vec<PathBuf>,
+
+    /// Largest AdmissionReview accepted, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 7 << 20)]
+    pub body_limit: usize,
+
+    /// Seconds a request may take before it is answered 503 (keep it below the
+    /// ValidatingWebhookConfiguration's timeoutSeconds).
+    #[arg(long, value_name = "SECONDS", default_value_t = 8)]
+    pub request_timeout: u64,
+}
+
+pub fn run(args: ServeAdmissionArgs) -> anyhow::Result<ExitCode> {
+    let (config, settings) = match &args.config {
+        Some(path) => {
+            let config = Config::load(path).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+            let settings = Settings::parse(&text, path).map_err(|e| anyhow::anyhow!("{e}"))?;
+            (config, settings)
+        }
+        None => (Config::default(), Settings::default()),
+    };
+    let options = CatalogOptions { pss: settings.defaults, workload: config.workload.clone() };
+    let mut policy_files = config.policies.clone();
+    policy_files.extend(args.policy.iter().cloned());
+    let (policies, warnings) = palisade_policy::load_policies(&policy_files).map_err(|e| anyhow::anyhow!("{e}"))?;
+    for warning in warnings {
+        eprintln!("warning: {warning}");
+    }
+    let mut rules = palisade_checks::builtin_rules(&options);
+    rules.extend(policies.into_iter().flat_map(OperationPolicy::into_rules));
+    rules.retain(|rule| config.rules.is_enabled(rule.meta().id));
+    let rule_count = rules.len();
+
+    let server_options = ServerOptions {
+        body_limit: args.body_limit,
+        request_timeout: Duration::from_secs(args.request_timeout),
+        ..ServerOptions::default()
+    };
+    let namespaces = Arc::new(NamespaceStore::new());
+    let log: palisade_admission::DecisionLog = Box::new(|line: &str| {
+        // A closed stdout loses the line, never the request.
+        let _ = writeln!(std::io::stdout().lock(), "{line}");
+    });
+    let exceptions = config.exceptions.clone();
+    let webhook = Webhook::new(Engine::new(rules, Vec::new()), settings, namespaces, &server_options.metrics, log)
+        .with_filter(Box::new(move |findings| {
+            let today = palisade_policy::exceptions::today();
+            palisade_policy::apply(findings, &exceptions, &[], None, today).kept
+        }));
+    let tls = TlsFiles { cert: args.tls_cert, key: args.tls_key };
+    let readiness = server_options.readiness.clone();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the runtime")?;
+    runtime.block_on(async move {
+        let server = Server::bind(args.listen, &tls, server_options).await?;
+        palisade_server::log::event(
+            "info",
+            "palisade admission webhook listening",
+            serde_json::json!({"addr": server.local_addr().to_string(), "rules": rule_count}),
+        );
+        readiness.set(true);
+        server.run(Arc::new(webhook).router(), palisade_server::termination_signal()).await
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
