@@ -9,3 +9,4 @@ pub mod rules;
 pub mod scan;
 pub mod serve;
 pub mod serve_admission;
+pub mod serve_audit;
