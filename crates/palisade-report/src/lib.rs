@@ -7,6 +7,7 @@
 mod docs;
 mod json;
 mod junit;
+mod policyreport;
 mod sarif;
 mod sections;
 mod text;
@@ -19,6 +20,7 @@ pub use docs::{generate_rule_docs, render_rule_doc, render_rule_index};
 pub use sections::{
     Compliance, ControlResult, ControlStatus, ExceptionNote, Exceptions, NoteKind, Suppressed,
 };
+pub use policyreport::{Limits as ReportLimits, REPORT_NAME, policy_reports};
 pub use text::SourceLines;
 
 /// The result of one scan, ready to be written in any format.
@@ -143,10 +145,15 @@ pub enum Format {
     Json,
     Sarif,
     Junit,
+    /// Policy Report CRs (`wgpolicyk8s.io/v1alpha2`) as a YAML stream.
+    PolicyReport,
+    /// The same reports as one JSON `List`.
+    PolicyReportJson,
 }
 
 impl Format {
-    pub const ALL: [Format; 4] = [Self::Text, Self::Json, Self::Sarif, Self::Junit];
+    pub const ALL: [Format; 6] =
+        [Self::Text, Self::Json, Self::Sarif, Self::Junit, Self::PolicyReport, Self::PolicyReportJson];
 
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -154,6 +161,8 @@ impl Format {
             Self::Json => "json",
             Self::Sarif => "sarif",
             Self::Junit => "junit",
+            Self::PolicyReport => "policyreport",
+            Self::PolicyReportJson => "policyreport-json",
         }
     }
 }
@@ -171,7 +180,7 @@ impl std::str::FromStr for Format {
         Self::ALL
             .into_iter()
             .find(|format| format.as_str().eq_ignore_ascii_case(text))
-            .ok_or_else(|| format!("unknown format `{text}` (expected text, json, sarif or junit)"))
+            .ok_or_else(|| format!("unknown format `{text}` (expected text, json, sarif, junit, policyreport or policyreport-json)"))
     }
 }
 
@@ -200,6 +209,8 @@ pub fn write(
         Format::Json => json::write(report, out),
         Format::Sarif => sarif::write(report, rules, out),
         Format::Junit => junit::write(report, out),
+        Format::PolicyReport => policyreport::write_yaml(report, out),
+        Format::PolicyReportJson => policyreport::write_json(report, out),
     }
 }
 
