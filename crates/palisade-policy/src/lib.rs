@@ -12,3 +12,12 @@ pub mod operation;
 pub use config::{Config, RuleSwitches};
 pub use exceptions::{Baseline, ConfigException, InlineExceptions, Resolution, apply};
 pub use operation::{OperationPolicy, load_policies};
+
+/// Every rule Palisade can report, built-in and OperationPolicy, sorted by id: what
+/// `palisade rules`, `palisade explain`, `docs/rules/` and the compliance summary describe.
+pub fn catalog_metas() -> Vec<&'static palisade_core::RuleMeta> {
+    let mut metas = palisade_checks::all_metas();
+    metas.extend(operation::metas());
+    metas.sort_by_key(|meta| meta.id);
+    metas
+}

@@ -8,7 +8,7 @@ use std::path::Path;
 fn rule_docs_match_the_catalog() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/rules");
     let update = std::env::var_os("UPDATE_RULE_DOCS").is_some_and(|v| v == "1");
-    let metas = palisade_checks::all_metas();
+    let metas = palisade_policy::catalog_metas();
     assert!(!metas.is_empty());
     let changed = palisade_report::generate_rule_docs(&metas, &dir, !update).unwrap();
     assert!(
@@ -24,7 +24,7 @@ fn explain_prints_the_generated_page() {
         .output()
         .unwrap();
     assert!(output.status.success());
-    let meta = palisade_checks::all_metas().into_iter().find(|m| m.id == "pss/privileged").unwrap();
+    let meta = palisade_policy::catalog_metas().into_iter().find(|m| m.id == "pss/privileged").unwrap();
     assert_eq!(String::from_utf8(output.stdout).unwrap(), palisade_report::render_rule_doc(meta));
     let missing = std::process::Command::new(env!("CARGO_BIN_EXE_palisade"))
         .args(["explain", "privileg"])

@@ -9,7 +9,7 @@ pub struct ExplainArgs {
 }
 
 pub fn run(args: ExplainArgs) -> anyhow::Result<ExitCode> {
-    let metas = palisade_checks::all_metas();
+    let metas = palisade_policy::catalog_metas();
     match metas.iter().find(|meta| meta.id.eq_ignore_ascii_case(&args.rule)) {
         Some(meta) => {
             print!("{}", palisade_report::render_rule_doc(meta));

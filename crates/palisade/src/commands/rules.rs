@@ -16,7 +16,7 @@ pub struct RulesArgs {
 }
 
 pub fn run(args: RulesArgs) -> anyhow::Result<ExitCode> {
-    let metas: Vec<&'static RuleMeta> = palisade_checks::all_metas()
+    let metas: Vec<&'static RuleMeta> = palisade_policy::catalog_metas()
         .into_iter()
         .filter(|meta| args.framework.is_none_or(|framework| meta.maps_to(framework)))
         .collect();

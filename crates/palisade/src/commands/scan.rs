@@ -149,8 +149,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         .map(|finding| (finding.location.file.to_string(), finding.location.line))
         .collect();
     let compliance = args.framework.map(|framework| {
-        let mut catalog = palisade_checks::all_metas();
-        catalog.extend(palisade_policy::operation::metas());
+        let catalog = palisade_policy::catalog_metas();
         let evaluated: BTreeSet<&str> = evaluated.iter().copied().collect();
         palisade_policy::compliance::summarize(framework, &catalog, &evaluated, &resolution.kept)
     });
