@@ -253,10 +253,12 @@ fn parse_version(text: &str) -> Option<(u64, u64, u64)> {
 const RULE_APPEND_KEYS: [&str; 5] = ["condition", "output", "desc", "tags", "exceptions"];
 const RULE_REPLACE_KEYS: [&str; 9] =
     ["condition", "output", "desc", "priority", "tags", "exceptions", "enabled", "warn_evttypes", "skip-if-unknown-filter"];
-const RULE_KEYS: [&str; 14] = [
+const RULE_KEYS: [&str; 15] = [
     "rule", "condition", "output", "desc", "priority", "source", "tags", "enabled", "exceptions", "append", "override",
-    "warn_evttypes", "skip-if-unknown-filter", "capture",
+    "warn_evttypes", "skip-if-unknown-filter", "capture", "capture_duration",
 ];
+const LIST_KEYS: [&str; 4] = ["list", "items", "append", "override"];
+const MACRO_KEYS: [&str; 4] = ["macro", "condition", "append", "override"];
 
 impl Collector {
     fn collect_file(&mut self, file: Arc<str>, text: &str) {
@@ -292,6 +294,20 @@ impl Collector {
             self.errors.push(loc.message("", "unexpected element type: each item must be a mapping"));
             return;
         };
+        // Unknown keys are reported but do not stop loading, so rule files written for a newer
+        // Falco still load.
+        let known: &[&str] = if map.get("rule").is_some() {
+            &RULE_KEYS
+        } else if map.get("macro").is_some() {
+            &MACRO_KEYS
+        } else if map.get("list").is_some() {
+            &LIST_KEYS
+        } else {
+            &[]
+        };
+        for (key, _) in map.iter().filter(|(k, _)| !known.is_empty() && !known.contains(k)) {
+            self.warnings.push(loc.message("", format!("unexpected key '{key}' ignored")));
+        }
         let result = if let Some(v) = map.get("required_engine_version") {
             self.engine_version(v).map_err(|m| (String::new(), m))
         } else if let Some(v) = map.get("required_plugin_versions") {
@@ -358,16 +374,10 @@ impl Collector {
     /// `append: true` or `override: {key: append|replace}`, validated against the keys present.
     fn modifiers(
         item: &Node,
-        own_keys: &[&str],
         append_keys: &[&str],
         replace_keys: &[&str],
     ) -> Result<(bool, HashMap<String, bool>), String> {
         let map = item.as_map().expect("checked by caller");
-        for (key, _) in map.iter() {
-            if !own_keys.contains(&key) {
-                return Err(format!("unexpected key '{key}'"));
-            }
-        }
         let append = match map.get("append") {
             None => false,
             Some(Node { value: Value::Bool(b), .. }) => *b,
@@ -410,7 +420,7 @@ impl Collector {
             return Err("list name is empty".into());
         }
         let (append, overrides) =
-            Self::modifiers(item, &["list", "items", "append", "override"], &["items"], &["items"])?;
+            Self::modifiers(item, &["items"], &["items"])?;
         let items = item.get("items").map(|n| strings(n).ok_or("'items' must be a sequence of strings")).transpose()?;
         let items = items.ok_or("Item has no mapping for key 'items'")?;
         let appending = append || overrides.get("items") == Some(&true);
@@ -434,7 +444,7 @@ impl Collector {
             return Err("macro name is empty".into());
         }
         let (append, overrides) =
-            Self::modifiers(item, &["macro", "condition", "append", "override"], &["condition"], &["condition"])?;
+            Self::modifiers(item, &["condition"], &["condition"])?;
         let cond_node = item.get("condition").ok_or("Item has no mapping for key 'condition'")?;
         let cond = scalar(cond_node).ok_or("'condition' must be a string")?;
         let cond_loc = Loc::at(&loc.file, cond_node);
@@ -452,7 +462,6 @@ impl Collector {
             prev.visibility = visibility;
             return Ok(());
         }
-        let visibility = self.macros.position(name).unwrap_or(visibility);
         self.macros.insert(name, MacroInfo { name: name.to_string(), cond, loc: cond_loc, visibility });
         Ok(())
     }
@@ -461,7 +470,7 @@ impl Collector {
         if name.is_empty() {
             return Err("rule name is empty".into());
         }
-        let (append, overrides) = Self::modifiers(item, &RULE_KEYS, &RULE_APPEND_KEYS, &RULE_REPLACE_KEYS)?;
+        let (append, overrides) = Self::modifiers(item, &RULE_APPEND_KEYS, &RULE_REPLACE_KEYS)?;
         let map = item.as_map().expect("checked by caller");
         let text = |key: &str| -> Result<Option<String>, String> {
             map.get(key).map(|n| scalar(n).ok_or_else(|| format!("'{key}' must be a string"))).transpose()
