@@ -277,7 +277,12 @@ impl Webhook {
                 "kind": format!("{}/{}/{}", kind.group, kind.version, kind.kind),
                 "subResource": request.sub_resource,
                 "namespace": request.namespace,
-                "name": request.name,
+                // On CREATE the request carries no name when the object uses generateName.
+                "name": if request.name.is_empty() {
+                    request.object.as_ref().and_then(|object| object.pointer("/metadata/name")).and_then(|name| name.as_str()).unwrap_or("")
+                } else {
+                    &request.name
+                },
                 "user": request.user_info.username,
                 "dryRun": request.dry_run.unwrap_or(false),
                 "result": disposition.as_str(),

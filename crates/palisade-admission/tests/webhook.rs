@@ -152,7 +152,7 @@ fn enforce_denies_with_each_violation_and_field_and_compliant_pods_pass() {
 
     let line = running.last_log();
     assert_eq!((line["uid"].as_str(), line["result"].as_str(), line["namespace"].as_str()), (Some("u2"), Some("allowed"), Some("shop")));
-    assert_eq!(line["kind"], "/v1/Pod");
+    assert_eq!((line["kind"].as_str(), line["name"].as_str()), (Some("/v1/Pod"), Some("good")));
     assert!(line["ts"].as_str().unwrap().ends_with('Z'));
 
     let metrics = running.metrics();

@@ -46,8 +46,9 @@ const MANIFEST_EXTENSIONS: [&str; 3] = ["yaml", "yml", "json"];
 
 /// Expands the paths the user named: `-` is standard input, a directory is walked recursively
 /// for `*.yaml`, `*.yml` and `*.json` (hidden entries and symlinked directories are skipped, so
-/// `.git` is not read and link loops cannot hang the walk), and a file is read whatever its
-/// extension. Inputs are in a stable order: as given, and sorted by name inside directories.
+/// `.git` is not read and link loops cannot hang the walk; so is the `templates/` folder of a
+/// Helm chart, a folder beside a `Chart.yaml`, whose Go templates are manifests only once
+/// `helm template` renders them), and a file is read whatever its extension. Inputs are in a stable order: as given, and sorted by name inside directories.
 pub fn discover(paths: &[PathBuf]) -> (Vec<Input>, Vec<InputError>) {
     let mut inputs = Vec::new();
     let mut errors = Vec::new();
@@ -80,6 +81,7 @@ fn walk(directory: &Path, inputs: &mut Vec<Input>, errors: &mut Vec<InputError>)
     };
     let mut entries: Vec<_> = entries.filter_map(Result::ok).collect();
     entries.sort_by_key(|entry| entry.file_name());
+    let chart = directory.join("Chart.yaml").is_file();
     for entry in entries {
         if entry.file_name().to_string_lossy().starts_with('.') {
             continue;
@@ -87,7 +89,9 @@ fn walk(directory: &Path, inputs: &mut Vec<Input>, errors: &mut Vec<InputError>)
         let path = entry.path();
         let Ok(kind) = entry.file_type() else { continue };
         if kind.is_dir() {
-            walk(&path, inputs, errors);
+            if !(chart && entry.file_name() == "templates") {
+                walk(&path, inputs, errors);
+            }
         } else if (kind.is_file() || kind.is_symlink() && path.is_file())
             && path
                 .extension()
@@ -333,5 +337,23 @@ mod tests {
             .map(|input| input.display().trim_start_matches(&*root.display().to_string()).to_owned())
             .collect();
         assert_eq!(names, vec!["/a/x.json", "/a/y.YML", "/b/z.yaml", "/c.yaml"]);
+    }
+
+    #[test]
+    fn helm_chart_templates_are_not_read_as_manifests() {
+        let dir = tempfile::tempdir().unwrap();
+        let chart = dir.path().join("chart");
+        std::fs::create_dir_all(chart.join("templates")).unwrap();
+        std::fs::create_dir_all(dir.path().join("templates")).unwrap();
+        for name in ["chart/Chart.yaml", "chart/values.yaml", "chart/templates/deployment.yaml", "templates/plain.yaml"] {
+            std::fs::write(dir.path().join(name), "{}").unwrap();
+        }
+        let (inputs, _) = discover(&[dir.path().to_path_buf()]);
+        let names: Vec<_> = inputs
+            .iter()
+            .map(|input| input.display().trim_start_matches(&*dir.path().display().to_string()).to_owned())
+            .collect();
+        // A `templates` folder outside a chart is read as usual.
+        assert_eq!(names, vec!["/chart/Chart.yaml", "/chart/values.yaml", "/templates/plain.yaml"]);
     }
 }

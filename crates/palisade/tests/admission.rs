@@ -1,0 +1,153 @@
+//! The admission webhook as shipped: `deploy/` passes its own scan, the Helm chart holds the same
+//! objects as the plain manifests, and `palisade certs` + `palisade serve admission` answer a
+//! real AdmissionReview over TLS with the configuration file applied.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+#[test]
+fn deploy_manifests_report_nothing_above_low() {
+    let output = Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .current_dir(repo())
+        .args(["scan", "deploy", "--format", "json", "--fail-on", "medium"])
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(output.status.code(), Some(0), "{report:#}");
+    assert_eq!(report["summary"]["input_errors"], 0, "{report:#}");
+    // Every object of deploy/admission was read; the chart's templates are not manifests.
+    assert_eq!(report["summary"]["objects_scanned"], 11);
+    for finding in report["findings"].as_array().unwrap() {
+        assert!(matches!(finding["severity"].as_str(), Some("low" | "info")), "{finding:#}");
+    }
+}
+
+/// `kind` and `metadata.name` of every object in a folder's YAML files, template expressions
+/// and all, counted.
+fn objects_in(folder: &Path) -> BTreeMap<(String, String), usize> {
+    let mut found = BTreeMap::new();
+    let mut files: Vec<_> = std::fs::read_dir(folder).unwrap().map(|entry| entry.unwrap().path()).collect();
+    files.sort();
+    for file in files.iter().filter(|path| path.extension().is_some_and(|ext| ext == "yaml")) {
+        for document in std::fs::read_to_string(file).unwrap().split("\n---\n") {
+            let kind = document.lines().find_map(|line| line.strip_prefix("kind: "));
+            let name = document.lines().skip_while(|line| *line != "metadata:").find_map(|line| line.strip_prefix("  name: "));
+            if let (Some(kind), Some(name)) = (kind, name) {
+                *found.entry((kind.to_owned(), name.replace("{{ include \"palisade.name\" . }}", "palisade-admission"))).or_default() += 1;
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn chart_templates_hold_the_same_objects_as_the_plain_manifests() {
+    let mut plain = objects_in(&repo().join("deploy/admission"));
+    // The chart installs into the release namespace instead of creating one.
+    plain.remove(&("Namespace".to_owned(), "palisade-system".to_owned()));
+    let mut chart = objects_in(&repo().join("deploy/helm/palisade/templates"));
+    // cert-manager objects exist only in the chart, behind certManager.enabled.
+    chart.retain(|(kind, _), _| kind != "Issuer" && kind != "Certificate");
+    assert_eq!(plain.values().sum::<usize>(), 10, "{plain:?}");
+    assert_eq!(plain, chart);
+}
+
+#[test]
+fn certs_then_serve_admission_answers_reviews_with_the_configuration_applied() {
+    let dir = tempfile::tempdir().unwrap();
+    let certs = Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args(["certs", "--name", "localhost", "--days", "2", "-o"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(certs.status.success(), "{}", String::from_utf8_lossy(&certs.stderr));
+    let ca_pem = std::fs::read_to_string(dir.path().join("ca.crt")).unwrap();
+    // The printed caBundle is the CA certificate, base64-encoded on one line.
+    let bundle = String::from_utf8(certs.stdout).unwrap();
+    assert_eq!(bundle.lines().count(), 1);
+    assert!(bundle.starts_with("LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0t"), "{bundle}");
+
+    let config = dir.path().join("palisade.yaml");
+    std::fs::write(
+        &config,
+        "admission:\n  namespaces:\n    legacy: {enforce: privileged}\n  exemptions:\n    usernames: [ops]\n",
+    )
+    .unwrap();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args(["serve", "admission", "--listen", "127.0.0.1:0", "--config"])
+        .arg(&config)
+        .arg("--tls-cert")
+        .arg(dir.path().join("tls.crt"))
+        .arg("--tls-key")
+        .arg(dir.path().join("tls.key"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The first log line on stderr names the bound address.
+    let mut stderr = BufReader::new(server.stderr.take().unwrap());
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    let started: Value = serde_json::from_str(&line).unwrap_or_else(|_| panic!("not a JSON line: {line}"));
+    let port = started["addr"].as_str().unwrap().rsplit(':').next().unwrap().to_owned();
+
+    use ureq::tls::{Certificate, RootCerts, TlsConfig};
+    let ca = Certificate::from_pem(ca_pem.as_bytes()).unwrap().to_owned();
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .tls_config(TlsConfig::builder().root_certs(RootCerts::Specific(Arc::new(vec![ca]))).build())
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(5)))
+        .build()
+        .into();
+    let review = |uid: &str, namespace: &str, user: &str| -> Value {
+        let body = json!({
+            "apiVersion": "admission.k8s.io/v1",
+            "kind": "AdmissionReview",
+            "request": {
+                "uid": uid,
+                "kind": {"group": "", "version": "v1", "kind": "Pod"},
+                "namespace": namespace,
+                "operation": "CREATE",
+                "userInfo": {"username": user},
+                "object": {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+                           "spec": {"hostNetwork": true, "containers": [{"name": "c", "image": "busybox:1.36"}]}}
+            }
+        });
+        let mut response = agent
+            .post(format!("https://localhost:{port}/validate"))
+            .header("Content-Type", "application/json")
+            .send(body.to_string().as_bytes())
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        serde_json::from_str::<Value>(&response.body_mut().read_to_string().unwrap()).unwrap()["response"].take()
+    };
+    let denied = review("1", "shop", "alice");
+    let legacy = review("2", "legacy", "alice");
+    let exempt = review("3", "shop", "ops");
+    let ready = agent.get(format!("https://localhost:{port}/readyz")).call().unwrap().status();
+    server.kill().unwrap();
+    server.wait().unwrap();
+
+    assert_eq!(ready, 200);
+    assert_eq!(denied["allowed"], false);
+    assert!(denied["status"]["message"].as_str().unwrap().contains("pss/hostNamespaces (high) at spec.hostNetwork"), "{denied}");
+    assert_eq!(legacy["allowed"], true, "the configured privileged namespace: {legacy}");
+    assert_eq!(exempt["allowed"], true, "the exempt user: {exempt}");
+    // One decision line per review on stdout.
+    let decisions: Vec<Value> = BufReader::new(server.stdout.take().unwrap())
+        .lines()
+        .map(|line| serde_json::from_str(&line.unwrap()).unwrap())
+        .collect();
+    let results: Vec<_> = decisions.iter().map(|line| (line["uid"].as_str().unwrap(), line["result"].as_str().unwrap())).collect();
+    assert_eq!(results, [("1", "denied"), ("2", "allowed"), ("3", "exempt")]);
+}
