@@ -1,6 +1,7 @@
 //! The built-in rule catalog, grouped by family; one module per rule, each with its metadata,
 //! documentation, check and tests side by side.
 
+pub mod cluster;
 pub mod image;
 pub mod ingress;
 pub mod network;
@@ -50,12 +51,18 @@ pub fn inventory_rules() -> Vec<Box<dyn InventoryRule>> {
     rules
 }
 
+/// The analyses of a live cluster's state that only `palisade scan --cluster` runs (see
+/// [`cluster`] for why manifests scans do not).
+pub fn cluster_rules() -> Vec<Box<dyn InventoryRule>> {
+    cluster::inventory_rules()
+}
+
 /// The metadata of every built-in rule, sorted by id: what `palisade rules`, `palisade explain`
 /// and `docs/rules/` show.
 pub fn all_metas() -> Vec<&'static RuleMeta> {
     let mut metas: Vec<_> =
         builtin_rules(&CatalogOptions::default()).iter().map(|rule| rule.meta()).collect();
-    metas.extend(inventory_rules().iter().flat_map(|rule| rule.metas()));
+    metas.extend(inventory_rules().iter().chain(&cluster_rules()).flat_map(|rule| rule.metas()));
     metas.sort_by_key(|meta| meta.id);
     metas.dedup_by_key(|meta| meta.id);
     metas
