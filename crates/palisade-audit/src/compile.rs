@@ -232,10 +232,10 @@ impl Node {
 impl Compare {
     fn eval<'e>(&self, fields: &Fields, cache: &mut Cache<'e>, event: &'e Event<'_>) -> bool {
         // Extract the right-hand field first so both can be borrowed from the cache.
-        if let Rhs::Field(rid) = self.rhs
-            && matches!(cache.get(fields, rid, event), Values::Missing)
-        {
-            return false;
+        if let Rhs::Field(rid) = self.rhs {
+            if matches!(cache.get(fields, rid, event), Values::Missing) {
+                return false;
+            }
         }
         if matches!(cache.get(fields, self.field, event), Values::Missing) {
             return false;

@@ -78,18 +78,18 @@ pub enum ArgKind {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Containers {
-    Containers,
+enum PodList {
+    Regular,
     Init,
     Ephemeral,
 }
 
-impl Containers {
+impl PodList {
     fn key(self) -> &'static str {
         match self {
-            Containers::Containers => "containers",
-            Containers::Init => "initContainers",
-            Containers::Ephemeral => "ephemeralContainers",
+            PodList::Regular => "containers",
+            PodList::Init => "initContainers",
+            PodList::Ephemeral => "ephemeralContainers",
         }
     }
 }
@@ -100,15 +100,15 @@ enum Kind {
     KeysList(&'static [&'static str]),
     UriParam,
     Constant(&'static str),
-    Images(Containers),
-    Repositories(Containers),
+    Images(PodList),
+    Repositories(PodList),
     FirstImage,
     FirstRepository,
     AnyPrivileged,
     /// Values at a path under each container, skipping containers without it.
-    PerContainer(Containers, &'static [&'static str]),
-    HostPorts(Containers),
-    Effective(Containers, &'static str),
+    PerContainer(PodList, &'static [&'static str]),
+    HostPorts(PodList),
+    Effective(PodList, &'static str),
     RulesField(&'static str),
     Recursive(&'static [&'static str]),
     HostPathUsed,
@@ -189,7 +189,7 @@ pub static FIELDS: LazyLock<Vec<FieldInfo>> = LazyLock::new(|| {
         info("ka.useragent", K::Keys(&["userAgent"]), false, A::None, "The user agent of the client"),
         info("ka.sourceips", K::KeysList(&["sourceIPs"]), true, A::Index, "The IP addresses of the client"),
     ];
-    for set in [Containers::Containers, Containers::Init, Containers::Ephemeral] {
+    for set in [PodList::Regular, PodList::Init, PodList::Ephemeral] {
         let p = format!("ka.req.pod.{}", set.key());
         let sc = |leaf: &'static [&'static str]| K::PerContainer(set, leaf);
         f.push(info(&format!("{p}.image"), K::Images(set), true, A::Index, "The images of the pod's containers"));
@@ -416,13 +416,13 @@ fn recursive<'e, 'a>(
     true
 }
 
-fn container_path(set: Containers, leaf: &[&'static str]) -> Vec<&'static str> {
+fn container_path(set: PodList, leaf: &[&'static str]) -> Vec<&'static str> {
     let mut keys = vec!["requestObject", "spec", set.key()];
     keys.extend_from_slice(leaf);
     keys
 }
 
-fn images<'e>(json: &'e Json<'_>, set: Containers, index: Option<usize>) -> Option<Vec<Cow<'e, str>>> {
+fn images<'e>(json: &'e Json<'_>, set: PodList, index: Option<usize>) -> Option<Vec<Cow<'e, str>>> {
     let mut found = Vec::new();
     if !recursive(json, index, &container_path(set, &["image"]), &mut found) {
         return None;
@@ -494,17 +494,17 @@ fn extract_raw<'e>(kind: Kind, arg: Option<&str>, index: Option<usize>, event: &
                     .collect(),
             )
         }),
-        Kind::FirstImage => match images(json, Containers::Containers, Some(0)) {
+        Kind::FirstImage => match images(json, PodList::Regular, Some(0)) {
             Some(mut imgs) if !imgs.is_empty() => Values::One(imgs.swap_remove(0)),
             _ => Values::Missing,
         },
-        Kind::FirstRepository => match images(json, Containers::Containers, Some(0)) {
+        Kind::FirstRepository => match images(json, PodList::Regular, Some(0)) {
             Some(imgs) if !imgs.is_empty() => Values::One(Cow::Owned(repository(&imgs[0]).to_string())),
             _ => Values::Missing,
         },
         Kind::AnyPrivileged => {
             let mut found = Vec::new();
-            if !recursive(json, None, &container_path(Containers::Containers, &["securityContext", "privileged"]), &mut found)
+            if !recursive(json, None, &container_path(PodList::Regular, &["securityContext", "privileged"]), &mut found)
             {
                 return Values::Missing;
             }

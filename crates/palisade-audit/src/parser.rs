@@ -497,8 +497,10 @@ impl<'a> Parser<'a> {
 
     fn parse_str_operand(&mut self, in_list: bool) -> Result<Operand, ParseError> {
         self.blank();
-        if !in_list && let Some(field) = self.try_field_operand()? {
-            return Ok(Operand::Field(field));
+        if !in_list {
+            if let Some(field) = self.try_field_operand()? {
+                return Ok(Operand::Field(field));
+            }
         }
         if let Some(value) = self.lex_quoted()? {
             return Ok(Operand::Value(value));

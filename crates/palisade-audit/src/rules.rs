@@ -862,9 +862,16 @@ fn paste_lists(cond: &str, lists: &[(String, Vec<String>)]) -> String {
 
 fn condition_error(loc: &Loc, what: &str, text: &str, offset: usize, message: &str) -> LoadMessage {
     let (line, column) = parser::line_col(text, offset);
-    let start = text.floor_char_boundary(offset.saturating_sub(30));
-    let end = text.ceil_char_boundary((offset + 30).min(text.len()));
-    let snippet = format!("{}<here>{}", &text[start..offset.min(text.len())], &text[offset.min(text.len())..end]);
+    let offset = offset.min(text.len());
+    let mut start = offset.saturating_sub(30);
+    while !text.is_char_boundary(start) {
+        start -= 1;
+    }
+    let mut end = (offset + 30).min(text.len());
+    while !text.is_char_boundary(end) {
+        end += 1;
+    }
+    let snippet = format!("{}<here>{}", &text[start..offset], &text[offset..end]);
     loc.message(what, format!("condition: {message} (at line {line}, column {column} of the condition: \"{snippet}\")"))
 }
 
