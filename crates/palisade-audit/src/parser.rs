@@ -311,43 +311,37 @@ impl<'a> Parser<'a> {
     }
 
     fn parse_or(&mut self) -> Result<Expr, ParseError> {
-        self.enter()?;
-        self.blank();
-        let mut children = vec![self.parse_and()?];
-        self.blank();
-        while self.lex_str("or") {
-            let child = if self.blank() {
-                self.parse_and()?
-            } else if self.lex_str("(") {
-                self.parse_embedded()?
-            } else {
-                return Err(self.error("expected blank or '(' after 'or'".into()));
-            };
-            children.push(child);
-            self.blank();
-        }
-        self.leave();
-        Ok(if children.len() == 1 { children.pop().unwrap() } else { Expr::Or(children) })
+        self.parse_chain("or", Self::parse_and, Expr::Or)
     }
 
     fn parse_and(&mut self) -> Result<Expr, ParseError> {
+        self.parse_chain("and", Self::parse_not, Expr::And)
+    }
+
+    /// `operand (keyword operand)*`, where the keyword must be followed by a blank or `(`.
+    fn parse_chain(
+        &mut self,
+        keyword: &str,
+        operand: fn(&mut Self) -> Result<Expr, ParseError>,
+        join: fn(Vec<Expr>) -> Expr,
+    ) -> Result<Expr, ParseError> {
         self.enter()?;
         self.blank();
-        let mut children = vec![self.parse_not()?];
+        let mut children = vec![operand(self)?];
         self.blank();
-        while self.lex_str("and") {
+        while self.lex_str(keyword) {
             let child = if self.blank() {
-                self.parse_not()?
+                operand(self)?
             } else if self.lex_str("(") {
                 self.parse_embedded()?
             } else {
-                return Err(self.error("expected blank or '(' after 'and'".into()));
+                return Err(self.error(format!("expected blank or '(' after '{keyword}'")));
             };
             children.push(child);
             self.blank();
         }
         self.leave();
-        Ok(if children.len() == 1 { children.pop().unwrap() } else { Expr::And(children) })
+        Ok(if children.len() == 1 { children.pop().unwrap() } else { join(children) })
     }
 
     fn parse_not(&mut self) -> Result<Expr, ParseError> {
