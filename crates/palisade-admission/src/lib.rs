@@ -4,7 +4,7 @@
 //! goes through the same single-object rules as `palisade scan` (Pod Security Standards at the
 //! namespace's level and version, workload rules, OperationPolicy rules), through
 //! [`palisade_scan::Engine::check_object`], with the namespace gates decided at once from the
-//! namespace's labels: live labels from the API when a cluster is reachable, else the
+//! namespace's labels: live labels from the API ([`kube`]) when a cluster is reachable, else the
 //! configured levels, else the default.
 //!
 //! - CREATE and UPDATE are evaluated, and the `ephemeralcontainers` subresource; DELETE,
@@ -20,7 +20,7 @@
 //!   says `"dryRun": true` (the webhook has no other side effects).
 //! - A body that is not an AdmissionReview is answered 400 with the reason, never a crash.
 
-
+pub mod kube;
 pub mod namespaces;
 pub mod review;
 pub mod settings;

@@ -19,7 +19,7 @@
 //!   dropped. Secrets are never listed: no rule reads a Secret object, so the scanner needs no
 //!   permission on them.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,7 +27,7 @@ use std::time::Duration;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::core::Request;
 use kube::core::params::{ListParams, Patch, PatchParams};
-use palisade_core::{Node, Object, Origin};
+use palisade_core::{Node, Object, ObjectRef, Origin};
 use serde_json::Value;
 use tokio::sync::Semaphore;
 
@@ -325,6 +325,26 @@ impl Cluster {
     }
 }
 
+/// Objects a listed controller created (a ReplicaSet's pods, a Deployment's ReplicaSets, a
+/// CronJob's Jobs): they repeat their controller's template, so a finding on them repeats the
+/// controller's. Scans report such findings on the controller only. Objects whose controller
+/// was not listed (an operator's custom resource) are not in the set.
+pub fn derived(objects: &[Object]) -> HashSet<ObjectRef> {
+    let uid = |object: &Object| object.metadata()?.get("uid")?.as_str().map(str::to_owned);
+    let listed: HashSet<String> = objects.iter().filter_map(uid).collect();
+    objects
+        .iter()
+        .filter(|object| {
+            let owners = object.metadata().and_then(|meta| meta.get("ownerReferences")).map(Node::as_seq).unwrap_or_default();
+            owners.iter().any(|owner| {
+                owner.get("controller").and_then(Node::as_bool) == Some(true)
+                    && owner.get("uid").and_then(Node::as_str).is_some_and(|uid| listed.contains(uid))
+            })
+        })
+        .map(Object::reference)
+        .collect()
+}
+
 async fn load_config(options: &ConnectOptions) -> Result<(kube::Config, String), ClusterError> {
     let failed = |error: &dyn std::fmt::Display| ClusterError::Config(error.to_string());
     let kube_options = KubeConfigOptions { context: options.context.clone(), ..KubeConfigOptions::default() };
@@ -426,6 +446,19 @@ mod tests {
             "annotations": {"kubectl.kubernetes.io/last-applied-configuration": "{}", "team": "x"}}});
         strip(&mut item);
         assert_eq!(item, serde_json::json!({"metadata": {"name": "a", "annotations": {"team": "x"}}}));
+    }
+
+    #[test]
+    fn objects_created_by_a_listed_controller_are_derived() {
+        let object = |json: Value| Object::new(Node::from_json(&json), Origin { file: "c".into(), document: 0, item: None });
+        let objects = [
+            object(serde_json::json!({"kind": "ReplicaSet", "metadata": {"name": "rs", "uid": "r1"}})),
+            object(serde_json::json!({"kind": "Pod", "metadata": {"name": "a", "ownerReferences": [{"uid": "r1", "controller": true}]}})),
+            object(serde_json::json!({"kind": "Pod", "metadata": {"name": "b", "ownerReferences": [{"uid": "r1"}]}})),
+            object(serde_json::json!({"kind": "Pod", "metadata": {"name": "c", "ownerReferences": [{"uid": "crd", "controller": true}]}})),
+        ];
+        let names: Vec<String> = derived(&objects).into_iter().map(|r| r.name).collect();
+        assert_eq!(names, ["a"]);
     }
 
     #[test]

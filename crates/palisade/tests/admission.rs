@@ -84,7 +84,7 @@ fn certs_then_serve_admission_answers_reviews_with_the_configuration_applied() {
     )
     .unwrap();
     let mut server = Command::new(env!("CARGO_BIN_EXE_palisade"))
-        .args(["serve", "admission", "--listen", "127.0.0.1:0", "--config"])
+        .args(["serve", "admission", "--listen", "127.0.0.1:0", "--no-kube", "--config"])
         .arg(&config)
         .arg("--tls-cert")
         .arg(dir.path().join("tls.crt"))

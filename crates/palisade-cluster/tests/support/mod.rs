@@ -3,6 +3,9 @@
 //! `limit`/`continue`, 403s, slow lists, and server-side-apply PATCHes recorded for inspection.
 //! Also used by the `palisade` binary's cluster tests (included by path).
 
+// Each test crate that includes this module uses a different part of it.
+#![allow(dead_code)]
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod certs;
+pub mod cluster;
 pub mod explain;
 pub mod netpol;
 pub mod rbac;

@@ -75,6 +75,9 @@ pub struct ScanArgs {
     /// List the findings exceptions suppressed in the text report (JSON always lists them).
     #[arg(long)]
     pub show_suppressed: bool,
+
+    #[command(flatten)]
+    pub cluster: super::cluster::ClusterArgs,
 }
 
 /// `--fail-on`: a severity, or `never`.
@@ -116,6 +119,10 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         .into_iter()
         .filter(|rule| rule.metas().iter().any(|meta| selected(meta)))
         .collect();
+    if args.cluster.cluster {
+        let cluster_rules = palisade_checks::cluster_rules().into_iter();
+        inventory_rules.extend(cluster_rules.filter(|rule| rule.metas().iter().any(|meta| selected(meta))));
+    }
     let mut metas: Vec<&'static RuleMeta> = rules.iter().map(|rule| rule.meta()).collect();
     metas.extend(inventory_rules.iter().flat_map(|rule| rule.metas()).filter(|meta| selected(meta)));
     metas.sort_by_key(|meta| meta.id);
@@ -123,7 +130,11 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     let inline = InlineExceptions::default();
     inventory_rules.push(Box::new(inline.clone()));
     let engine = Engine::new(rules, inventory_rules);
-    let mut outcome = engine.scan_paths(&args.paths);
+    let mut cluster = args.cluster.cluster.then(|| super::cluster::read(&args.cluster)).transpose()?;
+    let mut outcome = match &mut cluster {
+        Some(cluster) => cluster.scan(&engine),
+        None => engine.scan_paths(&args.paths),
+    };
     // An inventory analysis reports every rule it knows; keep only the selected ones.
     let evaluated: HashSet<&str> = metas.iter().map(|meta| meta.id).collect();
     outcome.findings.retain(|finding| evaluated.contains(&*finding.rule));
@@ -182,8 +193,12 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
             out.flush()?;
         }
     }
+    if let Some(cluster) = &cluster {
+        cluster.finish(&args.cluster, &report)?;
+    }
     let summary = report.summary();
-    Ok(if summary.input_errors > 0 {
+    let tolerated = cluster.as_ref().map_or(0, |cluster| cluster.tolerated_errors(&args.cluster));
+    Ok(if summary.input_errors > tolerated {
         ExitCode::from(2)
     } else if summary.threshold_exceeded {
         ExitCode::from(1)

@@ -47,6 +47,20 @@ pub struct ServeAdmissionArgs {
     /// ValidatingWebhookConfiguration's timeoutSeconds).
     #[arg(long, value_name = "SECONDS", default_value_t = 8)]
     pub request_timeout: u64,
+
+    /// Kubeconfig for the Namespace watch; without it kube-rs's discovery applies
+    /// (`KUBECONFIG`, `~/.kube/config`, then the in-cluster service account).
+    #[arg(long, value_name = "FILE", conflicts_with = "no_kube")]
+    pub kubeconfig: Option<PathBuf>,
+
+    /// Do not watch Namespaces: levels come from the configuration file only.
+    #[arg(long)]
+    pub no_kube: bool,
+
+    /// Seconds to wait for the first Namespace listing before reporting ready anyway (until it
+    /// arrives, the configured levels apply).
+    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    pub sync_timeout: u64,
 }
 
 pub fn run(args: ServeAdmissionArgs) -> anyhow::Result<ExitCode> {
@@ -82,7 +96,7 @@ pub fn run(args: ServeAdmissionArgs) -> anyhow::Result<ExitCode> {
         let _ = writeln!(std::io::stdout().lock(), "{line}");
     });
     let exceptions = config.exceptions.clone();
-    let webhook = Webhook::new(Engine::new(rules, Vec::new()), settings, namespaces, &server_options.metrics, log)
+    let webhook = Webhook::new(Engine::new(rules, Vec::new()), settings, namespaces.clone(), &server_options.metrics, log)
         .with_filter(Box::new(move |findings| {
             let today = palisade_policy::exceptions::today();
             palisade_policy::apply(findings, &exceptions, &[], None, today).kept
@@ -97,8 +111,39 @@ pub fn run(args: ServeAdmissionArgs) -> anyhow::Result<ExitCode> {
             "palisade admission webhook listening",
             serde_json::json!({"addr": server.local_addr().to_string(), "rules": rule_count}),
         );
+        if !args.no_kube {
+            match palisade_admission::kube::client(args.kubeconfig.as_deref()).await {
+                Ok(Some(client)) => {
+                    tokio::spawn(palisade_admission::kube::watch_namespaces(client, namespaces.clone()));
+                    wait_for_sync(&namespaces, Duration::from_secs(args.sync_timeout)).await;
+                }
+                Ok(None) => palisade_server::log::event(
+                    "info",
+                    "no Kubernetes API configuration found; namespace levels come from the configuration file",
+                    serde_json::Value::Null,
+                ),
+                Err(error) => anyhow::bail!("cannot set up the Kubernetes client: {error}"),
+            }
+        }
         readiness.set(true);
-        server.run(Arc::new(webhook).router(), palisade_server::termination_signal()).await
+        server.run(Arc::new(webhook).router(), palisade_server::termination_signal()).await?;
+        Ok(())
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Waits (bounded) for the first Namespace listing, so that the first requests see the
+/// cluster's levels rather than the configured fallback.
+async fn wait_for_sync(namespaces: &NamespaceStore, limit: Duration) {
+    let deadline = tokio::time::Instant::now() + limit;
+    while !namespaces.is_synced() && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    if !namespaces.is_synced() {
+        palisade_server::log::event(
+            "warn",
+            "namespaces not listed yet; serving with the configured levels until they are",
+            serde_json::Value::Null,
+        );
+    }
 }

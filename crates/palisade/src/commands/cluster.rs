@@ -1,0 +1,144 @@
+//! `palisade scan --cluster`: the live cluster as the scan's input (see `docs/cluster.md`).
+//! Flags live here and are flattened into `ScanArgs`; the scan itself is the manifest scan's.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use palisade_cluster::{Cluster, ConnectOptions, ListOptions, Progress};
+use palisade_core::{InputError, Object};
+use palisade_report::ScanReport;
+use palisade_scan::{Engine, Outcome};
+
+#[derive(clap::Args, Debug)]
+pub struct ClusterArgs {
+    /// Scan the live cluster through the Kubernetes API instead of files (kubeconfig, or the
+    /// in-cluster service account).
+    #[arg(long)]
+    pub cluster: bool,
+
+    /// The kubeconfig context to use (default: the current context).
+    #[arg(long, value_name = "NAME", requires = "cluster")]
+    pub context: Option<String>,
+
+    /// The kubeconfig file (default: KUBECONFIG, ~/.kube/config, then in-cluster).
+    #[arg(long, value_name = "FILE", requires = "cluster")]
+    pub kubeconfig: Option<PathBuf>,
+
+    /// Read namespaced kinds from this namespace only; repeatable (default: all namespaces).
+    #[arg(long = "namespace", short = 'n', value_name = "NS", requires = "cluster")]
+    pub namespaces: Vec<String>,
+
+    /// Exit on the findings alone (0 or 1) even when some lists could not be read; they are
+    /// still reported as not evaluated.
+    #[arg(long, requires = "cluster")]
+    pub allow_partial: bool,
+
+    /// Write the results to the cluster as PolicyReports and a ClusterPolicyReport
+    /// (wgpolicyk8s.io/v1alpha2, named `palisade`, replaced on each run).
+    #[arg(long, requires = "cluster")]
+    pub apply_reports: bool,
+
+    /// Deadline for reading one kind (all of its pages), in seconds.
+    #[arg(long, default_value_t = 60, value_name = "SECONDS", requires = "cluster")]
+    pub list_timeout: u64,
+}
+
+/// A connected cluster and what was read from it.
+pub struct ClusterScan {
+    cluster: Cluster,
+    objects: Vec<Object>,
+    not_evaluated: Vec<InputError>,
+    lists: usize,
+    /// Those named with `-n`, else every Namespace listed.
+    namespaces: Vec<String>,
+}
+
+/// Connects and lists every kind the rules read, with a progress bar when stderr is a terminal.
+pub fn read(args: &ClusterArgs) -> anyhow::Result<ClusterScan> {
+    let cluster = Cluster::connect(&ConnectOptions { kubeconfig: args.kubeconfig.clone(), context: args.context.clone() })?;
+    let options = ListOptions {
+        namespaces: args.namespaces.clone(),
+        list_timeout: Duration::from_secs(args.list_timeout.max(1)),
+        ..ListOptions::default()
+    };
+    let snapshot = if std::io::stderr().is_terminal() {
+        cluster.snapshot(&options, &Bar(indicatif::ProgressBar::hidden()))
+    } else {
+        cluster.snapshot(&options, &palisade_cluster::Quiet)
+    };
+    let context = cluster.context().to_owned();
+    // A list that could not be read is an input error named after the list, so every format
+    // shows it and the exit code says the coverage is incomplete.
+    let not_evaluated = snapshot
+        .not_evaluated
+        .iter()
+        .map(|gap| InputError {
+            file: format!("cluster://{context}/{}", gap.resource).into(),
+            line: 0,
+            column: 0,
+            message: gap.to_string(),
+        })
+        .collect();
+    let namespaces = if args.namespaces.is_empty() {
+        snapshot.objects.iter().filter(|o| o.is(&[""], "Namespace")).map(|o| o.name().to_owned()).collect()
+    } else {
+        args.namespaces.clone()
+    };
+    Ok(ClusterScan { cluster, objects: snapshot.objects, not_evaluated, lists: snapshot.lists, namespaces })
+}
+
+impl ClusterScan {
+    /// Runs `engine` over the cluster's objects. Findings of the catalog's rules on objects a
+    /// listed controller created are dropped (they repeat the controller's); the cluster-only
+    /// rules' findings are kept.
+    pub fn scan(&mut self, engine: &Engine) -> Outcome {
+        let objects = std::mem::take(&mut self.objects);
+        let derived = palisade_cluster::derived(&objects);
+        let mut outcome = engine.scan_objects(objects);
+        outcome.findings.retain(|finding| finding.rule.starts_with("cluster/") || !derived.contains(&finding.object));
+        outcome.errors.extend(self.not_evaluated.iter().cloned());
+        outcome.files = self.lists;
+        outcome
+    }
+
+    /// The input errors `--allow-partial` tolerates: the lists that were not read.
+    pub fn tolerated_errors(&self, args: &ClusterArgs) -> usize {
+        if args.allow_partial { self.not_evaluated.len() } else { 0 }
+    }
+
+    /// `--apply-reports`: writes one PolicyReport per namespace scanned (an empty one replaces
+    /// the last run's where nothing is found) and the ClusterPolicyReport.
+    pub fn finish(&self, args: &ClusterArgs, report: &ScanReport) -> anyhow::Result<()> {
+        if !args.apply_reports {
+            return Ok(());
+        }
+        let reports = palisade_report::policy_reports(report, &self.namespaces, palisade_report::ReportLimits::default());
+        let errors = self.cluster.apply_reports(&reports);
+        for error in &errors {
+            eprintln!("error: cannot write the report {error}");
+        }
+        anyhow::ensure!(errors.is_empty(), "{} of {} reports could not be written", errors.len(), reports.len());
+        Ok(())
+    }
+}
+
+struct Bar(indicatif::ProgressBar);
+
+impl Progress for Bar {
+    fn start(&self, lists: usize) {
+        self.0.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        self.0.set_length(lists as u64);
+        if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} lists  {msg}") {
+            self.0.set_style(style);
+        }
+    }
+
+    fn finished(&self, list: &str, objects: usize) {
+        self.0.set_message(format!("{list}: {objects}"));
+        self.0.inc(1);
+        if self.0.position() >= self.0.length().unwrap_or(0) {
+            self.0.finish_and_clear();
+        }
+    }
+}
