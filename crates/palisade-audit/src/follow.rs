@@ -36,14 +36,14 @@ fn save_checkpoint(path: &Path, position: Position) -> io::Result<()> {
 }
 
 /// Follows `path` until `stop` is set and the end of the file is reached. `on_lines` receives
-/// each batch of complete lines; the checkpoint moves past a batch only once it returns `Ok`,
+/// each batch of complete lines with the byte offset where it starts; the checkpoint moves past a batch only once it returns `Ok`,
 /// so an error (a sink that cannot flush) stops the follower without losing those lines.
 pub fn follow(
     path: &Path,
     checkpoint: Option<&Path>,
     stop: &AtomicBool,
     poll: Duration,
-    mut on_lines: impl FnMut(&str) -> Result<(), String>,
+    mut on_lines: impl FnMut(&str, u64) -> Result<(), String>,
 ) -> Result<(), String> {
     let context = |e: io::Error| format!("{}: {e}", path.display());
     let mut file = File::open(path).map_err(context)?;
@@ -70,13 +70,15 @@ pub fn follow(
                 continue;
             };
             let mut batch = &pending[..=last];
+            let mut batch_offset = offset;
             if skipping_long_line {
                 // The rest of an over-long line ends at the first newline.
                 let end = batch.iter().position(|&b| b == b'\n').unwrap_or(0);
                 batch = &batch[end + 1..];
+                batch_offset += (end + 1) as u64;
                 skipping_long_line = false;
             }
-            on_lines(&String::from_utf8_lossy(batch))?;
+            on_lines(&String::from_utf8_lossy(batch), batch_offset)?;
             offset += (last + 1) as u64;
             pending.drain(..=last);
             if let Some(cp) = checkpoint {
@@ -126,7 +128,7 @@ mod tests {
         let handle = {
             let (seen, stop, path, cp) = (seen.clone(), stop.clone(), path.to_path_buf(), cp.to_path_buf());
             std::thread::spawn(move || {
-                follow(&path, Some(&cp), &stop, Duration::from_millis(5), |text| {
+                follow(&path, Some(&cp), &stop, Duration::from_millis(5), |text, _| {
                     seen.lock().unwrap().extend(text.lines().map(str::to_string));
                     Ok(())
                 })

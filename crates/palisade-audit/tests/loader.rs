@@ -283,3 +283,15 @@ fn outputs_render_missing_and_list_values_like_falco() {
     assert_eq!(alerts[0].output_fields["ka.uri.param[watch]"], "true");
     assert_eq!(alerts[0].output_fields["ka.target.subresource"], "<NA>");
 }
+
+/// docs/audit.md lists every field (container fields once, as `ka.req.pod.C.<field>`).
+#[test]
+fn every_field_is_documented() {
+    let docs = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/audit.md")).unwrap();
+    for field in palisade_audit::fields::FIELDS.iter() {
+        let name = ["containers", "initContainers", "ephemeralContainers"]
+            .iter()
+            .fold(field.name.clone(), |name, set| name.replace(&format!("ka.req.pod.{set}."), "ka.req.pod.C."));
+        assert!(docs.contains(&format!("`{name}")), "{} is not documented in docs/audit.md", field.name);
+    }
+}

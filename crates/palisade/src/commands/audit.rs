@@ -239,9 +239,9 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
         }
         let checkpoint = args.checkpoint.clone().unwrap_or_else(|| palisade_audit::follow::default_checkpoint(path));
         let stop = AtomicBool::new(false);
-        let name = path.display().to_string();
-        palisade_audit::follow::follow(path, Some(&checkpoint), &stop, Duration::from_millis(200), |text| {
-            runner.process_text(&name, text, 0);
+        palisade_audit::follow::follow(path, Some(&checkpoint), &stop, Duration::from_millis(200), |text, offset| {
+            // Line numbers restart at each batch; the batch's byte offset locates it in the log.
+            runner.process_text(&format!("{} (batch at byte {offset})", path.display()), text, 0);
             runner.dispatcher.flush()
         })
         .map_err(anyhow::Error::msg)?;
