@@ -91,3 +91,31 @@ fn policy_reports_are_printed_and_applied() {
         "/apis/wgpolicyk8s.io/v1alpha2/namespaces/shop/policyreports/palisade",
     ]);
 }
+
+#[test]
+fn the_cluster_scan_deployment_has_nothing_above_low() {
+    let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/cluster-scan");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args(["scan", "-f", "json"])
+        .arg(&folder)
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(output.status.code(), Some(0), "{report:#}");
+    assert_eq!(report["summary"]["input_errors"], 0, "{report:#}");
+    // Namespace, ServiceAccount, ClusterRole, ClusterRoleBinding, CronJob, two NetworkPolicies.
+    assert_eq!(report["summary"]["objects_scanned"], 7);
+    for finding in report["findings"].as_array().unwrap() {
+        assert!(matches!(finding["severity"].as_str(), Some("low" | "info")), "{finding:#}");
+    }
+    // Read-only but for the reports: no verb that changes anything outside wgpolicyk8s.io, and
+    // no access to Secrets at all.
+    let role = std::fs::read_to_string(folder.join("10-rbac.yaml")).unwrap();
+    let loaded = palisade_load::load_str(&role, "10-rbac.yaml");
+    let cluster_role = loaded.objects.iter().find(|o| o.kind() == "ClusterRole").unwrap().root.to_json();
+    for rule in cluster_role["rules"].as_array().unwrap() {
+        let writes = rule["verbs"].as_array().unwrap().iter().any(|v| !matches!(v.as_str(), Some("get" | "list")));
+        assert!(!writes || rule["apiGroups"] == json!(["wgpolicyk8s.io"]), "{rule}");
+        assert!(!rule["resources"].to_string().contains("secrets"), "{rule}");
+    }
+}
