@@ -45,8 +45,10 @@ pub struct ServeAuditArgs {
     #[arg(long, value_name = "FILE")]
     pub tls_key: PathBuf,
 
-    /// Events that may wait for matching; a batch beyond this is refused with 429.
-    #[arg(long, value_name = "EVENTS", default_value_t = 100_000)]
+    /// Events that may wait for matching; a batch beyond this is refused with 429. Queued
+    /// events hold a few kilobytes each: the default (50 batches of the webhook backend's
+    /// default 400) stays near 100 MB.
+    #[arg(long, value_name = "EVENTS", default_value_t = 20_000)]
     pub queue: usize,
 
     /// Largest request body accepted, in bytes (the webhook backend batches up to 400 events
