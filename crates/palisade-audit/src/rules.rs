@@ -501,26 +501,27 @@ impl Collector {
             let mode = |key: &str| -> Option<bool> {
                 if append { Some(true) } else if only_enabled { Some(false) } else { overrides.get(key).copied() }
             };
-            if append && map.get("condition").is_none() && exceptions.is_none() {
+            if append && ["condition", "output", "desc", "tags", "exceptions"].iter().all(|k| map.get(k).is_none()) {
                 return Err("appended rule must have exceptions or condition property".into());
             }
             if let (Some(cond), Some(how)) = (text("condition")?, mode("condition")) {
                 prev.cond = if how { format!("{} {cond}", prev.cond) } else { cond };
                 prev.cond_loc = cond_loc;
             }
+            if let (Some(output), Some(how)) = (text("output")?, mode("output")) {
+                prev.output = if how { format!("{} {output}", prev.output) } else { output };
+            }
+            if let (Some(desc), Some(how)) = (text("desc")?, mode("desc")) {
+                prev.desc = if how { format!("{} {desc}", prev.desc) } else { desc };
+            }
+            if let (Some(tags), Some(how)) = (tags, mode("tags")) {
+                if !how {
+                    prev.tags.clear();
+                }
+                prev.tags.extend(tags);
+            }
+            // Priority and switches can only be replaced, never appended to.
             if !append {
-                if let (Some(output), Some(how)) = (text("output")?, mode("output")) {
-                    prev.output = if how { format!("{} {output}", prev.output) } else { output };
-                }
-                if let (Some(desc), Some(how)) = (text("desc")?, mode("desc")) {
-                    prev.desc = if how { format!("{} {desc}", prev.desc) } else { desc };
-                }
-                if let (Some(tags), Some(how)) = (tags, mode("tags")) {
-                    if !how {
-                        prev.tags.clear();
-                    }
-                    prev.tags.extend(tags);
-                }
                 if let Some(p) = priority {
                     prev.priority = p;
                 }
@@ -562,6 +563,9 @@ impl Collector {
             if ex.fields.is_none() {
                 return Err(format!("exception '{}': Item has no mapping for key 'fields'", ex.name));
             }
+        }
+        if self.rules.get_mut(name).is_some_and(|prev| prev.source != rule.source) {
+            return Err("rule has been re-defined with a different source".into());
         }
         self.rules.insert(name, rule);
         Ok(())
@@ -704,15 +708,28 @@ fn parse_exceptions(file: &Arc<str>, node: &Node) -> Result<Vec<ExceptionInfo>, 
     Ok(out)
 }
 
+/// Falco's rules for appending exceptions: an existing exception (by name) takes more values
+/// only; a new one needs its fields and values.
 fn append_exceptions(existing: &mut Vec<ExceptionInfo>, new: Vec<ExceptionInfo>) -> Result<(), String> {
     for ex in new {
         match existing.iter_mut().find(|e| e.name == ex.name) {
+            Some(_) if ex.fields.is_some() || ex.comps.is_some() => {
+                return Err(format!(
+                    "exception '{}': can not append exception fields or comps to an existing exception, only values",
+                    ex.name
+                ));
+            }
             Some(prev) => {
                 prev.values.extend(ex.values);
                 prev.single_values.extend(ex.single_values);
             }
-            None if ex.fields.is_some() => existing.push(ex),
-            None => return Err(format!("exception '{}' is appended but has no 'fields' and does not exist", ex.name)),
+            None if ex.fields.is_none() => {
+                return Err(format!("exception '{}': rule exception must have fields property with a list of fields", ex.name));
+            }
+            None if ex.values.is_empty() && ex.single_values.is_empty() => {
+                return Err(format!("exception '{}': rule exception must have values property with a list of values", ex.name));
+            }
+            None => existing.push(ex),
         }
     }
     Ok(())

@@ -124,6 +124,8 @@ fn rule_append_override_and_enabled() {
     let base = rule("R", "ka.verb=get");
     assert_eq!(fired(&[("a.yaml", &base)], GET), ["R"]);
     let narrowed = "- rule: R\n  condition: and ka.user.name=bob\n  append: true\n";
+    let set = load(&[("a.yaml", &base), ("b.yaml", "- rule: R\n  output: (appended)\n  tags: [x]\n  append: true\n")]).unwrap();
+    assert_eq!(set.rules[0].tags, ["x"]);
     assert!(fired(&[("a.yaml", &base), ("b.yaml", narrowed)], GET).is_empty());
     let replaced = "- rule: R\n  condition: ka.verb=list\n  override:\n    condition: replace\n";
     assert!(fired(&[("a.yaml", &base), ("b.yaml", replaced)], GET).is_empty());
@@ -150,6 +152,8 @@ fn rule_append_override_and_enabled() {
         ("- rule: R\n  desc: x\n  output: y\n  override:\n    desc: replace\n", "key 'output' is not listed in 'override'"),
         ("- rule: Nope\n  condition: x\n  override:\n    condition: append\n", "no rule by that name already exists"),
         ("- rule: Nope\n  enabled: false\n", "rule has 'enabled' key but no rule by that name"),
+        ("- rule: R\n  desc: d\n  condition: c\n  output: o\n  priority: INFO\n", "re-defined with a different source"),
+        ("- rule: R\n  priority: INFO\n  append: true\n", "must have exceptions or condition"),
     ] {
         let errs = errors(&[("a.yaml", &base), ("b.yaml", text)]);
         assert!(errs[0].starts_with("b.yaml:1:3: rule '"), "{}", errs[0]);
@@ -167,6 +171,14 @@ fn exceptions_in_every_form() {
     let more = "- rule: R\n  exceptions:\n    - name: pairs\n      values:\n        - [prod, we]\n  override:\n    exceptions: append\n";
     assert!(fired(&[("a.yaml", &base), ("b.yaml", more)], GET).is_empty());
     let old_style = "- rule: R\n  exceptions:\n    - name: users\n      values: [ann]\n  append: true\n";
+    for (text, needle) in [
+        ("- rule: R\n  exceptions:\n    - name: users\n      fields: ka.verb\n      values: [x]\n  append: true\n", "only values"),
+        ("- rule: R\n  exceptions:\n    - name: fresh\n      values: [x]\n  append: true\n", "must have fields"),
+        ("- rule: R\n  exceptions:\n    - name: fresh\n      fields: ka.verb\n  append: true\n", "must have values"),
+    ] {
+        let errs = errors(&[("a.yaml", &base), ("b.yaml", text)]);
+        assert!(errs[0].contains(needle), "{needle}: {}", errs[0]);
+    }
     assert!(fired(&[("a.yaml", &base), ("b.yaml", old_style)], GET).is_empty());
     let lists = format!(
         "{}  exceptions:\n    - name: groups\n      fields: [ka.user.groups, ka.verb]\n      comps: [intersects, in]\n      values:\n        - [[ops, x], [get, list]]\n",
