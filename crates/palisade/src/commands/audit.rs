@@ -172,6 +172,8 @@ const WHOLE_INPUT: usize = 256 << 20;
 
 /// Matches events and hands alerts to the sinks; counts what it saw.
 struct Runner {
+    /// Inputs up to this size are read whole ([`WHOLE_INPUT`]; smaller in tests).
+    whole_input: usize,
     engine: Engine,
     dispatcher: Dispatcher,
     events: u64,
@@ -205,11 +207,11 @@ impl Runner {
         let mut buffer = Vec::new();
         let mut lines_before = 0u64;
         loop {
-            let read = (&mut reader).take(WHOLE_INPUT as u64).read_to_end(&mut buffer)?;
-            let at_end = read == 0 || buffer.len() < WHOLE_INPUT;
+            let read = (&mut reader).take(self.whole_input as u64).read_to_end(&mut buffer)?;
+            let at_end = read == 0 || buffer.len() < self.whole_input;
             let cut = if at_end { buffer.len() } else { buffer.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1) };
             if cut == 0 && !at_end {
-                bail!("{name}: a line longer than {WHOLE_INPUT} bytes");
+                bail!("{name}: a line longer than {} bytes", self.whole_input);
             }
             let text = String::from_utf8_lossy(&buffer[..cut]);
             self.process_text(name, &text, lines_before);
@@ -229,7 +231,7 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     }
     let engine = args.engine.build()?;
     let dispatcher = Dispatcher::new(args.sinks.build()?, Arc::new(()));
-    let mut runner = Runner { engine, dispatcher, events: 0, alerts: 0, bad_inputs: 0 };
+    let mut runner = Runner { whole_input: WHOLE_INPUT, engine, dispatcher, events: 0, alerts: 0, bad_inputs: 0 };
     let mut unreadable = false;
 
     if args.follow {
@@ -276,4 +278,36 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn runner(whole_input: usize) -> Runner {
+        let rules = "- rule: R\n  desc: d\n  condition: ka.verb=get\n  output: o\n  priority: INFO\n  source: k8s_audit\n";
+        let set = palisade_audit::rules::load(&[("r.yaml", rules)]).unwrap();
+        let engine = Engine::new(set, Matching::All, "h".into());
+        let dispatcher = Dispatcher::new(Vec::new(), Arc::new(()));
+        Runner { whole_input, engine, dispatcher, events: 0, alerts: 0, bad_inputs: 0 }
+    }
+
+    #[test]
+    fn large_inputs_are_read_in_line_batches() {
+        let mut text = String::new();
+        for i in 0..50 {
+            if i == 37 {
+                text.push_str("{broken\n");
+            }
+            text.push_str(&format!("{{\"auditID\":\"{i}\",\"verb\":\"{}\"}}\n", if i % 2 == 0 { "get" } else { "list" }));
+        }
+        let mut small = runner(100);
+        small.process_reader("big.log", text.as_bytes()).unwrap();
+        let mut whole = runner(WHOLE_INPUT);
+        whole.process_reader("big.log", text.as_bytes()).unwrap();
+        assert_eq!((small.events, small.alerts, small.bad_inputs), (50, 25, 1));
+        assert_eq!((whole.events, whole.alerts, whole.bad_inputs), (50, 25, 1));
+        let mut tiny = runner(10);
+        assert!(tiny.process_reader("big.log", text.as_bytes()).unwrap_err().to_string().contains("longer than 10 bytes"));
+    }
 }
