@@ -10,7 +10,7 @@ use axum::http::HeaderMap;
 use axum::routing::get;
 use palisade_admission::{NamespaceStore, kube};
 use palisade_server::certs::CertRequest;
-use palisade_server::{Server, ServerOptions, TlsFiles};
+use palisade_server::{Server, ServerOptions};
 use serde_json::json;
 
 #[derive(Default)]
@@ -68,11 +68,7 @@ fn namespaces_are_listed_then_watched_into_the_store() {
         extra_names: vec!["127.0.0.1".into()],
         validity: Duration::from_secs(3600),
     };
-    let issued = request.issue().unwrap();
-    let tls = TlsFiles { cert: dir.path().join("tls.crt"), key: dir.path().join("tls.key") };
-    std::fs::write(&tls.cert, &issued.cert_pem).unwrap();
-    std::fs::write(&tls.key, &issued.key_pem).unwrap();
-    std::fs::write(dir.path().join("ca.crt"), &issued.ca_pem).unwrap();
+    let tls = request.issue().unwrap().write_to(dir.path()).unwrap();
 
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let api = Arc::new(Api::default());

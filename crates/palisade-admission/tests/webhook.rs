@@ -9,7 +9,7 @@ use palisade_admission::{Mode, NamespaceStore, Settings, Webhook};
 use palisade_checks::CatalogOptions;
 use palisade_scan::Engine;
 use palisade_server::certs::CertRequest;
-use palisade_server::{Server, ServerOptions, TlsFiles};
+use palisade_server::{Server, ServerOptions};
 use serde_json::{Value, json};
 
 struct Running {
@@ -30,9 +30,7 @@ fn start(settings: Settings) -> Running {
         validity: Duration::from_secs(3600),
     };
     let issued = request.issue().unwrap();
-    let tls = TlsFiles { cert: dir.path().join("tls.crt"), key: dir.path().join("tls.key") };
-    std::fs::write(&tls.cert, &issued.cert_pem).unwrap();
-    std::fs::write(&tls.key, &issued.key_pem).unwrap();
+    let tls = issued.write_to(dir.path()).unwrap();
 
     let options = ServerOptions { body_limit: 64 * 1024, ..ServerOptions::default() };
     let engine = Engine::new(palisade_checks::builtin_rules(&CatalogOptions { pss: settings.defaults, ..CatalogOptions::default() }), Vec::new());

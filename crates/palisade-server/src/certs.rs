@@ -1,6 +1,7 @@
 //! A private CA and a serving certificate for a Kubernetes Service, for webhooks installed
 //! without cert-manager (`palisade certs`). Keys are ECDSA P-256, signed with the ring provider.
 
+use std::path::Path;
 use std::time::Duration;
 
 use rcgen::{
@@ -8,7 +9,7 @@ use rcgen::{
     IsCa, KeyPair, KeyUsagePurpose,
 };
 
-use crate::ServerError;
+use crate::{ServerError, TlsFiles};
 
 /// What to issue.
 #[derive(Clone, Debug)]
@@ -73,6 +74,32 @@ impl CertRequest {
     }
 }
 
+impl Issued {
+    /// Writes `ca.crt`, `tls.crt` and `tls.key` (owner-only on Unix) into `dir`, creating it;
+    /// returns the serving pair's paths.
+    pub fn write_to(&self, dir: &Path) -> std::io::Result<TlsFiles> {
+        std::fs::create_dir_all(dir)?;
+        let files = TlsFiles { cert: dir.join("tls.crt"), key: dir.join("tls.key") };
+        write(&dir.join("ca.crt"), &self.ca_pem, false)?;
+        write(&files.cert, &self.cert_pem, false)?;
+        write(&files.key, &self.key_pem, true)?;
+        Ok(files)
+    }
+}
+
+fn write(path: &Path, text: &str, private: bool) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    if private {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    #[cfg(not(unix))]
+    let _ = private;
+    std::io::Write::write_all(&mut options.open(path)?, text.as_bytes())
+}
+
 fn name(common_name: &str) -> DistinguishedName {
     let mut name = DistinguishedName::new();
     name.push(DnType::OrganizationName, "Palisade");
@@ -109,11 +136,15 @@ mod tests {
         }
         let other = ServerName::try_from("other.palisade-system.svc").unwrap();
         assert!(verifier.verify_server_cert(&leaf, &[], &other, &[], UnixTime::now()).is_err());
-        // The key matches the certificate in the form the server loads it.
+        // The key matches the certificate in the form the server loads it, and stays private.
         let dir = tempfile::tempdir().unwrap();
-        let files = crate::TlsFiles { cert: dir.path().join("tls.crt"), key: dir.path().join("tls.key") };
-        std::fs::write(&files.cert, &issued.cert_pem).unwrap();
-        std::fs::write(&files.key, &issued.key_pem).unwrap();
+        let files = issued.write_to(&dir.path().join("certs")).unwrap();
         crate::load_certified_key(&files, &provider).unwrap();
+        assert_eq!(std::fs::read_to_string(dir.path().join("certs/ca.crt")).unwrap(), issued.ca_pem);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(std::fs::metadata(&files.key).unwrap().permissions().mode() & 0o777, 0o600);
+        }
     }
 }

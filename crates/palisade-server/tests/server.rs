@@ -19,8 +19,7 @@ fn write_cert(dir: &std::path::Path) -> String {
         validity: Duration::from_secs(3600),
     };
     let issued = request.issue().unwrap();
-    std::fs::write(dir.join("tls.crt"), issued.cert_pem).unwrap();
-    std::fs::write(dir.join("tls.key"), issued.key_pem).unwrap();
+    issued.write_to(dir).unwrap();
     issued.ca_pem
 }
 

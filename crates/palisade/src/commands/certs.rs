@@ -1,7 +1,7 @@
 //! `palisade certs`: a private CA and a serving certificate for the webhook's Service, written
 //! as PEM files, with the `caBundle` printed for the ValidatingWebhookConfiguration.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -39,10 +39,7 @@ pub fn run(args: CertsArgs) -> anyhow::Result<ExitCode> {
         validity: Duration::from_secs(args.days * 86_400),
     };
     let issued = request.issue()?;
-    std::fs::create_dir_all(&args.out_dir).with_context(|| format!("cannot create {}", args.out_dir.display()))?;
-    write(&args.out_dir.join("ca.crt"), &issued.ca_pem, false)?;
-    write(&args.out_dir.join("tls.crt"), &issued.cert_pem, false)?;
-    write(&args.out_dir.join("tls.key"), &issued.key_pem, true)?;
+    issued.write_to(&args.out_dir).with_context(|| format!("cannot write the certificates to {}", args.out_dir.display()))?;
     eprintln!(
         "wrote ca.crt, tls.crt and tls.key to {} for {}; the caBundle follows on standard output",
         args.out_dir.display(),
@@ -50,20 +47,6 @@ pub fn run(args: CertsArgs) -> anyhow::Result<ExitCode> {
     );
     println!("{}", base64(issued.ca_pem.as_bytes()));
     Ok(ExitCode::SUCCESS)
-}
-
-fn write(path: &Path, text: &str, private: bool) -> anyhow::Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    if private {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    #[cfg(not(unix))]
-    let _ = private;
-    let mut file = options.open(path).with_context(|| format!("cannot write {}", path.display()))?;
-    std::io::Write::write_all(&mut file, text.as_bytes()).with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// Standard base64 with padding: the encoding of `caBundle` in webhook configurations.
