@@ -130,7 +130,13 @@ impl Webhook {
         }
         let request = review.request.ok_or_else(|| BadRequest("AdmissionReview without a request".into()))?;
         let (response, disposition, findings) = self.decide(&request)?;
-        self.requests.inc(&[&request.operation, disposition.as_str()]);
+        // The operation is client-supplied text: only known values become label values, so a
+        // caller cannot grow the metric without bound.
+        let operation = match request.operation.as_str() {
+            known @ ("CREATE" | "UPDATE" | "DELETE" | "CONNECT") => known,
+            _ => "other",
+        };
+        self.requests.inc(&[operation, disposition.as_str()]);
         self.latency.observe(&[], started.elapsed().as_secs_f64());
         self.log_decision(&request, &response, disposition, &findings, started);
         Ok(ReviewResponse::new(response))
