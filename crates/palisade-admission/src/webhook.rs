@@ -59,6 +59,14 @@ enum Disposition {
     Skipped,
 }
 
+/// What [`Webhook::decide`] settled: the answer, how the request was disposed of, and each
+/// finding with the mode it took.
+struct Decision {
+    response: AdmissionResponse,
+    disposition: Disposition,
+    findings: Vec<(Finding, Mode)>,
+}
+
 impl Disposition {
     fn as_str(self) -> &'static str {
         match self {
@@ -129,7 +137,7 @@ impl Webhook {
             )));
         }
         let request = review.request.ok_or_else(|| BadRequest("AdmissionReview without a request".into()))?;
-        let (response, disposition, findings) = self.decide(&request)?;
+        let Decision { response, disposition, findings } = self.decide(&request)?;
         // The operation is client-supplied text: only known values become label values, so a
         // caller cannot grow the metric without bound.
         let operation = match request.operation.as_str() {
@@ -142,7 +150,7 @@ impl Webhook {
         Ok(ReviewResponse::new(response))
     }
 
-    fn decide(&self, request: &AdmissionRequest) -> Result<(AdmissionResponse, Disposition, Vec<(Finding, Mode)>), BadRequest> {
+    fn decide(&self, request: &AdmissionRequest) -> Result<Decision, BadRequest> {
         let allow = |disposition| {
             let response = AdmissionResponse {
                 uid: request.uid.clone(),
@@ -151,7 +159,7 @@ impl Webhook {
                 warnings: Vec::new(),
                 audit_annotations: BTreeMap::new(),
             };
-            Ok((response, disposition, Vec::new()))
+            Ok(Decision { response, disposition, findings: Vec::new() })
         };
         let evaluated = matches!(request.operation.as_str(), "CREATE" | "UPDATE")
             && (request.sub_resource.is_empty() || request.sub_resource == "ephemeralcontainers");
@@ -237,7 +245,7 @@ impl Webhook {
             warnings,
             audit_annotations,
         };
-        Ok((response, disposition, classified))
+        Ok(Decision { response, disposition, findings: classified })
     }
 
     /// The request's object as the rules see it, with the request's namespace filled in where

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use palisade_admission::{Mode, NamespaceStore, Settings, Webhook};
 use palisade_checks::CatalogOptions;
+use palisade_core::{FindingSink, Object, Rule, RuleMeta, Severity};
 use palisade_scan::Engine;
 use palisade_server::certs::CertRequest;
 use palisade_server::{Server, ServerOptions};
@@ -22,6 +23,11 @@ struct Running {
 }
 
 fn start(settings: Settings) -> Running {
+    let rules = palisade_checks::builtin_rules(&CatalogOptions { pss: settings.defaults, ..CatalogOptions::default() });
+    start_with(settings, rules)
+}
+
+fn start_with(settings: Settings, rules: Vec<Box<dyn Rule>>) -> Running {
     let dir = tempfile::tempdir().unwrap();
     let request = CertRequest {
         service: "palisade".into(),
@@ -33,7 +39,7 @@ fn start(settings: Settings) -> Running {
     let tls = issued.write_to(dir.path()).unwrap();
 
     let options = ServerOptions { body_limit: 64 * 1024, ..ServerOptions::default() };
-    let engine = Engine::new(palisade_checks::builtin_rules(&CatalogOptions { pss: settings.defaults, ..CatalogOptions::default() }), Vec::new());
+    let engine = Engine::new(rules, Vec::new());
     let log = Arc::new(Mutex::new(Vec::new()));
     let sink = log.clone();
     let namespaces = Arc::new(NamespaceStore::new());
@@ -296,4 +302,29 @@ fn malformed_requests_get_clear_errors_and_the_server_keeps_serving() {
     // Still serving after all of that.
     assert_eq!(running.review(request("ok", "CREATE", "shop", pod("p", false)))["allowed"], true);
     assert!(running.metrics().contains("palisade_admission_requests_total{operation=\"unknown\",result=\"error\"} 6"));
+}
+
+static BROKEN: RuleMeta =
+    RuleMeta { id: "test/broken", title: "broken", severity: Severity::Low, doc: "", remediation: "", controls: &[] };
+
+/// A rule with a bug that panics on objects named `boom`.
+struct Broken;
+
+impl Rule for Broken {
+    fn meta(&self) -> &'static RuleMeta {
+        &BROKEN
+    }
+
+    fn check(&self, object: &Object, _sink: &mut FindingSink<'_>) {
+        assert_ne!(object.name(), "boom", "a rule bug");
+    }
+}
+
+#[test]
+fn a_panicking_rule_costs_its_request_a_500_not_the_server() {
+    let running = start_with(Settings::default(), vec![Box::new(Broken)]);
+    let body = json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": request("b", "CREATE", "shop", pod("boom", false))});
+    let (status, answer) = running.post("application/json", body.to_string().as_bytes());
+    assert_eq!((status, answer["error"].as_str()), (500, Some("internal error while evaluating the request")));
+    assert_eq!(running.review(request("ok", "CREATE", "shop", pod("fine", false)))["allowed"], true);
 }
