@@ -329,7 +329,7 @@ impl Cluster {
 /// CronJob's Jobs): they repeat their controller's template, so a finding on them repeats the
 /// controller's. Scans report such findings on the controller only. Objects whose controller
 /// was not listed (an operator's custom resource) are not in the set.
-pub fn derived(objects: &[Object]) -> HashSet<ObjectRef> {
+pub fn derived(objects: &[Object]) -> HashSet<Arc<ObjectRef>> {
     let uid = |object: &Object| object.metadata()?.get("uid")?.as_str().map(str::to_owned);
     let listed: HashSet<String> = objects.iter().filter_map(uid).collect();
     objects
@@ -457,7 +457,7 @@ mod tests {
             object(serde_json::json!({"kind": "Pod", "metadata": {"name": "b", "ownerReferences": [{"uid": "r1"}]}})),
             object(serde_json::json!({"kind": "Pod", "metadata": {"name": "c", "ownerReferences": [{"uid": "crd", "controller": true}]}})),
         ];
-        let names: Vec<String> = derived(&objects).into_iter().map(|r| r.name).collect();
+        let names: Vec<String> = derived(&objects).into_iter().map(|r| r.name.clone()).collect();
         assert_eq!(names, ["a"]);
     }
 

@@ -126,7 +126,7 @@ pub struct Finding {
     pub severity: Severity,
     pub title: Cow<'static, str>,
     pub message: String,
-    pub object: ObjectRef,
+    pub object: Arc<ObjectRef>,
     pub location: Location,
     pub remediation: Cow<'static, str>,
     pub controls: Cow<'static, [Control]>,

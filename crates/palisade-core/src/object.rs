@@ -1,6 +1,6 @@
 //! Kubernetes objects as loaded from any source, with where they came from.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use crate::value::{Mark, Node};
 
@@ -17,6 +17,9 @@ pub struct Origin {
 pub struct Object {
     pub root: Node,
     pub origin: Origin,
+    /// Built on first use and shared by every finding on this object, so a object with many
+    /// findings holds its identity once.
+    reference: OnceLock<Arc<ObjectRef>>,
 }
 
 /// What a finding names: the object's identity, without its content.
@@ -41,7 +44,7 @@ impl std::fmt::Display for ObjectRef {
 
 impl Object {
     pub fn new(root: Node, origin: Origin) -> Self {
-        Self { root, origin }
+        Self { root, origin, reference: OnceLock::new() }
     }
 
     pub fn api_version(&self) -> &str {
@@ -90,13 +93,17 @@ impl Object {
         self.kind() == kind && groups.contains(&self.group())
     }
 
-    pub fn reference(&self) -> ObjectRef {
-        ObjectRef {
-            api_version: self.api_version().to_owned(),
-            kind: self.kind().to_owned(),
-            namespace: self.namespace().map(str::to_owned),
-            name: self.name().to_owned(),
-        }
+    pub fn reference(&self) -> Arc<ObjectRef> {
+        self.reference
+            .get_or_init(|| {
+                Arc::new(ObjectRef {
+                    api_version: self.api_version().to_owned(),
+                    kind: self.kind().to_owned(),
+                    namespace: self.namespace().map(str::to_owned),
+                    name: self.name().to_owned(),
+                })
+            })
+            .clone()
     }
 
     /// The position of a field named by a JSON pointer (see [`Node::locate`]).

@@ -74,7 +74,7 @@ mod tests {
             severity: Severity::Low,
             title: "".into(),
             message: "".into(),
-            object: ObjectRef::default(),
+            object: ObjectRef::default().into(),
             location: Location { file: "f".into(), line: 1, column: 1, path: String::new() },
             remediation: "".into(),
             controls: A.controls.into(),

@@ -96,7 +96,7 @@ pub fn today() -> Date {
 /// An object's `palisade.dev/ignore` annotation.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Inline {
-    pub object: ObjectRef,
+    pub object: std::sync::Arc<ObjectRef>,
     pub rules: Vec<String>,
     pub reason: Option<String>,
     /// `file:line` of the annotation.
@@ -228,35 +228,44 @@ pub fn apply(
     let mut inline_used = vec![BTreeSet::new(); inline.len()];
     let mut config_used = vec![false; config.len()];
     let mut baseline_used = BTreeSet::new();
-    for finding in findings {
+    // Findings stay in their own buffer (a large scan has hundreds of thousands); only the
+    // suppressed ones are moved out. The report sorts what is kept.
+    let mut findings = findings;
+    let mut index = 0;
+    while index < findings.len() {
+        let finding = &findings[index];
         let by_inline = inline.iter().enumerate().find_map(|(index, exception)| {
             let reason = exception.reason.as_ref()?;
             let rule = exception.rules.iter().find(|rule| glob::matches(rule, &finding.rule))?;
             (exception.object == finding.object).then(|| (index, rule.clone(), exception.source.clone(), reason.clone()))
         });
-        if let Some((index, rule, source, reason)) = by_inline {
-            inline_used[index].insert(rule);
-            resolution.exceptions.suppressed.push(Suppressed { finding, source: format!("annotation {source}"), reason });
-            continue;
-        }
-        let by_config = config.iter().enumerate().find(|(_, e)| !e.expired(today) && e.matches(&finding));
-        if let Some((index, exception)) = by_config {
-            config_used[index] = true;
-            let source = format!("config {}", exception.source);
-            resolution.exceptions.suppressed.push(Suppressed { finding, source, reason: exception.reason.clone() });
-            continue;
-        }
-        if let Some(baseline) = baseline {
-            let key = fingerprint(&finding);
-            if baseline.entries.contains(&key) {
-                baseline_used.insert(key);
-                let source = baseline.source.clone();
-                resolution.exceptions.suppressed.push(Suppressed { finding, source, reason: "accepted in the baseline".into() });
-                continue;
+        let suppression = if let Some((inline_index, rule, source, reason)) = by_inline {
+            inline_used[inline_index].insert(rule);
+            Some((format!("annotation {source}"), reason))
+        } else if let Some((config_index, exception)) =
+            config.iter().enumerate().find(|(_, e)| !e.expired(today) && e.matches(finding))
+        {
+            config_used[config_index] = true;
+            Some((format!("config {}", exception.source), exception.reason.clone()))
+        } else {
+            baseline.and_then(|baseline| {
+                let key = fingerprint(finding);
+                baseline.entries.contains(&key).then(|| {
+                    baseline_used.insert(key);
+                    (baseline.source.clone(), "accepted in the baseline".to_owned())
+                })
+            })
+        };
+        match suppression {
+            Some((source, reason)) => {
+                let finding = findings.swap_remove(index);
+                resolution.exceptions.suppressed.push(Suppressed { finding, source, reason });
             }
+            None => index += 1,
         }
-        resolution.kept.push(finding);
     }
+    resolution.exceptions.suppressed.sort_by(|a, b| a.finding.sort_key().cmp(&b.finding.sort_key()));
+    resolution.kept = findings;
     let notes = &mut resolution.exceptions.notes;
     for (exception, used) in inline.iter().zip(&inline_used).filter(|(e, _)| e.reason.is_some()) {
         for rule in exception.rules.iter().filter(|rule| !used.contains(*rule)) {
@@ -298,7 +307,7 @@ mod tests {
             severity: Severity::Medium,
             title: "t".into(),
             message: "m".into(),
-            object: ObjectRef { api_version: "apps/v1".into(), kind: kind.into(), namespace: Some(namespace.into()), name: name.into() },
+            object: ObjectRef { api_version: "apps/v1".into(), kind: kind.into(), namespace: Some(namespace.into()), name: name.into() }.into(),
             location: Location { file: "a.yaml".into(), line, column: 1, path: path.into() },
             remediation: "r".into(),
             controls: Default::default(),

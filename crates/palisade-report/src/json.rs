@@ -13,7 +13,7 @@ use crate::{ControlStatus, ScanReport, Summary};
 
 #[derive(Serialize)]
 struct Document<'a> {
-    findings: Vec<JsonFinding<'a>>,
+    findings: Findings<'a>,
     errors: Vec<JsonError<'a>>,
     summary: JsonSummary,
     /// Present only when the scan was narrowed to a framework (`--framework`).
@@ -116,7 +116,7 @@ struct BySeverity {
 
 pub(crate) fn write(report: &ScanReport, out: &mut dyn io::Write) -> io::Result<()> {
     let document = Document {
-        findings: report.findings().iter().map(finding).collect(),
+        findings: Findings(report.findings()),
         errors: report.errors().iter().map(error).collect(),
         summary: summary(report.summary()),
         compliance: report.compliance().map(|compliance| JsonCompliance {
@@ -142,6 +142,16 @@ pub(crate) fn write(report: &ScanReport, out: &mut dyn io::Write) -> io::Result<
     };
     serde_json::to_writer_pretty(&mut *out, &document)?;
     out.write_all(b"\n")
+}
+
+/// Findings written one at a time: a scan may have hundreds of thousands, and a second
+/// representation of all of them would double what the report holds in memory.
+struct Findings<'a>(&'a [Finding]);
+
+impl Serialize for Findings<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(finding))
+    }
 }
 
 fn finding(finding: &Finding) -> JsonFinding<'_> {

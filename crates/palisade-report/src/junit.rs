@@ -29,7 +29,7 @@ pub(crate) fn write(report: &ScanReport, out: &mut dyn io::Write) -> io::Result<
         let group = suite
             .failures
             .iter_mut()
-            .find(|(rule, object, _)| *rule == finding.rule && **object == finding.object);
+            .find(|(rule, object, _)| *rule == finding.rule && **object == *finding.object);
         match group {
             Some((_, _, findings)) => findings.push(finding),
             None => suite

@@ -246,7 +246,8 @@ mod tests {
                 kind: "Deployment".into(),
                 namespace: namespace.map(str::to_owned),
                 name: name.into(),
-            },
+            }
+            .into(),
             location: Location { file: "cluster://prod/deployments.apps".into(), line: 0, column: 0, path: "/spec/replicas".into() },
             remediation: Cow::Borrowed("fix it"),
             controls: Cow::Owned(vec![Control::new(Framework::Cis, "5.2.1")]),

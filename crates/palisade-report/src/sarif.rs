@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::io;
 
 use palisade_core::{Control, Finding, InputError, RuleMeta, Severity};
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use crate::{ScanReport, docs, object_label};
@@ -34,11 +35,9 @@ pub(crate) fn write(
         .enumerate()
         .map(|(index, rule)| (rule.id, index))
         .collect();
-    let results: Vec<Value> = report
-        .findings()
-        .iter()
-        .map(|finding| result(finding, index[&*finding.rule]))
-        .collect();
+    // One `Value` per result would hold several kilobytes per finding at once; results are
+    // built and written one at a time instead.
+    let results = Lazy(|| report.findings().iter().map(|finding| result(finding, index[&*finding.rule])));
     let mut invocation = json!({ "executionSuccessful": true });
     if !report.errors().is_empty() {
         let notifications: Vec<Value> = report.errors().iter().map(notification).collect();
@@ -60,11 +59,65 @@ pub(crate) fn write(
             "invocations": [invocation],
             // Columns are counted in characters by the loader.
             "columnKind": "unicodeCodePoints",
-            "results": results,
         }],
     });
+    let log = Log { log: &log, results };
     serde_json::to_writer_pretty(&mut *out, &log)?;
     out.write_all(b"\n")
+}
+
+/// A sequence serialized from an iterator made on demand, never collected.
+struct Lazy<F>(F);
+
+impl<F, I> Serialize for Lazy<F>
+where
+    F: Fn() -> I,
+    I: Iterator<Item = Value>,
+{
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq((self.0)())
+    }
+}
+
+/// The log with the results of its single run streamed after the run's other members.
+struct Log<'a, R> {
+    log: &'a Value,
+    results: R,
+}
+
+impl<R: Serialize> Serialize for Log<'_, R> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let fields = self.log.as_object().expect("the log is an object");
+        let mut map = serializer.serialize_map(Some(fields.len()))?;
+        for (key, value) in fields {
+            if key == "runs" {
+                let run = &value[0];
+                map.serialize_entry(key, &[Run { run, results: &self.results }])?;
+            } else {
+                map.serialize_entry(key, value)?;
+            }
+        }
+        map.end()
+    }
+}
+
+struct Run<'a, R> {
+    run: &'a Value,
+    results: &'a R,
+}
+
+impl<R: Serialize> Serialize for Run<'_, R> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let fields = self.run.as_object().expect("a run is an object");
+        let mut map = serializer.serialize_map(Some(fields.len() + 1))?;
+        for (key, value) in fields {
+            map.serialize_entry(key, value)?;
+        }
+        map.serialize_entry("results", self.results)?;
+        map.end()
+    }
 }
 
 /// Every rule passed in and every rule that produced a finding, once each, sorted by id so that

@@ -174,7 +174,7 @@ fn group(findings: &[Finding]) -> Vec<FileGroup<'_>> {
         };
         match objects
             .iter_mut()
-            .find(|(object, _)| **object == finding.object)
+            .find(|(object, _)| **object == *finding.object)
         {
             Some((_, group)) => group.push(finding),
             None => objects.push((&finding.object, vec![finding])),

@@ -73,7 +73,7 @@ fn finding(
         severity: meta.severity,
         title: Cow::Borrowed(meta.title),
         message: message.to_owned(),
-        object,
+        object: object.into(),
         location: Location {
             file: Arc::from(file),
             line,
