@@ -214,7 +214,11 @@ pub fn apply(
     inline: &[Inline],
     baseline: Option<&Baseline>,
     today: Date,
+    evaluated: &[&str],
 ) -> Resolution {
+    // An exception whose rules did not run this time (`--select`, `--framework`, disabled
+    // families) is not unused, only untested: it gets no note.
+    let ran = |pattern: &str| evaluated.iter().any(|id| glob::matches(pattern, id));
     let mut resolution = Resolution::default();
     let notes = &mut resolution.exceptions.notes;
     let mut note = |kind, source: &str, message: String| notes.push(ExceptionNote { kind, source: source.to_owned(), message });
@@ -268,7 +272,7 @@ pub fn apply(
     resolution.kept = findings;
     let notes = &mut resolution.exceptions.notes;
     for (exception, used) in inline.iter().zip(&inline_used).filter(|(e, _)| e.reason.is_some()) {
-        for rule in exception.rules.iter().filter(|rule| !used.contains(*rule)) {
+        for rule in exception.rules.iter().filter(|rule| !used.contains(*rule) && ran(rule)) {
             notes.push(ExceptionNote {
                 kind: NoteKind::Unused,
                 source: exception.source.clone(),
@@ -276,7 +280,11 @@ pub fn apply(
             });
         }
     }
-    for (exception, _) in config.iter().zip(&config_used).filter(|(e, used)| !**used && !e.expired(today)) {
+    for (exception, _) in config
+        .iter()
+        .zip(&config_used)
+        .filter(|(e, used)| !**used && !e.expired(today) && e.rules.iter().any(|rule| ran(rule)))
+    {
         notes.push(ExceptionNote {
             kind: NoteKind::Unused,
             source: exception.source.clone(),
@@ -284,7 +292,12 @@ pub fn apply(
         });
     }
     if let Some(baseline) = baseline {
-        let fixed = baseline.entries.len() - baseline_used.len();
+        let fixed = baseline
+            .entries
+            .iter()
+            .filter(|entry| !baseline_used.contains(*entry))
+            .filter(|entry| entry.split_once('|').is_some_and(|(rule, _)| evaluated.contains(&rule)))
+            .count();
         if fixed > 0 {
             notes.push(ExceptionNote {
                 kind: NoteKind::Unused,
@@ -314,6 +327,9 @@ mod tests {
         }
     }
 
+    /// The rules the tests' scans ran.
+    const EVALUATED: &[&str] = &["workload/image-tag-latest", "pss/privileged", "r/a", "r/b", "r/c"];
+
     fn config_exception(text: &str) -> ConfigException {
         let reader = Reader::new("cfg.yaml");
         ConfigException::parse(&reader, &crate::fields::parse_single(&reader, text).unwrap()).unwrap()
@@ -328,7 +344,7 @@ mod tests {
             finding("workload/image-tag-latest", "Deployment", "legacy-shop", "web", "/spec/x", 3),
             finding("workload/image-tag-latest", "Deployment", "shop", "web", "/spec/x", 9),
         ];
-        let resolution = apply(findings, &[legacy, stale, expired], &[], None, (2025, 6, 1));
+        let resolution = apply(findings, &[legacy, stale, expired], &[], None, (2025, 6, 1), EVALUATED);
         assert_eq!(resolution.kept.len(), 1);
         assert_eq!(resolution.kept[0].object.namespace.as_deref(), Some("shop"));
         assert_eq!(resolution.exceptions.suppressed[0].reason, "migrating");
@@ -336,6 +352,26 @@ mod tests {
         let kinds: Vec<_> = resolution.exceptions.notes.iter().map(|n| n.kind).collect();
         assert_eq!(kinds, [NoteKind::Expired, NoteKind::Unused]);
         assert!(resolution.exceptions.notes[0].message.contains("2020-01-31"));
+    }
+
+    #[test]
+    fn exceptions_for_rules_that_did_not_run_are_not_called_unused() {
+        let pss = config_exception("rules: [pss/*]\nreason: old\n");
+        let text = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: shop\n  annotations:\n    palisade.dev/ignore: pss/privileged\n    palisade.dev/ignore-reason: vendor image\n";
+        let collector = InlineExceptions::default();
+        assert!(collector.retain(&palisade_load::load_str(text, "d.yaml").objects[0]).is_none());
+        let inline = collector.take();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("b.json");
+        let old = [finding("r/a", "Deployment", "shop", "web", "/a", 1)];
+        std::fs::write(&path, serde_json::to_string(&Baseline::document(&old)).unwrap()).unwrap();
+        let baseline = Baseline::load(&path).unwrap();
+        let only_workload = &["workload/image-tag-latest"];
+        let quiet = apply(Vec::new(), &[pss.clone()], &inline, Some(&baseline), (2025, 1, 1), only_workload);
+        assert!(quiet.exceptions.notes.is_empty(), "{:?}", quiet.exceptions.notes);
+        let all = apply(Vec::new(), &[pss], &inline, Some(&baseline), (2025, 1, 1), EVALUATED);
+        let kinds: Vec<_> = all.exceptions.notes.iter().map(|n| n.kind).collect();
+        assert_eq!(kinds, [NoteKind::Unused; 3]);
     }
 
     #[test]
@@ -360,14 +396,14 @@ mod tests {
             finding("workload/image-tag-latest", "Deployment", "shop", "web", "/a", 1),
             finding("workload/image-tag-latest", "Deployment", "shop", "api", "/a", 2),
         ];
-        let resolution = apply(findings, &[], &inline, None, (2025, 1, 1));
+        let resolution = apply(findings, &[], &inline, None, (2025, 1, 1), EVALUATED);
         assert_eq!(resolution.kept.len(), 1);
         assert_eq!(resolution.exceptions.suppressed[0].source, "annotation a.yaml:7");
         assert_eq!(resolution.exceptions.notes.len(), 1);
         assert!(resolution.exceptions.notes[0].message.contains("lists pss/privileged, which reported nothing"));
 
         let unexplained = Inline { reason: None, ..inline[0].clone() };
-        let resolution = apply(vec![finding("workload/image-tag-latest", "Deployment", "shop", "web", "/a", 1)], &[], &[unexplained], None, (2025, 1, 1));
+        let resolution = apply(vec![finding("workload/image-tag-latest", "Deployment", "shop", "web", "/a", 1)], &[], &[unexplained], None, (2025, 1, 1), EVALUATED);
         assert_eq!(resolution.kept.len(), 1);
         assert_eq!(resolution.exceptions.notes[0].kind, NoteKind::Invalid);
     }
@@ -381,7 +417,7 @@ mod tests {
         let baseline = Baseline::load(&path).unwrap();
         // The same finding 10 lines lower, plus a new one.
         let now = vec![finding("r/a", "Deployment", "shop", "web", "/spec/a", 13), finding("r/c", "Deployment", "shop", "web", "/spec/c", 5)];
-        let resolution = apply(now, &[], &[], Some(&baseline), (2025, 1, 1));
+        let resolution = apply(now, &[], &[], Some(&baseline), (2025, 1, 1), EVALUATED);
         assert_eq!(resolution.kept.iter().map(|f| &*f.rule).collect::<Vec<_>>(), ["r/c"]);
         assert_eq!(resolution.exceptions.notes[0].kind, NoteKind::Unused);
         assert!(resolution.exceptions.notes[0].message.starts_with("1 accepted finding(s) no longer occur"));

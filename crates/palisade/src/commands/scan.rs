@@ -146,7 +146,9 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     let inline = inline.take();
     let uses_exceptions = !config.exceptions.is_empty() || !inline.is_empty() || baseline.is_some();
     let today = palisade_policy::exceptions::today();
-    let resolution = palisade_policy::apply(outcome.findings, &config.exceptions, &inline, baseline.as_ref(), today);
+    let evaluated_ids: Vec<&str> = evaluated.iter().copied().collect();
+    let resolution =
+        palisade_policy::apply(outcome.findings, &config.exceptions, &inline, baseline.as_ref(), today, &evaluated_ids);
     if let Some(path) = &args.write_baseline {
         let document = Baseline::document(&resolution.kept);
         std::fs::write(path, serde_json::to_string_pretty(&document)? + "\n")
