@@ -20,6 +20,8 @@ pub struct Object {
     /// Built on first use and shared by every finding on this object, so a object with many
     /// findings holds its identity once.
     reference: OnceLock<Arc<ObjectRef>>,
+    /// Which pod-creating kind this is, if any (see `pod.rs`); decided on first use.
+    template_location: OnceLock<Option<usize>>,
 }
 
 /// What a finding names: the object's identity, without its content.
@@ -44,7 +46,7 @@ impl std::fmt::Display for ObjectRef {
 
 impl Object {
     pub fn new(root: Node, origin: Origin) -> Self {
-        Self { root, origin, reference: OnceLock::new() }
+        Self { root, origin, reference: OnceLock::new(), template_location: OnceLock::new() }
     }
 
     pub fn api_version(&self) -> &str {
@@ -104,6 +106,10 @@ impl Object {
                 })
             })
             .clone()
+    }
+
+    pub(crate) fn template_location(&self) -> Option<usize> {
+        *self.template_location.get_or_init(|| crate::pod::template_location_index(self))
     }
 
     /// The position of a field named by a JSON pointer (see [`Node::locate`]).

@@ -72,43 +72,69 @@ impl<'a> ContainerView<'a> {
     }
 }
 
-/// Where each pod-creating kind keeps its pod template: (groups, kind, metadata, spec).
-const TEMPLATE_LOCATIONS: &[(&[&str], &str, &str, &str)] = &[
-    (&[""], "Pod", "/metadata", "/spec"),
-    (&["apps", "extensions"], "Deployment", "/spec/template/metadata", "/spec/template/spec"),
-    (&["apps", "extensions"], "ReplicaSet", "/spec/template/metadata", "/spec/template/spec"),
-    (&["apps", "extensions"], "DaemonSet", "/spec/template/metadata", "/spec/template/spec"),
-    (&["apps"], "StatefulSet", "/spec/template/metadata", "/spec/template/spec"),
-    (&["batch"], "Job", "/spec/template/metadata", "/spec/template/spec"),
-    (
+/// Where one pod-creating kind keeps its pod template.
+struct TemplateLocation {
+    groups: &'static [&'static str],
+    kind: &'static str,
+    metadata_pointer: &'static str,
+    spec_pointer: &'static str,
+    /// The same paths as mapping keys, for lookups without parsing pointers.
+    metadata_keys: &'static [&'static str],
+    spec_keys: &'static [&'static str],
+}
+
+const fn location(
+    groups: &'static [&'static str],
+    kind: &'static str,
+    (metadata_pointer, metadata_keys): (&'static str, &'static [&'static str]),
+    (spec_pointer, spec_keys): (&'static str, &'static [&'static str]),
+) -> TemplateLocation {
+    TemplateLocation { groups, kind, metadata_pointer, spec_pointer, metadata_keys, spec_keys }
+}
+
+const TEMPLATE: (&str, &[&str]) = ("/spec/template/metadata", &["spec", "template", "metadata"]);
+const TEMPLATE_SPEC: (&str, &[&str]) = ("/spec/template/spec", &["spec", "template", "spec"]);
+
+const TEMPLATE_LOCATIONS: &[TemplateLocation] = &[
+    location(&[""], "Pod", ("/metadata", &["metadata"]), ("/spec", &["spec"])),
+    location(&["apps", "extensions"], "Deployment", TEMPLATE, TEMPLATE_SPEC),
+    location(&["apps", "extensions"], "ReplicaSet", TEMPLATE, TEMPLATE_SPEC),
+    location(&["apps", "extensions"], "DaemonSet", TEMPLATE, TEMPLATE_SPEC),
+    location(&["apps"], "StatefulSet", TEMPLATE, TEMPLATE_SPEC),
+    location(&["batch"], "Job", TEMPLATE, TEMPLATE_SPEC),
+    location(
         &["batch"],
         "CronJob",
-        "/spec/jobTemplate/spec/template/metadata",
-        "/spec/jobTemplate/spec/template/spec",
+        ("/spec/jobTemplate/spec/template/metadata", &["spec", "jobTemplate", "spec", "template", "metadata"]),
+        ("/spec/jobTemplate/spec/template/spec", &["spec", "jobTemplate", "spec", "template", "spec"]),
     ),
-    (&[""], "ReplicationController", "/spec/template/metadata", "/spec/template/spec"),
-    (&[""], "PodTemplate", "/template/metadata", "/template/spec"),
+    location(&[""], "ReplicationController", TEMPLATE, TEMPLATE_SPEC),
+    location(&[""], "PodTemplate", ("/template/metadata", &["template", "metadata"]), ("/template/spec", &["template", "spec"])),
 ];
+
+/// The index in [`TEMPLATE_LOCATIONS`] of `object`'s kind, if it creates pods.
+pub(crate) fn template_location_index(object: &Object) -> Option<usize> {
+    TEMPLATE_LOCATIONS.iter().position(|location| object.is(location.groups, location.kind))
+}
 
 /// The kinds whose objects carry a pod template, for documentation and rule coverage lists.
 pub fn pod_kinds() -> impl Iterator<Item = &'static str> {
-    TEMPLATE_LOCATIONS.iter().map(|(_, kind, _, _)| *kind)
+    TEMPLATE_LOCATIONS.iter().map(|location| location.kind)
 }
 
 impl<'a> PodView<'a> {
     /// The pod inside `object`, or `None` when the object does not create pods (or its
     /// template has no spec mapping).
     pub fn of(object: &'a Object) -> Option<Self> {
-        let (_, _, metadata_pointer, spec_pointer) = TEMPLATE_LOCATIONS
-            .iter()
-            .find(|(groups, kind, _, _)| object.is(groups, kind))?;
-        let spec = object.root.pointer(spec_pointer).filter(|spec| spec.as_map().is_some())?;
+        // Every pod rule asks for the view of every object: the kind is matched once per object.
+        let location = &TEMPLATE_LOCATIONS[object.template_location()?];
+        let spec = object.root.path(location.spec_keys).filter(|spec| spec.as_map().is_some())?;
         Some(Self {
             object,
-            metadata: object.root.pointer(metadata_pointer),
+            metadata: object.root.path(location.metadata_keys),
             spec,
-            metadata_pointer,
-            spec_pointer,
+            metadata_pointer: location.metadata_pointer,
+            spec_pointer: location.spec_pointer,
         })
     }
 
@@ -223,6 +249,14 @@ mod tests {
         let view = PodView::of(&cron).unwrap();
         let first = view.containers().next().unwrap();
         assert_eq!(first.field(&["securityContext"]), "/spec/jobTemplate/spec/template/spec/initContainers/0/securityContext");
+    }
+
+    #[test]
+    fn every_template_location_has_matching_pointers_and_key_paths() {
+        for location in TEMPLATE_LOCATIONS {
+            assert_eq!(location.spec_pointer, format!("/{}", location.spec_keys.join("/")), "{}", location.kind);
+            assert_eq!(location.metadata_pointer, format!("/{}", location.metadata_keys.join("/")), "{}", location.kind);
+        }
     }
 
     #[test]
