@@ -15,4 +15,4 @@ pub use project::project;
 pub use selector::{LabelSelector, Labels, SelectorError, labels_of};
 pub use pod::{ContainerKind, ContainerView, PodView, pod_kinds};
 pub use rule::{Candidate, FindingSink, Gate, InventoryRule, NamespaceFacts, Rule};
-pub use value::{Map, Mark, Node, Value, join_pointer, pointer_tokens, push_pointer_token};
+pub use value::{Map, Mark, Node, Value, pointer_tokens, pointer_under, push_pointer_token};

@@ -2,7 +2,7 @@
 //! applies to Pods, every workload controller's template, CronJobs and PodTemplates alike.
 
 use crate::object::Object;
-use crate::value::{Node, push_pointer_token};
+use crate::value::{Node, pointer_under};
 
 /// A pod's metadata and spec inside some object, with the JSON pointers that lead to them.
 #[derive(Clone, Copy, Debug)]
@@ -64,11 +64,7 @@ impl<'a> ContainerView<'a> {
 
     /// The pointer to a field under this container: `field(&["securityContext", "privileged"])`.
     pub fn field(&self, path: &[&str]) -> String {
-        let mut pointer = self.pointer();
-        for token in path {
-            push_pointer_token(&mut pointer, token);
-        }
-        pointer
+        pointer_under(&self.pointer(), path)
     }
 }
 
@@ -167,20 +163,12 @@ impl<'a> PodView<'a> {
 
     /// The pointer to a field under the pod spec: `spec_pointer_to(&["securityContext"])`.
     pub fn spec_pointer_to(&self, path: &[&str]) -> String {
-        let mut pointer = self.spec_pointer.to_owned();
-        for token in path {
-            push_pointer_token(&mut pointer, token);
-        }
-        pointer
+        pointer_under(self.spec_pointer, path)
     }
 
     /// The pointer to a field under the pod metadata.
     pub fn metadata_pointer_to(&self, path: &[&str]) -> String {
-        let mut pointer = self.metadata_pointer.to_owned();
-        for token in path {
-            push_pointer_token(&mut pointer, token);
-        }
-        pointer
+        pointer_under(self.metadata_pointer, path)
     }
 }
 

@@ -4,8 +4,6 @@
 //! at the offending field, so every node and every mapping key keeps its source position; a field
 //! is addressed with a JSON pointer (RFC 6901), the same path that appears in reports.
 
-use std::fmt::Write as _;
-
 /// A position in a source file, both numbers 1-based. `Mark::default()` (0:0) means "unknown",
 /// as for values that did not come from a file (an AdmissionReview body, a live cluster).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
@@ -123,11 +121,6 @@ impl Node {
         self.as_map()?.get(key)
     }
 
-    /// The node at `index` when this node is a sequence.
-    pub fn at(&self, index: usize) -> Option<&Node> {
-        self.as_seq().get(index)
-    }
-
     /// Follows a path of mapping keys.
     pub fn path(&self, keys: &[&str]) -> Option<&Node> {
         keys.iter().try_fold(self, |node, key| node.get(key))
@@ -219,19 +212,6 @@ impl Node {
             Value::Map(map) => map.get(token),
             Value::Seq(items) => token.parse::<usize>().ok().and_then(|index| items.get(index)),
             _ => None,
-        }
-    }
-
-    /// Rough number of bytes this tree holds; used to bound what a loader keeps.
-    pub fn weight(&self) -> usize {
-        let own = std::mem::size_of::<Node>();
-        match &self.value {
-            Value::Str(text) => own + text.len(),
-            Value::Seq(items) => own + items.iter().map(Node::weight).sum::<usize>(),
-            Value::Map(map) => {
-                own + map.entries.iter().map(|e| e.key.len() + e.value.weight()).sum::<usize>()
-            }
-            _ => own,
         }
     }
 
@@ -330,14 +310,13 @@ pub fn push_pointer_token(pointer: &mut String, token: &str) {
     }
 }
 
-/// Builds a pointer from a base and further tokens: `join_pointer("/spec", &["containers", "0"])`.
-pub fn join_pointer(base: &str, tokens: &[&dyn std::fmt::Display]) -> String {
-    let mut pointer = String::with_capacity(base.len() + 16 * tokens.len());
+/// The pointer to a field `path` (unescaped keys or indices) below the pointer `base`:
+/// `pointer_under("/spec", &["containers", "0"])` is `/spec/containers/0`.
+pub fn pointer_under(base: &str, path: &[&str]) -> String {
+    let mut pointer = String::with_capacity(base.len() + path.iter().map(|t| t.len() + 1).sum::<usize>());
     pointer.push_str(base);
-    for token in tokens {
-        let mut text = String::new();
-        let _ = write!(text, "{token}");
-        push_pointer_token(&mut pointer, &text);
+    for token in path {
+        push_pointer_token(&mut pointer, token);
     }
     pointer
 }
@@ -402,7 +381,8 @@ mod tests {
             pointer,
             "/metadata/annotations/container.apparmor.security.beta.kubernetes.io~1app"
         );
-        assert_eq!(join_pointer("/spec", &[&"containers", &3]), "/spec/containers/3");
+        assert_eq!(pointer_under("/spec", &["containers", "3"]), "/spec/containers/3");
+        assert_eq!(pointer_under("/metadata", &["labels", "a/b"]), "/metadata/labels/a~1b");
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use palisade_core::{ContainerView, Node, PodView, push_pointer_token};
+use palisade_core::{ContainerView, Node, PodView, pointer_under};
 
 /// One violation a check implementation found: where, and PSA's reason with its detail.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,14 +28,11 @@ pub enum Setter<'a> {
 impl Setter<'_> {
     /// The pointer to `path` under this setter's `securityContext`.
     pub fn pointer(&self, pod: &PodView<'_>, path: &[&str]) -> String {
-        let mut pointer = match self {
+        let security_context = match self {
             Setter::Pod => pod.spec_pointer_to(&["securityContext"]),
             Setter::Container(container) => container.field(&["securityContext"]),
         };
-        for token in path {
-            push_pointer_token(&mut pointer, token);
-        }
-        pointer
+        pointer_under(&security_context, path)
     }
 }
 

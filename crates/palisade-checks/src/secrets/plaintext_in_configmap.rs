@@ -1,6 +1,6 @@
 //! `secrets/plaintext-in-configmap`: ConfigMaps must not hold credentials.
 
-use palisade_core::{Control, Framework, FindingSink, Object, Rule, RuleMeta, Severity, push_pointer_token};
+use palisade_core::{Control, Framework, FindingSink, Object, Rule, RuleMeta, Severity, pointer_under};
 
 use super::detect::{Redacted, detect};
 
@@ -54,10 +54,8 @@ impl Rule for PlaintextInConfigMap {
         for (key, value) in data.iter() {
             let Some(value) = value.as_str() else { continue };
             if let Some(detection) = detect(key, value) {
-                let mut pointer = String::from("/data");
-                push_pointer_token(&mut pointer, key);
                 sink.report(
-                    pointer,
+                    pointer_under("/data", &[key]),
                     format!("ConfigMap key {key:?} holds {detection}: {}", Redacted(value)),
                 );
             }
