@@ -214,7 +214,7 @@ pub fn apply(
     inline: &[Inline],
     baseline: Option<&Baseline>,
     today: Date,
-    evaluated: &[&str],
+    evaluated: &BTreeSet<&str>,
 ) -> Resolution {
     // An exception whose rules did not run this time (`--select`, `--framework`, disabled
     // families) is not unused, only untested: it gets no note.
@@ -328,7 +328,9 @@ mod tests {
     }
 
     /// The rules the tests' scans ran.
-    const EVALUATED: &[&str] = &["workload/image-tag-latest", "pss/privileged", "r/a", "r/b", "r/c"];
+    fn evaluated() -> BTreeSet<&'static str> {
+        BTreeSet::from(["workload/image-tag-latest", "pss/privileged", "r/a", "r/b", "r/c"])
+    }
 
     fn config_exception(text: &str) -> ConfigException {
         let reader = Reader::new("cfg.yaml");
@@ -344,7 +346,7 @@ mod tests {
             finding("workload/image-tag-latest", "Deployment", "legacy-shop", "web", "/spec/x", 3),
             finding("workload/image-tag-latest", "Deployment", "shop", "web", "/spec/x", 9),
         ];
-        let resolution = apply(findings, &[legacy, stale, expired], &[], None, (2025, 6, 1), EVALUATED);
+        let resolution = apply(findings, &[legacy, stale, expired], &[], None, (2025, 6, 1), &evaluated());
         assert_eq!(resolution.kept.len(), 1);
         assert_eq!(resolution.kept[0].object.namespace.as_deref(), Some("shop"));
         assert_eq!(resolution.exceptions.suppressed[0].reason, "migrating");
@@ -366,10 +368,10 @@ mod tests {
         let old = [finding("r/a", "Deployment", "shop", "web", "/a", 1)];
         std::fs::write(&path, serde_json::to_string(&Baseline::document(&old)).unwrap()).unwrap();
         let baseline = Baseline::load(&path).unwrap();
-        let only_workload = &["workload/image-tag-latest"];
+        let only_workload = &BTreeSet::from(["workload/image-tag-latest"]);
         let quiet = apply(Vec::new(), &[pss.clone()], &inline, Some(&baseline), (2025, 1, 1), only_workload);
         assert!(quiet.exceptions.notes.is_empty(), "{:?}", quiet.exceptions.notes);
-        let all = apply(Vec::new(), &[pss], &inline, Some(&baseline), (2025, 1, 1), EVALUATED);
+        let all = apply(Vec::new(), &[pss], &inline, Some(&baseline), (2025, 1, 1), &evaluated());
         let kinds: Vec<_> = all.exceptions.notes.iter().map(|n| n.kind).collect();
         assert_eq!(kinds, [NoteKind::Unused; 3]);
     }
@@ -396,14 +398,14 @@ mod tests {
             finding("workload/image-tag-latest", "Deployment", "shop", "web", "/a", 1),
             finding("workload/image-tag-latest", "Deployment", "shop", "api", "/a", 2),
         ];
-        let resolution = apply(findings, &[], &inline, None, (2025, 1, 1), EVALUATED);
+        let resolution = apply(findings, &[], &inline, None, (2025, 1, 1), &evaluated());
         assert_eq!(resolution.kept.len(), 1);
         assert_eq!(resolution.exceptions.suppressed[0].source, "annotation a.yaml:7");
         assert_eq!(resolution.exceptions.notes.len(), 1);
         assert!(resolution.exceptions.notes[0].message.contains("lists pss/privileged, which reported nothing"));
 
         let unexplained = Inline { reason: None, ..inline[0].clone() };
-        let resolution = apply(vec![finding("workload/image-tag-latest", "Deployment", "shop", "web", "/a", 1)], &[], &[unexplained], None, (2025, 1, 1), EVALUATED);
+        let resolution = apply(vec![finding("workload/image-tag-latest", "Deployment", "shop", "web", "/a", 1)], &[], &[unexplained], None, (2025, 1, 1), &evaluated());
         assert_eq!(resolution.kept.len(), 1);
         assert_eq!(resolution.exceptions.notes[0].kind, NoteKind::Invalid);
     }
@@ -417,7 +419,7 @@ mod tests {
         let baseline = Baseline::load(&path).unwrap();
         // The same finding 10 lines lower, plus a new one.
         let now = vec![finding("r/a", "Deployment", "shop", "web", "/spec/a", 13), finding("r/c", "Deployment", "shop", "web", "/spec/c", 5)];
-        let resolution = apply(now, &[], &[], Some(&baseline), (2025, 1, 1), EVALUATED);
+        let resolution = apply(now, &[], &[], Some(&baseline), (2025, 1, 1), &evaluated());
         assert_eq!(resolution.kept.iter().map(|f| &*f.rule).collect::<Vec<_>>(), ["r/c"]);
         assert_eq!(resolution.exceptions.notes[0].kind, NoteKind::Unused);
         assert!(resolution.exceptions.notes[0].message.starts_with("1 accepted finding(s) no longer occur"));

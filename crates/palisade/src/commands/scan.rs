@@ -136,7 +136,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         None => engine.scan_paths(&args.paths),
     };
     // An inventory analysis reports every rule it knows; keep only the selected ones.
-    let evaluated: HashSet<&str> = metas.iter().map(|meta| meta.id).collect();
+    let evaluated: BTreeSet<&str> = metas.iter().map(|meta| meta.id).collect();
     outcome.findings.retain(|finding| evaluated.contains(&*finding.rule));
     for finding in &mut outcome.findings {
         finding.severity = config.severity_of(&finding.rule, finding.severity);
@@ -146,9 +146,8 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     let inline = inline.take();
     let uses_exceptions = !config.exceptions.is_empty() || !inline.is_empty() || baseline.is_some();
     let today = palisade_policy::exceptions::today();
-    let evaluated_ids: Vec<&str> = evaluated.iter().copied().collect();
     let resolution =
-        palisade_policy::apply(outcome.findings, &config.exceptions, &inline, baseline.as_ref(), today, &evaluated_ids);
+        palisade_policy::apply(outcome.findings, &config.exceptions, &inline, baseline.as_ref(), today, &evaluated);
     if let Some(path) = &args.write_baseline {
         let document = Baseline::document(&resolution.kept);
         std::fs::write(path, serde_json::to_string_pretty(&document)? + "\n")
@@ -163,7 +162,6 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         .collect();
     let compliance = args.framework.map(|framework| {
         let catalog = palisade_policy::catalog_metas();
-        let evaluated: BTreeSet<&str> = evaluated.iter().copied().collect();
         palisade_policy::compliance::summarize(framework, &catalog, &evaluated, &resolution.kept)
     });
 

@@ -100,7 +100,7 @@ pub fn run(args: ServeAdmissionArgs) -> anyhow::Result<ExitCode> {
         .with_filter(Box::new(move |findings| {
             let today = palisade_policy::exceptions::today();
             // Notes about unused exceptions mean nothing for one request; none are asked for.
-            palisade_policy::apply(findings, &exceptions, &[], None, today, &[]).kept
+            palisade_policy::apply(findings, &exceptions, &[], None, today, &Default::default()).kept
         }));
     let tls = TlsFiles { cert: args.tls_cert, key: args.tls_key };
     let readiness = server_options.readiness.clone();
