@@ -9,8 +9,12 @@ pub static META: RuleMeta = RuleMeta {
     title: "Container runtime socket mounted",
     severity: Severity::Critical,
     doc: r#"## What it does
-Flags `hostPath` volumes that expose a container runtime socket or its directory: Docker,
-containerd, CRI-O, Podman (`/var/run/docker.sock`, `/run/containerd/containerd.sock`, ...).
+Flags `hostPath` volumes that expose a container runtime socket or its directory: Docker
+(rootful and rootless), containerd (also as packaged by k3s, RKE2 and MicroK8s), CRI-O,
+cri-dockerd, the old dockershim and Podman (`/var/run/docker.sock`,
+`/run/containerd/containerd.sock`, `/var/run/cri-dockerd.sock`, ...), and every directory above
+them up to `/`. Paths are compared as the kubelet resolves them: `//`, `.` and `..` are folded
+and `/var/run` is the same directory as `/run`.
 General host paths are judged by `pss/hostPathVolumes`; this rule names the one that hands
 over the node.
 
@@ -38,28 +42,62 @@ volumes:
     ],
 };
 
-/// Runtime sockets and the directories that hold them.
-const RUNTIME_PATHS: [&str; 8] = [
-    "/var/run/docker.sock",
+/// The documented socket paths of every container runtime a kubelet can sit on, and the
+/// directories that hold them, written under `/run` (`/var/run` is a link to it on every current
+/// distribution, and paths are folded onto `/run` before matching). `*` stands for one path
+/// component (the user id of a rootless daemon's `$XDG_RUNTIME_DIR`).
+const RUNTIME_PATHS: [&str; 14] = [
+    // Docker Engine, its embedded containerd, and the rootless daemon.
     "/run/docker.sock",
-    "/var/run/containerd",
+    "/run/docker",
+    "/run/user/*/docker.sock",
+    // containerd, and its k3s/RKE2 and MicroK8s packagings.
     "/run/containerd",
-    "/var/run/crio",
+    "/run/k3s/containerd",
+    "/var/snap/microk8s/common/run",
+    // CRI-O.
     "/run/crio",
-    "/var/run/podman",
+    // cri-dockerd (Docker Engine behind the CRI since Kubernetes 1.24) and the dockershim it replaced.
+    "/run/cri-dockerd.sock",
+    "/run/dockershim.sock",
+    // Podman, rootful and rootless.
     "/run/podman",
+    "/run/user/*/podman",
+    // Rootless containerd (nerdctl) and rootless Docker's own containerd.
+    "/run/user/*/containerd",
+    "/run/user/*/containerd-rootless",
+    "/run/user/*/docker",
 ];
 
+/// The path as the kubelet resolves it, lexically: repeated separators, `.` and `..` folded
+/// (as Kyverno's `path_canonicalize` does), and `/var/run` written as `/run`.
+fn canonical_components(path: &str) -> Vec<&str> {
+    let mut components: Vec<&str> = Vec::new();
+    for component in path.split('/') {
+        match component {
+            "" | "." => {}
+            ".." => {
+                components.pop();
+            }
+            _ => components.push(component),
+        }
+    }
+    if components.starts_with(&["var", "run"]) {
+        components.remove(0);
+    }
+    components
+}
+
 /// Whether mounting `path` exposes a runtime socket: the socket itself, a directory holding
-/// it, or `/` and `/var/run` themselves.
+/// it (up to `/`), or anything inside a runtime's socket directory.
 fn exposes_runtime(path: &str) -> bool {
-    let path = path.trim_end_matches('/');
-    if matches!(path, "" | "/run" | "/var/run" | "/var") {
+    let path = canonical_components(path);
+    if path.is_empty() || path == ["var"] {
         return true;
     }
     RUNTIME_PATHS.iter().any(|runtime| {
-        runtime.strip_prefix(path).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
-            || path.strip_prefix(runtime).is_some_and(|rest| rest.starts_with('/'))
+        let runtime = canonical_components(runtime);
+        path.iter().zip(&runtime).all(|(component, pattern)| *pattern == "*" || component == pattern)
     })
 }
 
@@ -95,12 +133,37 @@ mod tests {
 
     #[test]
     fn sockets_their_directories_and_parents_are_flagged() {
-        for path in ["/var/run/docker.sock", "/run/containerd/containerd.sock", "/var/run/", "/", "/run/crio", "/var/run/containerd/"] {
+        for path in [
+            "/var/run/docker.sock",
+            "/run/containerd/containerd.sock",
+            "/var/run/",
+            "/",
+            "/run/crio",
+            "/var/run/containerd/",
+            "/var/run/cri-dockerd.sock",
+            "/run/cri-dockerd.sock",
+            "/var/run/dockershim.sock",
+            "/run/k3s/containerd/containerd.sock",
+            "/var/snap/microk8s/common/run/containerd.sock",
+            "/run/user/1000/docker.sock",
+            "/run/user/1000",
+            "/run/user/0/podman/podman.sock",
+            "/var/run/docker/containerd/containerd.sock",
+            "/var",
+        ] {
             assert!(exposes_runtime(path), "{path}");
         }
-        for path in ["/var/log", "/var/run/secrets", "/run/containerd-notes", "/var/run/docker.sock.bak", "/data"] {
+        for path in ["/var/log", "/var/run/secrets", "/run/containerd-notes", "/var/run/docker.sock.bak", "/data", "/run/user/1000/bus", "/var/lib/kubelet"] {
             assert!(!exposes_runtime(path), "{path}");
         }
+    }
+
+    #[test]
+    fn paths_are_compared_as_the_kubelet_resolves_them() {
+        for path in ["//var/run//docker.sock", "/var/run/./crio/crio.sock", "/tmp/../var/run/docker.sock", "/run/../run/cri-dockerd.sock/"] {
+            assert!(exposes_runtime(path), "{path}");
+        }
+        assert!(!exposes_runtime("/run/containerd/../notes"));
     }
 
     #[test]
