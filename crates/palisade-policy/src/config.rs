@@ -60,11 +60,7 @@ fn specificity(pattern: &str) -> usize {
 impl Config {
     /// The severity a finding of rule `id` reports with.
     pub fn severity_of(&self, id: &str, default: Severity) -> Severity {
-        self.severity
-            .iter()
-            .filter(|(pattern, _)| pattern_matches(pattern, id))
-            .max_by_key(|(pattern, _)| specificity(pattern))
-            .map_or(default, |(_, severity)| *severity)
+        severity_override(&self.severity, id, default)
     }
 
     pub fn load(path: &Path) -> Result<Self, InputError> {
@@ -160,6 +156,15 @@ pub fn discover(start: &Path) -> Option<PathBuf> {
     let absolute = std::path::absolute(start).ok()?;
     let first = if absolute.is_dir() { absolute.as_path() } else { absolute.parent()? };
     first.ancestors().map(|dir| dir.join(FILE_NAME)).find(|candidate| candidate.is_file())
+}
+
+/// The severity the most specific matching pattern of `overrides` gives rule `id`, else `default`.
+pub(crate) fn severity_override(overrides: &[(String, Severity)], id: &str, default: Severity) -> Severity {
+    overrides
+        .iter()
+        .filter(|(pattern, _)| pattern_matches(pattern, id))
+        .max_by_key(|(pattern, _)| specificity(pattern))
+        .map_or(default, |(_, severity)| *severity)
 }
 
 #[cfg(test)]

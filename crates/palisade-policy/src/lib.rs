@@ -8,10 +8,12 @@ pub mod exceptions;
 mod fields;
 pub mod glob;
 pub mod operation;
+pub mod ruleset;
 
 pub use config::{Config, RuleSwitches};
 pub use exceptions::{Baseline, ConfigException, InlineExceptions, Resolution, apply};
 pub use operation::{OperationPolicy, load_policies};
+pub use ruleset::{Evaluated, RuleSet, Selection};
 
 /// Every rule Palisade can report, built-in and OperationPolicy, sorted by id: what
 /// `palisade rules`, `palisade explain`, `docs/rules/` and the compliance summary describe.

@@ -1,17 +1,16 @@
 //! `palisade scan`: manifests (files, directories, stdin) through every rule, into a report.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Mutex;
 
 use anyhow::Context;
-use palisade_checks::CatalogOptions;
 use palisade_checks::pss::{PssLevel, PssSetting, PssVersion};
-use palisade_core::{Framework, InventoryRule, RuleMeta, Severity};
+use palisade_core::{Framework, Severity};
 use palisade_policy::exceptions::{Baseline, InlineExceptions};
-use palisade_policy::{Config, OperationPolicy};
+use palisade_policy::{Config, RuleSet};
 use palisade_report::{Format, ScanReport, Scope, SourceLines, WriteOptions};
 use palisade_scan::Engine;
 
@@ -97,36 +96,19 @@ fn parse_format(text: &str) -> Result<Format, String> {
 
 pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     let config = load_config(&args)?;
-    let options = CatalogOptions {
-        pss: PssSetting { level: args.pss_level, version: args.pss_version },
-        workload: config.workload.clone(),
+    let selection = palisade_policy::Selection {
+        prefixes: args.select.clone(),
+        framework: args.framework,
+        policy_files: args.policy.clone(),
+        inventory: true,
+        cluster: args.cluster.cluster,
     };
-    let selected = |meta: &RuleMeta| {
-        (args.select.is_empty() || args.select.iter().any(|p| meta.id.starts_with(p.as_str())))
-            && config.rules.is_enabled(meta.id)
-            && args.framework.is_none_or(|framework| meta.maps_to(framework))
-    };
-    let mut policy_files = config.policies.clone();
-    policy_files.extend(args.policy.iter().cloned());
-    let (policies, warnings) = palisade_policy::load_policies(&policy_files).map_err(|e| anyhow::anyhow!("{e}"))?;
-    for warning in warnings {
+    let pss = PssSetting { level: args.pss_level, version: args.pss_version };
+    let rule_set = RuleSet::build(&config, pss, &selection).map_err(|e| anyhow::anyhow!("{e}"))?;
+    for warning in &rule_set.warnings {
         eprintln!("warning: {warning}");
     }
-    let mut rules: Vec<_> =
-        palisade_checks::builtin_rules(&options).into_iter().filter(|rule| selected(rule.meta())).collect();
-    rules.extend(policies.into_iter().flat_map(OperationPolicy::into_rules).filter(|rule| selected(rule.meta())));
-    let mut inventory_rules: Vec<Box<dyn InventoryRule>> = palisade_checks::inventory_rules()
-        .into_iter()
-        .filter(|rule| rule.metas().iter().any(|meta| selected(meta)))
-        .collect();
-    if args.cluster.cluster {
-        let cluster_rules = palisade_checks::cluster_rules().into_iter();
-        inventory_rules.extend(cluster_rules.filter(|rule| rule.metas().iter().any(|meta| selected(meta))));
-    }
-    let mut metas: Vec<&'static RuleMeta> = rules.iter().map(|rule| rule.meta()).collect();
-    metas.extend(inventory_rules.iter().flat_map(|rule| rule.metas()).filter(|meta| selected(meta)));
-    metas.sort_by_key(|meta| meta.id);
-    metas.dedup_by_key(|meta| meta.id);
+    let RuleSet { rules, mut inventory_rules, evaluated, .. } = rule_set;
     let inline = InlineExceptions::default();
     inventory_rules.push(Box::new(inline.clone()));
     let engine = Engine::new(rules, inventory_rules);
@@ -135,19 +117,15 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         Some(cluster) => cluster.scan(&engine),
         None => engine.scan_paths(&args.paths),
     };
-    // An inventory analysis reports every rule it knows; keep only the selected ones.
-    let evaluated: BTreeSet<&str> = metas.iter().map(|meta| meta.id).collect();
-    outcome.findings.retain(|finding| evaluated.contains(&*finding.rule));
-    for finding in &mut outcome.findings {
-        finding.severity = config.severity_of(&finding.rule, finding.severity);
-    }
+    evaluated.adjust(&mut outcome.findings);
+    let evaluated_ids = evaluated.ids();
 
     let baseline = args.baseline.as_deref().map(Baseline::load).transpose().map_err(|e| anyhow::anyhow!("{e}"))?;
     let inline = inline.take();
     let uses_exceptions = !config.exceptions.is_empty() || !inline.is_empty() || baseline.is_some();
     let today = palisade_policy::exceptions::today();
     let resolution =
-        palisade_policy::apply(outcome.findings, &config.exceptions, &inline, baseline.as_ref(), today, &evaluated);
+        palisade_policy::apply(outcome.findings, &config.exceptions, &inline, baseline.as_ref(), today, &evaluated_ids);
     if let Some(path) = &args.write_baseline {
         let document = Baseline::document(&resolution.kept);
         std::fs::write(path, serde_json::to_string_pretty(&document)? + "\n")
@@ -162,10 +140,10 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         .collect();
     let compliance = args.framework.map(|framework| {
         let catalog = palisade_policy::catalog_metas();
-        palisade_policy::compliance::summarize(framework, &catalog, &evaluated, &resolution.kept)
+        palisade_policy::compliance::summarize(framework, &catalog, &evaluated_ids, &resolution.kept)
     });
 
-    let scope = Scope { files_read: outcome.files, objects_scanned: outcome.objects, rules_evaluated: metas.len() };
+    let scope = Scope { files_read: outcome.files, objects_scanned: outcome.objects, rules_evaluated: evaluated.metas.len() };
     let mut report = ScanReport::new(resolution.kept, outcome.errors, scope, args.fail_on.0);
     if uses_exceptions {
         report = report.with_exceptions(resolution.exceptions);
@@ -184,12 +162,12 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         Some(path) => {
             let file = std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
             let mut out = std::io::BufWriter::new(file);
-            palisade_report::write(&report, args.format, &metas, &mut out, &write_options)?;
+            palisade_report::write(&report, args.format, &evaluated.metas, &mut out, &write_options)?;
             out.flush()?;
         }
         None => {
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-            palisade_report::write(&report, args.format, &metas, &mut out, &write_options)?;
+            palisade_report::write(&report, args.format, &evaluated.metas, &mut out, &write_options)?;
             out.flush()?;
         }
     }

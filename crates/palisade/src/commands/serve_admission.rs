@@ -1,5 +1,5 @@
 //! `palisade serve admission`: the validating admission webhook over HTTPS. Wiring only: the
-//! rule catalog and policies are built as `palisade scan` builds them, the webhook lives in
+//! rule catalog and policies come from `palisade_policy::RuleSet`, as for `palisade scan`, the webhook lives in
 //! palisade-admission and the HTTPS server in palisade-server.
 
 use std::io::Write;
@@ -11,8 +11,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use palisade_admission::{NamespaceStore, Settings, Webhook};
-use palisade_checks::CatalogOptions;
-use palisade_policy::{Config, OperationPolicy};
+use palisade_policy::{Config, RuleSet};
 use palisade_scan::Engine;
 use palisade_server::{Server, ServerOptions, TlsFiles};
 
@@ -73,16 +72,12 @@ pub fn run(args: ServeAdmissionArgs) -> anyhow::Result<ExitCode> {
         }
         None => (Config::default(), Settings::default()),
     };
-    let options = CatalogOptions { pss: settings.defaults, workload: config.workload.clone() };
-    let mut policy_files = config.policies.clone();
-    policy_files.extend(args.policy.iter().cloned());
-    let (policies, warnings) = palisade_policy::load_policies(&policy_files).map_err(|e| anyhow::anyhow!("{e}"))?;
-    for warning in warnings {
+    let selection = palisade_policy::Selection { policy_files: args.policy.clone(), ..Default::default() };
+    let rule_set = RuleSet::build(&config, settings.defaults, &selection).map_err(|e| anyhow::anyhow!("{e}"))?;
+    for warning in &rule_set.warnings {
         eprintln!("warning: {warning}");
     }
-    let mut rules = palisade_checks::builtin_rules(&options);
-    rules.extend(policies.into_iter().flat_map(OperationPolicy::into_rules));
-    rules.retain(|rule| config.rules.is_enabled(rule.meta().id));
+    let RuleSet { rules, evaluated, .. } = rule_set;
     let rule_count = rules.len();
 
     let server_options = ServerOptions {
@@ -97,7 +92,8 @@ pub fn run(args: ServeAdmissionArgs) -> anyhow::Result<ExitCode> {
     });
     let exceptions = config.exceptions.clone();
     let webhook = Webhook::new(Engine::new(rules, Vec::new()), settings, namespaces.clone(), &server_options.metrics, log)
-        .with_filter(Box::new(move |findings| {
+        .with_filter(Box::new(move |mut findings| {
+            evaluated.adjust(&mut findings);
             let today = palisade_policy::exceptions::today();
             // Notes about unused exceptions mean nothing for one request; none are asked for.
             palisade_policy::apply(findings, &exceptions, &[], None, today, &Default::default()).kept

@@ -1,0 +1,161 @@
+//! The one place that turns configuration into the rules a door runs: `palisade scan` (files
+//! and live clusters) and `palisade serve admission` both call [`RuleSet::build`], so a rule
+//! switch, a rule parameter, a policy file or a severity override means the same everywhere.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use palisade_checks::CatalogOptions;
+use palisade_checks::pss::PssSetting;
+use palisade_core::{Finding, Framework, InputError, InventoryRule, Rule, RuleMeta};
+
+use crate::{Config, OperationPolicy};
+
+/// What a door asks for beyond the configuration.
+#[derive(Clone, Debug, Default)]
+pub struct Selection {
+    /// Run only rules whose id starts with one of these prefixes; empty runs every rule.
+    pub prefixes: Vec<String>,
+    /// Run only rules mapped to this framework.
+    pub framework: Option<Framework>,
+    /// OperationPolicy files named on the command line, besides those the configuration lists.
+    pub policy_files: Vec<PathBuf>,
+    /// Analyses over the whole input (RBAC, NetworkPolicy): meaningless for one admission object.
+    pub inventory: bool,
+    /// Analyses of running state that only a live cluster scan has.
+    pub cluster: bool,
+}
+
+/// The rules one door runs, and what reports need to know about them.
+pub struct RuleSet {
+    pub rules: Vec<Box<dyn Rule>>,
+    pub inventory_rules: Vec<Box<dyn InventoryRule>>,
+    pub evaluated: Evaluated,
+    /// Problems in the policy files that did not stop them from loading.
+    pub warnings: Vec<String>,
+}
+
+/// The rules that run, as exceptions, reports and the compliance summary see them.
+#[derive(Clone, Debug)]
+pub struct Evaluated {
+    /// The metadata of every rule that runs, sorted by id, each once.
+    pub metas: Vec<&'static RuleMeta>,
+    severity: Vec<(String, palisade_core::Severity)>,
+}
+
+impl RuleSet {
+    /// The built-in catalog with the configuration's parameters, plus the OperationPolicy rules
+    /// of the configured and selected policy files, less what the configuration disables or the
+    /// selection leaves out. `pss` is the level and version for namespaces whose labels do not
+    /// say.
+    pub fn build(config: &Config, pss: PssSetting, selection: &Selection) -> Result<Self, InputError> {
+        let selected = |meta: &RuleMeta| {
+            (selection.prefixes.is_empty() || selection.prefixes.iter().any(|prefix| meta.id.starts_with(prefix.as_str())))
+                && config.rules.is_enabled(meta.id)
+                && selection.framework.is_none_or(|framework| meta.maps_to(framework))
+        };
+        let mut policy_files = config.policies.clone();
+        policy_files.extend(selection.policy_files.iter().cloned());
+        let (policies, warnings) = crate::load_policies(&policy_files)?;
+
+        let options = CatalogOptions { pss, workload: config.workload.clone() };
+        let mut rules = palisade_checks::builtin_rules(&options);
+        rules.extend(policies.into_iter().flat_map(OperationPolicy::into_rules));
+        rules.retain(|rule| selected(rule.meta()));
+
+        let mut inventory_rules = Vec::new();
+        if selection.inventory {
+            inventory_rules.extend(palisade_checks::inventory_rules());
+        }
+        if selection.cluster {
+            inventory_rules.extend(palisade_checks::cluster_rules());
+        }
+        inventory_rules.retain(|rule| rule.metas().iter().any(|meta| selected(meta)));
+
+        let mut metas: Vec<&'static RuleMeta> = rules.iter().map(|rule| rule.meta()).collect();
+        metas.extend(inventory_rules.iter().flat_map(|rule| rule.metas()).filter(|meta| selected(meta)));
+        metas.sort_by_key(|meta| meta.id);
+        metas.dedup_by_key(|meta| meta.id);
+        let evaluated = Evaluated { metas, severity: config.severity.clone() };
+        Ok(Self { rules, inventory_rules, evaluated, warnings })
+    }
+}
+
+impl Evaluated {
+    /// The ids of the rules that run: exceptions for other rules are not "unused", and the
+    /// compliance summary counts only these.
+    pub fn ids(&self) -> BTreeSet<&'static str> {
+        self.metas.iter().map(|meta| meta.id).collect()
+    }
+
+    /// Findings as the configuration wants them reported: an inventory analysis reports every
+    /// rule it knows, so those not selected are dropped, and severity overrides apply.
+    pub fn adjust(&self, findings: &mut Vec<Finding>) {
+        let ids = self.ids();
+        findings.retain(|finding| ids.contains(&*finding.rule));
+        for finding in findings {
+            finding.severity = crate::config::severity_override(&self.severity, &finding.rule, finding.severity);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use palisade_core::Severity;
+
+    fn config(text: &str) -> Config {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(".palisade.yaml");
+        std::fs::write(&path, text).unwrap();
+        Config::load(&path).unwrap()
+    }
+
+    fn default_pss() -> PssSetting {
+        CatalogOptions::default().pss
+    }
+
+    fn ids(set: &RuleSet) -> Vec<&'static str> {
+        set.evaluated.metas.iter().map(|meta| meta.id).collect()
+    }
+
+    #[test]
+    fn configuration_and_selection_decide_together() {
+        let config = config("rules:\n  disable: [workload]\n");
+        let everything = RuleSet::build(&config, default_pss(), &Selection { inventory: true, ..Selection::default() }).unwrap();
+        let ids_all = ids(&everything);
+        assert!(ids_all.contains(&"pss/privileged") && ids_all.contains(&"rbac/cluster-admin-binding"));
+        assert!(!ids_all.iter().any(|id| id.starts_with("workload/")));
+        assert!(!ids_all.iter().any(|id| id.starts_with("cluster/")), "cluster rules only on request");
+
+        let admission = RuleSet::build(&config, default_pss(), &Selection::default()).unwrap();
+        assert!(admission.inventory_rules.is_empty() && !ids(&admission).contains(&"rbac/cluster-admin-binding"));
+
+        let selection = Selection { prefixes: vec!["pss/".into()], framework: Some(Framework::Cis), ..Selection::default() };
+        let narrow = RuleSet::build(&config, default_pss(), &selection).unwrap();
+        assert!(!ids(&narrow).is_empty());
+        assert!(narrow.evaluated.metas.iter().all(|meta| meta.id.starts_with("pss/") && meta.maps_to(Framework::Cis)));
+        assert_eq!(narrow.rules.len(), narrow.evaluated.metas.len());
+    }
+
+    #[test]
+    fn missing_policy_files_are_errors_naming_the_file() {
+        let selection = Selection { policy_files: vec!["/nonexistent/policy.yaml".into()], ..Selection::default() };
+        let error = RuleSet::build(&Config::default(), default_pss(), &selection).err().unwrap();
+        assert!(error.to_string().contains("/nonexistent/policy.yaml"), "{error}");
+    }
+
+    #[test]
+    fn adjust_drops_unselected_rules_and_applies_severity_overrides() {
+        let config = config("rules:\n  severity:\n    pss/privileged: low\n");
+        let set = RuleSet::build(&config, default_pss(), &Selection { prefixes: vec!["pss/".into()], ..Selection::default() }).unwrap();
+        let object = palisade_load::load_str("{apiVersion: v1, kind: Pod, metadata: {name: p}}", "p.yaml").objects.remove(0);
+        let finding = |meta: &'static RuleMeta| Finding::new(meta, &object, String::new(), "m".into());
+        let privileged = palisade_checks::all_metas().into_iter().find(|meta| meta.id == "pss/privileged").unwrap();
+        let tag = palisade_checks::all_metas().into_iter().find(|meta| meta.id == "workload/image-tag-latest").unwrap();
+        let mut findings = vec![finding(privileged), finding(tag)];
+        set.evaluated.adjust(&mut findings);
+        assert_eq!(findings.len(), 1);
+        assert_eq!((&*findings[0].rule, findings[0].severity), ("pss/privileged", Severity::Low));
+    }
+}
