@@ -17,6 +17,30 @@
 //!   `palisade_http_requests_total{route,status}` and
 //!   `palisade_http_request_duration_seconds{route}`).
 //! - **Structured logs**: one JSON line per server event on standard error ([`log`]).
+//! - **Client authentication** ([`auth`]): with [`ServerOptions::client_ca`], client
+//!   certificates are verified when offered (connections without one still reach the probes);
+//!   every request carries a [`ClientIdentity`] extension (peer address, verified certificate
+//!   name). [`ClientAuth::protect`] wraps routes that answer 401 unless the client presents an
+//!   allowed certificate or a bearer token from a token file (Kubernetes static token format,
+//!   reloaded on change, compared in constant time); authenticated requests carry a
+//!   [`Principal`]. [`ServerOptions::metrics_auth`] puts `/metrics` behind the same check.
+//!
+//! ```no_run
+//! # fn demo(app: axum::Router) -> Result<(), palisade_server::ServerError> {
+//! use std::sync::Arc;
+//! use palisade_server::{ClientAuth, ServerOptions, TokenFile};
+//! let auth = ClientAuth {
+//!     allowed_names: vec!["kube-apiserver".into()],
+//!     tokens: Some(Arc::new(TokenFile::load("/etc/palisade/tokens.csv".as_ref())?)),
+//! };
+//! let options = ServerOptions {
+//!     client_ca: Some("/etc/palisade/client-ca.crt".into()),
+//!     metrics_auth: Some(auth.clone()),
+//!     ..ServerOptions::default()
+//! };
+//! let app = auth.protect(app); // every route of `app` now requires a client
+//! # Ok(()) }
+//! ```
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), palisade_server::ServerError> {
@@ -32,6 +56,7 @@
 //!
 //! [`certs`] generates a CA and a serving certificate for a Kubernetes Service.
 
+pub mod auth;
 pub mod certs;
 pub mod log;
 pub mod metrics;
@@ -59,6 +84,7 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
 
+pub use auth::{ClientAuth, ClientIdentity, Principal, TokenFile};
 pub use tls::{ReloadingResolver, TlsFiles, load_certified_key};
 
 #[derive(Debug, thiserror::Error)]
@@ -71,6 +97,8 @@ pub enum ServerError {
     Config(String),
     #[error("certificate generation: {0}")]
     Certs(String),
+    #[error("client authentication file {path}: {message}")]
+    Auth { path: PathBuf, message: String },
 }
 
 /// Whether the application is ready for traffic; `/readyz` answers from it. Clones share the
@@ -101,6 +129,10 @@ pub struct ServerOptions {
     pub reload_interval: Duration,
     /// Connections served at once.
     pub max_connections: usize,
+    /// CA bundle (PEM) that client certificates are verified against when offered; see [`auth`].
+    pub client_ca: Option<PathBuf>,
+    /// Who may read `/metrics`; `None` leaves it open.
+    pub metrics_auth: Option<auth::ClientAuth>,
     pub readiness: Readiness,
     pub metrics: Arc<metrics::Registry>,
 }
@@ -115,6 +147,8 @@ impl Default for ServerOptions {
             handshake_timeout: Duration::from_secs(10),
             reload_interval: Duration::from_secs(5),
             max_connections: 1024,
+            client_ca: None,
+            metrics_auth: None,
             readiness: Readiness::default(),
             metrics: Arc::new(metrics::Registry::new()),
         }
@@ -144,11 +178,14 @@ impl Server {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let key = load_certified_key(tls, &provider)?;
         let resolver = Arc::new(ReloadingResolver::new(key));
-        let mut config = rustls::ServerConfig::builder_with_provider(provider.clone())
+        let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
             .with_safe_default_protocol_versions()
-            .map_err(|error| ServerError::Config(error.to_string()))?
-            .with_no_client_auth()
-            .with_cert_resolver(resolver.clone());
+            .map_err(|error| ServerError::Config(error.to_string()))?;
+        let builder = match &options.client_ca {
+            Some(ca) => builder.with_client_cert_verifier(auth::client_verifier(ca, &provider)?),
+            None => builder.with_no_client_auth(),
+        };
+        let mut config = builder.with_cert_resolver(resolver.clone());
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
         let listener = TcpListener::bind(addr).await.map_err(|source| ServerError::Bind { addr, source })?;
         Ok(Self {
@@ -191,7 +228,16 @@ impl Server {
             request_timeout: options.request_timeout,
         };
         let readiness = options.readiness.clone();
+        let metrics = Router::new().route(
+            "/metrics",
+            get(move || async move { ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], registry.render()) }),
+        );
+        let metrics = match options.metrics_auth.clone() {
+            Some(auth) => auth.protect(metrics),
+            None => metrics,
+        };
         let app = app
+            .merge(metrics)
             .route("/healthz", get(|| async { "ok" }))
             .route(
                 "/readyz",
@@ -201,12 +247,6 @@ impl Server {
                     } else {
                         (StatusCode::SERVICE_UNAVAILABLE, "not ready")
                     }
-                }),
-            )
-            .route(
-                "/metrics",
-                get(move || async move {
-                    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], registry.render())
                 }),
             )
             .layer(DefaultBodyLimit::max(options.body_limit))
@@ -237,7 +277,7 @@ impl Server {
             };
             let _ = stream.set_nodelay(true);
             let acceptor = acceptor.clone();
-            let service = TowerToHyperService::new(app.clone());
+            let app = TowerToHyperService::new(app.clone());
             let handshake_timeout = options.handshake_timeout;
             let watcher = graceful.watcher();
             tokio::spawn(async move {
@@ -250,6 +290,11 @@ impl Server {
                     }
                     Err(_) => return,
                 };
+                let identity = ClientIdentity::of(peer, stream.get_ref().1.peer_certificates());
+                let service = hyper::service::service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
+                    request.extensions_mut().insert(identity.clone());
+                    hyper::service::Service::call(&app, request)
+                });
                 let connection = hyper::server::conn::http1::Builder::new()
                     .timer(TokioTimer::new())
                     .header_read_timeout(handshake_timeout)
