@@ -23,10 +23,11 @@ pub enum Json<'a> {
 }
 
 impl<'a> Json<'a> {
-    /// The member `key` of an object (the first one, should a key repeat).
+    /// The member `key` of an object: the last one, should a key repeat, as Go's
+    /// encoding/json (and so the API server) reads it.
     pub fn get(&self, key: &str) -> Option<&Json<'a>> {
         match self {
-            Json::Object(members) => members.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+            Json::Object(members) => members.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v),
             _ => None,
         }
     }
@@ -230,6 +231,13 @@ mod tests {
         let value: Json<'_> = serde_json::from_str(text).unwrap();
         assert!(matches!(value.get("a"), Some(Json::Str(Cow::Borrowed("x")))));
         assert_eq!(value.to_string(), r#"{"a":"x","b":[1,-2,2.5,true,null],"c\n":{"d":"q\"uote"}}"#);
+    }
+
+    #[test]
+    fn a_repeated_key_reads_as_its_last_value_like_go() {
+        let value: Json<'_> = serde_json::from_str(r#"{"verb": "get", "user": {"username": "a"}, "verb": "delete"}"#).unwrap();
+        assert_eq!(value.get("verb").and_then(Json::as_str), Some("delete"));
+        assert_eq!(value.pointer("/verb").and_then(Json::as_str), Some("delete"));
     }
 
     #[test]

@@ -1,89 +1,67 @@
 //! Where alerts go: standard output or a file (Falco's JSON lines), a generic JSON webhook,
-//! Slack, PagerDuty Events v2, and Prometheus counters.
+//! Slack and PagerDuty Events v2.
 //!
-//! Every alert reaches every sink. A sink that fails is retried with backoff; an alert that
-//! still cannot be delivered is counted (`palisade_audit_sink_failures_total{sink}`) and
-//! reported on standard error, never dropped silently.
+//! A sink renders an alert into its payload (one JSON line) and makes one attempt to deliver
+//! it; retries, back-off, the circuit breaker and the spool are [`crate::delivery`]'s, so every
+//! sink gets them the same way.
 
 use std::io::Write;
-use std::sync::Arc;
 use std::time::Duration;
 
 use crate::engine::{Alert, Priority};
 
-pub trait Sink: Send {
-    fn name(&self) -> &str;
-    fn send(&mut self, alert: &Alert) -> Result<(), String>;
-    fn flush(&mut self) -> Result<(), String> {
-        Ok(())
+/// Why one delivery attempt failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendError {
+    pub message: String,
+    /// The receiver refused this payload for good (a 4xx other than 429): retrying or
+    /// spooling it cannot help.
+    pub permanent: bool,
+}
+
+impl SendError {
+    pub fn transient(message: impl Into<String>) -> Self {
+        Self { message: message.into(), permanent: false }
     }
 }
 
-/// JSON lines to any writer (standard output, a file opened for appending).
-pub struct LineSink<W: Write + Send> {
-    name: String,
-    writer: W,
-}
-
-impl<W: Write + Send> LineSink<W> {
-    pub fn new(name: impl Into<String>, writer: W) -> Self {
-        Self { name: name.into(), writer }
+impl std::fmt::Display for SendError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
     }
 }
 
-impl<W: Write + Send> Sink for LineSink<W> {
-    fn name(&self) -> &str {
-        &self.name
-    }
-    fn send(&mut self, alert: &Alert) -> Result<(), String> {
-        writeln!(self.writer, "{}", alert.to_json()).map_err(|e| e.to_string())
-    }
-    fn flush(&mut self) -> Result<(), String> {
-        self.writer.flush().map_err(|e| e.to_string())
-    }
+/// One destination: how alerts are rendered for it, and the transport that carries them.
+/// Rendering happens where alerts are raised; only the transport runs on the sink's own
+/// delivery thread.
+pub struct Sink {
+    /// Unique among the configured sinks (metrics label, spool directory name).
+    pub name: String,
+    pub format: Format,
+    pub transport: Box<dyn Transport>,
 }
 
+/// Makes one attempt to deliver one rendered payload.
+pub trait Transport: Send {
+    fn deliver(&mut self, payload: &str) -> Result<(), SendError>;
+}
+
+/// What a payload looks like; every format is a single line of JSON.
 #[derive(Clone, Debug)]
-pub enum HttpKind {
+pub enum Format {
     /// The alert itself, as Falco's JSON.
-    Webhook,
+    Falco,
     /// A Slack incoming-webhook message.
     Slack,
     /// A PagerDuty Events API v2 `trigger`.
     PagerDuty { routing_key: String },
 }
 
-/// An HTTP POST sink.
-pub struct HttpSink {
-    name: String,
-    url: String,
-    kind: HttpKind,
-    agent: ureq::Agent,
-    attempts: u32,
-}
-
-/// PagerDuty's Events API v2 endpoint.
-pub const PAGERDUTY_URL: &str = "https://events.pagerduty.com/v2/enqueue";
-
-impl HttpSink {
-    pub fn new(kind: HttpKind, url: String) -> Self {
-        let name = match kind {
-            HttpKind::Webhook => "webhook",
-            HttpKind::Slack => "slack",
-            HttpKind::PagerDuty { .. } => "pagerduty",
-        };
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .timeout_global(Some(Duration::from_secs(10)))
-            .http_status_as_error(false)
-            .build()
-            .into();
-        Self { name: name.to_string(), url, kind, agent, attempts: 3 }
-    }
-
-    fn body(&self, alert: &Alert) -> String {
-        match &self.kind {
-            HttpKind::Webhook => alert.to_json(),
-            HttpKind::Slack => {
+impl Format {
+    pub fn render(&self, alert: &Alert) -> String {
+        match self {
+            Format::Falco => alert.to_json(),
+            Format::Slack => {
                 let color = match Priority::parse(alert.priority) {
                     Some(p) if p <= Priority::Error => "#e01e5a",
                     Some(Priority::Warning) => "#ecb22e",
@@ -105,7 +83,7 @@ impl HttpSink {
                 })
                 .to_string()
             }
-            HttpKind::PagerDuty { routing_key } => {
+            Format::PagerDuty { routing_key } => {
                 let severity = match Priority::parse(alert.priority) {
                     Some(p) if p <= Priority::Critical => "critical",
                     Some(Priority::Error) => "error",
@@ -134,74 +112,50 @@ impl HttpSink {
     }
 }
 
-impl Sink for HttpSink {
-    fn name(&self) -> &str {
-        &self.name
-    }
+/// JSON lines to any writer (standard output, a file opened for appending).
+pub struct Lines<W: Write + Send>(pub W);
 
-    fn send(&mut self, alert: &Alert) -> Result<(), String> {
-        let body = self.body(alert);
-        let mut last = String::new();
-        for attempt in 0..self.attempts {
-            if attempt > 0 {
-                std::thread::sleep(Duration::from_millis(200 << attempt));
-            }
-            match self.agent.post(&self.url).content_type("application/json").send(&body) {
-                Ok(response) if response.status().is_success() => return Ok(()),
-                // Client errors other than rate limiting will not improve with a retry.
-                Ok(response) if response.status().is_client_error() && response.status().as_u16() != 429 => {
-                    return Err(format!("{} answered {}", self.url, response.status()));
-                }
-                Ok(response) => last = format!("{} answered {}", self.url, response.status()),
-                Err(e) => last = format!("{}: {e}", self.url),
-            }
+impl<W: Write + Send> Transport for Lines<W> {
+    /// Written and flushed: a payload counted delivered has left this process.
+    fn deliver(&mut self, payload: &str) -> Result<(), SendError> {
+        let mut line = Vec::with_capacity(payload.len() + 1);
+        line.extend_from_slice(payload.as_bytes());
+        line.push(b'\n');
+        self.0.write_all(&line).and_then(|()| self.0.flush()).map_err(|e| SendError::transient(e.to_string()))
+    }
+}
+
+/// PagerDuty's Events API v2 endpoint.
+pub const PAGERDUTY_URL: &str = "https://events.pagerduty.com/v2/enqueue";
+
+/// HTTP POST of each payload, with a 10 s deadline per attempt.
+pub struct HttpPost {
+    url: String,
+    agent: ureq::Agent,
+}
+
+impl HttpPost {
+    pub fn new(url: String) -> Self {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .timeout_global(Some(Duration::from_secs(10)))
+            .http_status_as_error(false)
+            .build()
+            .into();
+        Self { url, agent }
+    }
+}
+
+impl Transport for HttpPost {
+    fn deliver(&mut self, payload: &str) -> Result<(), SendError> {
+        match self.agent.post(&self.url).content_type("application/json").send(payload) {
+            Ok(response) if response.status().is_success() => Ok(()),
+            // Client errors other than rate limiting will not improve with a retry.
+            Ok(response) => Err(SendError {
+                message: format!("{} answered {}", self.url, response.status()),
+                permanent: response.status().is_client_error() && response.status().as_u16() != 429,
+            }),
+            Err(e) => Err(SendError::transient(format!("{}: {e}", self.url))),
         }
-        Err(last)
-    }
-}
-
-/// Where delivery is counted: the server exports these as `palisade_audit_alerts_total{rule,priority}`
-/// and `palisade_audit_sink_failures_total{sink}`; the one-shot CLI counts nothing (`()`).
-pub trait Counters: Send + Sync {
-    fn alert(&self, alert: &Alert);
-    fn sink_failure(&self, sink: &str);
-}
-
-impl Counters for () {
-    fn alert(&self, _: &Alert) {}
-    fn sink_failure(&self, _: &str) {}
-}
-
-/// Sends each alert to every sink and counts what could not be delivered.
-pub struct Dispatcher {
-    sinks: Vec<Box<dyn Sink>>,
-    counters: Arc<dyn Counters>,
-}
-
-impl Dispatcher {
-    pub fn new(sinks: Vec<Box<dyn Sink>>, counters: Arc<dyn Counters>) -> Self {
-        Self { sinks, counters }
-    }
-
-    /// Delivers one alert; returns how many sinks failed.
-    pub fn dispatch(&mut self, alert: &Alert) -> usize {
-        self.counters.alert(alert);
-        let mut failed = 0;
-        for sink in &mut self.sinks {
-            if let Err(e) = sink.send(alert) {
-                failed += 1;
-                self.counters.sink_failure(sink.name());
-                eprintln!("palisade: alert for rule '{}' not delivered to {}: {e}", alert.rule, sink.name());
-            }
-        }
-        failed
-    }
-
-    pub fn flush(&mut self) -> Result<(), String> {
-        for sink in &mut self.sinks {
-            sink.flush().map_err(|e| format!("{}: {e}", sink.name()))?;
-        }
-        Ok(())
     }
 }
 
@@ -211,19 +165,6 @@ mod tests {
     use std::collections::BTreeMap;
     use std::io::{BufRead, BufReader, Read};
     use std::net::TcpListener;
-    use std::sync::Mutex;
-
-    #[derive(Default)]
-    struct Recorded(Mutex<Vec<String>>);
-
-    impl Counters for Recorded {
-        fn alert(&self, alert: &Alert) {
-            self.0.lock().unwrap().push(format!("alert {} {}", alert.rule, alert.priority));
-        }
-        fn sink_failure(&self, sink: &str) {
-            self.0.lock().unwrap().push(format!("failure {sink}"));
-        }
-    }
 
     fn alert() -> Alert {
         Alert {
@@ -271,20 +212,25 @@ mod tests {
     }
 
     #[test]
-    fn webhook_retries_then_delivers() {
-        let (url, handle) = server(vec![503, 200]);
-        let mut sink = HttpSink::new(HttpKind::Webhook, url);
-        sink.send(&alert()).unwrap();
+    fn webhook_delivers_and_classifies_refusals() {
+        let (url, handle) = server(vec![200, 503, 429, 400]);
+        let mut sink = HttpPost::new(url);
+        let payload = Format::Falco.render(&alert());
+        sink.deliver(&payload).unwrap();
+        assert!(!sink.deliver(&payload).unwrap_err().permanent);
+        assert!(!sink.deliver(&payload).unwrap_err().permanent);
+        assert!(sink.deliver(&payload).unwrap_err().permanent);
         let bodies = handle.join().unwrap();
-        assert_eq!(bodies.len(), 2);
-        assert_eq!(bodies[1], alert().to_json());
+        assert_eq!(bodies[0], alert().to_json());
+        assert_eq!(bodies.len(), 4);
     }
 
     #[test]
     fn slack_and_pagerduty_payloads() {
         let (url, handle) = server(vec![200, 202]);
-        HttpSink::new(HttpKind::Slack, url.clone()).send(&alert()).unwrap();
-        HttpSink::new(HttpKind::PagerDuty { routing_key: "KEY".into() }, url).send(&alert()).unwrap();
+        HttpPost::new(url.clone()).deliver(&Format::Slack.render(&alert())).unwrap();
+        let pagerduty = Format::PagerDuty { routing_key: "KEY".into() };
+        HttpPost::new(url).deliver(&pagerduty.render(&alert())).unwrap();
         let bodies = handle.join().unwrap();
         let slack: serde_json::Value = serde_json::from_str(&bodies[0]).unwrap();
         assert_eq!(slack["text"], "10:00:00.000000000: Warning x");
@@ -293,15 +239,5 @@ mod tests {
         assert_eq!(pd["event_action"], "trigger");
         assert_eq!(pd["payload"]["severity"], "warning");
         assert_eq!(pd["payload"]["custom_details"]["output_fields"]["ka.user.name"], "bob");
-    }
-
-    #[test]
-    fn failures_are_counted_not_silent() {
-        let (url, handle) = server(vec![400]);
-        let counters = Arc::new(Recorded::default());
-        let mut dispatcher = Dispatcher::new(vec![Box::new(HttpSink::new(HttpKind::Webhook, url))], counters.clone());
-        assert_eq!(dispatcher.dispatch(&alert()), 1);
-        handle.join().unwrap();
-        assert_eq!(*counters.0.lock().unwrap(), ["alert R \"q\" Warning", "failure webhook"]);
     }
 }

@@ -1,18 +1,18 @@
 //! `palisade audit`: Falco rules over Kubernetes audit events from files, standard input or a
 //! followed log; `palisade audit policy`: the audit Policy those rules need.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+use palisade_audit::delivery::{Delivery, DeliveryMetrics, DeliveryOptions, SpoolOptions};
 use palisade_audit::engine::{Engine, Matching, Priority};
-use palisade_audit::fields::Event;
-use palisade_audit::sinks::{Dispatcher, HttpKind, HttpSink, LineSink, PAGERDUTY_URL, Sink};
-use palisade_audit::source::EventReader;
+use palisade_audit::runner::Runner;
+use palisade_audit::sinks::{Format, HttpPost, Lines, PAGERDUTY_URL, Sink};
 
 #[derive(clap::Args, Debug)]
 #[command(args_conflicts_with_subcommands = true)]
@@ -38,6 +38,9 @@ pub struct AuditArgs {
 
     #[command(flatten)]
     pub sinks: SinkArgs,
+
+    #[command(flatten)]
+    pub delivery: DeliveryArgs,
 }
 
 #[derive(clap::Subcommand, Debug)]
@@ -102,6 +105,43 @@ pub struct SinkArgs {
     pub pagerduty_url: String,
 }
 
+/// How alerts reach the sinks, shared by `audit` and `serve audit`.
+#[derive(clap::Args, Debug)]
+pub struct DeliveryArgs {
+    /// Alerts that may wait per sink; beyond it they are spooled (or dropped and counted).
+    #[arg(long, value_name = "ALERTS", default_value_t = 10_000)]
+    pub sink_queue: usize,
+
+    /// Attempts per alert before it is spooled (exponential back-off from 250 ms).
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub sink_attempts: u32,
+
+    /// How long a sink's circuit breaker stays open after 3 consecutive undelivered alerts.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    pub breaker_cooldown: u64,
+
+    /// Keep alerts a sink could not take in this directory (one subdirectory per sink) and
+    /// redeliver them; without it they are dropped and counted.
+    #[arg(long, value_name = "DIR")]
+    pub spool_dir: Option<PathBuf>,
+
+    /// Bytes each sink's spool may hold.
+    #[arg(long, value_name = "BYTES", default_value_t = 256 << 20, requires = "spool_dir")]
+    pub spool_limit: u64,
+}
+
+impl DeliveryArgs {
+    pub fn options(&self) -> DeliveryOptions {
+        DeliveryOptions {
+            queue: self.sink_queue,
+            attempts: self.sink_attempts,
+            breaker_cooldown: Duration::from_secs(self.breaker_cooldown),
+            spool: self.spool_dir.clone().map(|dir| SpoolOptions { dir, limit: self.spool_limit }),
+            ..DeliveryOptions::default()
+        }
+    }
+}
+
 fn parse_priority(text: &str) -> Result<Priority, String> {
     Priority::parse(text).ok_or_else(|| format!("unknown priority '{text}'"))
 }
@@ -130,10 +170,11 @@ impl EngineArgs {
 }
 
 impl SinkArgs {
-    pub fn build(&self) -> anyhow::Result<Vec<Box<dyn Sink>>> {
-        let mut sinks: Vec<Box<dyn Sink>> = Vec::new();
+    /// The configured sinks, each named uniquely (metrics label and spool directory).
+    pub fn build(&self) -> anyhow::Result<Vec<Sink>> {
+        let mut sinks = Vec::new();
         if !self.no_stdout {
-            sinks.push(Box::new(LineSink::new("stdout", std::io::stdout())));
+            sinks.push(Sink { name: "stdout".into(), format: Format::Falco, transport: Box::new(Lines(std::io::stdout())) });
         }
         if let Some(path) = &self.output_file {
             let file = std::fs::OpenOptions::new()
@@ -141,17 +182,18 @@ impl SinkArgs {
                 .append(true)
                 .open(path)
                 .with_context(|| format!("opening alert file {}", path.display()))?;
-            sinks.push(Box::new(LineSink::new(format!("file {}", path.display()), std::io::BufWriter::new(file))));
+            sinks.push(Sink { name: "file".into(), format: Format::Falco, transport: Box::new(Lines(file)) });
         }
-        for url in &self.webhook {
-            sinks.push(Box::new(HttpSink::new(HttpKind::Webhook, url.clone())));
+        for (index, url) in self.webhook.iter().enumerate() {
+            let name = if index == 0 { "webhook".to_string() } else { format!("webhook-{}", index + 1) };
+            sinks.push(Sink { name, format: Format::Falco, transport: Box::new(HttpPost::new(url.clone())) });
         }
         if let Some(url) = &self.slack_webhook {
-            sinks.push(Box::new(HttpSink::new(HttpKind::Slack, url.clone())));
+            sinks.push(Sink { name: "slack".into(), format: Format::Slack, transport: Box::new(HttpPost::new(url.clone())) });
         }
         if let Some(key) = &self.pagerduty_routing_key {
-            let kind = HttpKind::PagerDuty { routing_key: key.clone() };
-            sinks.push(Box::new(HttpSink::new(kind, self.pagerduty_url.clone())));
+            let format = Format::PagerDuty { routing_key: key.clone() };
+            sinks.push(Sink { name: "pagerduty".into(), format, transport: Box::new(HttpPost::new(self.pagerduty_url.clone())) });
         }
         Ok(sinks)
     }
@@ -166,72 +208,17 @@ pub fn hostname() -> String {
         .unwrap_or_else(|| "localhost".to_string())
 }
 
-/// Inputs up to this size are read whole (they may be pretty-printed Events or EventLists);
-/// larger ones are read as JSON lines in batches, so a huge log never has to fit in memory.
-const WHOLE_INPUT: usize = 256 << 20;
-
-/// Matches events and hands alerts to the sinks; counts what it saw.
-struct Runner {
-    /// Inputs up to this size are read whole ([`WHOLE_INPUT`]; smaller in tests).
-    whole_input: usize,
-    engine: Engine,
-    dispatcher: Dispatcher,
-    events: u64,
-    alerts: u64,
-    bad_inputs: u64,
-}
-
-impl Runner {
-    fn process_text(&mut self, name: &str, text: &str, first_line: u64) {
-        let mut alerts = Vec::new();
-        for item in EventReader::new(text) {
-            match item {
-                Ok(json) => {
-                    self.events += 1;
-                    let event = Event::new(json, self.events);
-                    self.engine.process(&event, &mut alerts);
-                    for alert in alerts.drain(..) {
-                        self.alerts += 1;
-                        self.dispatcher.dispatch(&alert);
-                    }
-                }
-                Err(e) => {
-                    self.bad_inputs += 1;
-                    eprintln!("{name}:{}:{}: {}", u64::from(e.line) + first_line, e.column, e.message);
-                }
-            }
-        }
-    }
-
-    fn process_reader(&mut self, name: &str, mut reader: impl Read) -> anyhow::Result<()> {
-        let mut buffer = Vec::new();
-        let mut lines_before = 0u64;
-        loop {
-            let read = (&mut reader).take(self.whole_input as u64).read_to_end(&mut buffer)?;
-            let at_end = read == 0 || buffer.len() < self.whole_input;
-            let cut = if at_end { buffer.len() } else { buffer.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1) };
-            if cut == 0 && !at_end {
-                bail!("{name}: a line longer than {} bytes", self.whole_input);
-            }
-            let text = String::from_utf8_lossy(&buffer[..cut]);
-            self.process_text(name, &text, lines_before);
-            lines_before += buffer[..cut].iter().filter(|&&b| b == b'\n').count() as u64;
-            buffer.drain(..cut);
-            if at_end {
-                return Ok(());
-            }
-        }
-    }
-}
-
 pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     if let Some(AuditCommand::Policy) = args.command {
         std::io::stdout().write_all(palisade_audit::policy::RECOMMENDED_POLICY.as_bytes())?;
         return Ok(ExitCode::SUCCESS);
     }
     let engine = args.engine.build()?;
-    let dispatcher = Dispatcher::new(args.sinks.build()?, Arc::new(()));
-    let mut runner = Runner { whole_input: WHOLE_INPUT, engine, dispatcher, events: 0, alerts: 0, bad_inputs: 0 };
+    // The one-shot command exports no metrics; delivery counts into a registry nobody reads
+    // and the summary reports the losses.
+    let metrics = Arc::new(DeliveryMetrics::register(&palisade_server::metrics::Registry::new()));
+    let delivery = Delivery::start(args.sinks.build()?, &args.delivery.options(), metrics).context("starting alert delivery")?;
+    let mut runner = Runner::new(engine, delivery);
     let mut unreadable = false;
 
     if args.follow {
@@ -241,12 +228,7 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
         }
         let checkpoint = args.checkpoint.clone().unwrap_or_else(|| palisade_audit::follow::default_checkpoint(path));
         let stop = AtomicBool::new(false);
-        palisade_audit::follow::follow(path, Some(&checkpoint), &stop, Duration::from_millis(200), |text, offset| {
-            // Line numbers restart at each batch; the batch's byte offset locates it in the log.
-            runner.process_text(&format!("{} (batch at byte {offset})", path.display()), text, 0);
-            runner.dispatcher.flush()
-        })
-        .map_err(anyhow::Error::msg)?;
+        runner.follow(path, Some(&checkpoint), &stop, Duration::from_millis(200)).map_err(anyhow::Error::msg)?;
         return Ok(ExitCode::SUCCESS);
     }
 
@@ -256,58 +238,30 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
             runner.process_reader("<stdin>", std::io::stdin().lock())
         } else {
             std::fs::File::open(path)
-                .with_context(|| format!("{}", path.display()))
+                .map_err(|e| format!("{}: {e}", path.display()))
                 .and_then(|file| runner.process_reader(&path.display().to_string(), file))
         };
         if let Err(e) = result {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {e}");
             unreadable = true;
         }
-        runner.dispatcher.flush().map_err(anyhow::Error::msg)?;
     }
-    eprintln!(
-        "palisade audit: {} events, {} alerts{}",
-        runner.events,
-        runner.alerts,
-        if runner.bad_inputs > 0 { format!(", {} unreadable inputs", runner.bad_inputs) } else { String::new() }
-    );
-    Ok(if unreadable || runner.bad_inputs > 0 {
+    let (events, alerts, bad_inputs) = (runner.events, runner.alerts, runner.bad_inputs);
+    // Retries and back-off of a failing sink are bounded by this.
+    let lost = runner.finish(Instant::now() + Duration::from_secs(60));
+    let mut notes = String::new();
+    if bad_inputs > 0 {
+        notes.push_str(&format!(", {bad_inputs} unreadable inputs"));
+    }
+    if lost > 0 {
+        notes.push_str(&format!(", {lost} alert deliveries failed"));
+    }
+    eprintln!("palisade audit: {events} events, {alerts} alerts{notes}");
+    Ok(if unreadable || bad_inputs > 0 || lost > 0 {
         ExitCode::from(2)
-    } else if runner.alerts > 0 {
+    } else if alerts > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn runner(whole_input: usize) -> Runner {
-        let rules = "- rule: R\n  desc: d\n  condition: ka.verb=get\n  output: o\n  priority: INFO\n  source: k8s_audit\n";
-        let set = palisade_audit::rules::load(&[("r.yaml", rules)]).unwrap();
-        let engine = Engine::new(set, Matching::All, "h".into());
-        let dispatcher = Dispatcher::new(Vec::new(), Arc::new(()));
-        Runner { whole_input, engine, dispatcher, events: 0, alerts: 0, bad_inputs: 0 }
-    }
-
-    #[test]
-    fn large_inputs_are_read_in_line_batches() {
-        let mut text = String::new();
-        for i in 0..50 {
-            if i == 37 {
-                text.push_str("{broken\n");
-            }
-            text.push_str(&format!("{{\"auditID\":\"{i}\",\"verb\":\"{}\"}}\n", if i % 2 == 0 { "get" } else { "list" }));
-        }
-        let mut small = runner(100);
-        small.process_reader("big.log", text.as_bytes()).unwrap();
-        let mut whole = runner(WHOLE_INPUT);
-        whole.process_reader("big.log", text.as_bytes()).unwrap();
-        assert_eq!((small.events, small.alerts, small.bad_inputs), (50, 25, 1));
-        assert_eq!((whole.events, whole.alerts, whole.bad_inputs), (50, 25, 1));
-        let mut tiny = runner(10);
-        assert!(tiny.process_reader("big.log", text.as_bytes()).unwrap_err().to_string().contains("longer than 10 bytes"));
-    }
 }

@@ -1,0 +1,238 @@
+//! The HTTPS endpoint the API server's audit webhook backend posts to (`POST /k8s-audit`,
+//! Falco's path), matching what it receives against the rules and delivering the alerts.
+//!
+//! A request is read under a permit (at most [`ReceiverOptions::readers`] bodies in memory at
+//! once), then parsed off the async threads into a [`Batch`] that fits the room the
+//! [`Queue`] offers its client; a batch that cannot fit is refused with 429 and `Retry-After`
+//! (the webhook backend retries it) and counted in
+//! `palisade_audit_batches_rejected_total{reason}`. One matching thread takes batches in
+//! arrival order and hands alerts to [`Delivery`], which never blocks it.
+//!
+//! On shutdown the queue stops taking batches and the matching thread drains it until the drain
+//! deadline; events still queued then are counted in
+//! `palisade_audit_events_dropped_total{reason="shutdown"}`, and delivery gets the rest of
+//! the deadline. Every event answered 200 is matched or counted.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use palisade_server::metrics::{Counter, Registry};
+use palisade_server::{Server, ServerOptions, TlsFiles};
+use tokio::sync::Semaphore;
+
+use crate::batch::{self, Batch};
+use crate::delivery::{Delivery, DeliveryMetrics, DeliveryOptions};
+use crate::engine::Engine;
+use crate::fields::Event;
+use crate::json::Json;
+use crate::queue::{Limits, Queue, Queued, Refusal};
+use crate::sinks::Sink;
+
+/// How the receiver bounds its work.
+#[derive(Clone, Debug)]
+pub struct ReceiverOptions {
+    pub listen: SocketAddr,
+    pub tls: TlsFiles,
+    /// Events, bytes and per-client share of the queue.
+    pub queue: Limits,
+    /// Largest request body.
+    pub body_limit: usize,
+    /// Request bodies read and parsed at once (each up to `body_limit`, plus its events' copy).
+    pub readers: usize,
+    /// Time from the termination signal to the end of matching and delivery; keep it shorter
+    /// than the pod's termination grace period.
+    pub drain_timeout: Duration,
+    pub delivery: DeliveryOptions,
+}
+
+/// Receiver counters in the server's registry.
+struct ReceiverMetrics {
+    events: Arc<Counter>,
+    invalid: Arc<Counter>,
+    rejected: Arc<Counter>,
+    dropped: Arc<Counter>,
+}
+
+impl ReceiverMetrics {
+    fn register(registry: &Registry) -> Self {
+        Self {
+            events: registry.counter("palisade_audit_events_total", "Audit events matched against the rules.", &[]),
+            invalid: registry.counter(
+                "palisade_audit_event_errors_total",
+                "Posted values that were not valid audit events (skipped; the rest of the batch is accepted).",
+                &[],
+            ),
+            rejected: registry.counter(
+                "palisade_audit_batches_rejected_total",
+                "Batches refused with 429 (the API server retries them), by reason: queue_full, client_share, busy.",
+                &["reason"],
+            ),
+            dropped: registry.counter(
+                "palisade_audit_events_dropped_total",
+                "Accepted events never matched, by reason (shutdown: still queued at the drain deadline).",
+                &["reason"],
+            ),
+        }
+    }
+}
+
+struct Shared {
+    queue: Queue,
+    readers: Semaphore,
+    body_limit: usize,
+    metrics: ReceiverMetrics,
+}
+
+/// Serves until `shutdown` completes, then drains matching and delivery within
+/// [`ReceiverOptions::drain_timeout`].
+pub async fn serve(
+    options: ReceiverOptions,
+    server_options: ServerOptions,
+    engine: Engine,
+    sinks: Vec<Sink>,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), String> {
+    let registry = server_options.metrics.clone();
+    let readiness = server_options.readiness.clone();
+    let delivery = Delivery::start(sinks, &options.delivery, Arc::new(DeliveryMetrics::register(&registry)))
+        .map_err(|e| format!("starting alert delivery: {e}"))?;
+    let shared = Arc::new(Shared {
+        queue: Queue::new(options.queue),
+        readers: Semaphore::new(options.readers.max(1)),
+        body_limit: options.body_limit,
+        metrics: ReceiverMetrics::register(&registry),
+    });
+    let server = Server::bind(options.listen, &options.tls, server_options).await.map_err(|e| e.to_string())?;
+    palisade_server::log::event(
+        "info",
+        "serve audit listening",
+        serde_json::json!({"url": format!("https://{}/k8s-audit", server.local_addr())}),
+    );
+
+    let deadline = Arc::new(std::sync::OnceLock::<Instant>::new());
+    let matcher = {
+        let (shared, deadline) = (shared.clone(), deadline.clone());
+        std::thread::Builder::new()
+            .name("matching".into())
+            .spawn(move || {
+                match_batches(&shared, &engine, &delivery, &deadline);
+                delivery
+            })
+            .map_err(|e| e.to_string())?
+    };
+    let app = Router::new().route("/k8s-audit", post(receive)).with_state(shared.clone());
+    readiness.set(true);
+    let drain_timeout = options.drain_timeout;
+    let signalled = {
+        let deadline = deadline.clone();
+        async move {
+            shutdown.await;
+            let _ = deadline.set(Instant::now() + drain_timeout);
+        }
+    };
+    let served = server.run(app, signalled).await;
+    shared.queue.close();
+    let delivery = tokio::task::spawn_blocking(move || matcher.join())
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|_| "the matching thread panicked".to_string())?;
+    let deadline = deadline.get().copied().unwrap_or_else(|| Instant::now() + drain_timeout);
+    tokio::task::spawn_blocking(move || delivery.shutdown(deadline)).await.map_err(|e| e.to_string())?;
+    served.map_err(|e| e.to_string())
+}
+
+/// The matching loop: batches in arrival order until the queue is closed and empty. Past the
+/// drain deadline, what remains is counted instead of matched.
+fn match_batches(shared: &Shared, engine: &Engine, delivery: &Delivery, deadline: &std::sync::OnceLock<Instant>) {
+    let mut number = 0u64;
+    let mut alerts = Vec::new();
+    while let Some(Queued { client, events, bytes }) = shared.queue.pop() {
+        let count = events.len();
+        let mut matched = 0u64;
+        for (index, text) in events.iter().enumerate() {
+            if deadline.get().is_some_and(|d| Instant::now() >= *d) {
+                shared.metrics.dropped.add(&["shutdown"], (count - index) as u64);
+                break;
+            }
+            // Validated as JSON when it was received.
+            let Ok(json) = serde_json::from_str::<Json<'_>>(text) else {
+                shared.metrics.invalid.inc(&[]);
+                continue;
+            };
+            number += 1;
+            matched += 1;
+            engine.process(&Event::new(json, number), &mut alerts);
+            for alert in alerts.drain(..) {
+                delivery.deliver(&alert);
+            }
+        }
+        shared.metrics.events.add(&[], matched);
+        drop(events);
+        shared.queue.release(&client, count, bytes);
+    }
+}
+
+/// The client a request's queue share is charged to.
+fn client_of(headers: &HeaderMap) -> String {
+    let _ = headers;
+    "anonymous".to_string()
+}
+
+fn refuse(shared: &Shared, reason: &str) -> Response {
+    shared.metrics.rejected.inc(&[reason]);
+    (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, "1")], format!("{reason}, retry later\n")).into_response()
+}
+
+async fn receive(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Body) -> Response {
+    let client = client_of(&headers);
+    // Bodies are read under a permit, so memory is bounded by readers x body limit.
+    let Ok(Ok(permit)) = tokio::time::timeout(Duration::from_secs(2), shared.readers.acquire()).await else {
+        return refuse(&shared, "busy");
+    };
+    let body = match axum::body::to_bytes(body, shared.body_limit).await {
+        Ok(body) => body,
+        Err(_) => return (StatusCode::PAYLOAD_TOO_LARGE, "request body too large or unreadable\n").into_response(),
+    };
+    let (room, limited_by) = shared.queue.room(&client);
+    let parsed = {
+        let client = client.clone();
+        tokio::task::spawn_blocking(move || {
+            let text = std::str::from_utf8(&body).map_err(|e| format!("request body is not UTF-8: {e}"))?;
+            let batch = batch::read(text, room);
+            Ok::<_, String>((client, batch))
+        })
+        .await
+    };
+    drop(permit);
+    let (client, batch) = match parsed {
+        Ok(Ok(parsed)) => parsed,
+        Ok(Err(message)) => return (StatusCode::BAD_REQUEST, message + "\n").into_response(),
+        Err(_) => return (StatusCode::INTERNAL_SERVER_ERROR, "parsing failed\n").into_response(),
+    };
+    if batch.overflow {
+        return refuse(&shared, limited_by.as_str());
+    }
+    answer(&shared, client, batch)
+}
+
+fn answer(shared: &Shared, client: String, batch: Batch) -> Response {
+    shared.metrics.invalid.add(&[], batch.invalid as u64);
+    let summary = if batch.invalid > 0 { format!("; {} invalid values: {}", batch.invalid, batch.error_summary()) } else { String::new() };
+    if batch.events.is_empty() && batch.invalid > 0 {
+        return (StatusCode::BAD_REQUEST, format!("no valid audit event{summary}\n")).into_response();
+    }
+    let accepted = batch.events.len();
+    match shared.queue.push(Queued { client, events: batch.events, bytes: batch.bytes }) {
+        Ok(()) => (StatusCode::OK, format!("accepted {accepted} events{summary}\n")).into_response(),
+        Err(Refusal::Closed) => (StatusCode::SERVICE_UNAVAILABLE, "shutting down\n").into_response(),
+        Err(refusal) => refuse(shared, refusal.as_str()),
+    }
+}

@@ -1,0 +1,218 @@
+//! `/k8s-audit` end to end on 127.0.0.1: batches matched, bounded answers, bounded queue,
+//! shutdown that matches or counts every accepted event.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use palisade_audit::delivery::DeliveryOptions;
+use palisade_audit::engine::{Engine, Matching};
+use palisade_audit::queue::Limits;
+use palisade_audit::receiver::{ReceiverOptions, serve};
+use palisade_audit::sinks::{Format, Lines, Sink};
+use palisade_server::metrics::Registry;
+use palisade_server::{ServerOptions, TlsFiles};
+
+const RULES: &str = "- rule: Secret read\n  desc: d\n  condition: ka.target.resource=secrets and ka.verb=get\n  \
+                     output: secret %ka.target.name read by %ka.user.name\n  priority: WARNING\n  source: k8s_audit\n";
+
+fn event(i: usize) -> String {
+    format!(
+        r#"{{"auditID":"{i}","stage":"ResponseComplete","verb":"get","user":{{"username":"u{i}"}},"objectRef":{{"resource":"secrets","name":"s{i}"}},"stageTimestamp":"2026-01-01T00:00:00Z"}}"#
+    )
+}
+
+fn batch(range: std::ops::Range<usize>) -> String {
+    let items: Vec<String> = range.map(event).collect();
+    format!(r#"{{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[{}]}}"#, items.join(","))
+}
+
+/// A writer the test can read after the server has stopped.
+#[derive(Clone, Default)]
+struct Shared(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Shared {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A receiver on 127.0.0.1 with one in-memory sink.
+struct Running {
+    url: String,
+    agent: ureq::Agent,
+    registry: Arc<Registry>,
+    alerts: Shared,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<Result<(), String>>>,
+    _dir: tempfile::TempDir,
+}
+
+impl Running {
+    fn start(queue: Limits, body_limit: usize, drain_timeout: Duration) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let issued = palisade_server::certs::CertRequest {
+            service: "palisade".into(),
+            namespace: "test".into(),
+            extra_names: vec!["localhost".into()],
+            validity: Duration::from_secs(3600),
+        }
+        .issue()
+        .unwrap();
+        std::fs::write(dir.path().join("tls.crt"), &issued.cert_pem).unwrap();
+        std::fs::write(dir.path().join("tls.key"), &issued.key_pem).unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let options = ReceiverOptions {
+            listen: format!("127.0.0.1:{port}").parse().unwrap(),
+            tls: TlsFiles { cert: dir.path().join("tls.crt"), key: dir.path().join("tls.key") },
+            queue,
+            body_limit,
+            readers: 2,
+            drain_timeout,
+            delivery: DeliveryOptions::default(),
+        };
+        let server = ServerOptions { body_limit, ..ServerOptions::default() };
+        let registry = server.metrics.clone();
+        let set = palisade_audit::rules::load(&[("r.yaml", RULES)]).unwrap();
+        let engine = Engine::new(set, Matching::First, "h".into());
+        let alerts = Shared::default();
+        let sinks = vec![Sink { name: "memory".into(), format: Format::Falco, transport: Box::new(Lines(alerts.clone())) }];
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+            runtime.block_on(serve(options, server, engine, sinks, async {
+                let _ = stopped.await;
+            }))
+        });
+        use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
+        let ca = ureq::tls::parse_pem(issued.ca_pem.as_bytes())
+            .find_map(|item| match item {
+                Ok(PemItem::Certificate(cert)) => Some(cert),
+                _ => None,
+            })
+            .unwrap();
+        let roots = RootCerts::Specific(Arc::new(vec![Certificate::to_owned(&ca)]));
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .tls_config(TlsConfig::builder().root_certs(roots).build())
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let running = Self {
+            url: format!("https://localhost:{port}"),
+            agent,
+            registry,
+            alerts,
+            stop: Some(stop),
+            thread: Some(thread),
+            _dir: dir,
+        };
+        for _ in 0..100 {
+            if running.agent.get(format!("{}/healthz", running.url)).call().is_ok() {
+                return running;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("server did not come up");
+    }
+
+    fn post(&self, body: &str) -> (u16, String) {
+        let mut response = self.agent.post(format!("{}/k8s-audit", self.url)).send(body).unwrap();
+        (response.status().as_u16(), response.body_mut().read_to_string().unwrap())
+    }
+
+    fn stop(&mut self) {
+        self.stop.take().unwrap().send(()).unwrap();
+        self.thread.take().unwrap().join().unwrap().unwrap();
+    }
+
+    fn alert_lines(&self) -> Vec<String> {
+        String::from_utf8(self.alerts.0.lock().unwrap().clone()).unwrap().lines().map(str::to_string).collect()
+    }
+
+    /// The value of a metric line such as `palisade_audit_events_total`.
+    fn metric(&self, series: &str) -> u64 {
+        self.registry
+            .render()
+            .lines()
+            .find_map(|line| line.strip_prefix(series).and_then(|rest| rest.strip_prefix(' ')).map(|v| v.parse().unwrap()))
+            .unwrap_or(0)
+    }
+
+    /// The sum of every series whose line starts with `prefix`.
+    fn metric_sum(&self, prefix: &str) -> u64 {
+        let text = self.registry.render();
+        text.lines().filter(|line| line.starts_with(prefix)).map(|line| line.rsplit(' ').next().unwrap().parse::<u64>().unwrap()).sum()
+    }
+}
+
+const ROOMY: Limits = Limits { events: 100_000, bytes: 64 << 20, client_share: 1.0 };
+
+#[test]
+fn batches_are_matched_backpressure_is_429_and_shutdown_drains() {
+    let mut server = Running::start(Limits { events: 3, bytes: 1 << 20, client_share: 1.0 }, 1 << 20, Duration::from_secs(10));
+    assert_eq!(server.post(&batch(0..2)), (200, "accepted 2 events\n".to_string()));
+    // Larger than the whole queue: refused, to be retried by the API server.
+    assert_eq!(server.post(&batch(10..14)).0, 429);
+    assert_eq!(server.post("not json").0, 400);
+    let (status, body) = server.post(&format!("{}\n42\n", event(3)));
+    assert_eq!(status, 200);
+    assert!(body.starts_with("accepted 1 events; 1 invalid values: 2:1: "), "{body}");
+    assert_eq!(server.metric("palisade_audit_batches_rejected_total{reason=\"queue_full\"}"), 1);
+    server.stop();
+    let alerts = server.alert_lines();
+    assert_eq!(alerts.len(), 3, "{alerts:?}");
+    assert!(alerts[0].contains("secret s0 read by u0"));
+    assert_eq!(server.metric("palisade_audit_events_total"), 3);
+}
+
+#[test]
+fn error_answers_stay_small_whatever_the_body() {
+    let mut server = Running::start(ROOMY, 9 << 20, Duration::from_secs(10));
+    // 8 MiB of `1\n`: four million invalid values.
+    let (status, body) = server.post(&"1\n".repeat(4 << 20));
+    assert_eq!(status, 400);
+    assert!(body.len() < 2048, "{} bytes", body.len());
+    assert!(body.contains(&format!("4194304 invalid values")), "{body}");
+    assert!(body.trim_end().ends_with("(and 4194299 more)"), "{body}");
+    // One invalid item does not cost the batch its valid events.
+    let mixed = format!(r#"{{"kind":"EventList","items":[{},"oops",{}]}}"#, event(1), event(2));
+    let (status, body) = server.post(&mixed);
+    assert_eq!((status, body.lines().next().unwrap().starts_with("accepted 2 events; 1 invalid values")), (200, true), "{body}");
+    server.stop();
+    assert_eq!(server.alert_lines().len(), 2);
+}
+
+#[test]
+fn the_queue_is_bounded_in_bytes() {
+    let mut server = Running::start(Limits { events: 1000, bytes: 64 << 10, client_share: 1.0 }, 8 << 20, Duration::from_secs(10));
+    // 25 events of 100 KiB each: few events, many bytes.
+    let padding = "x".repeat(100 << 10);
+    let fat: Vec<String> = (0..25).map(|i| format!(r#"{{"auditID":"{i}","verb":"get","pad":"{padding}"}}"#)).collect();
+    let (status, _) = server.post(&format!(r#"{{"kind":"EventList","items":[{}]}}"#, fat.join(",")));
+    assert_eq!(status, 429);
+    assert_eq!(server.post(&batch(0..5)).0, 200);
+    server.stop();
+    assert_eq!(server.metric("palisade_audit_events_total"), 5);
+}
+
+#[test]
+fn every_accepted_event_is_matched_or_counted_at_shutdown() {
+    // No drain time at all: whatever is queued at the signal is counted, not lost silently.
+    let mut server = Running::start(ROOMY, 8 << 20, Duration::ZERO);
+    let mut accepted = 0;
+    for round in 0..10 {
+        let (status, body) = server.post(&batch(round * 2000..(round + 1) * 2000));
+        assert_eq!(status, 200, "{body}");
+        accepted += 2000;
+    }
+    server.stop();
+    let matched = server.metric("palisade_audit_events_total");
+    let dropped = server.metric("palisade_audit_events_dropped_total{reason=\"shutdown\"}");
+    assert_eq!(matched + dropped, accepted, "matched {matched}, dropped {dropped}");
+    let alerts = server.alert_lines().len() as u64;
+    let lost = server.metric_sum("palisade_audit_alerts_dropped_total{sink=\"memory\"");
+    assert_eq!(alerts + lost, matched);
+}
