@@ -19,13 +19,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::body::Body;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::{Request, State};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use palisade_server::metrics::{Counter, Registry};
-use palisade_server::{Server, ServerOptions, TlsFiles};
+use palisade_server::{ClientAuth, ClientIdentity, Principal, Server, ServerOptions, TlsFiles};
 use tokio::sync::Semaphore;
 
 use crate::batch::{self, Batch};
@@ -51,6 +50,9 @@ pub struct ReceiverOptions {
     /// than the pod's termination grace period.
     pub drain_timeout: Duration,
     pub delivery: DeliveryOptions,
+    /// Who may post; `None` accepts anyone (the client certificate check itself is
+    /// [`ServerOptions::client_ca`]).
+    pub auth: Option<ClientAuth>,
 }
 
 /// Receiver counters in the server's registry.
@@ -128,7 +130,14 @@ pub async fn serve(
             })
             .map_err(|e| e.to_string())?
     };
-    let app = Router::new().route("/k8s-audit", post(receive)).with_state(shared.clone());
+    let routes = Router::new().route("/k8s-audit", post(receive));
+    // Unauthenticated posts are answered 401 before their body is read, and counted in
+    // palisade_http_requests_total{route="/k8s-audit",status="401"}.
+    let app = match options.auth {
+        Some(auth) => auth.protect(routes),
+        None => routes,
+    }
+    .with_state(shared.clone());
     readiness.set(true);
     let drain_timeout = options.drain_timeout;
     let signalled = {
@@ -180,10 +189,13 @@ fn match_batches(shared: &Shared, engine: &Engine, delivery: &Delivery, deadline
     }
 }
 
-/// The client a request's queue share is charged to.
-fn client_of(headers: &HeaderMap) -> String {
-    let _ = headers;
-    "anonymous".to_string()
+/// The client a request's queue share is charged to: who it authenticated as, else its
+/// address.
+fn client_of(extensions: &axum::http::Extensions) -> String {
+    if let Some(Principal(name)) = extensions.get::<Principal>() {
+        return format!("user {name}");
+    }
+    extensions.get::<ClientIdentity>().map_or_else(|| "unknown".to_string(), |identity| format!("address {}", identity.peer.ip()))
 }
 
 fn refuse(shared: &Shared, reason: &str) -> Response {
@@ -191,8 +203,9 @@ fn refuse(shared: &Shared, reason: &str) -> Response {
     (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, "1")], format!("{reason}, retry later\n")).into_response()
 }
 
-async fn receive(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Body) -> Response {
-    let client = client_of(&headers);
+async fn receive(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let client = client_of(&parts.extensions);
     // Bodies are read under a permit, so memory is bounded by readers x body limit.
     let Ok(Ok(permit)) = tokio::time::timeout(Duration::from_secs(2), shared.readers.acquire()).await else {
         return refuse(&shared, "busy");

@@ -10,7 +10,7 @@ use palisade_audit::queue::Limits;
 use palisade_audit::receiver::{ReceiverOptions, serve};
 use palisade_audit::sinks::{Format, Lines, Sink};
 use palisade_server::metrics::Registry;
-use palisade_server::{ServerOptions, TlsFiles};
+use palisade_server::{ClientAuth, ServerOptions, TlsFiles, TokenFile};
 
 const RULES: &str = "- rule: Secret read\n  desc: d\n  condition: ka.target.resource=secrets and ka.verb=get\n  \
                      output: secret %ka.target.name read by %ka.user.name\n  priority: WARNING\n  source: k8s_audit\n";
@@ -53,6 +53,11 @@ struct Running {
 
 impl Running {
     fn start(queue: Limits, body_limit: usize, drain_timeout: Duration) -> Self {
+        Self::start_with(queue, body_limit, drain_timeout, None)
+    }
+
+    /// With bearer tokens (`token,user` lines) required on /k8s-audit.
+    fn start_with(queue: Limits, body_limit: usize, drain_timeout: Duration, tokens: Option<&str>) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let issued = palisade_server::certs::CertRequest {
             service: "palisade".into(),
@@ -73,6 +78,10 @@ impl Running {
             readers: 2,
             drain_timeout,
             delivery: DeliveryOptions::default(),
+            auth: tokens.map(|tokens| {
+                std::fs::write(dir.path().join("tokens"), tokens).unwrap();
+                ClientAuth { allowed_names: Vec::new(), tokens: Some(Arc::new(TokenFile::load(&dir.path().join("tokens")).unwrap())) }
+            }),
         };
         let server = ServerOptions { body_limit, ..ServerOptions::default() };
         let registry = server.metrics.clone();
@@ -120,6 +129,12 @@ impl Running {
 
     fn post(&self, body: &str) -> (u16, String) {
         let mut response = self.agent.post(format!("{}/k8s-audit", self.url)).send(body).unwrap();
+        (response.status().as_u16(), response.body_mut().read_to_string().unwrap())
+    }
+
+    fn post_as(&self, token: &str, body: &str) -> (u16, String) {
+        let request = self.agent.post(format!("{}/k8s-audit", self.url)).header("Authorization", format!("Bearer {token}"));
+        let mut response = request.send(body).unwrap();
         (response.status().as_u16(), response.body_mut().read_to_string().unwrap())
     }
 
@@ -215,4 +230,56 @@ fn every_accepted_event_is_matched_or_counted_at_shutdown() {
     let alerts = server.alert_lines().len() as u64;
     let lost = server.metric_sum("palisade_audit_alerts_dropped_total{sink=\"memory\"");
     assert_eq!(alerts + lost, matched);
+}
+
+#[test]
+fn unauthenticated_posts_are_refused_and_counted() {
+    let mut server = Running::start_with(ROOMY, 1 << 20, Duration::from_secs(10), Some("apiserver-token,kube-apiserver\n"));
+    assert_eq!(server.post(&batch(0..2)).0, 401);
+    assert_eq!(server.post_as("guessed-token", &batch(0..2)).0, 401);
+    assert_eq!(server.post_as("apiserver-token", &batch(0..2)), (200, "accepted 2 events\n".to_string()));
+    assert_eq!(server.metric("palisade_http_requests_total{route=\"/k8s-audit\",status=\"401\"}"), 2);
+    server.stop();
+    assert_eq!(server.alert_lines().len(), 2, "only the authenticated batch was matched");
+}
+
+#[test]
+fn a_flooding_client_cannot_take_the_api_servers_share_of_the_queue() {
+    let tokens = "apiserver-token,kube-apiserver\nleaked-token,compromised\n";
+    let limits = Limits { events: 1000, bytes: 64 << 20, client_share: 0.5 };
+    let mut server = Running::start_with(limits, 8 << 20, Duration::from_secs(10), Some(tokens));
+    let server_ref = &server;
+    let forged = batch(0..500);
+    let real = batch(0..200);
+    let refused_forgeries = std::thread::scope(|scope| {
+        let flooders: Vec<_> = (0..3)
+            .map(|_| {
+                scope.spawn(|| {
+                    (0..30)
+                        .filter(|_| {
+                            let (status, body) = server_ref.post_as("leaked-token", &forged);
+                            assert!(status == 200 || body.starts_with("client_share"), "{status} {body}");
+                            status == 429
+                        })
+                        .count()
+                })
+            })
+            .collect();
+        for _ in 0..20 {
+            // The API server may exceed its own share (it retries, as the webhook backend
+            // does), but the forger can never leave it without room: no `queue_full`.
+            let accepted = (0..200).any(|_| {
+                let (status, body) = server_ref.post_as("apiserver-token", &real);
+                assert!(status == 200 || body.starts_with("client_share"), "{status} {body}");
+                std::thread::sleep(Duration::from_millis(if status == 200 { 0 } else { 10 }));
+                status == 200
+            });
+            assert!(accepted);
+        }
+        flooders.into_iter().map(|f| f.join().unwrap()).sum::<usize>()
+    });
+    server.stop();
+    assert!(refused_forgeries > 0, "the flood never reached the forger's share");
+    assert!(server.metric("palisade_audit_batches_rejected_total{reason=\"client_share\"}") as usize >= refused_forgeries);
+    assert_eq!(server.metric("palisade_audit_batches_rejected_total{reason=\"queue_full\"}"), 0);
 }

@@ -4,12 +4,13 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use palisade_audit::queue::Limits;
 use palisade_audit::receiver::ReceiverOptions;
-use palisade_server::{ServerOptions, TlsFiles};
+use palisade_server::{ClientAuth, ServerOptions, TlsFiles, TokenFile};
 
 use super::audit::{DeliveryArgs, EngineArgs, SinkArgs};
 
@@ -26,6 +27,31 @@ pub struct ServeAuditArgs {
     /// Private key of the serving certificate (PEM).
     #[arg(long, value_name = "FILE")]
     pub tls_key: PathBuf,
+
+    /// CA bundle (PEM) that signs client certificates: a client presenting one it signed may
+    /// post (see --client-name). The API server presents its client certificate from the
+    /// audit webhook kubeconfig.
+    #[arg(long, value_name = "FILE")]
+    pub client_ca: Option<PathBuf>,
+
+    /// Common name a client certificate must carry (repeatable) [default: any the client CA
+    /// signed].
+    #[arg(long, value_name = "NAME", requires = "client_ca")]
+    pub client_name: Vec<String>,
+
+    /// Bearer tokens that may post, in the Kubernetes static token format (`token,user` per
+    /// line); re-read when it changes.
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+
+    /// Require the same authentication on /metrics.
+    #[arg(long)]
+    pub metrics_auth: bool,
+
+    /// Accept posts from anyone (without --client-ca or --token-file); only for a receiver no
+    /// one else can reach.
+    #[arg(long, conflicts_with_all = ["client_ca", "token_file"])]
+    pub allow_unauthenticated: bool,
 
     /// Events that may wait for matching; a batch beyond this is refused with 429.
     #[arg(long, value_name = "EVENTS", default_value_t = 20_000)]
@@ -65,6 +91,20 @@ pub struct ServeAuditArgs {
 }
 
 pub fn run(args: ServeAuditArgs) -> anyhow::Result<ExitCode> {
+    let auth = match (&args.client_ca, &args.token_file) {
+        (None, None) if !args.allow_unauthenticated => bail!(
+            "/k8s-audit needs client authentication: pass --client-ca FILE and/or --token-file FILE \
+             (or --allow-unauthenticated for a receiver no one else can reach)"
+        ),
+        (None, None) => None,
+        (_, tokens) => {
+            let tokens = match tokens {
+                Some(path) => Some(Arc::new(TokenFile::load(path)?)),
+                None => None,
+            };
+            Some(ClientAuth { allowed_names: args.client_name.clone(), tokens })
+        }
+    };
     let engine = args.engine.build()?;
     let sinks = args.sinks.build()?;
     let options = ReceiverOptions {
@@ -75,8 +115,14 @@ pub fn run(args: ServeAuditArgs) -> anyhow::Result<ExitCode> {
         readers: args.readers,
         drain_timeout: Duration::from_secs(args.drain_timeout),
         delivery: args.delivery.options(),
+        auth: auth.clone(),
     };
-    let server = ServerOptions { body_limit: args.body_limit, ..ServerOptions::default() };
+    let server = ServerOptions {
+        body_limit: args.body_limit,
+        client_ca: args.client_ca,
+        metrics_auth: if args.metrics_auth { auth } else { None },
+        ..ServerOptions::default()
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")?;
     runtime
         .block_on(palisade_audit::receiver::serve(options, server, engine, sinks, palisade_server::termination_signal()))
