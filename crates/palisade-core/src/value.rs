@@ -179,6 +179,11 @@ impl Node {
     /// key or node of its deepest existing ancestor (a missing `runAsNonRoot` is reported at
     /// the `securityContext`, or the container, that should have held it).
     pub fn locate(&self, pointer: &str) -> Mark {
+        // A tree read from JSON has no positions at all: nothing to walk, and walking would
+        // cost a key search per finding in mappings that can hold thousands of keys.
+        if !self.mark.is_known() {
+            return self.mark;
+        }
         let mut node = self;
         let mut mark = self.mark;
         for token in pointer_tokens(pointer) {
@@ -245,13 +250,14 @@ impl Node {
             },
             Json::String(text) => Value::Str(text.as_str().into()),
             Json::Array(items) => Value::Seq(items.iter().map(Node::from_json).collect()),
-            Json::Object(fields) => {
-                let mut map = Map::with_capacity(fields.len());
-                for (key, value) in fields {
-                    map.insert(key.as_str().into(), Mark::default(), Node::from_json(value));
-                }
-                Value::Map(map)
-            }
+            // serde_json's keys are unique already: pushed without the lookup `insert` makes,
+            // which would be quadratic in a mapping's size.
+            Json::Object(fields) => Value::Map(Map {
+                entries: fields
+                    .iter()
+                    .map(|(key, value)| Entry { key: key.as_str().into(), key_mark: Mark::default(), value: Node::from_json(value) })
+                    .collect(),
+            }),
         };
         Node::new(value, Mark::default())
     }
@@ -286,6 +292,100 @@ impl serde::Serialize for Node {
                 out.end()
             }
         }
+    }
+}
+
+/// Reads JSON (or any self-describing format) straight into a tree without source positions,
+/// with no intermediate `serde_json::Value`: an admission request's object is decoded once.
+/// A repeated key keeps its first place and takes the last value, as Go's decoder does. Time is
+/// linear in the input and memory follows the node count, with no growth slack left over.
+impl<'de> serde::Deserialize<'de> for Node {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(NodeVisitor)
+    }
+}
+
+struct NodeVisitor;
+
+/// Mappings up to this size are searched for a repeated key; larger ones get an index.
+const LINEAR_KEY_LOOKUP: usize = 16;
+
+impl<'de> serde::de::Visitor<'de> for NodeVisitor {
+    type Value = Node;
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("a JSON value")
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Node, E> {
+        Ok(Node::new(Value::Null, Mark::default()))
+    }
+
+    fn visit_none<E: serde::de::Error>(self) -> Result<Node, E> {
+        self.visit_unit()
+    }
+
+    fn visit_some<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<Node, D::Error> {
+        serde::Deserialize::deserialize(deserializer)
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, flag: bool) -> Result<Node, E> {
+        Ok(Node::new(Value::Bool(flag), Mark::default()))
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, number: i64) -> Result<Node, E> {
+        Ok(Node::new(Value::Int(number), Mark::default()))
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, number: u64) -> Result<Node, E> {
+        let value = i64::try_from(number).map_or(Value::Float(number as f64), Value::Int);
+        Ok(Node::new(value, Mark::default()))
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, number: f64) -> Result<Node, E> {
+        Ok(Node::new(Value::Float(number), Mark::default()))
+    }
+
+    fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Node, E> {
+        Ok(Node::new(Value::Str(text.into()), Mark::default()))
+    }
+
+    fn visit_string<E: serde::de::Error>(self, text: String) -> Result<Node, E> {
+        Ok(Node::new(Value::Str(text.into_boxed_str()), Mark::default()))
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut access: A) -> Result<Node, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = access.next_element::<Node>()? {
+            items.push(item);
+        }
+        items.shrink_to_fit();
+        Ok(Node::new(Value::Seq(items), Mark::default()))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut access: A) -> Result<Node, A::Error> {
+        let mut entries: Vec<Entry> = Vec::new();
+        let mut index: Option<std::collections::HashMap<Box<str>, usize>> = None;
+        while let Some(key) = access.next_key::<Box<str>>()? {
+            let value = access.next_value::<Node>()?;
+            let repeated = match &index {
+                Some(index) => index.get(&key).copied(),
+                None => entries.iter().position(|entry| entry.key == key),
+            };
+            if let Some(position) = repeated {
+                entries[position].value = value;
+                continue;
+            }
+            if let Some(index) = &mut index {
+                index.insert(key.clone(), entries.len());
+            }
+            entries.push(Entry { key, key_mark: Mark::default(), value });
+            if index.is_none() && entries.len() > LINEAR_KEY_LOOKUP {
+                index = Some(entries.iter().enumerate().map(|(position, entry)| (entry.key.clone(), position)).collect());
+            }
+        }
+        entries.shrink_to_fit();
+        Ok(Node::new(Value::Map(Map { entries }), Mark::default()))
     }
 }
 
@@ -409,5 +509,24 @@ mod tests {
         assert_eq!(map.get("a").and_then(Node::as_i64), Some(2));
         assert_eq!(map.take("a").and_then(|node| node.as_i64()), Some(2));
         assert!(map.is_empty() && map.take("a").is_none());
+    }
+
+    #[test]
+    fn deserializing_reads_json_as_from_json_does_and_keeps_the_last_of_repeated_keys() {
+        let text = r#"{"s":"x","i":-3,"u":18446744073709551615,"f":1.5,"b":false,"n":null,"seq":[1,[2],{}],"m":{"k":"v"}}"#;
+        let direct: Node = serde_json::from_str(text).unwrap();
+        assert_eq!(direct, Node::from_json(&serde_json::from_str(text).unwrap()));
+        assert_eq!(direct.pointer("/u").map(|node| &node.value), Some(&Value::Float(u64::MAX as f64)));
+
+        let small: Node = serde_json::from_str(r#"{"a":1,"b":2,"a":3}"#).unwrap();
+        assert_eq!(serde_json::to_string(&small).unwrap(), r#"{"a":3,"b":2}"#);
+        // Past the linear-lookup size the index takes over, with the same result.
+        let keys: Vec<String> = (0..40).map(|key| format!(r#""k{key}":{key}"#)).collect();
+        let large: Node = serde_json::from_str(&format!(r#"{{{},"k3":"last","k39":"end"}}"#, keys.join(","))).unwrap();
+        let map = large.as_map().unwrap();
+        assert_eq!(map.len(), 40);
+        assert_eq!(map.entries()[3].key.as_ref(), "k3");
+        assert_eq!(large.pointer("/k3").and_then(Node::as_str), Some("last"));
+        assert_eq!(large.pointer("/k39").and_then(Node::as_str), Some("end"));
     }
 }

@@ -1,5 +1,7 @@
 //! `ingress/tls-missing`: every host an Ingress serves must be covered by TLS.
 
+use std::collections::HashSet;
+
 use palisade_core::{Control, Framework, FindingSink, Node, Object, Rule, RuleMeta, Severity};
 
 use super::ingress_rules;
@@ -39,12 +41,28 @@ spec:
 
 pub struct TlsMissing;
 
-/// Whether the TLS host `pattern` covers `host` (`*.example.com` covers `a.example.com`).
-fn covers(pattern: &str, host: &str) -> bool {
-    pattern == host
-        || pattern.strip_prefix("*.").is_some_and(|suffix| {
-            host.split_once('.').is_some_and(|(_, rest)| rest == suffix)
-        })
+/// The hosts the tls entries name, exact and wildcard (`*.example.com` covers
+/// `a.example.com`), as sets: each rule's host is looked up, not compared with every entry.
+struct TlsHosts<'a> {
+    exact: HashSet<&'a str>,
+    wildcard_suffixes: HashSet<&'a str>,
+}
+
+impl<'a> TlsHosts<'a> {
+    fn of(tls: &'a [Node]) -> Self {
+        let mut hosts = Self { exact: HashSet::new(), wildcard_suffixes: HashSet::new() };
+        for pattern in tls.iter().flat_map(|entry| entry.get("hosts").map_or(&[][..], Node::as_seq)).filter_map(Node::as_str) {
+            hosts.exact.insert(pattern);
+            if let Some(suffix) = pattern.strip_prefix("*.") {
+                hosts.wildcard_suffixes.insert(suffix);
+            }
+        }
+        hosts
+    }
+
+    fn cover(&self, host: &str) -> bool {
+        self.exact.contains(host) || host.split_once('.').is_some_and(|(_, rest)| self.wildcard_suffixes.contains(rest))
+    }
 }
 
 impl Rule for TlsMissing {
@@ -59,10 +77,10 @@ impl Rule for TlsMissing {
             sink.report("/spec/tls".into(), "Ingress serves its hosts without TLS".into());
             return;
         }
-        let tls_hosts = || tls.iter().flat_map(|entry| entry.get("hosts").map_or(&[][..], Node::as_seq)).filter_map(Node::as_str);
+        let tls_hosts = TlsHosts::of(tls);
         for (index, rule) in rules.iter().enumerate() {
             let Some(host) = text(rule, "host") else { continue };
-            if !tls_hosts().any(|pattern| covers(pattern, host)) {
+            if !tls_hosts.cover(host) {
                 sink.report(
                     format!("/spec/rules/{index}/host"),
                     format!("Ingress host {host:?} is not covered by any tls entry"),

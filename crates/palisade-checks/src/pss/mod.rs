@@ -43,6 +43,8 @@ mod seccomp_profile_restricted;
 mod sysctls;
 mod windows_host_process;
 
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::sync::Arc;
 
 use palisade_core::{FindingSink, Gate, NamespaceFacts, Object, PodView, Rule, RuleMeta};
@@ -244,14 +246,17 @@ impl PssRule {
     }
 
     /// The fields the replaced baseline checks flag on `pod` (newest implementation), with the
-    /// severity of the check that flags them.
-    fn replaced_findings(&self, pod: &PodView<'_>) -> Vec<(String, palisade_core::Severity)> {
-        let mut fields = Vec::new();
+    /// highest severity of the checks that flag them.
+    fn replaced_findings(&self, pod: &PodView<'_>) -> HashMap<String, palisade_core::Severity> {
+        let mut fields = HashMap::new();
         let mut found = Vec::new();
         for check in &self.replaced {
             let newest = *check.since.last().expect("every check has an implementation");
             check.evaluate(pod, newest, &mut found);
-            fields.extend(found.drain(..).map(|violation| (violation.pointer, check.meta.severity)));
+            for violation in found.drain(..) {
+                let severity = fields.entry(violation.pointer).or_insert(check.meta.severity);
+                *severity = (*severity).max(check.meta.severity);
+            }
         }
         fields
     }
@@ -266,26 +271,29 @@ impl Rule for PssRule {
         let Some(pod) = PodView::of(object) else {
             return;
         };
+        // Violations in the order first found, with the set of implementations that found each;
+        // the index keeps the merge linear when a pod has thousands of containers.
         let mut found: Vec<(Violation, usize)> = Vec::new();
+        let mut index: HashMap<Violation, usize> = HashMap::new();
         let mut fresh = Vec::new();
         for (implementation, &since) in self.check.since.iter().enumerate() {
             self.check.evaluate(&pod, since, &mut fresh);
             // Implementations usually agree; one candidate per distinct violation keeps the
             // finding count independent of how many versions a check has.
             for violation in fresh.drain(..) {
-                match found.iter_mut().find(|(known, _)| *known == violation) {
-                    Some((_, set)) => *set |= 1 << implementation,
-                    None => found.push((violation, 1 << implementation)),
+                match index.entry(violation) {
+                    Entry::Occupied(known) => found[*known.get()].1 |= 1 << implementation,
+                    Entry::Vacant(new) => {
+                        found.push((new.key().clone(), 1 << implementation));
+                        new.insert(found.len() - 1);
+                    }
                 }
             }
         }
-        let replaced = if found.is_empty() { Vec::new() } else { self.replaced_findings(&pod) };
+        drop(index);
+        let replaced = if found.is_empty() { HashMap::new() } else { self.replaced_findings(&pod) };
         for (violation, set) in found {
-            let baseline_severity = replaced
-                .iter()
-                .filter(|(pointer, _)| *pointer == violation.pointer)
-                .map(|(_, severity)| *severity)
-                .max();
+            let baseline_severity = replaced.get(&violation.pointer).copied();
             let severity = baseline_severity.map_or(self.check.meta.severity, |baseline| {
                 baseline.max(self.check.meta.severity)
             });

@@ -1,6 +1,8 @@
 //! `pss/seccompProfile_baseline` (baseline): seccomp must not be switched off, through the
 //! alpha annotations before policy v1.19 and through the fields from v1.19.
 
+use std::collections::HashSet;
+
 use palisade_core::{Control, Framework, Node, PodView, RuleMeta, Severity};
 
 use super::visit::{PodOrContainerField, Quoted, Setter, Violation, field, text_or_empty};
@@ -80,6 +82,8 @@ fn run(pod: &PodView<'_>, since: u32, out: &mut Vec<Violation>) {
         return;
     }
     let annotations = field(pod.metadata, &["annotations"]).and_then(Node::as_map);
+    // Looked up once per annotation: a set keeps pods with many of both linear.
+    let mut container_names: Option<HashSet<&str>> = None;
     for (key, value) in annotations.into_iter().flat_map(|map| map.iter()) {
         let Some(value) = value.as_str() else {
             continue;
@@ -89,7 +93,11 @@ fn run(pod: &PodView<'_>, since: u32, out: &mut Vec<Violation>) {
         let applies = key == POD_ANNOTATION
             || key
                 .strip_prefix(CONTAINER_ANNOTATION_PREFIX)
-                .is_some_and(|name| pod.containers().any(|container| container.name() == name));
+                .is_some_and(|name| {
+                    container_names
+                        .get_or_insert_with(|| pod.containers().map(|container| container.name()).collect())
+                        .contains(name)
+                });
         let allowed = matches!(value, "runtime/default" | "docker/default")
             || value.starts_with("localhost/");
         if applies && !allowed {

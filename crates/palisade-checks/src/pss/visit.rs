@@ -7,7 +7,7 @@ use std::fmt;
 use palisade_core::{ContainerView, Node, PodView, pointer_under};
 
 /// One violation a check implementation found: where, and PSA's reason with its detail.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Violation {
     pub pointer: String,
     pub message: String,

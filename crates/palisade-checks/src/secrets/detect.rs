@@ -77,9 +77,13 @@ fn known_format(value: &str) -> Option<&'static str> {
     let bytes = value.as_bytes();
     for &(prefix, min, alphabet, what) in PREFIXED {
         for (start, _) in value.match_indices(prefix) {
-            let at_boundary = start == 0 || !url_safe(bytes[start - 1]);
-            let run = bytes[start + prefix.len()..].iter().take_while(|&&b| alphabet(b)).count();
-            if at_boundary && run >= min {
+            // Only a match at a boundary starts a token; measuring the run of the others would
+            // make a value of repeated prefixes quadratic.
+            if start != 0 && url_safe(bytes[start - 1]) {
+                continue;
+            }
+            let run = bytes[start + prefix.len()..].iter().take_while(|&&b| alphabet(b)).take(min).count();
+            if run == min {
                 return Some(what);
             }
         }

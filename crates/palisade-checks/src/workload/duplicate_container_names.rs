@@ -1,6 +1,9 @@
 //! `workload/duplicate-container-names`: container names must be unique across init, regular
 //! and ephemeral containers.
 
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+
 use palisade_core::{FindingSink, Object, PodView, Rule, RuleMeta, Severity};
 
 pub static META: RuleMeta = RuleMeta {
@@ -40,13 +43,18 @@ impl Rule for DuplicateContainerNames {
 
     fn check(&self, object: &Object, sink: &mut FindingSink<'_>) {
         let Some(pod) = PodView::of(object) else { return };
-        for (position, container) in pod.containers().enumerate() {
+        // Keyed by name: one pass, however many containers an admission request carries.
+        let mut first_use = HashMap::new();
+        for container in pod.containers() {
             let name = container.name();
-            if let Some(first) = pod.containers().take(position).find(|earlier| earlier.name() == name) {
-                sink.report(
+            match first_use.entry(name) {
+                Entry::Vacant(vacant) => {
+                    vacant.insert(container);
+                }
+                Entry::Occupied(first) => sink.report(
                     container.field(&["name"]),
-                    format!("container name {name:?} is already used at {}", first.pointer()),
-                );
+                    format!("container name {name:?} is already used at {}", first.get().pointer()),
+                ),
             }
         }
     }

@@ -1,5 +1,7 @@
 //! `workload/duplicate-env-vars`: a container must not define an environment variable twice.
 
+use std::collections::HashMap;
+
 use palisade_core::{FindingSink, Node, Object, PodView, Rule, RuleMeta, Severity};
 
 use super::text;
@@ -44,9 +46,12 @@ impl Rule for DuplicateEnvVars {
         let Some(pod) = PodView::of(object) else { return };
         for container in pod.containers() {
             let env = container.get("env").map_or(&[][..], Node::as_seq);
+            // Keyed by name: one pass, however many entries an admission request carries.
+            let mut first_use = HashMap::new();
             for (index, entry) in env.iter().enumerate() {
                 let Some(name) = text(entry, "name") else { continue };
-                if let Some(first) = env[..index].iter().position(|earlier| text(earlier, "name") == Some(name)) {
+                let first = *first_use.entry(name).or_insert(index);
+                if first != index {
                     sink.report(
                         container.field(&["env", &index.to_string(), "name"]),
                         format!("container {:?} defines env {name:?} again (first at env[{first}]); the last one wins", container.name()),
