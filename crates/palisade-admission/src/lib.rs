@@ -20,6 +20,7 @@
 //!   says `"dryRun": true` (the webhook has no other side effects).
 //! - A body that is not an AdmissionReview is answered 400 with the reason, never a crash.
 
+pub mod capacity;
 pub mod kube;
 pub mod namespaces;
 pub mod review;

@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use palisade_core::Node;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 pub const API_VERSION: &str = "admission.k8s.io/v1";
 pub const KIND: &str = "AdmissionReview";
@@ -34,10 +34,11 @@ pub struct AdmissionRequest {
     pub operation: String,
     #[serde(default)]
     pub user_info: UserInfo,
+    /// Decoded straight into the tree the rules read: a 3 MiB object is held once.
     #[serde(default)]
-    pub object: Option<Value>,
+    pub object: Option<Node>,
     #[serde(default)]
-    pub old_object: Option<Value>,
+    pub old_object: Option<Node>,
     #[serde(default)]
     pub dry_run: Option<bool>,
 }

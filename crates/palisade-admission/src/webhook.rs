@@ -17,6 +17,7 @@ use palisade_core::{Finding, Map, Mark, NamespaceFacts, Node, Object, Origin, Po
 use palisade_scan::Engine;
 use palisade_server::metrics::{Counter, Histogram, LATENCY_BUCKETS, Registry};
 use serde_json::json;
+use tokio::sync::Semaphore;
 
 use crate::namespaces::NamespaceStore;
 use crate::review::{API_VERSION, AdmissionRequest, AdmissionResponse, AdmissionReview, KIND, ReviewResponse, Status};
@@ -36,6 +37,14 @@ pub struct BadRequest(pub String);
 
 /// Warnings longer than this are cut: the API server may truncate longer ones anyway.
 const MAX_WARNING_CHARS: usize = 256;
+/// Violations listed in a denial message, in the warnings and in the audit annotation; the
+/// others are counted in a last line ("and 12 more violations").
+const MAX_LISTED: usize = 20;
+/// Violations listed in a decision log line; `violationsNotListed` counts the others.
+const MAX_LOGGED_VIOLATIONS: usize = 100;
+/// A listed line, a logged field or message is cut at this length: finding messages quote
+/// names and values from the object.
+const MAX_LINE_CHARS: usize = 512;
 
 pub struct Webhook {
     engine: Engine,
@@ -43,6 +52,7 @@ pub struct Webhook {
     namespaces: Arc<NamespaceStore>,
     log: DecisionLog,
     filter: Option<FindingFilter>,
+    slots: Arc<Semaphore>,
     origin: Arc<str>,
     requests: Arc<Counter>,
     decisions: Arc<Counter>,
@@ -94,6 +104,7 @@ impl Webhook {
             namespaces,
             log,
             filter: None,
+            slots: Arc::new(Semaphore::new(crate::capacity::DEFAULT_REVIEW_SLOTS)),
             origin: Arc::from("admission-request"),
             requests: registry.counter(
                 "palisade_admission_requests_total",
@@ -120,6 +131,12 @@ impl Webhook {
         self
     }
 
+    /// The same webhook, evaluating at most `slots` reviews at once (see [`crate::capacity`]).
+    pub fn with_review_slots(mut self, slots: usize) -> Self {
+        self.slots = Arc::new(Semaphore::new(slots.max(1)));
+        self
+    }
+
     /// `POST /validate`.
     pub fn router(self: Arc<Self>) -> Router {
         Router::new().route("/validate", post(validate)).with_state(self)
@@ -136,8 +153,9 @@ impl Webhook {
                 review.api_version, review.kind
             )));
         }
-        let request = review.request.ok_or_else(|| BadRequest("AdmissionReview without a request".into()))?;
-        let Decision { response, disposition, findings } = self.decide(&request)?;
+        let mut request = review.request.ok_or_else(|| BadRequest("AdmissionReview without a request".into()))?;
+        let name = object_name(&request);
+        let Decision { response, disposition, findings } = self.decide(&mut request)?;
         // The operation is client-supplied text: only known values become label values, so a
         // caller cannot grow the metric without bound.
         let operation = match request.operation.as_str() {
@@ -146,11 +164,12 @@ impl Webhook {
         };
         self.requests.inc(&[operation, disposition.as_str()]);
         self.latency.observe(&[], started.elapsed().as_secs_f64());
-        self.log_decision(&request, &response, disposition, &findings, started);
+        self.log_decision(&request, &name, &response, disposition, &findings, started);
         Ok(ReviewResponse::new(response))
     }
 
-    fn decide(&self, request: &AdmissionRequest) -> Result<Decision, BadRequest> {
+    /// Takes the request's object: it is moved into the tree the rules read, never copied.
+    fn decide(&self, request: &mut AdmissionRequest) -> Result<Decision, BadRequest> {
         let allow = |disposition| {
             let response = AdmissionResponse {
                 uid: request.uid.clone(),
@@ -172,7 +191,7 @@ impl Webhook {
         }
         let json = request
             .object
-            .as_ref()
+            .take()
             .ok_or_else(|| BadRequest(format!("{} request without an object", request.operation)))?;
         let object = self.object(json, &request.namespace)?;
         let runtime_class = PodView::of(&object).and_then(|pod| pod.spec_field("runtimeClassName")).and_then(Node::as_str);
@@ -190,7 +209,6 @@ impl Webhook {
                 // A pod's spec is immutable but for a few fields (images, tolerations, ...), so
                 // a violation on a field the update leaves as it was cannot be fixed by the
                 // user and was judged when the pod was created: only changed fields count.
-                let old = Node::from_json(old);
                 findings.retain(|finding| old.pointer(&finding.location.path) != object.root.pointer(&finding.location.path));
             }
         }
@@ -198,18 +216,18 @@ impl Webhook {
             findings = filter(findings);
         }
 
-        let mut denials = Vec::new();
-        let mut warnings = Vec::new();
-        let mut audited = Vec::new();
+        let mut denials = Listing::default();
+        let mut warnings = Listing::default();
+        let mut audited = Listing::default();
         let classified: Vec<(Finding, Mode)> = findings
             .into_iter()
             .map(|finding| {
                 let mode = self.settings.mode_of(&finding.rule);
-                let line = format!("{} ({}) at {}: {}", finding.rule, finding.severity, field_path(&finding.location.path), finding.message);
+                let line = || format!("{} ({}) at {}: {}", finding.rule, finding.severity, field_path(&finding.location.path), finding.message);
                 match mode {
-                    Mode::Enforce => denials.push(line),
-                    Mode::Warn => warnings.push(truncate(line, MAX_WARNING_CHARS)),
-                    Mode::Audit => audited.push(line),
+                    Mode::Enforce => denials.add(|| truncate(line(), MAX_LINE_CHARS)),
+                    Mode::Warn => warnings.add(|| truncate(line(), MAX_WARNING_CHARS)),
+                    Mode::Audit => audited.add(|| truncate(line(), MAX_LINE_CHARS)),
                 }
                 (finding, mode)
             })
@@ -222,21 +240,22 @@ impl Webhook {
             };
             self.decisions.inc(&[&finding.rule, result]);
         }
-        let status = (!denials.is_empty()).then(|| Status {
+        let denied = denials.total;
+        let status = (denied > 0).then(|| Status {
             code: 403,
             reason: "Forbidden",
             message: format!(
-                "palisade: {} violates {} rule{}:\n- {}",
+                "palisade: {} violates {denied} rule{}:\n- {}",
                 object.reference(),
-                denials.len(),
-                if denials.len() == 1 { "" } else { "s" },
-                denials.join("\n- ")
+                if denied == 1 { "" } else { "s" },
+                denials.lines_and_rest("violations").join("\n- ")
             ),
         });
         let mut audit_annotations = BTreeMap::new();
-        if !audited.is_empty() {
-            audit_annotations.insert("audit-violations".to_owned(), audited.join("; "));
+        if audited.total > 0 {
+            audit_annotations.insert("audit-violations".to_owned(), audited.lines_and_rest("violations").join("; "));
         }
+        let warnings = warnings.lines_and_rest("warnings");
         let disposition = if status.is_some() { Disposition::Denied } else { Disposition::Allowed };
         let response = AdmissionResponse {
             uid: request.uid.clone(),
@@ -250,11 +269,10 @@ impl Webhook {
 
     /// The request's object as the rules see it, with the request's namespace filled in where
     /// the object leaves it out (the API server defaults it from the URL).
-    fn object(&self, json: &serde_json::Value, namespace: &str) -> Result<Object, BadRequest> {
-        if !json.is_object() {
+    fn object(&self, mut root: Node, namespace: &str) -> Result<Object, BadRequest> {
+        if root.as_map().is_none() {
             return Err(BadRequest("request.object must be a JSON object".into()));
         }
-        let mut root = Node::from_json(json);
         if !namespace.is_empty() {
             set_namespace(&mut root, namespace);
         }
@@ -264,6 +282,7 @@ impl Webhook {
     fn log_decision(
         &self,
         request: &AdmissionRequest,
+        name: &str,
         response: &AdmissionResponse,
         disposition: Disposition,
         findings: &[(Finding, Mode)],
@@ -271,13 +290,14 @@ impl Webhook {
     ) {
         let violations: Vec<_> = findings
             .iter()
+            .take(MAX_LOGGED_VIOLATIONS)
             .map(|(finding, mode)| {
                 json!({
                     "rule": finding.rule,
                     "severity": finding.severity,
                     "mode": mode.as_str(),
-                    "field": field_path(&finding.location.path),
-                    "message": finding.message,
+                    "field": truncate(field_path(&finding.location.path), MAX_LINE_CHARS),
+                    "message": truncate(finding.message.to_string(), MAX_LINE_CHARS),
                 })
             })
             .collect();
@@ -291,17 +311,13 @@ impl Webhook {
                 "kind": format!("{}/{}/{}", kind.group, kind.version, kind.kind),
                 "subResource": request.sub_resource,
                 "namespace": request.namespace,
-                // On CREATE the request carries no name when the object uses generateName.
-                "name": if request.name.is_empty() {
-                    request.object.as_ref().and_then(|object| object.pointer("/metadata/name")).and_then(|name| name.as_str()).unwrap_or("")
-                } else {
-                    &request.name
-                },
+                "name": name,
                 "user": request.user_info.username,
                 "dryRun": request.dry_run.unwrap_or(false),
                 "result": disposition.as_str(),
                 "allowed": response.allowed,
                 "violations": violations,
+                "violationsNotListed": findings.len().saturating_sub(MAX_LOGGED_VIOLATIONS),
                 "durationMicros": started.elapsed().as_micros() as u64,
             }),
         );
@@ -322,21 +338,70 @@ async fn validate(State(webhook): State<Arc<Webhook>>, headers: HeaderMap, body:
         webhook.count_error();
         return error(StatusCode::UNSUPPORTED_MEDIA_TYPE, "expected Content-Type: application/json".into());
     }
-    // A rule that panics must cost one request, not the server: the API server then applies
-    // the webhook's failurePolicy.
-    match std::panic::catch_unwind(AssertUnwindSafe(|| webhook.review(&body))) {
-        Ok(Ok(review)) => match serde_json::to_vec(&review) {
-            Ok(bytes) => ([(header::CONTENT_TYPE, "application/json")], bytes).into_response(),
-            Err(failure) => error(StatusCode::INTERNAL_SERVER_ERROR, format!("cannot encode the response: {failure}")),
-        },
-        Ok(Err(BadRequest(message))) => {
+    // A review is CPU work: it runs on the blocking pool, at most `review_slots` at once, so
+    // the async workers keep answering probes and accepting connections, and the server's
+    // request deadline answers 503 while a review (or the wait for a slot) runs late. A review
+    // past its deadline finishes in the background holding its slot, so memory stays bounded.
+    let Ok(slot) = webhook.slots.clone().acquire_owned().await else {
+        return error(StatusCode::SERVICE_UNAVAILABLE, "shutting down".into());
+    };
+    let worker = webhook.clone();
+    let outcome = tokio::task::spawn_blocking(move || {
+        let _slot = slot;
+        // A rule that panics must cost one request, not the server: the API server then
+        // applies the webhook's failurePolicy.
+        std::panic::catch_unwind(AssertUnwindSafe(|| worker.review(&body).map(|review| serde_json::to_vec(&review))))
+    })
+    .await;
+    match outcome {
+        Ok(Ok(Ok(Ok(bytes)))) => ([(header::CONTENT_TYPE, "application/json")], bytes).into_response(),
+        Ok(Ok(Ok(Err(failure)))) => error(StatusCode::INTERNAL_SERVER_ERROR, format!("cannot encode the response: {failure}")),
+        Ok(Ok(Err(BadRequest(message)))) => {
             webhook.count_error();
             error(StatusCode::BAD_REQUEST, message)
         }
-        Err(_) => {
+        Ok(Err(_)) | Err(_) => {
             webhook.count_error();
             error(StatusCode::INTERNAL_SERVER_ERROR, "internal error while evaluating the request".into())
         }
+    }
+}
+
+/// The name the decision log shows: on CREATE the request carries no name when the object
+/// uses generateName, so the object's own is taken.
+fn object_name(request: &AdmissionRequest) -> String {
+    let name = if request.name.is_empty() {
+        request.object.as_ref().and_then(|object| object.pointer("/metadata/name")).and_then(Node::as_str).unwrap_or("")
+    } else {
+        &request.name
+    };
+    truncate(name.to_owned(), MAX_LINE_CHARS)
+}
+
+/// The first [`MAX_LISTED`] lines of a kind, and how many there were: a denial message,
+/// the warnings and the audit annotation stay small whatever the object holds.
+#[derive(Default)]
+struct Listing {
+    lines: Vec<String>,
+    total: usize,
+}
+
+impl Listing {
+    /// Counts one more line, building it only when it is listed.
+    fn add(&mut self, line: impl FnOnce() -> String) {
+        self.total += 1;
+        if self.lines.len() < MAX_LISTED {
+            self.lines.push(line());
+        }
+    }
+
+    /// The listed lines and, when some were left out, a last line saying how many.
+    fn lines_and_rest(mut self, what: &str) -> Vec<String> {
+        let rest = self.total - self.lines.len();
+        if rest > 0 {
+            self.lines.push(format!("and {rest} more {what}"));
+        }
+        self.lines
     }
 }
 
