@@ -1,0 +1,293 @@
+//! `palisade serve audit` and `palisade audit --follow` as shipped, under the failures of issue
+//! 10, on 127.0.0.1 with bounded loops: authentication required, a dead sink that does not
+//! delay the others, SIGTERM within the drain deadline, spooled alerts redelivered, and a
+//! follower that keeps its checkpoint before undelivered alerts. The heavier variants are in
+//! scripts/audit-attack.sh.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+const RULES: &str = "- rule: Secret read\n  desc: d\n  condition: ka.target.resource=secrets and ka.verb=get\n  \
+                     output: secret %ka.target.name read\n  priority: WARNING\n  source: k8s_audit\n";
+
+fn events(range: std::ops::Range<usize>) -> String {
+    let items: Vec<String> = range
+        .map(|i| format!(r#"{{"auditID":"{i}","verb":"get","objectRef":{{"resource":"secrets","name":"s{i}"}}}}"#))
+        .collect();
+    format!(r#"{{"kind":"EventList","items":[{}]}}"#, items.join(","))
+}
+
+fn palisade() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_palisade"))
+}
+
+/// Certificates and rules in a temporary directory.
+fn setup() -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let certs = palisade().args(["certs", "--name", "localhost", "--days", "1", "-o"]).arg(dir.path()).output().unwrap();
+    assert!(certs.status.success(), "{}", String::from_utf8_lossy(&certs.stderr));
+    std::fs::write(dir.path().join("rules.yaml"), RULES).unwrap();
+    let ca = std::fs::read_to_string(dir.path().join("ca.crt")).unwrap();
+    (dir, ca)
+}
+
+/// `serve audit` on a free port with `extra` arguments; returns the child and its port.
+fn serve(dir: &Path, extra: &[&str]) -> (Child, u16) {
+    let mut child = palisade()
+        .args(["serve", "audit", "--listen", "127.0.0.1:0", "--rules"])
+        .arg(dir.join("rules.yaml"))
+        .arg("--tls-cert")
+        .arg(dir.join("tls.crt"))
+        .arg("--tls-key")
+        .arg(dir.join("tls.key"))
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    for _ in 0..20 {
+        line.clear();
+        assert!(stderr.read_line(&mut line).unwrap() > 0, "serve audit exited before listening");
+        if let Some(url) = serde_json::from_str::<serde_json::Value>(&line).ok().and_then(|v| v["url"].as_str().map(str::to_owned)) {
+            let port = url.rsplit(':').next().unwrap().split('/').next().unwrap().parse().unwrap();
+            // Keep draining stderr so the child never blocks on it.
+            std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+            return (child, port);
+        }
+    }
+    panic!("no listening line: {line}");
+}
+
+fn agent(ca: &str) -> ureq::Agent {
+    use ureq::tls::{Certificate, RootCerts, TlsConfig};
+    let ca = Certificate::from_pem(ca.as_bytes()).unwrap().to_owned();
+    ureq::Agent::config_builder()
+        .tls_config(TlsConfig::builder().root_certs(RootCerts::Specific(Arc::new(vec![ca]))).build())
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(10)))
+        .build()
+        .into()
+}
+
+fn post(agent: &ureq::Agent, port: u16, body: &str) -> u16 {
+    agent.post(format!("https://localhost:{port}/k8s-audit")).send(body).unwrap().status().as_u16()
+}
+
+fn terminate(child: &Child) {
+    // SAFETY: a plain kill(2) on our own child's pid.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
+}
+
+/// Waits for the child at most `limit`; the elapsed time and whether it exited cleanly.
+fn wait_within(child: &mut Child, limit: Duration) -> (Duration, bool) {
+    let started = Instant::now();
+    while started.elapsed() < limit {
+        if let Some(status) = child.try_wait().unwrap() {
+            return (started.elapsed(), status.success());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    panic!("still running after {limit:?}");
+}
+
+#[test]
+fn serve_audit_will_not_start_unauthenticated_and_refuses_anonymous_posts() {
+    let (dir, ca) = setup();
+    let refused = palisade()
+        .args(["serve", "audit", "--listen", "127.0.0.1:0", "--rules"])
+        .arg(dir.path().join("rules.yaml"))
+        .arg("--tls-cert")
+        .arg(dir.path().join("tls.crt"))
+        .arg("--tls-key")
+        .arg(dir.path().join("tls.key"))
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--client-ca FILE and/or --token-file FILE"));
+
+    std::fs::write(dir.path().join("tokens"), "t0ken,kube-apiserver\n").unwrap();
+    let tokens = dir.path().join("tokens");
+    let (mut child, port) = serve(dir.path(), &["--token-file", tokens.to_str().unwrap(), "--metrics-auth"]);
+    let agent = agent(&ca);
+    assert_eq!(post(&agent, port, &events(0..3)), 401);
+    assert_eq!(agent.get(format!("https://localhost:{port}/metrics")).call().unwrap().status().as_u16(), 401);
+    let mut response = agent
+        .post(format!("https://localhost:{port}/k8s-audit"))
+        .header("Authorization", "Bearer t0ken")
+        .send(&events(0..3))
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200, "{}", response.body_mut().read_to_string().unwrap());
+    terminate(&child);
+    let (_, clean) = wait_within(&mut child, Duration::from_secs(10));
+    assert!(clean);
+    let mut stdout = String::new();
+    child.stdout.take().unwrap().read_to_string(&mut stdout).unwrap();
+    assert_eq!(stdout.lines().count(), 3, "only the authenticated batch raised alerts: {stdout}");
+}
+
+#[test]
+fn a_dead_webhook_does_not_delay_stdout_and_sigterm_ends_within_the_drain_deadline() {
+    let (dir, ca) = setup();
+    // Accepts connections (the kernel does) and never answers: every attempt waits for its
+    // 10 s timeout.
+    let blackhole = TcpListener::bind("127.0.0.1:0").unwrap();
+    let webhook = format!("http://{}/hook", blackhole.local_addr().unwrap());
+    let (mut child, port) =
+        serve(dir.path(), &["--allow-unauthenticated", "--webhook", &webhook, "--drain-timeout", "2"]);
+    let (lines, received) = mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            if lines.send(line.unwrap()).is_err() {
+                return;
+            }
+        }
+    });
+    assert_eq!(post(&agent(&ca), port, &events(0..5)), 200);
+    for n in 0..5 {
+        // Sequential sinks would hold alert 2 behind 4 attempts of 10 s on the webhook.
+        let line = received.recv_timeout(Duration::from_secs(5)).unwrap_or_else(|_| panic!("alert {n} not on stdout in time"));
+        assert!(line.contains(&format!("secret s{n} read")), "{line}");
+    }
+    // The webhook's thread is stuck in an attempt: shutdown must not wait for it past the
+    // drain deadline (2 s, plus 1 s for spooling).
+    terminate(&child);
+    let (took, clean) = wait_within(&mut child, Duration::from_secs(10));
+    assert!(clean);
+    assert!(took < Duration::from_secs(6), "{took:?}");
+    drop(blackhole);
+}
+
+/// A webhook on `listener` answering 200 and sending each body it receives.
+fn webhook_server(listener: TcpListener, bodies: mpsc::Sender<String>) {
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { return };
+            let bodies = bodies.clone();
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream);
+                loop {
+                    let mut length = 0;
+                    loop {
+                        let mut line = String::new();
+                        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                            length = v.trim().parse().unwrap();
+                        }
+                        if line == "\r\n" {
+                            break;
+                        }
+                    }
+                    let mut body = vec![0; length];
+                    reader.read_exact(&mut body).unwrap();
+                    if bodies.send(String::from_utf8(body).unwrap()).is_err() {
+                        return;
+                    }
+                    reader.get_mut().write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n").unwrap();
+                }
+            });
+        }
+    });
+}
+
+#[test]
+fn alerts_spooled_while_the_webhook_is_down_are_delivered_when_it_comes_back() {
+    let (dir, ca) = setup();
+    // A port with nothing listening: attempts are refused at once.
+    let port_of_webhook = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let webhook = format!("http://127.0.0.1:{port_of_webhook}/hook");
+    let spool = dir.path().join("spool");
+    let (mut child, port) = serve(dir.path(), &[
+        "--allow-unauthenticated",
+        "--no-stdout",
+        "--webhook",
+        &webhook,
+        "--spool-dir",
+        spool.to_str().unwrap(),
+        "--sink-attempts",
+        "2",
+        "--breaker-cooldown",
+        "1",
+    ]);
+    assert_eq!(post(&agent(&ca), port, &events(0..4)), 200);
+    let spooled = || std::fs::read_dir(spool.join("webhook")).map_or(0, |d| d.filter_map(Result::ok).map(|e| e.metadata().unwrap().len()).sum::<u64>());
+    let started = Instant::now();
+    while spooled() == 0 && started.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(spooled() > 0, "nothing spooled");
+    let (bodies, received) = mpsc::channel();
+    webhook_server(TcpListener::bind(("127.0.0.1", port_of_webhook)).unwrap(), bodies);
+    let mut names: Vec<String> = (0..4)
+        .map(|_| {
+            let body = received.recv_timeout(Duration::from_secs(20)).expect("spooled alerts were not redelivered");
+            serde_json::from_str::<serde_json::Value>(&body).unwrap()["output_fields"]["ka.target.name"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    names.sort();
+    assert_eq!(names, ["s0", "s1", "s2", "s3"]);
+    terminate(&child);
+    assert!(wait_within(&mut child, Duration::from_secs(30)).1);
+}
+
+#[test]
+fn follow_keeps_its_checkpoint_before_alerts_no_sink_took() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("rules.yaml"), RULES).unwrap();
+    let log = dir.path().join("audit.log");
+    let lines: Vec<String> = (0..3)
+        .map(|i| format!(r#"{{"auditID":"{i}","verb":"get","objectRef":{{"resource":"secrets","name":"s{i}"}}}}"#))
+        .collect();
+    std::fs::write(&log, lines.join("\n") + "\n").unwrap();
+    let dead = format!("http://127.0.0.1:{}/hook", TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port());
+    let failed = palisade()
+        .args(["audit", "--follow", "--no-stdout", "--sink-attempts", "1", "--webhook", &dead, "--rules"])
+        .arg(dir.path().join("rules.yaml"))
+        .arg(&log)
+        .output()
+        .unwrap();
+    assert!(!failed.status.success());
+    assert!(String::from_utf8_lossy(&failed.stderr).contains("the checkpoint stays before it"), "{}", String::from_utf8_lossy(&failed.stderr));
+
+    // Restarted with a sink that works: the same alerts, none lost.
+    let alerts = dir.path().join("alerts.jsonl");
+    let mut child = palisade()
+        .args(["audit", "--follow", "--no-stdout", "--output-file"])
+        .arg(&alerts)
+        .arg("--rules")
+        .arg(dir.path().join("rules.yaml"))
+        .arg(&log)
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    let count = || std::fs::read_to_string(&alerts).map_or(0, |text| text.lines().count());
+    while count() < 3 && started.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(count(), 3);
+}
+
+#[test]
+fn deploy_audit_manifests_report_nothing_above_low() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let output = palisade().current_dir(repo).args(["scan", "deploy/audit", "--format", "json", "--fail-on", "medium"]).output().unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(output.status.code(), Some(0), "{report:#}");
+    assert_eq!(report["summary"]["input_errors"], 0, "{report:#}");
+    // ServiceAccount, Deployment, Service, two NetworkPolicies and the two kubeconfigs.
+    assert_eq!(report["summary"]["objects_scanned"], 7, "{report:#}");
+}
