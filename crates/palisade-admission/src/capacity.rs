@@ -2,12 +2,6 @@
 //! its findings; the count is chosen so that that many maximal reviews fit in the memory the
 //! process may use, on top of what it needs at rest.
 
-/// The default `--body-limit`: the API server refuses request bodies over 3 MiB, so no object
-/// it sends is larger; 256 KiB on top cover the review's envelope (uid, kind, userInfo,
-/// options) and the old object's name and metadata echoes. A review with both `object` and
-/// `oldObject` (UPDATE) stays under it too, since etcd stores objects of at most 1.5 MiB.
-pub const DEFAULT_BODY_LIMIT: usize = (3 << 20) + (256 << 10);
-
 /// Peak resident memory a review takes per byte of request body, measured on the worst shapes
 /// found (docs/admission.md: a 1.5M-element array and 10,000 privileged containers), rounded up.
 pub const PEAK_BYTES_PER_BODY_BYTE: u64 = 40;
@@ -33,11 +27,11 @@ mod tests {
 
     #[test]
     fn slots_follow_the_memory_left_after_the_baseline() {
-        let per_review = DEFAULT_BODY_LIMIT as u64 * PEAK_BYTES_PER_BODY_BYTE;
-        assert_eq!(review_slots(BASELINE_BYTES + 3 * per_review + 1, DEFAULT_BODY_LIMIT), 3);
-        assert_eq!(review_slots(BASELINE_BYTES + 3 * per_review - 1, DEFAULT_BODY_LIMIT), 2);
+        let per_review = palisade_server::DEFAULT_BODY_LIMIT as u64 * PEAK_BYTES_PER_BODY_BYTE;
+        assert_eq!(review_slots(BASELINE_BYTES + 3 * per_review + 1, palisade_server::DEFAULT_BODY_LIMIT), 3);
+        assert_eq!(review_slots(BASELINE_BYTES + 3 * per_review - 1, palisade_server::DEFAULT_BODY_LIMIT), 2);
         // Too little memory still serves, one review at a time.
-        assert_eq!(review_slots(1 << 20, DEFAULT_BODY_LIMIT), 1);
+        assert_eq!(review_slots(1 << 20, palisade_server::DEFAULT_BODY_LIMIT), 1);
         assert_eq!(review_slots(u64::MAX, 0), usize::try_from(u64::MAX - BASELINE_BYTES).unwrap_or(usize::MAX));
     }
 }

@@ -60,6 +60,7 @@ pub mod auth;
 pub mod certs;
 pub mod log;
 pub mod metrics;
+mod connections;
 mod tls;
 
 use std::future::Future;
@@ -83,6 +84,8 @@ use rustls::crypto::CryptoProvider;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
+
+use connections::{PeerCounts, WriteDeadline};
 
 pub use auth::{ClientAuth, ClientIdentity, Principal, TokenFile};
 pub use tls::{ReloadingResolver, TlsFiles, load_certified_key};
@@ -116,6 +119,12 @@ impl Readiness {
     }
 }
 
+/// The default body limit: the API server refuses request bodies over 3 MiB, so no object it
+/// sends to a webhook is larger; 256 KiB on top cover a review's envelope (uid, kinds,
+/// userInfo, options). An UPDATE review carrying both objects stays under it too, since etcd
+/// stores objects of at most 1.5 MiB.
+pub const DEFAULT_BODY_LIMIT: usize = (3 << 20) + (256 << 10);
+
 /// Limits, timeouts and the shared observability handles.
 #[derive(Clone)]
 pub struct ServerOptions {
@@ -123,12 +132,27 @@ pub struct ServerOptions {
     pub body_limit: usize,
     /// Deadline for a handler's response (503 after it).
     pub request_timeout: Duration,
-    /// Deadline for the TLS handshake and for the request head on a connection.
+    /// Deadline for the TLS handshake.
     pub handshake_timeout: Duration,
+    /// Deadline for a request head, counted from the end of the previous request on a
+    /// kept-alive connection: also how long an idle connection stays open.
+    pub idle_timeout: Duration,
+    /// How long a response write may stay blocked (a client that does not read) before the
+    /// connection is closed.
+    pub write_timeout: Duration,
     /// How often the certificate files are checked for changes.
     pub reload_interval: Duration,
-    /// Connections served at once.
+    /// Connections served at once (counted once their TLS handshake completed).
     pub max_connections: usize,
+    /// TLS handshakes in progress at once; connections beyond are closed at once.
+    pub max_handshakes: usize,
+    /// Connections (handshaking or served) one peer address may hold.
+    pub max_connections_per_peer: usize,
+    /// After the shutdown signal, how long the server keeps serving with `/readyz` failing, so
+    /// that load balancers stop sending requests before the listener closes.
+    pub shutdown_grace: Duration,
+    /// Then, how long open connections get to finish before they are dropped.
+    pub drain_timeout: Duration,
     /// CA bundle (PEM) that client certificates are verified against when offered; see [`auth`].
     pub client_ca: Option<PathBuf>,
     /// Who may read `/metrics`; `None` leaves it open.
@@ -140,13 +164,17 @@ pub struct ServerOptions {
 impl Default for ServerOptions {
     fn default() -> Self {
         Self {
-            // The API server refuses objects above about 3 MiB; an AdmissionReview carries the
-            // object and, on UPDATE, the old object too.
-            body_limit: 7 * 1024 * 1024,
+            body_limit: DEFAULT_BODY_LIMIT,
             request_timeout: Duration::from_secs(10),
-            handshake_timeout: Duration::from_secs(10),
+            handshake_timeout: Duration::from_secs(5),
+            idle_timeout: Duration::from_secs(10),
+            write_timeout: Duration::from_secs(10),
             reload_interval: Duration::from_secs(5),
             max_connections: 1024,
+            max_handshakes: 4096,
+            max_connections_per_peer: 256,
+            shutdown_grace: Duration::from_secs(5),
+            drain_timeout: Duration::from_secs(10),
             client_ca: None,
             metrics_auth: None,
             readiness: Readiness::default(),
@@ -203,8 +231,9 @@ impl Server {
         self.listener.local_addr().expect("a bound TCP listener has an address")
     }
 
-    /// Serves `app` plus the probe and metrics routes until `shutdown` completes, then stops
-    /// accepting and waits (at most `request_timeout`) for open connections to finish.
+    /// Serves `app` plus the probe and metrics routes until `shutdown` completes; then fails
+    /// `/readyz` and serves on for [`ServerOptions::shutdown_grace`], stops accepting, and
+    /// gives open connections [`ServerOptions::drain_timeout`] to finish.
     pub async fn run(self, app: Router, shutdown: impl Future<Output = ()>) -> Result<(), ServerError> {
         let Self { listener, acceptor, resolver, provider, tls, options } = self;
         let registry = options.metrics.clone();
@@ -227,7 +256,29 @@ impl Server {
             ),
             request_timeout: options.request_timeout,
         };
+        let limits = Arc::new(ConnectionLimits {
+            handshake_timeout: options.handshake_timeout,
+            idle_timeout: options.idle_timeout,
+            write_timeout: options.write_timeout,
+            refused: registry.counter(
+                "palisade_connections_refused_total",
+                "Connections closed unserved, by reason (peer_limit, handshake_limit, connection_limit).",
+                &["reason"],
+            ),
+            handshake_failures: registry.counter(
+                "palisade_tls_handshake_failures_total",
+                "TLS handshakes that failed or timed out.",
+                &[],
+            ),
+        });
+        registry.observed_counter(
+            "palisade_log_lines_dropped_total",
+            "Log lines dropped because the stream's reader fell behind, by stream.",
+            "stream",
+            vec![("stderr", Box::new(|| log::stderr().dropped())), ("stdout", Box::new(|| log::stdout().dropped()))],
+        );
         let readiness = options.readiness.clone();
+        let probe_readiness = options.readiness.clone();
         let metrics = Router::new().route(
             "/metrics",
             get(move || async move { ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], registry.render()) }),
@@ -242,7 +293,7 @@ impl Server {
             .route(
                 "/readyz",
                 get(move || async move {
-                    if readiness.is_ready() {
+                    if probe_readiness.is_ready() {
                         (StatusCode::OK, "ready")
                     } else {
                         (StatusCode::SERVICE_UNAVAILABLE, "not ready")
@@ -250,19 +301,28 @@ impl Server {
                 }),
             )
             .layer(DefaultBodyLimit::max(options.body_limit))
+            .layer(middleware::from_fn_with_state(options.body_limit, refuse_oversized))
             .layer(middleware::from_fn_with_state(http, observe));
 
         let watcher = tokio::spawn(tls::watch(tls, resolver, provider, options.reload_interval, move |ok| {
             reloads.inc(&[if ok { "success" } else { "failure" }]);
         }));
         let graceful = GracefulShutdown::new();
-        let permits = Arc::new(Semaphore::new(options.max_connections.max(1)));
+        let connections = Arc::new(Semaphore::new(options.max_connections.max(1)));
+        let handshakes = Arc::new(Semaphore::new(options.max_handshakes.max(1)));
+        let peers = PeerCounts::new(options.max_connections_per_peer);
+        let handshake_log = Arc::new(log::Throttled::new(Duration::from_secs(1)));
         let mut shutdown = std::pin::pin!(shutdown);
+        let mut stop_accepting_at = None;
         loop {
-            let permit = tokio::select! {
-                permit = permits.clone().acquire_owned() => permit.expect("the semaphore is never closed"),
-                () = &mut shutdown => break,
+            let grace_over = async {
+                match stop_accepting_at {
+                    Some(at) => tokio::time::sleep_until(at).await,
+                    None => std::future::pending().await,
+                }
             };
+            // The loop waits on nothing but the listener: limits are checked per connection
+            // and a connection over them is closed at once, never queued behind others.
             let (stream, peer) = tokio::select! {
                 accepted = listener.accept() => match accepted {
                     Ok(accepted) => accepted,
@@ -273,22 +333,49 @@ impl Server {
                         continue;
                     }
                 },
-                () = &mut shutdown => break,
+                () = &mut shutdown, if stop_accepting_at.is_none() => {
+                    // Endpoints drop a pod once its readiness fails, which takes a moment to
+                    // reach every API server: until then requests still arrive and are served.
+                    readiness.set(false);
+                    log::event("info", "terminating: readiness failed, serving on for the grace period", serde_json::json!({"graceSeconds": options.shutdown_grace.as_secs_f64()}));
+                    stop_accepting_at = Some(tokio::time::Instant::now() + options.shutdown_grace);
+                    continue;
+                }
+                () = grace_over => break,
+            };
+            let Some(peer_slot) = peers.admit(peer.ip()) else {
+                limits.refused.inc(&["peer_limit"]);
+                continue;
+            };
+            let Ok(handshake) = handshakes.clone().try_acquire_owned() else {
+                limits.refused.inc(&["handshake_limit"]);
+                continue;
             };
             let _ = stream.set_nodelay(true);
             let acceptor = acceptor.clone();
             let app = TowerToHyperService::new(app.clone());
-            let handshake_timeout = options.handshake_timeout;
+            let (connections, limits, handshake_log) = (connections.clone(), limits.clone(), handshake_log.clone());
             let watcher = graceful.watcher();
             tokio::spawn(async move {
-                let _permit = permit;
-                let stream = match tokio::time::timeout(handshake_timeout, acceptor.accept(stream)).await {
+                let _peer_slot = peer_slot;
+                let stream = match tokio::time::timeout(limits.handshake_timeout, acceptor.accept(stream)).await {
                     Ok(Ok(stream)) => stream,
-                    Ok(Err(error)) => {
-                        log::event("debug", "TLS handshake failed", serde_json::json!({"peer": peer.to_string(), "error": error.to_string()}));
+                    failed => {
+                        limits.handshake_failures.inc(&[]);
+                        let error = match failed {
+                            Ok(Err(error)) => error.to_string(),
+                            _ => "timed out".to_owned(),
+                        };
+                        handshake_log.event("debug", "TLS handshake failed", serde_json::json!({"peer": peer.to_string(), "error": error}));
                         return;
                     }
-                    Err(_) => return,
+                };
+                drop(handshake);
+                // Connection permits go to clients that completed a handshake, so sockets that
+                // never speak TLS cannot hold them.
+                let Ok(Ok(_permit)) = tokio::time::timeout(limits.handshake_timeout, connections.acquire_owned()).await else {
+                    limits.refused.inc(&["connection_limit"]);
+                    return;
                 };
                 let identity = ClientIdentity::of(peer, stream.get_ref().1.peer_certificates());
                 let service = hyper::service::service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
@@ -297,17 +384,43 @@ impl Server {
                 });
                 let connection = hyper::server::conn::http1::Builder::new()
                     .timer(TokioTimer::new())
-                    .header_read_timeout(handshake_timeout)
-                    .serve_connection(TokioIo::new(stream), service);
+                    // Also the idle time allowed between requests on a kept-alive connection.
+                    .header_read_timeout(limits.idle_timeout)
+                    .serve_connection(TokioIo::new(WriteDeadline::new(stream, limits.write_timeout)), service);
                 // Errors here are clients going away mid-request; nothing to recover.
                 let _ = watcher.watch(connection).await;
             });
         }
         drop(listener);
         watcher.abort();
-        let _ = tokio::time::timeout(options.request_timeout, graceful.shutdown()).await;
+        if tokio::time::timeout(options.drain_timeout, graceful.shutdown()).await.is_err() {
+            log::event("warn", "drain deadline passed; closing the connections still open", serde_json::json!({"drainSeconds": options.drain_timeout.as_secs_f64()}));
+        }
         Ok(())
     }
+}
+
+/// What each connection task needs to enforce its limits and count what it refuses.
+struct ConnectionLimits {
+    handshake_timeout: Duration,
+    idle_timeout: Duration,
+    write_timeout: Duration,
+    refused: Arc<metrics::Counter>,
+    handshake_failures: Arc<metrics::Counter>,
+}
+
+/// Answers 413 at once when the declared length is over the limit, before any of the body is
+/// read (the body-limit layer catches bodies without a length, as they are read).
+async fn refuse_oversized(State(limit): State<usize>, request: Request<Body>, next: Next) -> Response {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit as u64) {
+        return (StatusCode::PAYLOAD_TOO_LARGE, format!("request bodies are limited to {limit} bytes")).into_response();
+    }
+    next.run(request).await
 }
 
 /// Times every request, cancels it past the deadline, and counts it by matched route (the

@@ -47,6 +47,18 @@ impl Registry {
         family
     }
 
+    /// Registers a counter kept elsewhere (a process-wide atomic): each series is read when
+    /// the registry renders.
+    pub fn observed_counter(
+        &self,
+        name: &'static str,
+        help: &'static str,
+        label: &'static str,
+        series: Vec<(&'static str, Box<dyn Fn() -> u64 + Send + Sync>)>,
+    ) {
+        self.register(Arc::new(ObservedCounter { name, help, label, series }));
+    }
+
     fn register(&self, family: Arc<dyn Family>) {
         self.families.lock().unwrap_or_else(|poison| poison.into_inner()).push(family);
     }
@@ -136,6 +148,23 @@ impl Family for Counter {
     }
 }
 
+struct ObservedCounter {
+    name: &'static str,
+    help: &'static str,
+    label: &'static str,
+    series: Vec<(&'static str, Box<dyn Fn() -> u64 + Send + Sync>)>,
+}
+
+impl Family for ObservedCounter {
+    fn render(&self, out: &mut String) {
+        let name = self.name;
+        let _ = writeln!(out, "# HELP {name} {}\n# TYPE {name} counter", self.help);
+        for (value, read) in &self.series {
+            let _ = writeln!(out, "{name}{{{}=\"{}\"}} {}", self.label, escape(value), read());
+        }
+    }
+}
+
 #[derive(Default)]
 struct Buckets {
     /// Non-cumulative count per bucket; the last slot is `+Inf`.
@@ -192,6 +221,7 @@ mod tests {
         requests.add(&["/validate", "200"], 2);
         requests.inc(&["/m\"x", "500"]);
         let latency = registry.histogram("t_seconds", "Latency.", &[], &[0.001, 0.01]);
+        registry.observed_counter("t_dropped_total", "Dropped.", "stream", vec![("out", Box::new(|| 4))]);
         latency.observe(&[], 0.0005);
         latency.observe(&[], 0.005);
         latency.observe(&[], 3.0);
@@ -203,7 +233,8 @@ mod tests {
             t_requests_total{route=\"/validate\",status=\"200\"} 3\n\
             # HELP t_seconds Latency.\n# TYPE t_seconds histogram\n\
             t_seconds_bucket{le=\"0.001\"} 1\nt_seconds_bucket{le=\"0.01\"} 2\nt_seconds_bucket{le=\"+Inf\"} 3\n\
-            t_seconds_sum 3.0055\nt_seconds_count 3\n";
+            t_seconds_sum 3.0055\nt_seconds_count 3\n\
+            # HELP t_dropped_total Dropped.\n# TYPE t_dropped_total counter\nt_dropped_total{stream=\"out\"} 4\n";
         assert_eq!(text, expected);
     }
 }

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
@@ -21,15 +21,20 @@ pub struct TlsFiles {
     pub key: PathBuf,
 }
 
-/// What identifies one version of the files: modification time and length of each. Kubernetes
-/// mounts Secrets through a symlink swap, which changes both.
-type Stamp = [(Option<SystemTime>, u64); 2];
+/// What identifies one version of the files: a digest of both contents. Metadata alone misses
+/// a same-size rewrite within the file system's timestamp granularity; the files are small,
+/// so reading them at each poll costs nothing. Unreadable files digest as empty.
+type Stamp = [u8; 32];
 
 fn stamp(files: &TlsFiles) -> Stamp {
-    let one = |path: &Path| {
-        std::fs::metadata(path).map_or((None, 0), |meta| (meta.modified().ok(), meta.len()))
-    };
-    [one(&files.cert), one(&files.key)]
+    let mut context = ring::digest::Context::new(&ring::digest::SHA256);
+    for path in [&files.cert, &files.key] {
+        let content = std::fs::read(path).unwrap_or_default();
+        // Length first, so that bytes moving from one file to the other change the digest.
+        context.update(&(content.len() as u64).to_le_bytes());
+        context.update(&content);
+    }
+    context.finish().as_ref().try_into().expect("SHA-256 digests are 32 bytes")
 }
 
 /// Reads and checks the key pair: the chain must not be empty and the key must sign with the
