@@ -59,6 +59,7 @@
 pub mod auth;
 pub mod certs;
 pub mod log;
+pub mod memory;
 pub mod metrics;
 mod connections;
 mod tls;

@@ -104,6 +104,13 @@ pub fn stdout() -> &'static LineWriter {
     WRITER.get_or_init(|| LineWriter::spawn("stdout", std::io::stdout(), QUEUED_LINES, QUEUED_BYTES))
 }
 
+/// Waits (at most `limit` each) until the lines queued on standard error and standard output
+/// are written: what a process does before it exits.
+pub fn flush(limit: Duration) {
+    stderr().flush(limit);
+    stdout().flush(limit);
+}
+
 /// Queues `{"ts", "level", "msg", ...fields}` as one line on standard error. `fields` should be
 /// a JSON object; anything else is recorded under `"fields"`.
 pub fn event(level: &str, message: &str, fields: Value) {

@@ -2,7 +2,6 @@
 //! rule catalog and policies come from `palisade_policy::RuleSet`, as for `palisade scan`, the webhook lives in
 //! palisade-admission and the HTTPS server in palisade-server.
 
-use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -38,14 +37,33 @@ pub struct ServeAdmissionArgs {
     #[arg(long, value_name = "FILE")]
     pub policy: Vec<PathBuf>,
 
-    /// Largest AdmissionReview accepted, in bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = 7 << 20)]
+    /// Largest AdmissionReview accepted, in bytes (the API server sends at most 3 MiB; the
+    /// default adds 256 KiB for the review's envelope).
+    #[arg(long, value_name = "BYTES", default_value_t = palisade_server::DEFAULT_BODY_LIMIT)]
     pub body_limit: usize,
 
     /// Seconds a request may take before it is answered 503 (keep it below the
     /// ValidatingWebhookConfiguration's timeoutSeconds).
     #[arg(long, value_name = "SECONDS", default_value_t = 8)]
     pub request_timeout: u64,
+
+    /// Reviews evaluated at once; by default as many maximal reviews as fit in the memory
+    /// limit (the cgroup's, else --memory-limit).
+    #[arg(long, value_name = "N")]
+    pub max_concurrent_reviews: Option<usize>,
+
+    /// Memory the process may use, in bytes, when no cgroup limit is found; sizes the number
+    /// of concurrent reviews.
+    #[arg(long, value_name = "BYTES")]
+    pub memory_limit: Option<u64>,
+
+    /// Seconds to keep serving after SIGTERM with /readyz failing, before the listener closes.
+    #[arg(long, value_name = "SECONDS", default_value_t = 5)]
+    pub shutdown_grace: u64,
+
+    /// Seconds open connections get to finish after the listener closed.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    pub drain_timeout: u64,
 
     /// Kubeconfig for the Namespace watch; without it kube-rs's discovery applies
     /// (`KUBECONFIG`, `~/.kube/config`, then the in-cluster service account).
@@ -83,13 +101,18 @@ pub fn run(args: ServeAdmissionArgs) -> anyhow::Result<ExitCode> {
     let server_options = ServerOptions {
         body_limit: args.body_limit,
         request_timeout: Duration::from_secs(args.request_timeout),
+        shutdown_grace: Duration::from_secs(args.shutdown_grace),
+        drain_timeout: Duration::from_secs(args.drain_timeout),
         ..ServerOptions::default()
     };
-    let namespaces = Arc::new(NamespaceStore::new());
-    let log: palisade_admission::DecisionLog = Box::new(|line: &str| {
-        // A closed stdout loses the line, never the request.
-        let _ = writeln!(std::io::stdout().lock(), "{line}");
+    let memory_limit = palisade_server::memory::cgroup_memory_limit().or(args.memory_limit);
+    let review_slots = args.max_concurrent_reviews.unwrap_or_else(|| match memory_limit {
+        Some(limit) => palisade_admission::capacity::review_slots(limit, args.body_limit),
+        None => palisade_admission::capacity::DEFAULT_REVIEW_SLOTS,
     });
+    let namespaces = Arc::new(NamespaceStore::new());
+    // Queued, never blocking: a stalled stdout drops (and counts) lines, not requests.
+    let log: palisade_admission::DecisionLog = Box::new(|line: &str| palisade_server::log::stdout().write(line.to_owned()));
     let exceptions = config.exceptions.clone();
     let webhook = Webhook::new(Engine::new(rules, Vec::new()), settings, namespaces.clone(), &server_options.metrics, log)
         .with_filter(Box::new(move |mut findings| {
@@ -97,16 +120,22 @@ pub fn run(args: ServeAdmissionArgs) -> anyhow::Result<ExitCode> {
             let today = palisade_policy::exceptions::today();
             // Notes about unused exceptions mean nothing for one request; none are asked for.
             palisade_policy::apply(findings, &exceptions, &[], None, today, &Default::default()).kept
-        }));
+        }))
+        .with_review_slots(review_slots);
     let tls = TlsFiles { cert: args.tls_cert, key: args.tls_key };
     let readiness = server_options.readiness.clone();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the runtime")?;
-    runtime.block_on(async move {
+    let served = runtime.block_on(async move {
         let server = Server::bind(args.listen, &tls, server_options).await?;
         palisade_server::log::event(
             "info",
             "palisade admission webhook listening",
-            serde_json::json!({"addr": server.local_addr().to_string(), "rules": rule_count}),
+            serde_json::json!({
+                "addr": server.local_addr().to_string(),
+                "rules": rule_count,
+                "reviewSlots": review_slots,
+                "memoryLimit": memory_limit,
+            }),
         );
         if !args.no_kube {
             match palisade_admission::kube::client(args.kubeconfig.as_deref()).await {
@@ -124,8 +153,12 @@ pub fn run(args: ServeAdmissionArgs) -> anyhow::Result<ExitCode> {
         }
         readiness.set(true);
         server.run(Arc::new(webhook).router(), palisade_server::termination_signal()).await?;
-        Ok(())
-    })?;
+        Ok::<_, anyhow::Error>(())
+    });
+    // Reviews still running past the drain (on the blocking pool) are not waited for.
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    palisade_server::log::flush(Duration::from_secs(2));
+    served?;
     Ok(ExitCode::SUCCESS)
 }
 
