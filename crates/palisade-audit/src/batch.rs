@@ -21,6 +21,11 @@ pub const DESCRIBED_ERRORS: usize = 5;
 /// A described error's message is cut here (serde quotes offending values).
 const MESSAGE_CHARS: usize = 200;
 
+/// JSON values one event may hold. The matching thread builds the event's tree, which costs
+/// about 32 to 56 bytes per value whatever the text's size (`[0,0,...]` is 2 bytes a value):
+/// this caps one tree near 56 MB. Real events, pods with their specs included, hold thousands.
+pub const MAX_EVENT_VALUES: usize = 1_000_000;
+
 /// What the queue can still take from this client.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Room {
@@ -72,6 +77,10 @@ impl Batch {
             self.error(text, at, None, || "list item is not an audit event object".into());
             return true;
         }
+        if values_at_most(json) > MAX_EVENT_VALUES {
+            self.error(text, at, None, || format!("event holds more than {MAX_EVENT_VALUES} JSON values"));
+            return true;
+        }
         if self.events.len() + 1 > room.events || self.bytes + json.len() > room.bytes {
             self.overflow = true;
             return false;
@@ -80,6 +89,29 @@ impl Batch {
         self.events.push(json.into());
         true
     }
+}
+
+/// An upper bound of the values in valid JSON `text`: one more than its separators and
+/// openings outside strings.
+fn values_at_most(text: &str) -> usize {
+    let (mut count, mut in_string, mut escaped) = (1, false, false);
+    for &b in text.as_bytes() {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+        } else {
+            match b {
+                b'"' => in_string = true,
+                b',' | b'[' | b'{' => count += 1,
+                _ => {}
+            }
+        }
+    }
+    count
 }
 
 /// Reads `text` into a batch that fits `room` (or says it does not).
@@ -269,6 +301,17 @@ mod tests {
         assert!(summary.ends_with(&format!("(and {} more)", (1 << 20) - DESCRIBED_ERRORS)), "{summary}");
         let long = format!("\"{}\"", "x".repeat(100_000));
         assert!(read(&format!("{{\"kind\":{long},\"items\":[]}}{{\"kind\": 1 2}}"), ROOMY).error_summary().len() < 1000);
+    }
+
+    #[test]
+    fn an_event_of_too_many_values_is_refused_before_its_tree_is_built() {
+        let zeros = vec!["0"; MAX_EVENT_VALUES].join(",");
+        let text = format!("{{\"auditID\":\"big\",\"a\":[{zeros}]}}\n{{\"auditID\":\"ok\",\"s\":\"[,,{{\\\"\"}}\n");
+        let batch = read(&text, ROOMY);
+        assert_eq!(ids(&batch), ["ok"]);
+        assert_eq!(batch.errors[0].message, format!("event holds more than {MAX_EVENT_VALUES} JSON values"));
+        // Separators and openings inside the string "x,[{\"}" are not counted.
+        assert_eq!(values_at_most(r#"{"a":[1,2],"b":"x,[{\"}","c":{}}"#), 7);
     }
 
     #[test]
