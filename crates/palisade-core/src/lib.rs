@@ -10,7 +10,7 @@ pub mod selector;
 pub mod value;
 
 pub use finding::{Control, Finding, Framework, InputError, Location, RuleMeta, Severity};
-pub use object::{Object, ObjectRef, Origin, Problem, api_group};
+pub use object::{DuplicateKey, Object, ObjectRef, Origin, Problem, api_group};
 pub use project::project;
 pub use selector::{LabelSelector, Labels, SelectorError, labels_of};
 pub use pod::{ContainerKind, ContainerView, PodView, pod_kinds};

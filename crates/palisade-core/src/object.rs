@@ -17,11 +17,23 @@ pub struct Origin {
 pub struct Object {
     pub root: Node,
     pub origin: Origin,
+    /// Mapping keys written twice in the source. kubectl keeps the last value, and so does
+    /// `root`; the first one is still what a reviewer reads.
+    pub duplicate_keys: Box<[DuplicateKey]>,
     /// Built on first use and shared by every finding on this object, so a object with many
     /// findings holds its identity once.
     reference: OnceLock<Arc<ObjectRef>>,
     /// Which pod-creating kind this is, if any (see `pod.rs`); decided on first use.
     template_location: OnceLock<Option<usize>>,
+}
+
+/// A key that appears twice in one mapping: where the mapping's key is (`pointer`) and the lines
+/// of the overridden and of the winning occurrence.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DuplicateKey {
+    pub pointer: Box<str>,
+    pub first: Mark,
+    pub second: Mark,
 }
 
 /// What a finding names: the object's identity, without its content.
@@ -46,7 +58,13 @@ impl std::fmt::Display for ObjectRef {
 
 impl Object {
     pub fn new(root: Node, origin: Origin) -> Self {
-        Self { root, origin, reference: OnceLock::new(), template_location: OnceLock::new() }
+        Self {
+            root,
+            origin,
+            duplicate_keys: Box::default(),
+            reference: OnceLock::new(),
+            template_location: OnceLock::new(),
+        }
     }
 
     pub fn api_version(&self) -> &str {

@@ -7,9 +7,10 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use palisade_core::{InputError, Node, Object, Origin, Value};
+use palisade_core::{DuplicateKey, InputError, Node, Object, Origin, Value};
 use rayon::prelude::*;
 
+mod types;
 pub mod yaml;
 
 pub use yaml::Limits;
@@ -46,9 +47,12 @@ const MANIFEST_EXTENSIONS: [&str; 3] = ["yaml", "yml", "json"];
 
 /// Expands the paths the user named: `-` is standard input, a directory is walked recursively
 /// for `*.yaml`, `*.yml` and `*.json` (hidden entries and symlinked directories are skipped, so
-/// `.git` is not read and link loops cannot hang the walk; so is the `templates/` folder of a
-/// Helm chart, a folder beside a `Chart.yaml`, whose Go templates are manifests only once
-/// `helm template` renders them), and a file is read whatever its extension. Inputs are in a stable order: as given, and sorted by name inside directories.
+/// `.git` is not read and link loops cannot hang the walk), and a file is read whatever its
+/// extension. Inputs are in a stable order: as given, and sorted by name inside directories.
+///
+/// Nothing is passed over in silence: a Helm chart (a directory with a `Chart.yaml`) holds Go
+/// templates that are manifests only once `helm template` renders them, so each chart is an
+/// error saying so, and so is a directory argument with no manifest file at all.
 pub fn discover(paths: &[PathBuf]) -> (Vec<Input>, Vec<InputError>) {
     let mut inputs = Vec::new();
     let mut errors = Vec::new();
@@ -58,12 +62,44 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<Input>, Vec<InputError>) {
             continue;
         }
         match std::fs::metadata(path) {
-            Ok(meta) if meta.is_dir() => walk(path, &mut inputs, &mut errors),
+            Ok(meta) if meta.is_dir() => {
+                let (before, charts) = (inputs.len(), errors.len());
+                walk(path, &mut inputs, &mut errors);
+                if inputs.len() == before && errors.len() == charts {
+                    errors.push(not_evaluated(path, "holds no *.yaml, *.yml or *.json file"));
+                }
+            }
             Ok(_) => inputs.push(file_input(path.clone())),
             Err(error) => errors.push(io_error(path.display().to_string().into(), &error)),
         }
     }
     (inputs, errors)
+}
+
+/// The error for a directory argument under which no input held a Kubernetes object: `inputs`
+/// as [`discover`] returned them, `objects[i]` the number of objects read from `inputs[i]`.
+pub fn unread_directories(paths: &[PathBuf], inputs: &[Input], objects: &[usize]) -> Vec<InputError> {
+    paths
+        .iter()
+        .filter(|path| path.as_os_str() != "-" && path.is_dir())
+        .filter(|directory| {
+            let mut under = inputs.iter().zip(objects).filter(|(input, _)| {
+                matches!(input, Input::File { path, .. } if path.starts_with(directory))
+            });
+            // Directories without any file already have their error from `discover`.
+            under.clone().next().is_some() && under.all(|(_, &count)| count == 0)
+        })
+        .map(|directory| not_evaluated(directory, "holds no Kubernetes object (no document with `kind` and `apiVersion`)"))
+        .collect()
+}
+
+fn not_evaluated(directory: &Path, why: &str) -> InputError {
+    InputError {
+        file: directory.display().to_string().into(),
+        line: 0,
+        column: 0,
+        message: format!("not evaluated: the directory {why}"),
+    }
 }
 
 fn file_input(path: PathBuf) -> Input {
@@ -72,6 +108,19 @@ fn file_input(path: PathBuf) -> Input {
 }
 
 fn walk(directory: &Path, inputs: &mut Vec<Input>, errors: &mut Vec<InputError>) {
+    if directory.join("Chart.yaml").is_file() {
+        errors.push(InputError {
+            file: directory.display().to_string().into(),
+            line: 0,
+            column: 0,
+            message: format!(
+                "not evaluated: a Helm chart, whose templates are manifests only once rendered; scan \
+                 the rendered output instead: `helm template {} | palisade scan -`",
+                directory.display()
+            ),
+        });
+        return;
+    }
     let entries = match std::fs::read_dir(directory) {
         Ok(entries) => entries,
         Err(error) => {
@@ -81,7 +130,6 @@ fn walk(directory: &Path, inputs: &mut Vec<Input>, errors: &mut Vec<InputError>)
     };
     let mut entries: Vec<_> = entries.filter_map(Result::ok).collect();
     entries.sort_by_key(|entry| entry.file_name());
-    let chart = directory.join("Chart.yaml").is_file();
     for entry in entries {
         if entry.file_name().to_string_lossy().starts_with('.') {
             continue;
@@ -89,9 +137,7 @@ fn walk(directory: &Path, inputs: &mut Vec<Input>, errors: &mut Vec<InputError>)
         let path = entry.path();
         let Ok(kind) = entry.file_type() else { continue };
         if kind.is_dir() {
-            if !(chart && entry.file_name() == "templates") {
-                walk(&path, inputs, errors);
-            }
+            walk(&path, inputs, errors);
         } else if (kind.is_file() || kind.is_symlink() && path.is_file())
             && path
                 .extension()
@@ -155,7 +201,15 @@ where
         let mut errors = Vec::new();
         let mut skipped = 0;
         match document.result {
-            Ok(root) => objects_of_document(root, file, document.index, &mut errors, &mut skipped, &each),
+            Ok(root) => objects_of_document(
+                root,
+                document.duplicates,
+                file,
+                document.index,
+                &mut errors,
+                &mut skipped,
+                &each,
+            ),
             Err(error) => errors.push(InputError {
                 file: file.clone(),
                 line: error.line,
@@ -183,6 +237,7 @@ where
 
 fn objects_of_document(
     root: Node,
+    duplicates: Vec<DuplicateKey>,
     file: &Arc<str>,
     document: u32,
     errors: &mut Vec<InputError>,
@@ -207,16 +262,18 @@ fn objects_of_document(
         return;
     };
     let Some(kind_text) = kind.as_str().map(str::to_owned) else {
-        errors.push(error(kind, "`kind` must be a string".into()));
+        errors.push(error(kind, format!("`kind` is {} but must be a string", types::describe(kind))));
         return;
     };
-    if !root.get("apiVersion").is_some_and(|v| v.as_str().is_some_and(|s| !s.is_empty())) {
+    if !root.get("apiVersion").is_some_and(|v| !v.is_null() && !v.as_str().is_some_and(str::is_empty)) {
         errors.push(error(&root, format!("{kind_text} object has no `apiVersion`")));
         return;
     }
     let is_list = kind_text.ends_with("List") && root.get("items").is_some();
     if !is_list {
-        each(Object::new(root, Origin { file: file.clone(), document, item: None }));
+        let mut object = Object::new(root, Origin { file: file.clone(), document, item: None });
+        object.duplicate_keys = duplicates.into();
+        admit(object, errors, each);
         return;
     }
     let Node { value: Value::Map(mut map), .. } = root else { return };
@@ -225,14 +282,59 @@ fn objects_of_document(
         errors.push(error(&items.unwrap_or_else(Node::null), format!("{kind_text} `items` must be a list")));
         return;
     };
-    for (index, item) in items.into_iter().enumerate() {
+    let mut per_item: Vec<Vec<DuplicateKey>> = vec![Vec::new(); items.len()];
+    for duplicate in duplicates {
+        let item = duplicate.pointer.strip_prefix("/items/").and_then(|rest| {
+            let (index, below) = rest.split_once('/')?;
+            Some((index.parse::<usize>().ok()?, below))
+        });
+        match item {
+            Some((index, below)) if index < per_item.len() => {
+                per_item[index].push(DuplicateKey { pointer: format!("/{below}").into(), ..duplicate });
+            }
+            // Duplicate `items` or metadata of the List itself: no object to report it on.
+            _ => errors.push(InputError {
+                file: file.clone(),
+                line: duplicate.second.line,
+                column: duplicate.second.column,
+                message: format!(
+                    "{kind_text} has the key `{}` twice (first at line {}); kubectl reads only the last one",
+                    duplicate.pointer,
+                    duplicate.first.line
+                ),
+            }),
+        }
+    }
+    for ((index, item), duplicates) in items.into_iter().enumerate().zip(per_item) {
         if item.as_map().is_none() || item.get("kind").and_then(Node::as_str).is_none() {
             errors.push(error(&item, format!("{kind_text} item {index} is not a Kubernetes object (no `kind`)")));
             continue;
         }
         let origin = Origin { file: file.clone(), document, item: Some(index as u32) };
-        each(Object::new(item, origin));
+        let mut object = Object::new(item, origin);
+        object.duplicate_keys = duplicates.into();
+        admit(object, errors, each);
     }
+}
+
+/// Hands `object` on unless kubectl would refuse it for a wrongly typed field (see `types`).
+fn admit(object: Object, errors: &mut Vec<InputError>, each: &(impl Fn(Object) + Sync)) {
+    let Some((pointer, node, wanted)) = types::wrong_type(&object) else {
+        each(object);
+        return;
+    };
+    errors.push(InputError {
+        file: object.origin.file.clone(),
+        line: node.mark.line,
+        column: node.mark.column,
+        message: format!(
+            "`{pointer}` is {} but must be {wanted}: kubectl refuses this {} `{}`, so it is not scanned \
+             (quote the value)",
+            types::describe(node),
+            object.kind(),
+            object.name()
+        ),
+    });
 }
 
 /// Reads every object of `text`, as if it were the file `file`; objects in source order.
@@ -256,17 +358,23 @@ pub fn load_paths(paths: &[PathBuf]) -> Loaded {
     let limits = Limits::default();
     let (inputs, mut errors) = discover(paths);
     let mut loaded = Loaded::default();
+    let mut objects = Vec::with_capacity(inputs.len());
     for input in &inputs {
         match read_input(input, &limits) {
             Ok(text) => {
                 let mut part = load_text(&text, &input.display(), &limits);
+                objects.push(part.objects.len());
                 loaded.objects.append(&mut part.objects);
                 errors.append(&mut part.errors);
                 loaded.skipped_documents += part.skipped_documents;
             }
-            Err(error) => errors.push(error),
+            Err(error) => {
+                objects.push(0);
+                errors.push(error);
+            }
         }
     }
+    errors.extend(unread_directories(paths, &inputs, &objects));
     loaded.errors = errors;
     loaded
 }
@@ -340,20 +448,54 @@ mod tests {
     }
 
     #[test]
-    fn helm_chart_templates_are_not_read_as_manifests() {
+    fn helm_charts_and_empty_directories_are_reported_not_evaluated() {
         let dir = tempfile::tempdir().unwrap();
-        let chart = dir.path().join("chart");
-        std::fs::create_dir_all(chart.join("templates")).unwrap();
-        std::fs::create_dir_all(dir.path().join("templates")).unwrap();
-        for name in ["chart/Chart.yaml", "chart/values.yaml", "chart/templates/deployment.yaml", "templates/plain.yaml"] {
-            std::fs::write(dir.path().join(name), "{}").unwrap();
+        let root = dir.path();
+        for folder in ["apps/chart/templates", "apps/plain/templates", "empty/sub"] {
+            std::fs::create_dir_all(root.join(folder)).unwrap();
         }
-        let (inputs, _) = discover(&[dir.path().to_path_buf()]);
-        let names: Vec<_> = inputs
-            .iter()
-            .map(|input| input.display().trim_start_matches(&*dir.path().display().to_string()).to_owned())
-            .collect();
+        for name in ["apps/chart/Chart.yaml", "apps/chart/values.yaml", "apps/chart/templates/deployment.yaml", "apps/plain/templates/plain.yaml", "empty/sub/notes.txt"] {
+            std::fs::write(root.join(name), "{}").unwrap();
+        }
+        let (inputs, errors) = discover(&[root.join("apps"), root.join("empty"), root.join("apps/chart")]);
+        let names: Vec<_> = inputs.iter().map(|input| input.display().trim_start_matches(&*root.display().to_string()).to_owned()).collect();
         // A `templates` folder outside a chart is read as usual.
-        assert_eq!(names, vec!["/chart/Chart.yaml", "/chart/values.yaml", "/templates/plain.yaml"]);
+        assert_eq!(names, ["/apps/plain/templates/plain.yaml"]);
+        let reported: Vec<_> = errors
+            .iter()
+            .map(|error| (error.file.trim_start_matches(&*root.display().to_string()).to_owned(), error.message.split(':').next().unwrap().to_owned()))
+            .collect();
+        assert_eq!(
+            reported,
+            [
+                ("/apps/chart".to_owned(), "not evaluated".to_owned()),
+                ("/empty".to_owned(), "not evaluated".to_owned()),
+                ("/apps/chart".to_owned(), "not evaluated".to_owned()),
+            ]
+        );
+        assert!(errors[0].message.contains("helm template"), "{}", errors[0].message);
+        assert!(errors[1].message.contains("no *.yaml"), "{}", errors[1].message);
+    }
+
+    #[test]
+    fn directories_without_any_object_are_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("values")).unwrap();
+        std::fs::create_dir_all(root.join("manifests")).unwrap();
+        std::fs::write(root.join("values/values.yaml"), "replicaCount: 3\n").unwrap();
+        std::fs::write(root.join("manifests/cm.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n").unwrap();
+        std::fs::write(root.join("manifests/other.yaml"), "# nothing\n").unwrap();
+        let paths = [root.join("values"), root.join("manifests")];
+        let (inputs, errors) = discover(&paths);
+        assert!(errors.is_empty());
+        let objects: Vec<usize> = inputs
+            .iter()
+            .map(|input| load_text(&read_input(input, &Limits::default()).unwrap(), &input.display(), &Limits::default()).objects.len())
+            .collect();
+        let unread = unread_directories(&paths, &inputs, &objects);
+        assert_eq!(unread.len(), 1);
+        assert!(unread[0].file.ends_with("values"));
+        assert!(unread[0].message.contains("holds no Kubernetes object"), "{}", unread[0].message);
     }
 }

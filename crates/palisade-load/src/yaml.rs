@@ -1,15 +1,22 @@
-//! YAML (and JSON, which YAML includes) into positioned [`Node`] trees, with hard limits.
+//! YAML (and JSON, which YAML includes) into positioned [`Node`] trees, read as kubectl reads
+//! them, with hard limits.
 //!
-//! Built on saphyr-parser's event stream rather than a ready-made loader so that nesting depth,
-//! alias expansion and document size are bounded before they cost memory, and so every node and
-//! key keeps its position. Plain scalars are resolved as Kubernetes' own decoder
-//! (sigs.k8s.io/yaml over go-yaml v2, YAML 1.1 rules) resolves them: `yes`, `on` and `y` are
-//! booleans there, and a scanner that read them as strings would disagree with the API server.
+//! kubectl cuts a stream into documents with k8s.io/apimachinery's YAMLReader and converts each
+//! one to JSON with sigs.k8s.io/yaml over go-yaml v2, a Go port of libyaml with YAML 1.1
+//! scalars. Each step is reproduced here: [`split_documents`] is the YAMLReader; the grammar is
+//! libyaml's, through libyaml-safer (a safe Rust port of it), so the leniencies go-yaml inherited
+//! from libyaml (a quoted scalar or a flow collection continued at its parent's indentation)
+//! are accepted; scalar resolution, merge keys, duplicate keys and key conversion follow go-yaml
+//! v2 and sigs.k8s.io/yaml. `tests/differential.rs` checks the result against that Go code.
+//!
+//! The tree is built from parser events rather than by a ready-made loader so that nesting
+//! depth, alias expansion and document size are bounded before they cost memory, and so every
+//! node and key keeps its position.
 
 use std::collections::HashMap;
 
-use palisade_core::{Map, Mark, Node, Value};
-use saphyr_parser::{Event, Parser, ScalarStyle, Span, Tag};
+use libyaml_safer::{Event, EventData, Parser, ScalarStyle};
+use palisade_core::{DuplicateKey, Map, Mark, Node, Value, push_pointer_token};
 
 /// Bounds that keep hostile input from exhausting the stack, memory or time.
 #[derive(Clone, Copy, Debug)]
@@ -48,392 +55,544 @@ pub struct YamlError {
 pub struct Document {
     pub index: u32,
     pub result: Result<Node, YamlError>,
+    /// Keys written twice in one mapping; `result` holds the last value, as kubectl does.
+    pub duplicates: Vec<DuplicateKey>,
 }
 
-/// The source text of one document, cut out of a stream at its `---` / `...` markers.
+/// The source text of one document, cut out of a stream at its `---` lines.
 #[derive(Clone, Copy, Debug)]
 pub struct Chunk<'a> {
     pub index: u32,
     /// Lines before this chunk in the file, added to every position the parser reports.
     pub line_offset: u32,
     pub text: &'a str,
+    /// The chunk is a line starting with `---` followed by something other than white space or
+    /// a comment (`--- {a: 1}`, `----`), which kubectl refuses as a separator.
+    pub bad_separator: bool,
 }
 
-/// Cuts a stream into documents at lines that start with a `---` or `...` marker. YAML forbids
-/// those markers inside any scalar at the start of a line, so the cut is exact; it lets one
-/// broken document be reported while the others are still scanned, and lets the documents of a
-/// large file be parsed in parallel. Chunks without content (comments, blank lines) are dropped.
-pub fn split_documents(text: &str) -> Vec<Chunk<'_>> {
+/// Cuts a stream into documents as kubectl does (k8s.io/apimachinery's YAMLReader): at every
+/// line that starts with `---` followed only by white space or a comment; the separator lines
+/// themselves belong to no document. A line starting with `---` and anything else is an error
+/// of its own. Chunks of nothing but blank and comment lines (what `helm template` writes for a
+/// template that renders nothing) are dropped, as kubectl skips the empty documents they make.
+/// Cutting before parsing also lets one broken document be reported while the others are still
+/// scanned, and the documents of a large file be parsed in parallel.
+pub fn split_documents<'a>(text: &'a str) -> Vec<Chunk<'a>> {
     let mut chunks = Vec::new();
-    let mut start = 0usize;
-    let mut start_line = 0u32;
-    let mut has_content = false;
-    let mut offset = 0usize;
-    let mut line = 0u32;
-    let mut push = |from: usize, to: usize, first_line: u32, has_content: bool| {
-        if has_content {
-            let index = chunks.len() as u32;
-            chunks.push(Chunk { index, line_offset: first_line, text: &text[from..to] });
-        }
+    let push = |chunks: &mut Vec<Chunk<'a>>, from: usize, to: usize, first_line: u32, bad_separator: bool| {
+        let index = chunks.len() as u32;
+        chunks.push(Chunk { index, line_offset: first_line, text: &text[from..to], bad_separator });
     };
+    let (mut start, mut start_line, mut has_content) = (0usize, 0u32, false);
+    let (mut offset, mut line) = (0usize, 0u32);
     for raw in text.split_inclusive('\n') {
-        let bytes = raw.as_bytes();
-        if is_marker(bytes, b"---") && has_content {
-            push(start, offset, start_line, has_content);
-            start = offset;
-            start_line = line;
-            has_content = false;
-        }
-        let end_marker = is_marker(bytes, b"...");
-        if !end_marker && !is_blank_or_comment(bytes) && bytes[0] != b'%' && !is_marker(bytes, b"---") {
-            has_content = true;
-        } else if is_marker(bytes, b"---") && has_document_on_marker_line(bytes) {
-            has_content = true;
+        match separator(raw) {
+            Some(accepted) => {
+                if has_content {
+                    push(&mut chunks, start, offset, start_line, false);
+                }
+                if !accepted {
+                    push(&mut chunks, offset, offset + raw.len(), line, true);
+                }
+                start = offset + raw.len();
+                start_line = line + 1;
+                has_content = false;
+            }
+            None => has_content |= !is_blank_or_comment(raw),
         }
         offset += raw.len();
         line += 1;
-        if end_marker {
-            push(start, offset, start_line, has_content);
-            start = offset;
-            start_line = line;
-            has_content = false;
-        }
     }
-    push(start, text.len(), start_line, has_content);
+    if has_content {
+        push(&mut chunks, start, text.len(), start_line, false);
+    }
     chunks
 }
 
-fn is_marker(line: &[u8], marker: &[u8]) -> bool {
-    line.starts_with(marker) && line.get(3).is_none_or(|c| matches!(c, b' ' | b'\t' | b'\r' | b'\n'))
+/// `Some(true)` for a separator line kubectl accepts, `Some(false)` for one it refuses, `None`
+/// for any other line.
+fn separator(line: &str) -> Option<bool> {
+    let rest = line.strip_prefix("---")?.trim();
+    Some(rest.is_empty() || rest.starts_with('#'))
 }
 
-/// `--- {a: 1}` or `--- !tag` holds (or starts) a document on the marker line itself.
-fn has_document_on_marker_line(line: &[u8]) -> bool {
-    let rest = line[3..].trim_ascii();
-    !rest.is_empty() && rest[0] != b'#'
+fn is_blank_or_comment(line: &str) -> bool {
+    let trimmed = line.trim_start();
+    trimmed.is_empty() || trimmed.starts_with('#')
 }
 
-fn is_blank_or_comment(line: &[u8]) -> bool {
-    let trimmed = line.trim_ascii_start();
-    trimmed.is_empty() || trimmed[0] == b'#'
-}
-
-/// Parses every document of `text`, one result per document that has content.
+/// Parses every document of `text` strictly, for Palisade's own configuration files: a
+/// duplicate key is an error there, since nobody needs kubectl's reading of it.
 pub fn parse_documents(text: &str, limits: &Limits) -> Vec<Document> {
-    split_documents(text).into_iter().map(|chunk| parse_chunk(chunk, limits)).collect()
+    split_documents(text)
+        .into_iter()
+        .map(|chunk| {
+            let mut document = parse_chunk(chunk, limits);
+            if let (Ok(_), Some(duplicate)) = (&document.result, document.duplicates.first()) {
+                document.result = Err(YamlError {
+                    line: duplicate.second.line,
+                    column: duplicate.second.column,
+                    message: format!(
+                        "duplicate key `{}` (first at line {})",
+                        duplicate.pointer.rsplit('/').next().unwrap_or_default(),
+                        duplicate.first.line
+                    ),
+                });
+            }
+            document
+        })
+        .filter(|document| !matches!(&document.result, Ok(node) if node.is_null()))
+        .collect()
 }
 
-/// Parses one chunk (see [`split_documents`]) into its document.
+/// Parses one chunk (see [`split_documents`]) into its document; a document kubectl reads as
+/// `null` (only `~`, or only `...`) comes back as a null node.
 pub fn parse_chunk(chunk: Chunk<'_>, limits: &Limits) -> Document {
-    let result = if chunk.text.len() > limits.max_document_bytes {
-        Err(YamlError {
-            line: chunk.line_offset + 1,
-            column: 1,
-            message: format!(
-                "document is {} bytes, more than the limit of {} bytes",
-                chunk.text.len(),
-                limits.max_document_bytes
-            ),
-        })
-    } else {
-        Builder::new(chunk.line_offset, limits).run(chunk.text)
+    let error = |message: String| Document {
+        index: chunk.index,
+        result: Err(YamlError { line: chunk.line_offset + 1, column: 1, message }),
+        duplicates: Vec::new(),
     };
-    Document { index: chunk.index, result }
+    if chunk.bad_separator {
+        return error(format!(
+            "`{}` is not a document separator: kubectl accepts only white space or a comment after `---`",
+            chunk.text.trim_end()
+        ));
+    }
+    if chunk.text.len() > limits.max_document_bytes {
+        return error(format!(
+            "document is {} bytes, more than the limit of {} bytes",
+            chunk.text.len(),
+            limits.max_document_bytes
+        ));
+    }
+    let mut builder = Builder::new(chunk.line_offset, limits);
+    let result = builder.run(chunk.text);
+    Document { index: chunk.index, result, duplicates: builder.duplicates }
 }
 
 enum Frame {
-    Seq { items: Vec<Node>, mark: Mark, anchor: usize, nodes: usize },
+    Seq { items: Vec<Node>, mark: Mark, anchor: Option<String>, nodes: usize },
     Map {
         map: Map,
         mark: Mark,
-        anchor: usize,
+        anchor: Option<String>,
         nodes: usize,
-        key: Option<(Box<str>, Mark)>,
-        merges: Vec<Node>,
+        key: Option<Key>,
+        /// Once a merge key has filled the map, which keys were written in it (with the line of
+        /// their last occurrence), since only those can be duplicates.
+        written: Option<Vec<(Box<str>, Mark)>>,
     },
+}
+
+struct Key {
+    text: Box<str>,
+    mark: Mark,
+    /// A plain `<<` (or `!!merge`): its value is merged into the mapping.
+    merge: bool,
 }
 
 struct Builder<'l> {
     line_offset: u32,
     limits: &'l Limits,
     stack: Vec<Frame>,
-    anchors: HashMap<usize, (Node, usize)>,
+    anchors: HashMap<String, (Node, usize)>,
     nodes: usize,
     root: Option<Node>,
+    duplicates: Vec<DuplicateKey>,
 }
+
+const CORE_TAG: &str = "tag:yaml.org,2002:";
 
 impl<'l> Builder<'l> {
     fn new(line_offset: u32, limits: &'l Limits) -> Self {
-        Self { line_offset, limits, stack: Vec::new(), anchors: HashMap::new(), nodes: 0, root: None }
+        Self {
+            line_offset,
+            limits,
+            stack: Vec::new(),
+            anchors: HashMap::new(),
+            nodes: 0,
+            root: None,
+            duplicates: Vec::new(),
+        }
     }
 
-    fn mark(&self, span: &Span) -> Mark {
-        Mark::new(
-            self.line_offset.saturating_add(span.start.line() as u32),
-            span.start.col() as u32 + 1,
-        )
+    fn mark(&self, mark: libyaml_safer::Mark) -> Mark {
+        Mark::new(self.line_offset.saturating_add(mark.line as u32 + 1), mark.column as u32 + 1)
     }
 
-    fn error(&self, span: &Span, message: impl Into<String>) -> YamlError {
-        let mark = self.mark(span);
+    fn error(&self, mark: Mark, message: impl Into<String>) -> YamlError {
         YamlError { line: mark.line, column: mark.column, message: message.into() }
     }
 
-    fn run(mut self, text: &str) -> Result<Node, YamlError> {
-        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        let mut parser = Parser::new_from_str(text);
-        let mut documents = 0;
-        while let Some(event) = parser.next_event() {
-            let (event, span) = event.map_err(|error| {
-                let marker = error.marker();
-                YamlError {
-                    line: self.line_offset.saturating_add(marker.line() as u32),
-                    column: marker.col() as u32 + 1,
-                    message: error.info().to_owned(),
-                }
-            })?;
-            match event {
-                Event::DocumentStart(_) => {
-                    documents += 1;
-                    if documents > 1 {
-                        return Err(self.error(&span, "a second document without a `---` line"));
+    fn run(&mut self, text: &str) -> Result<Node, YamlError> {
+        let mut input = text.as_bytes();
+        let mut parser = Parser::new();
+        parser.set_input_string(&mut input);
+        loop {
+            let Event { data, start_mark, end_mark, .. } = parser.parse().map_err(|error| self.parse_error(&error))?;
+            let mark = self.mark(start_mark);
+            match data {
+                EventData::Scalar { anchor, tag, value, plain_implicit, style, .. } => {
+                    if style == ScalarStyle::DoubleQuoted
+                        && value.contains('/')
+                        && has_slash_escape(text.get(start_mark.index as usize..end_mark.index as usize).unwrap_or(""))
+                    {
+                        // libyaml follows YAML 1.2 here; go-yaml v2, and so kubectl, refuses it.
+                        return Err(self.error(mark, "found unknown escape character `\\/`"));
                     }
+                    let in_key_position =
+                        matches!(self.stack.last(), Some(Frame::Map { key: None, .. }));
+                    let is_merge_key = value == "<<"
+                        && match &tag {
+                            None => plain_implicit,
+                            Some(tag) => tag.strip_prefix(CORE_TAG) == Some("merge"),
+                        };
+                    let resolved = if tag.is_none() && !plain_implicit {
+                        Value::Str(value.into())
+                    } else {
+                        let resolved = resolve(tag.as_deref().unwrap_or(""), &value)
+                            .map_err(|message| self.error(mark, message))?;
+                        if let Value::Float(number) = resolved
+                            && !number.is_finite()
+                            && !in_key_position
+                        {
+                            return Err(self.error(
+                                mark,
+                                format!("`{value}` is not a number JSON can hold; kubectl refuses the document"),
+                            ));
+                        }
+                        resolved
+                    };
+                    self.charge(1, mark)?;
+                    self.place(Node::new(resolved, mark), anchor, 1, is_merge_key)?;
                 }
-                Event::Scalar(text, style, anchor, tag) => {
-                    let mark = self.mark(&span);
-                    let value = resolve_scalar(&text, style, tag.as_deref());
-                    let is_merge_key = style == ScalarStyle::Plain && text == "<<";
-                    self.push_node(Node::new(value, mark), anchor, 1, is_merge_key, &span)?;
-                }
-                Event::SequenceStart(anchor, _) => {
-                    self.open(&span)?;
-                    let mark = self.mark(&span);
+                EventData::SequenceStart { anchor, .. } => {
+                    self.open(mark)?;
                     self.stack.push(Frame::Seq { items: Vec::new(), mark, anchor, nodes: 1 });
                 }
-                Event::MappingStart(anchor, _) => {
-                    self.open(&span)?;
-                    let mark = self.mark(&span);
-                    self.stack.push(Frame::Map {
-                        map: Map::new(),
-                        mark,
-                        anchor,
-                        nodes: 1,
-                        key: None,
-                        merges: Vec::new(),
-                    });
+                EventData::MappingStart { anchor, .. } => {
+                    self.open(mark)?;
+                    self.stack.push(Frame::Map { map: Map::new(), mark, anchor, nodes: 1, key: None, written: None });
                 }
-                Event::SequenceEnd | Event::MappingEnd => {
+                EventData::SequenceEnd | EventData::MappingEnd => {
                     let (node, anchor, nodes) = match self.stack.pop() {
                         Some(Frame::Seq { items, mark, anchor, nodes }) => {
                             (Node::new(Value::Seq(items), mark), anchor, nodes)
                         }
-                        Some(Frame::Map { mut map, mark, anchor, nodes, merges, .. }) => {
-                            apply_merges(&mut map, merges);
-                            (Node::new(Value::Map(map), mark), anchor, nodes)
-                        }
-                        None => return Err(self.error(&span, "unbalanced collection end")),
+                        Some(Frame::Map { map, mark, anchor, nodes, .. }) => (Node::new(Value::Map(map), mark), anchor, nodes),
+                        None => return Err(self.error(mark, "unbalanced collection end")),
                     };
                     self.place(node, anchor, nodes, false)?;
                 }
-                Event::Alias(id) => {
-                    let Some((node, nodes)) = self.anchors.get(&id).cloned() else {
-                        return Err(self.error(&span, "alias to an unknown anchor"));
+                EventData::Alias { anchor } => {
+                    let Some((node, nodes)) = self.anchors.get(&anchor).cloned() else {
+                        return Err(self.error(mark, format!("unknown anchor `{anchor}` referenced")));
                     };
-                    self.charge(nodes, &span)?;
-                    self.place(node, 0, nodes, false)?;
+                    self.charge(nodes, mark)?;
+                    let node = Node { mark, ..node };
+                    self.place(node, None, nodes, false)?;
                 }
-                Event::StreamEnd => break,
-                Event::StreamStart | Event::DocumentEnd | Event::Nothing => {}
+                // kubectl's decoder reads the first document of what its reader cut and ignores
+                // the rest (after a `...` line).
+                EventData::DocumentEnd { .. } | EventData::StreamEnd => break,
+                EventData::StreamStart { .. } | EventData::DocumentStart { .. } => {}
             }
         }
-        Ok(self.root.unwrap_or_else(Node::null))
+        Ok(self.root.take().unwrap_or_else(Node::null))
     }
 
-    fn open(&mut self, span: &Span) -> Result<(), YamlError> {
+    fn parse_error(&self, error: &libyaml_safer::Error) -> YamlError {
+        let Some(mark) = error.problem_mark() else {
+            // Reader errors (control characters) carry only a byte offset.
+            return YamlError { line: self.line_offset + 1, column: 1, message: error.to_string() };
+        };
+        let message = match error.context() {
+            Some(context) if !context.is_empty() => format!("{} ({context})", error.problem()),
+            _ => error.problem().to_owned(),
+        };
+        self.error(self.mark(mark), message)
+    }
+
+    fn open(&mut self, mark: Mark) -> Result<(), YamlError> {
         if self.stack.len() >= self.limits.max_depth {
-            return Err(self.error(
-                span,
-                format!("nesting deeper than {} levels", self.limits.max_depth),
-            ));
+            return Err(self.error(mark, format!("nesting deeper than {} levels", self.limits.max_depth)));
         }
-        self.charge(1, span)
+        self.charge(1, mark)
     }
 
-    fn charge(&mut self, nodes: usize, span: &Span) -> Result<(), YamlError> {
+    fn charge(&mut self, nodes: usize, mark: Mark) -> Result<(), YamlError> {
         self.nodes = self.nodes.saturating_add(nodes);
         if self.nodes > self.limits.max_nodes {
             return Err(self.error(
-                span,
-                format!(
-                    "document expands to more than {} nodes (alias bomb?)",
-                    self.limits.max_nodes
-                ),
+                mark,
+                format!("document expands to more than {} nodes (alias bomb?)", self.limits.max_nodes),
             ));
         }
         Ok(())
     }
 
-    fn push_node(
-        &mut self,
-        node: Node,
-        anchor: usize,
-        nodes: usize,
-        is_merge_key: bool,
-        span: &Span,
-    ) -> Result<(), YamlError> {
-        self.charge(nodes, span)?;
-        self.place(node, anchor, nodes, is_merge_key)
+    /// The JSON pointer of the mapping on top of the stack.
+    fn pointer_of_top(&self) -> String {
+        let mut pointer = String::new();
+        for frame in &self.stack[..self.stack.len().saturating_sub(1)] {
+            match frame {
+                Frame::Seq { items, .. } => push_pointer_token(&mut pointer, &items.len().to_string()),
+                Frame::Map { key, .. } => {
+                    push_pointer_token(&mut pointer, key.as_ref().map_or("", |key| &key.text));
+                }
+            }
+        }
+        pointer
     }
 
     /// Puts a finished node into its parent (or makes it the root), remembering anchors.
-    fn place(
-        &mut self,
-        node: Node,
-        anchor: usize,
-        nodes: usize,
-        is_merge_key: bool,
-    ) -> Result<(), YamlError> {
-        if anchor != 0 {
+    fn place(&mut self, node: Node, anchor: Option<String>, nodes: usize, is_merge_key: bool) -> Result<(), YamlError> {
+        if let Some(anchor) = anchor {
             self.anchors.insert(anchor, (node.clone(), nodes));
         }
+        let mut duplicate = None;
         match self.stack.last_mut() {
             None => self.root = Some(node),
             Some(Frame::Seq { items, nodes: total, .. }) => {
                 *total += nodes;
                 items.push(node);
             }
-            Some(Frame::Map { map, key, merges, nodes: total, .. }) => {
+            Some(Frame::Map { map, key, written, nodes: total, .. }) => {
                 *total += nodes;
                 match key.take() {
-                    None if is_merge_key => *key = Some(("<<".into(), node.mark)),
-                    None => *key = Some((key_text(&node).ok_or_else(|| {
-                        YamlError {
+                    None => {
+                        let text = key_text(&node).map_err(|message| YamlError {
                             line: node.mark.line,
                             column: node.mark.column,
-                            message: "mapping keys must be scalars".to_owned(),
+                            message,
+                        })?;
+                        *key = Some(Key { text, mark: node.mark, merge: is_merge_key });
+                    }
+                    Some(Key { merge: true, mark, .. }) => {
+                        if written.is_none() {
+                            *written = Some(map.entries().iter().map(|entry| (entry.key.clone(), entry.key_mark)).collect());
                         }
-                    })?, node.mark)),
-                    Some((name, key_mark)) => {
-                        if &*name == "<<" && is_merge_source(&node) {
-                            merges.push(node);
-                        } else if map.insert(name.clone(), key_mark, node).is_some() {
-                            return Err(YamlError {
-                                line: key_mark.line,
-                                column: key_mark.column,
-                                message: format!(
-                                    "duplicate key `{name}` (the API server rejects or silently \
-                                     drops one of them)"
-                                ),
-                            });
-                        }
+                        merge_into(map, &node).map_err(|message| YamlError {
+                            line: mark.line,
+                            column: mark.column,
+                            message: message.to_owned(),
+                        })?;
+                    }
+                    Some(Key { text, mark, merge: false }) => {
+                        let replaced = map.insert(text.clone(), mark, node);
+                        let first = match written {
+                            None => replaced,
+                            Some(written) => match written.iter_mut().find(|(key, _)| *key == text) {
+                                Some((_, last)) => Some(std::mem::replace(last, mark)),
+                                None => {
+                                    written.push((text.clone(), mark));
+                                    None
+                                }
+                            },
+                        };
+                        duplicate = first.map(|first| (text, first, mark));
                     }
                 }
             }
+        }
+        if let Some((key, first, second)) = duplicate {
+            let mut pointer = self.pointer_of_top();
+            push_pointer_token(&mut pointer, &key);
+            self.duplicates.push(DuplicateKey { pointer: pointer.into(), first, second });
         }
         Ok(())
     }
 }
 
-fn is_merge_source(node: &Node) -> bool {
-    match &node.value {
-        Value::Map(_) => true,
-        Value::Seq(items) => items.iter().all(|item| item.as_map().is_some()),
-        _ => false,
-    }
-}
-
-/// Applies `<<` merge keys: keys written in the mapping win, then earlier merge sources.
-fn apply_merges(map: &mut Map, merges: Vec<Node>) {
-    for source in merges {
-        let sources = match source.value {
-            Value::Map(merged) => vec![merged],
-            Value::Seq(items) => items
-                .into_iter()
-                .filter_map(|item| match item.value {
-                    Value::Map(merged) => Some(merged),
-                    _ => None,
-                })
-                .collect(),
-            _ => Vec::new(),
-        };
-        for merged in sources {
-            for entry in merged.entries() {
-                if map.get(&entry.key).is_none() {
-                    map.insert(entry.key.clone(), entry.key_mark, entry.value.clone());
-                }
+/// Whether the source of a double-quoted scalar holds the escape `\/`.
+fn has_slash_escape(source: &str) -> bool {
+    let bytes = source.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'\\' {
+            if bytes.get(i + 1) == Some(&b'/') {
+                return true;
             }
+            i += 2;
+        } else {
+            i += 1;
         }
     }
+    false
 }
 
-/// The JSON key a scalar key becomes: sigs.k8s.io/yaml formats non-string keys as text.
-fn key_text(node: &Node) -> Option<Box<str>> {
-    Some(match &node.value {
+/// go-yaml v2's `<<`: a mapping, or a sequence of mappings of which earlier ones win, sets its
+/// keys in the mapping being read, over the keys written before the `<<`.
+fn merge_into(map: &mut Map, source: &Node) -> Result<(), &'static str> {
+    const WANT_MAP: &str = "map merge requires map or sequence of maps as the value";
+    let mut set = |merged: &Map| {
+        for entry in merged.entries() {
+            map.insert(entry.key.clone(), entry.key_mark, entry.value.clone());
+        }
+    };
+    match &source.value {
+        Value::Map(merged) => set(merged),
+        Value::Seq(items) => {
+            for item in items.iter().rev() {
+                set(item.as_map().ok_or(WANT_MAP)?);
+            }
+        }
+        _ => return Err(WANT_MAP),
+    }
+    Ok(())
+}
+
+/// The JSON key a scalar key becomes in sigs.k8s.io/yaml.
+fn key_text(node: &Node) -> Result<Box<str>, String> {
+    Ok(match &node.value {
         Value::Str(text) => text.clone(),
         Value::Bool(flag) => flag.to_string().into(),
         Value::Int(number) => number.to_string().into(),
-        Value::Float(number) => number.to_string().into(),
-        Value::Null => "null".into(),
-        Value::Seq(_) | Value::Map(_) => return None,
+        Value::Float(number) => go_float32_text(*number).into(),
+        Value::Null => return Err("a null mapping key has no JSON form; kubectl refuses the document".into()),
+        Value::Seq(_) | Value::Map(_) => return Err("mapping keys must be scalars".into()),
     })
 }
 
-fn resolve_scalar(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Value {
-    if let Some(tag) = tag.filter(|tag| tag.is_yaml_core_schema()) {
-        return match tag.suffix.as_str() {
-            "str" | "binary" | "timestamp" => Value::Str(text.into()),
-            "null" => Value::Null,
-            "bool" => resolve_plain(text).filter(|v| matches!(v, Value::Bool(_))).unwrap_or_else(|| Value::Str(text.into())),
-            "int" | "float" => resolve_plain(text)
-                .filter(|v| matches!(v, Value::Int(_) | Value::Float(_)))
-                .unwrap_or_else(|| Value::Str(text.into())),
-            _ => resolve_plain(text).unwrap_or_else(|| Value::Str(text.into())),
-        };
+/// Go's `strconv.FormatFloat(x, 'g', -1, 32)`, which sigs.k8s.io/yaml uses for float keys.
+fn go_float32_text(number: f64) -> String {
+    if number.is_nan() {
+        return ".nan".into();
     }
-    if style != ScalarStyle::Plain {
-        return Value::Str(text.into());
+    if number.is_infinite() {
+        return if number > 0.0 { ".inf" } else { "-.inf" }.into();
     }
-    resolve_plain(text).unwrap_or_else(|| Value::Str(text.into()))
+    let scientific = format!("{:e}", number as f32);
+    let (mantissa, exponent) = scientific.split_once('e').unwrap_or((&scientific, "0"));
+    let exponent: i32 = exponent.parse().unwrap_or(0);
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let mut text = String::from(if mantissa.starts_with('-') { "-" } else { "" });
+    if !(-4..6).contains(&exponent) {
+        text.push_str(&digits[..1]);
+        if digits.len() > 1 {
+            text.push('.');
+            text.push_str(&digits[1..]);
+        }
+        text.push_str(&format!("e{}{:02}", if exponent < 0 { '-' } else { '+' }, exponent.abs()));
+    } else if exponent < 0 {
+        text.push_str("0.");
+        text.push_str(&"0".repeat((-exponent - 1) as usize));
+        text.push_str(&digits);
+    } else {
+        let point = exponent as usize + 1;
+        if digits.len() <= point {
+            text.push_str(&digits);
+            text.push_str(&"0".repeat(point - digits.len()));
+        } else {
+            text.push_str(&digits[..point]);
+            text.push('.');
+            text.push_str(&digits[point..]);
+        }
+    }
+    text
 }
 
-/// YAML 1.1 resolution of a plain scalar as go-yaml v2 does it; `None` means "a string".
-fn resolve_plain(text: &str) -> Option<Value> {
-    let first = *text.as_bytes().first().unwrap_or(&b'~');
+/// go-yaml v2's `resolve`: the value of a plain scalar, or of a scalar with an explicit tag.
+/// Unknown tags leave the text as a string; a core tag that does not fit the text is an error.
+fn resolve(tag: &str, text: &str) -> Result<Value, String> {
+    let short = tag.strip_prefix(CORE_TAG);
+    match short {
+        _ if tag.is_empty() => {}
+        Some("binary") => return decode_base64(text).map(Value::Str),
+        Some("str" | "bool" | "int" | "float" | "null" | "timestamp") => {}
+        _ => return Ok(Value::Str(text.into())),
+    }
+    let (found, value) = if short == Some("str") { ("str", Value::Str(text.into())) } else { resolve_plain(text, short) };
+    match (short, found) {
+        (None | Some("str"), _) => Ok(value),
+        (Some(wanted), found) if wanted == found => Ok(value),
+        (Some("float"), "int") => match value {
+            Value::Int(number) => Ok(Value::Float(number as f64)),
+            other => Ok(other),
+        },
+        (Some(wanted), found) => Err(format!("cannot decode !!{found} `{text}` as a !!{wanted}")),
+    }
+}
+
+/// The tag go-yaml v2 gives an untagged plain scalar, and its value. Timestamps stay strings, as
+/// go-yaml keeps them when decoding into an untyped value.
+fn resolve_plain(text: &str, tag: Option<&str>) -> (&'static str, Value) {
+    let string = || ("str", Value::Str(text.into()));
+    let Some(&first) = text.as_bytes().first() else { return ("null", Value::Null) };
     if !matches!(first, b'0'..=b'9' | b'-' | b'+' | b'.' | b'~' | b'n' | b'N' | b'y' | b'Y' | b't' | b'T' | b'f' | b'F' | b'o' | b'O') {
-        return None;
+        return string();
     }
     match text {
-        "" | "~" | "null" | "Null" | "NULL" => return Some(Value::Null),
-        "y" | "Y" | "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "on" | "On" | "ON" => {
-            return Some(Value::Bool(true));
-        }
+        "~" | "null" | "Null" | "NULL" => return ("null", Value::Null),
+        "y" | "Y" | "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "on" | "On" | "ON" => return ("bool", Value::Bool(true)),
         "n" | "N" | "no" | "No" | "NO" | "false" | "False" | "FALSE" | "off" | "Off" | "OFF" => {
-            return Some(Value::Bool(false));
+            return ("bool", Value::Bool(false));
         }
-        ".nan" | ".NaN" | ".NAN" => return Some(Value::Float(f64::NAN)),
-        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
-            return Some(Value::Float(f64::INFINITY));
-        }
-        "-.inf" | "-.Inf" | "-.INF" => return Some(Value::Float(f64::NEG_INFINITY)),
+        ".nan" | ".NaN" | ".NAN" => return ("float", Value::Float(f64::NAN)),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => return ("float", Value::Float(f64::INFINITY)),
+        "-.inf" | "-.Inf" | "-.INF" => return ("float", Value::Float(f64::NEG_INFINITY)),
         _ => {}
     }
-    if !matches!(first, b'0'..=b'9' | b'-' | b'+' | b'.') {
-        return None;
+    if first == b'.' {
+        return match go_float(text) {
+            Some(number) => ("float", Value::Float(number)),
+            None => string(),
+        };
     }
-    let plain: std::borrow::Cow<'_, str> =
-        if text.contains('_') { text.replace('_', "").into() } else { text.into() };
+    if !matches!(first, b'0'..=b'9' | b'-' | b'+') {
+        return string();
+    }
+    if matches!(tag, None | Some("timestamp")) && is_timestamp(text) {
+        return ("timestamp", Value::Str(text.into()));
+    }
+    let plain: std::borrow::Cow<'_, str> = if text.contains('_') { text.replace('_', "").into() } else { text.into() };
     if let Some(number) = parse_go_int(&plain) {
-        return Some(Value::Int(number));
+        return ("int", number);
     }
-    if is_yaml_float(&plain) {
-        return plain.parse::<f64>().ok().map(Value::Float);
+    if is_yaml_float(&plain)
+        && let Some(number) = go_float(&plain)
+    {
+        return ("float", Value::Float(number));
     }
-    None
+    string()
 }
 
-/// Go's `strconv.ParseInt(s, 0, 64)`: optional sign, then `0x`, `0o`, `0b`, a leading `0` for
-/// octal, or decimal.
-fn parse_go_int(text: &str) -> Option<i64> {
+/// Go's `strconv.ParseFloat(s, 64)` on text that has go-yaml's float syntax; out of range is a
+/// failure there, so such text stays a string.
+fn go_float(text: &str) -> Option<f64> {
+    if !is_yaml_float(text) {
+        return None;
+    }
+    text.parse::<f64>().ok().filter(|number| number.is_finite())
+}
+
+/// go-yaml v2's timestamp forms (`2001-12-14`, `2001-12-14t21:59:43.10-05:00`,
+/// `2001-12-14 21:59:43.10`): a date of 4-digit year, 1-2 digit month and day, then optionally
+/// `T`, `t` or a space and a time.
+fn is_timestamp(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let digits = |from: usize, min: usize, max: usize| {
+        let count = bytes[from.min(bytes.len())..].iter().take(max).take_while(|b| b.is_ascii_digit()).count();
+        (count >= min).then_some(from + count)
+    };
+    let Some(year) = digits(0, 4, 4) else { return false };
+    let Some(month) = (bytes.get(year) == Some(&b'-')).then(|| digits(year + 1, 1, 2)).flatten() else { return false };
+    let Some(day) = (bytes.get(month) == Some(&b'-')).then(|| digits(month + 1, 1, 2)).flatten() else { return false };
+    match bytes.get(day) {
+        None => true,
+        Some(b'T' | b't' | b' ') => {
+            let Some(hour) = digits(day + 1, 1, 2) else { return false };
+            bytes.get(hour) == Some(&b':')
+        }
+        Some(_) => false,
+    }
+}
+
+/// Go's `strconv.ParseInt(s, 0, 64)`, then `ParseUint` for what only fits unsigned (kept as a
+/// float here, the nearest this tree holds).
+fn parse_go_int(text: &str) -> Option<Value> {
     let (negative, digits) = match text.as_bytes().first()? {
         b'-' => (true, &text[1..]),
         b'+' => (false, &text[1..]),
@@ -458,9 +617,11 @@ fn parse_go_int(text: &str) -> Option<i64> {
     }
     let magnitude = u64::from_str_radix(body, radix).ok()?;
     if negative {
-        (magnitude <= i64::MAX as u64 + 1).then(|| (magnitude as i64).wrapping_neg())
+        (magnitude <= i64::MAX as u64 + 1).then(|| Value::Int((magnitude as i64).wrapping_neg()))
+    } else if text.starts_with('+') {
+        i64::try_from(magnitude).ok().map(Value::Int)
     } else {
-        i64::try_from(magnitude).ok()
+        Some(i64::try_from(magnitude).map_or(Value::Float(magnitude as f64), Value::Int))
     }
 }
 
@@ -501,23 +662,56 @@ fn is_yaml_float(text: &str) -> bool {
     i == bytes.len()
 }
 
+/// Go's `base64.StdEncoding.DecodeString` for `!!binary` (line breaks ignored, padding
+/// required); invalid UTF-8 in the result becomes U+FFFD, as Go's JSON encoder writes it.
+fn decode_base64(text: &str) -> Result<Box<str>, String> {
+    const INVALID: &str = "!!binary value contains invalid base64 data";
+    let symbols: Vec<u8> = text.bytes().filter(|b| !matches!(b, b'\r' | b'\n')).collect();
+    if symbols.len() % 4 != 0 {
+        return Err(INVALID.into());
+    }
+    let value = |symbol: u8| match symbol {
+        b'A'..=b'Z' => Some(symbol - b'A'),
+        b'a'..=b'z' => Some(symbol - b'a' + 26),
+        b'0'..=b'9' => Some(symbol - b'0' + 52),
+        b'+' => Some(62),
+        b'/' => Some(63),
+        _ => None,
+    };
+    let mut bytes = Vec::with_capacity(symbols.len() / 4 * 3);
+    let quads = symbols.len() / 4;
+    for (index, quad) in symbols.chunks(4).enumerate() {
+        let padding = quad.iter().rev().take_while(|&&b| b == b'=').count();
+        if padding > 2 || (padding > 0 && index + 1 != quads) {
+            return Err(INVALID.into());
+        }
+        let mut word = 0u32;
+        for &symbol in &quad[..4 - padding] {
+            word = word << 6 | u32::from(value(symbol).ok_or(INVALID)?);
+        }
+        word <<= 6 * padding as u32;
+        bytes.extend_from_slice(&word.to_be_bytes()[1..4 - padding]);
+    }
+    Ok(String::from_utf8_lossy(&bytes).into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn parse(text: &str) -> Vec<Result<Node, YamlError>> {
-        parse_documents(text, &Limits::default()).into_iter().map(|d| d.result).collect()
+    fn parse(text: &str) -> Vec<Document> {
+        split_documents(text).into_iter().map(|chunk| parse_chunk(chunk, &Limits::default())).collect()
     }
 
     fn one(text: &str) -> Node {
         let mut documents = parse(text);
         assert_eq!(documents.len(), 1, "{documents:?}");
-        documents.remove(0).unwrap()
+        documents.remove(0).result.unwrap()
     }
 
     #[test]
     fn scalars_resolve_like_the_api_servers_decoder() {
-        let node = one("a: yes\nb: off\nc: 0x1F\nd: 012\ne: 1e3\nf: '1'\ng: ~\nh: 1_000\ni: -.inf\nj: 1.5.1\nk: y\nl: 9223372036854775808\nm: -9223372036854775808\n");
+        let node = one("a: yes\nb: off\nc: 0x1F\nd: 012\ne: 1e3\nf: '1'\ng: ~\nh: 1_000\nj: 1.5.1\nk: y\nl: 9223372036854775808\nm: -9223372036854775808\nday: 2001-12-14\nnine: 08\n");
         let get = |key: &str| node.get(key).unwrap().value.clone();
         assert_eq!(get("a"), Value::Bool(true));
         assert_eq!(get("b"), Value::Bool(false));
@@ -527,67 +721,116 @@ mod tests {
         assert_eq!(get("f"), Value::Str("1".into()));
         assert_eq!(get("g"), Value::Null);
         assert_eq!(get("h"), Value::Int(1000));
-        assert_eq!(get("i"), Value::Float(f64::NEG_INFINITY));
         assert_eq!(get("j"), Value::Str("1.5.1".into()));
         assert_eq!(get("k"), Value::Bool(true));
         assert_eq!(get("l"), Value::Float(9223372036854775808.0));
         assert_eq!(get("m"), Value::Int(i64::MIN));
+        assert_eq!(get("day"), Value::Str("2001-12-14".into()));
+        assert_eq!(get("nine"), Value::Float(8.0));
     }
 
     #[test]
-    fn tags_override_resolution() {
-        let node = one("a: !!str yes\nb: !!int '7'\nc: !custom 5\n");
+    fn tags_follow_go_yaml() {
+        let node = one("a: !!str yes\nb: !!int '7'\nc: !custom 5\nd: !!float 2\ne: !!binary aGVsbG8=\n");
         assert_eq!(node.get("a").unwrap().as_str(), Some("yes"));
         assert_eq!(node.get("b").unwrap().as_i64(), Some(7));
-        assert_eq!(node.get("c").unwrap().as_i64(), Some(5));
+        assert_eq!(node.get("c").unwrap().as_str(), Some("5"));
+        assert_eq!(node.get("d").unwrap().value, Value::Float(2.0));
+        assert_eq!(node.get("e").unwrap().as_str(), Some("hello"));
+        let error = parse("a: !!int nope\n").remove(0).result.unwrap_err();
+        assert_eq!(error.message, "cannot decode !!str `nope` as a !!int");
     }
 
     #[test]
     fn positions_are_one_based_and_absolute_in_the_file() {
         let documents = parse("a: 1\n---\n# note\nkind: Pod\nspec:\n  hostPID: true\n");
         assert_eq!(documents.len(), 2);
-        let second = documents[1].as_ref().unwrap();
+        let second = documents[1].result.as_ref().unwrap();
         assert_eq!(second.get("kind").unwrap().mark, Mark::new(4, 7));
         assert_eq!(second.pointer("/spec/hostPID").unwrap().mark, Mark::new(6, 12));
         assert_eq!(second.as_map().unwrap().entry("spec").unwrap().key_mark, Mark::new(5, 1));
     }
 
     #[test]
-    fn documents_split_at_markers_only_at_line_start() {
-        let text = "a: |\n  ---\n  x\n---\nb: 2\n...\n%YAML 1.2\n---\nc: 3\n--- {d: 4}\n---\n# only a comment\n";
-        let chunks = split_documents(text);
-        assert_eq!(chunks.len(), 4, "{chunks:?}");
+    fn documents_split_where_kubectl_splits_them() {
+        let text = "a: |\n  ---\n  x\n---\nb: 2\n...\nignored: after the end marker\n--- # c\n# Source: empty.yaml\n---\n\n---\nc: 3\n--- {d: 4}\ne: 5\n";
         let documents = parse(text);
-        assert_eq!(documents[0].as_ref().unwrap().get("a").unwrap().as_str(), Some("---\nx\n"));
-        assert_eq!(documents[2].as_ref().unwrap().get("c").unwrap().as_i64(), Some(3));
-        assert_eq!(documents[3].as_ref().unwrap().get("d").unwrap().as_i64(), Some(4));
+        assert_eq!(documents.len(), 5, "{documents:?}");
+        assert_eq!(documents[0].result.as_ref().unwrap().get("a").unwrap().as_str(), Some("---\nx\n"));
+        let second = documents[1].result.as_ref().unwrap();
+        assert_eq!(second.get("b").unwrap().as_i64(), Some(2));
+        assert!(second.get("ignored").is_none());
+        assert_eq!(documents[2].result.as_ref().unwrap().get("c").unwrap().as_i64(), Some(3));
+        let refused = documents[3].result.as_ref().unwrap_err();
+        assert_eq!(refused.line, 14);
+        assert!(refused.message.contains("not a document separator"), "{refused:?}");
+        assert_eq!(documents[4].result.as_ref().unwrap().get("e").unwrap().as_i64(), Some(5));
+    }
+
+    #[test]
+    fn helm_style_empty_documents_are_skipped() {
+        let documents = parse("---\n# Source: chart/templates/a.yaml\n---\napiVersion: v1\nkind: Pod\n");
+        assert_eq!(documents.len(), 1);
+        assert_eq!(documents[0].result.as_ref().unwrap().get("kind").unwrap().mark.line, 5);
+    }
+
+    #[test]
+    fn go_yaml_indentation_leniency_is_accepted() {
+        let node = one("spec:\n  containers:\n  - args: [\"\n      cd /src &&\n      go build .\n    \"]\n    name: x\n");
+        let args = node.pointer("/spec/containers/0/args/0").unwrap();
+        assert_eq!(args.as_str(), Some(" cd /src && go build . "));
+        let node = one("a:\n  args: [\n  x, y\n  ]\n  b: 1\n");
+        assert_eq!(node.pointer("/a/b").unwrap().as_i64(), Some(1));
     }
 
     #[test]
     fn a_broken_document_does_not_hide_the_next_one() {
         let documents = parse("a: [1, 2\n---\nb: 2\n");
-        let error = documents[0].as_ref().unwrap_err();
+        let error = documents[0].result.as_ref().unwrap_err();
         assert_eq!(error.line, 2, "{error:?}");
-        assert_eq!(documents[1].as_ref().unwrap().get("b").unwrap().as_i64(), Some(2));
+        assert_eq!(documents[1].result.as_ref().unwrap().get("b").unwrap().as_i64(), Some(2));
     }
 
     #[test]
-    fn merge_keys_fill_missing_keys_only() {
-        let node = one("base: &b {a: 1, b: 2}\nthing:\n  <<: *b\n  b: 3\n");
+    fn merge_keys_apply_in_place_as_in_go_yaml() {
+        let node = one("base: &b {a: 1, b: 2}\nthing:\n  <<: *b\n  b: 3\nbefore:\n  a: 0\n  <<: [*b, {a: 9, c: 4}]\n");
         let thing = node.get("thing").unwrap();
         assert_eq!(thing.get("a").unwrap().as_i64(), Some(1));
         assert_eq!(thing.get("b").unwrap().as_i64(), Some(3));
         assert!(thing.get("<<").is_none());
+        // A merge overrides keys written before it; earlier sources of a list win.
+        let before = node.get("before").unwrap();
+        assert_eq!(before.get("a").unwrap().as_i64(), Some(1));
+        assert_eq!(before.get("c").unwrap().as_i64(), Some(4));
+        assert!(parse("a:\n  <<: 3\n").remove(0).result.unwrap_err().message.contains("map merge requires"));
         // YAML 1.1 keys: `y` and `on` are booleans to the API server's decoder.
-        let keys = one("y: 1\noff: 2\n");
-        assert_eq!(keys.as_map().unwrap().iter().map(|(k, _)| k).collect::<Vec<_>>(), ["true", "false"]);
+        let keys = one("y: 1\noff: 2\n1.5: 3\n1e6: 4\n");
+        assert_eq!(keys.as_map().unwrap().iter().map(|(k, _)| k).collect::<Vec<_>>(), ["true", "false", "1.5", "1e+06"]);
     }
 
     #[test]
-    fn duplicate_keys_are_errors_with_the_second_key_position() {
-        let error = parse("a: 1\nb: 2\na: 3\n").remove(0).unwrap_err();
-        assert_eq!((error.line, error.column), (3, 1));
-        assert!(error.message.contains("duplicate key `a`"));
+    fn duplicate_keys_keep_the_last_value_and_are_recorded() {
+        let mut documents = parse("a: 1\nspec:\n  list:\n  - x: 1\n    x: 2\nb: 2\na: 3\n");
+        let document = documents.remove(0);
+        let node = document.result.unwrap();
+        assert_eq!(node.get("a").unwrap().as_i64(), Some(3));
+        assert_eq!(node.pointer("/spec/list/0/x").unwrap().as_i64(), Some(2));
+        let found: Vec<_> = document.duplicates.iter().map(|d| (&*d.pointer, d.first.line, d.second.line)).collect();
+        assert_eq!(found, [("/spec/list/0/x", 4, 5), ("/a", 1, 7)]);
+        // Keys a merge filled in are not duplicates; keys written twice around a merge are.
+        let document = parse("m: &m {a: 1}\nwritten:\n  a: 0\n  <<: *m\n  a: 2\nmerged:\n  <<: *m\n  a: 5\n").remove(0);
+        let found: Vec<_> = document.duplicates.iter().map(|d| (&*d.pointer, d.first.line, d.second.line)).collect();
+        assert_eq!(found, [("/written/a", 3, 5)]);
+        // Palisade's own configuration files stay strict.
+        let error = parse_documents("a: 1\na: 2\n", &Limits::default()).remove(0).result.unwrap_err();
+        assert_eq!((error.line, error.message.as_str()), (2, "duplicate key `a` (first at line 1)"));
+    }
+
+    #[test]
+    fn values_without_a_json_form_are_refused() {
+        assert!(parse("a: .inf\n").remove(0).result.unwrap_err().message.contains("not a number JSON can hold"));
+        assert!(parse("~: 1\n").remove(0).result.unwrap_err().message.contains("null mapping key"));
+        assert_eq!(one(".inf: 1\n").as_map().unwrap().iter().next().unwrap().0, ".inf");
     }
 
     #[test]
@@ -598,19 +841,16 @@ mod tests {
             let items = vec![previous.as_str(); 10].join(", ");
             text.push_str(&format!("a{level}: &a{level} [{items}]\n"));
         }
-        let error = parse(&text).remove(0).unwrap_err();
+        let error = parse(&text).remove(0).result.unwrap_err();
         assert!(error.message.contains("alias bomb"), "{error:?}");
     }
 
     #[test]
     fn deep_nesting_is_refused_without_recursion() {
-        let depth = 200_000;
-        let text = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
-        // Flow nesting trips the scanner's own bound (it reads ahead); block nesting ours.
-        let error = parse(&text).remove(0).unwrap_err();
-        assert!(error.message.contains("recursion limit exceeded"), "{error:?}");
-        let block: String = (0..300).map(|i| format!("{}k:\n", " ".repeat(i))).collect();
-        assert!(parse(&block).remove(0).unwrap_err().message.contains("nesting"));
+        for text in ["[".repeat(200_000), "{a: ".repeat(100_000), (0..300).map(|i| format!("{}k:\n", " ".repeat(i))).collect()] {
+            let error = parse(&text).remove(0).result.unwrap_err();
+            assert!(error.message.contains("nesting deeper than 200"), "{error:?}");
+        }
     }
 
     #[test]
@@ -624,10 +864,25 @@ mod tests {
     #[test]
     fn oversized_documents_are_refused_before_parsing() {
         let limits = Limits { max_document_bytes: 10, ..Limits::default() };
-        let documents = parse_documents("a: 1\n---\nb: 0123456789\n", &limits);
+        let documents: Vec<_> = split_documents("a: 1\n---\nb: 0123456789\n").into_iter().map(|c| parse_chunk(c, &limits)).collect();
         assert!(documents[0].result.is_ok());
         let error = documents[1].result.as_ref().unwrap_err();
-        assert_eq!(error.line, 2);
+        assert_eq!(error.line, 3);
         assert!(error.message.contains("limit of 10 bytes"));
+    }
+
+    #[test]
+    fn go_float_keys_format_like_go() {
+        for (number, text) in [(1.5, "1.5"), (1e6, "1e+06"), (100000.0, "100000"), (0.0001, "0.0001"), (0.00001, "1e-05"), (-2.0, "-2"), (0.1, "0.1")] {
+            assert_eq!(go_float32_text(number), text);
+        }
+    }
+
+    #[test]
+    fn base64_follows_go() {
+        assert_eq!(&*decode_base64("aGVsbG8=").unwrap(), "hello");
+        assert_eq!(&*decode_base64("aGVs\nbG8h").unwrap(), "hello!");
+        assert!(decode_base64("aGVsbG8").is_err());
+        assert!(decode_base64("a=bc").is_err());
     }
 }
