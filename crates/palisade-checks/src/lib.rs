@@ -4,6 +4,7 @@
 pub mod cluster;
 pub mod image;
 pub mod ingress;
+pub mod manifest;
 pub mod network;
 pub mod pss;
 pub mod rbac;
@@ -40,6 +41,7 @@ pub fn builtin_rules(options: &CatalogOptions) -> Vec<Box<dyn Rule>> {
     rules.extend(service::rules());
     rules.extend(ingress::rules());
     rules.extend(serviceaccount::rules());
+    rules.extend(manifest::rules());
     rules
 }
 

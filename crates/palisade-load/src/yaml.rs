@@ -167,8 +167,19 @@ pub fn parse_chunk(chunk: Chunk<'_>, limits: &Limits) -> Document {
             limits.max_document_bytes
         ));
     }
+    // kubectl's line reader ends every line, the last one too, with `\n`; libyaml-safer also
+    // panics on a block scalar that ends the input without one.
+    let text: std::borrow::Cow<'_, str> =
+        if chunk.text.ends_with('\n') { chunk.text.into() } else { format!("{}\n", chunk.text).into() };
     let mut builder = Builder::new(chunk.line_offset, limits);
-    let result = builder.run(chunk.text);
+    // A parser bug must cost one document, not the scan: a panic becomes this document's error.
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| builder.run(&text))).unwrap_or_else(|_| {
+        Err(YamlError {
+            line: chunk.line_offset + 1,
+            column: 1,
+            message: "the YAML parser failed on this document (internal error; please report it)".into(),
+        })
+    });
     Document { index: chunk.index, result, duplicates: builder.duplicates }
 }
 
@@ -765,6 +776,13 @@ mod tests {
         assert_eq!(refused.line, 14);
         assert!(refused.message.contains("not a document separator"), "{refused:?}");
         assert_eq!(documents[4].result.as_ref().unwrap().get("e").unwrap().as_i64(), Some(5));
+    }
+
+    #[test]
+    fn a_block_scalar_at_the_very_end_of_the_input_is_read() {
+        let node = one("a: |\n  x\n  y");
+        assert_eq!(node.get("a").unwrap().as_str(), Some("x\ny\n"));
+        assert_eq!(one("a: |-\n  x").get("a").unwrap().as_str(), Some("x"));
     }
 
     #[test]

@@ -129,6 +129,8 @@ fn same(left: &Json, right: &Json) -> bool {
     }
 }
 
+/// The committed corpus, plus any files listed (`:`-separated) in `PALISADE_DIFFERENTIAL_EXTRA`,
+/// for checking real manifests by hand.
 fn corpus() -> Vec<PathBuf> {
     let mut files: Vec<_> = std::fs::read_dir(manifest_dir().join("tests/corpus"))
         .expect("corpus directory")
@@ -136,6 +138,9 @@ fn corpus() -> Vec<PathBuf> {
         .filter(|path| path.extension().is_some_and(|ext| ext == "yaml"))
         .collect();
     files.sort();
+    if let Some(extra) = std::env::var_os("PALISADE_DIFFERENTIAL_EXTRA") {
+        files.extend(std::env::split_paths(&extra));
+    }
     files
 }
 

@@ -67,6 +67,8 @@ impl Engine {
         let mut harvest = Harvest::default();
         // Findings dominate memory on large inputs: one exact allocation instead of doublings.
         harvest.candidates.reserve_exact(per_input.iter().map(|(part, ..)| part.candidates.len()).sum());
+        let objects: Vec<usize> = per_input.iter().map(|(part, ..)| part.objects).collect();
+        errors.extend(palisade_load::unread_directories(paths, &inputs, &objects));
         let mut skipped_documents = 0;
         for (part, mut part_errors, skipped) in per_input {
             harvest.merge(part);

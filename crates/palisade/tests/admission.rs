@@ -19,15 +19,23 @@ fn repo() -> PathBuf {
 fn deploy_manifests_report_nothing_above_low() {
     let output = Command::new(env!("CARGO_BIN_EXE_palisade"))
         .current_dir(repo())
-        .args(["scan", "deploy/admission", "deploy/helm", "--format", "json", "--fail-on", "medium"])
+        .args(["scan", "deploy/admission", "--format", "json", "--fail-on", "medium"])
         .output()
         .unwrap();
     let report: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(output.status.code(), Some(0), "{report:#}");
     assert_eq!(report["summary"]["input_errors"], 0, "{report:#}");
-    // Every object of deploy/admission was read; the chart's templates are not manifests (and
-    // are not input errors either).
     assert_eq!(report["summary"]["objects_scanned"], 11);
+    // The chart's templates are manifests only once rendered: the chart is reported as not
+    // evaluated, never passed in silence.
+    let chart = Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .current_dir(repo())
+        .args(["scan", "deploy/helm", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(chart.status.code(), Some(2));
+    let chart: Value = serde_json::from_slice(&chart.stdout).unwrap();
+    assert!(chart["errors"][0]["message"].as_str().unwrap().contains("helm template"), "{chart:#}");
     for finding in report["findings"].as_array().unwrap() {
         assert!(matches!(finding["severity"].as_str(), Some("low" | "info")), "{finding:#}");
     }

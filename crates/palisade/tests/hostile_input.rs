@@ -73,7 +73,7 @@ fn hostile_files_are_reported_and_the_rest_is_scanned() {
     };
     for (name, expected) in [
         ("b-alias-bomb.yaml", "alias bomb"),
-        ("c-deep-flow.json", "recursion limit"),
+        ("c-deep-flow.json", "nesting deeper than"),
         ("d-deep-block.yaml", "nesting deeper than"),
         ("e-junk.yaml", "not UTF-8"),
         ("f-truncated.yaml", ""),
@@ -96,6 +96,48 @@ fn hostile_files_are_reported_and_the_rest_is_scanned() {
 
     let peak = peak_child_memory();
     assert!(peak < 1 << 30, "peak memory {} MiB", peak >> 20);
+}
+
+/// What kubectl reads is what is scanned: Helm's empty documents are skipped, a duplicate key is
+/// scanned with the value kubectl applies and reported, a YAML 1.1 boolean where a string
+/// belongs and an unrendered chart are errors, never silent passes.
+#[test]
+fn streams_are_read_as_kubectl_reads_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(root, "a-helm.yaml", format!("---\n# Source: chart/templates/empty.yaml\n---\n# Source: chart/templates/pod.yaml\n{GOOD_POD}"));
+    let hidden = GOOD_POD.replace("name: good", "name: hidden").replace("privileged: true", "privileged: false\n    securityContext:\n      privileged: true");
+    write(root, "b-duplicate.yaml", hidden);
+    write(root, "c-namespace-y.yaml", GOOD_POD.replace("name: good", "name: rescoped\n  namespace: y"));
+    std::fs::create_dir_all(root.join("d-chart/templates")).unwrap();
+    write(&root.join("d-chart"), "Chart.yaml", "apiVersion: v2\nname: d-chart\nversion: 0.1.0\n");
+    write(&root.join("d-chart/templates"), "pod.yaml", "{{ .Values.pod | toYaml }}\n");
+
+    let output = palisade().args(["scan", "--format", "json"]).arg(root).output().unwrap();
+    assert_eq!(output.status.code(), Some(2), "stderr: {}", String::from_utf8_lossy(&output.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let errors: Vec<_> = report["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|error| (error["file"].as_str().unwrap().rsplit('/').next().unwrap().to_owned(), error["line"].as_u64().unwrap(), error["message"].as_str().unwrap().to_owned()))
+        .collect();
+    assert_eq!(errors.len(), 2, "{errors:#?}");
+    assert_eq!((errors[0].0.as_str(), errors[0].1), ("c-namespace-y.yaml", 5));
+    assert!(errors[0].2.contains("`/metadata/namespace` is the boolean true"), "{errors:?}");
+    assert_eq!(errors[1].0, "d-chart");
+    assert!(errors[1].2.contains("helm template"), "{errors:?}");
+
+    let findings = report["findings"].as_array().unwrap();
+    let found = |rule: &str| -> Vec<(String, u64)> {
+        findings
+            .iter()
+            .filter(|finding| finding["rule"] == rule)
+            .map(|finding| (finding["object"]["name"].as_str().unwrap().to_owned(), finding["location"]["line"].as_u64().unwrap()))
+            .collect()
+    };
+    assert_eq!(found("pss/privileged"), [("good".to_owned(), 14), ("hidden".to_owned(), 12)]);
+    assert_eq!(found("manifest/duplicate-key"), [("hidden".to_owned(), 11)]);
 }
 
 #[test]
