@@ -63,6 +63,12 @@ impl Map {
         Self { entries: Vec::with_capacity(capacity) }
     }
 
+    /// A mapping of `entries` whose keys the caller already made unique (the YAML loader
+    /// indexes large mappings itself), without the search per key `insert` makes.
+    pub fn from_unique_entries(entries: Vec<Entry>) -> Self {
+        Self { entries }
+    }
+
     pub fn get(&self, key: &str) -> Option<&Node> {
         self.entry(key).map(|entry| &entry.value)
     }

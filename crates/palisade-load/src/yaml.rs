@@ -16,6 +16,7 @@
 use std::collections::HashMap;
 
 use libyaml_safer::{Event, EventData, Parser, ScalarStyle};
+use palisade_core::value::Entry;
 use palisade_core::{DuplicateKey, Map, Mark, Node, Value, push_pointer_token};
 
 /// Bounds that keep hostile input from exhausting the stack, memory or time.
@@ -88,6 +89,9 @@ pub fn split_documents<'a>(text: &'a str) -> Vec<Chunk<'a>> {
     let (mut offset, mut line) = (0usize, 0u32);
     for raw in text.split_inclusive('\n') {
         match separator(raw) {
+            // Like the YAMLReader, a separator that finds no line read since the last cut
+            // opens the next document (as its explicit `---` start) instead of ending one.
+            Some(true) if start == offset => {}
             Some(accepted) => {
                 if has_content {
                     push(&mut chunks, start, offset, start_line, false);
@@ -186,15 +190,54 @@ pub fn parse_chunk(chunk: Chunk<'_>, limits: &Limits) -> Document {
 enum Frame {
     Seq { items: Vec<Node>, mark: Mark, anchor: Option<String>, nodes: usize },
     Map {
-        map: Map,
+        map: MapBuilder,
         mark: Mark,
         anchor: Option<String>,
         nodes: usize,
         key: Option<Key>,
         /// Once a merge key has filled the map, which keys were written in it (with the line of
         /// their last occurrence), since only those can be duplicates.
-        written: Option<Vec<(Box<str>, Mark)>>,
+        written: Option<HashMap<Box<str>, Mark>>,
     },
+}
+
+/// A mapping being read. Kubernetes mappings are small and searched linearly; a hostile one with
+/// 500,000 keys gets an index so that reading it stays linear.
+#[derive(Default)]
+struct MapBuilder {
+    entries: Vec<Entry>,
+    index: Option<HashMap<Box<str>, usize>>,
+}
+
+const LINEAR_KEY_LOOKUP: usize = 16;
+
+impl MapBuilder {
+    /// Inserts or replaces `key` (a replaced key keeps its place); the previous key's mark.
+    fn insert(&mut self, key: Box<str>, key_mark: Mark, value: Node) -> Option<Mark> {
+        let found = match &self.index {
+            Some(index) => index.get(&key).copied(),
+            None => self.entries.iter().position(|entry| entry.key == key),
+        };
+        if let Some(position) = found {
+            let entry = &mut self.entries[position];
+            entry.value = value;
+            return Some(std::mem::replace(&mut entry.key_mark, key_mark));
+        }
+        if let Some(index) = &mut self.index {
+            index.insert(key.clone(), self.entries.len());
+        } else if self.entries.len() == LINEAR_KEY_LOOKUP {
+            let mut index: HashMap<Box<str>, usize> =
+                self.entries.iter().enumerate().map(|(position, entry)| (entry.key.clone(), position)).collect();
+            index.insert(key.clone(), self.entries.len());
+            self.index = Some(index);
+        }
+        self.entries.push(Entry { key, key_mark, value });
+        None
+    }
+
+    fn finish(self) -> Map {
+        Map::from_unique_entries(self.entries)
+    }
 }
 
 struct Key {
@@ -285,14 +328,14 @@ impl<'l> Builder<'l> {
                 }
                 EventData::MappingStart { anchor, .. } => {
                     self.open(mark)?;
-                    self.stack.push(Frame::Map { map: Map::new(), mark, anchor, nodes: 1, key: None, written: None });
+                    self.stack.push(Frame::Map { map: MapBuilder::default(), mark, anchor, nodes: 1, key: None, written: None });
                 }
                 EventData::SequenceEnd | EventData::MappingEnd => {
                     let (node, anchor, nodes) = match self.stack.pop() {
                         Some(Frame::Seq { items, mark, anchor, nodes }) => {
                             (Node::new(Value::Seq(items), mark), anchor, nodes)
                         }
-                        Some(Frame::Map { map, mark, anchor, nodes, .. }) => (Node::new(Value::Map(map), mark), anchor, nodes),
+                        Some(Frame::Map { map, mark, anchor, nodes, .. }) => (Node::new(Value::Map(map.finish()), mark), anchor, nodes),
                         None => return Err(self.error(mark, "unbalanced collection end")),
                     };
                     self.place(node, anchor, nodes, false)?;
@@ -383,7 +426,7 @@ impl<'l> Builder<'l> {
                     }
                     Some(Key { merge: true, mark, .. }) => {
                         if written.is_none() {
-                            *written = Some(map.entries().iter().map(|entry| (entry.key.clone(), entry.key_mark)).collect());
+                            *written = Some(map.entries.iter().map(|entry| (entry.key.clone(), entry.key_mark)).collect());
                         }
                         merge_into(map, &node).map_err(|message| YamlError {
                             line: mark.line,
@@ -395,10 +438,10 @@ impl<'l> Builder<'l> {
                         let replaced = map.insert(text.clone(), mark, node);
                         let first = match written {
                             None => replaced,
-                            Some(written) => match written.iter_mut().find(|(key, _)| *key == text) {
-                                Some((_, last)) => Some(std::mem::replace(last, mark)),
+                            Some(written) => match written.get_mut(&text) {
+                                Some(last) => Some(std::mem::replace(last, mark)),
                                 None => {
-                                    written.push((text.clone(), mark));
+                                    written.insert(text.clone(), mark);
                                     None
                                 }
                             },
@@ -436,7 +479,7 @@ fn has_slash_escape(source: &str) -> bool {
 
 /// go-yaml v2's `<<`: a mapping, or a sequence of mappings of which earlier ones win, sets its
 /// keys in the mapping being read, over the keys written before the `<<`.
-fn merge_into(map: &mut Map, source: &Node) -> Result<(), &'static str> {
+fn merge_into(map: &mut MapBuilder, source: &Node) -> Result<(), &'static str> {
     const WANT_MAP: &str = "map merge requires map or sequence of maps as the value";
     let mut set = |merged: &Map| {
         for entry in merged.entries() {
@@ -849,6 +892,20 @@ mod tests {
         assert!(parse("a: .inf\n").remove(0).result.unwrap_err().message.contains("not a number JSON can hold"));
         assert!(parse("~: 1\n").remove(0).result.unwrap_err().message.contains("null mapping key"));
         assert_eq!(one(".inf: 1\n").as_map().unwrap().iter().next().unwrap().0, ".inf");
+    }
+
+    #[test]
+    fn huge_mappings_are_read_in_linear_time() {
+        // Quadratic key handling would take minutes here.
+        let mut text: String = (0..100_000).map(|i| format!("k{i}: {i}\n")).collect();
+        text.push_str("k7: last\n");
+        let document = parse(&text).remove(0);
+        let node = document.result.unwrap();
+        assert_eq!(node.as_map().unwrap().len(), 100_000);
+        assert_eq!(node.get("k7").unwrap().as_str(), Some("last"));
+        assert_eq!(document.duplicates.len(), 1);
+        let merged = format!("<<: {{a: 1}}\n{text}");
+        assert_eq!(parse(&merged).remove(0).duplicates.len(), 1);
     }
 
     #[test]
