@@ -83,7 +83,12 @@ impl Running {
                 ClientAuth { allowed_names: Vec::new(), tokens: Some(Arc::new(TokenFile::load(&dir.path().join("tokens")).unwrap())) }
             }),
         };
-        let server = ServerOptions { body_limit, ..ServerOptions::default() };
+        let server = ServerOptions {
+            body_limit,
+            shutdown_grace: Duration::ZERO,
+            drain_timeout: Duration::from_secs(2),
+            ..ServerOptions::default()
+        };
         let registry = server.metrics.clone();
         let set = palisade_audit::rules::load(&[("r.yaml", RULES)]).unwrap();
         let engine = Engine::new(set, Matching::First, "h".into());
@@ -128,14 +133,26 @@ impl Running {
     }
 
     fn post(&self, body: &str) -> (u16, String) {
-        let mut response = self.agent.post(format!("{}/k8s-audit", self.url)).send(body).unwrap();
-        (response.status().as_u16(), response.body_mut().read_to_string().unwrap())
+        self.send(None, body)
     }
 
     fn post_as(&self, token: &str, body: &str) -> (u16, String) {
-        let request = self.agent.post(format!("{}/k8s-audit", self.url)).header("Authorization", format!("Bearer {token}"));
-        let mut response = request.send(body).unwrap();
-        (response.status().as_u16(), response.body_mut().read_to_string().unwrap())
+        self.send(Some(token), body)
+    }
+
+    fn send(&self, token: Option<&str>, body: &str) -> (u16, String) {
+        // A refusal answered before the body was read closes the connection; the pooled
+        // connection then fails once on the client side, as with any HTTP/1.1 server.
+        for _ in 0..2 {
+            let mut request = self.agent.post(format!("{}/k8s-audit", self.url));
+            if let Some(token) = token {
+                request = request.header("Authorization", format!("Bearer {token}"));
+            }
+            if let Ok(mut response) = request.send(body) {
+                return (response.status().as_u16(), response.body_mut().read_to_string().unwrap());
+            }
+        }
+        panic!("two connections failed in a row");
     }
 
     fn stop(&mut self) {

@@ -80,6 +80,11 @@ pub struct ServeAuditArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 20)]
     pub drain_timeout: u64,
 
+    /// Seconds the server keeps accepting after SIGTERM with /readyz failing (then open
+    /// connections get up to 5 s); part of --drain-timeout.
+    #[arg(long, value_name = "SECONDS", default_value_t = 2)]
+    pub shutdown_grace: u64,
+
     #[command(flatten)]
     pub engine: EngineArgs,
 
@@ -89,6 +94,10 @@ pub struct ServeAuditArgs {
     #[command(flatten)]
     pub delivery: DeliveryArgs,
 }
+
+/// What open connections get to finish once the server stops accepting: a batch upload is
+/// quick, and the API server retries what did not finish.
+const CONNECTION_DRAIN: Duration = Duration::from_secs(5);
 
 pub fn run(args: ServeAuditArgs) -> anyhow::Result<ExitCode> {
     let auth = match (&args.client_ca, &args.token_file) {
@@ -117,8 +126,18 @@ pub fn run(args: ServeAuditArgs) -> anyhow::Result<ExitCode> {
         delivery: args.delivery.options(),
         auth: auth.clone(),
     };
+    if args.shutdown_grace + CONNECTION_DRAIN.as_secs() >= args.drain_timeout {
+        bail!(
+            "--drain-timeout ({} s) must exceed --shutdown-grace ({} s) plus the {} s connection drain, or events accepted last would be dropped",
+            args.drain_timeout,
+            args.shutdown_grace,
+            CONNECTION_DRAIN.as_secs()
+        );
+    }
     let server = ServerOptions {
         body_limit: args.body_limit,
+        shutdown_grace: Duration::from_secs(args.shutdown_grace),
+        drain_timeout: CONNECTION_DRAIN,
         client_ca: args.client_ca,
         metrics_auth: if args.metrics_auth { auth } else { None },
         ..ServerOptions::default()
