@@ -4,6 +4,12 @@
 //! `append`/`override`/`exceptions`, [`parser`] and [`compile`] implement the condition
 //! language, [`fields`] the k8saudit and json plugin fields, and [`engine`] matches events and
 //! renders alerts in Falco's JSON alert format.
+//!
+//! Events come from files and followed logs ([`runner`], [`follow`], [`source`]) or from the
+//! API server's audit webhook ([`receiver`], which reads each POST into a bounded [`batch`] and
+//! a [`queue`] bounded in events, bytes and per client). Alerts leave through [`delivery`]: one
+//! queue and thread per sink, retries, a circuit breaker and a disk [`spool`], every loss
+//! counted; [`sinks`] renders and carries them.
 
 pub mod batch;
 pub mod compile;

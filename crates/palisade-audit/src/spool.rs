@@ -3,7 +3,7 @@
 //!
 //! One directory per sink holds numbered segment files of JSON lines (one rendered payload per
 //! line) and a `cursor` file naming the segment and byte offset up to which payloads were
-//! redelivered. Appends go to the newest segment, which rolls over at [`SEGMENT_BYTES`];
+//! redelivered. Appends go to the newest segment, which rolls over at 1 MiB;
 //! redelivery reads from the oldest. A segment read to its end is deleted. The directory never
 //! holds more than its byte limit: an append that would pass it is refused and the caller counts
 //! the loss. A crash between a redelivery and its cursor update repeats that one payload (at
