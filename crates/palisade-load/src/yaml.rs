@@ -212,8 +212,9 @@ struct MapBuilder {
 const LINEAR_KEY_LOOKUP: usize = 16;
 
 impl MapBuilder {
-    /// Inserts or replaces `key` (a replaced key keeps its place); the previous key's mark.
-    fn insert(&mut self, key: Box<str>, key_mark: Mark, value: Node) -> Option<Mark> {
+    /// Inserts or replaces `key` (a replaced key keeps its place): the previous key's mark, and
+    /// where the entry is.
+    fn insert(&mut self, key: Box<str>, key_mark: Mark, value: Node) -> (Option<Mark>, usize) {
         let found = match &self.index {
             Some(index) => index.get(&key).copied(),
             None => self.entries.iter().position(|entry| entry.key == key),
@@ -221,7 +222,7 @@ impl MapBuilder {
         if let Some(position) = found {
             let entry = &mut self.entries[position];
             entry.value = value;
-            return Some(std::mem::replace(&mut entry.key_mark, key_mark));
+            return (Some(std::mem::replace(&mut entry.key_mark, key_mark)), position);
         }
         if let Some(index) = &mut self.index {
             index.insert(key.clone(), self.entries.len());
@@ -232,7 +233,7 @@ impl MapBuilder {
             self.index = Some(index);
         }
         self.entries.push(Entry { key, key_mark, value });
-        None
+        (None, self.entries.len() - 1)
     }
 
     fn finish(self) -> Map {
@@ -417,12 +418,13 @@ impl<'l> Builder<'l> {
                 *total += nodes;
                 match key.take() {
                     None => {
-                        let text = key_text(&node).map_err(|message| YamlError {
-                            line: node.mark.line,
-                            column: node.mark.column,
+                        let mark = node.mark;
+                        let text = key_text(node).map_err(|message| YamlError {
+                            line: mark.line,
+                            column: mark.column,
                             message,
                         })?;
-                        *key = Some(Key { text, mark: node.mark, merge: is_merge_key });
+                        *key = Some(Key { text, mark, merge: is_merge_key });
                     }
                     Some(Key { merge: true, mark, .. }) => {
                         if written.is_none() {
@@ -435,18 +437,18 @@ impl<'l> Builder<'l> {
                         })?;
                     }
                     Some(Key { text, mark, merge: false }) => {
-                        let replaced = map.insert(text.clone(), mark, node);
-                        let first = match written {
-                            None => replaced,
-                            Some(written) => match written.get_mut(&text) {
-                                Some(last) => Some(std::mem::replace(last, mark)),
-                                None => {
-                                    written.insert(text.clone(), mark);
-                                    None
-                                }
-                            },
-                        };
-                        duplicate = first.map(|first| (text, first, mark));
+                        // Once a merge filled the map, only keys written in it count as repeated.
+                        let repeated_write = written.as_mut().map(|written| match written.get_mut(&text) {
+                            Some(last) => Some(std::mem::replace(last, mark)),
+                            None => {
+                                written.insert(text.clone(), mark);
+                                None
+                            }
+                        });
+                        let (replaced, position) = map.insert(text, mark, node);
+                        if let Some(first) = repeated_write.unwrap_or(replaced) {
+                            duplicate = Some((map.entries[position].key.clone(), first, mark));
+                        }
                     }
                 }
             }
@@ -499,12 +501,12 @@ fn merge_into(map: &mut MapBuilder, source: &Node) -> Result<(), &'static str> {
 }
 
 /// The JSON key a scalar key becomes in sigs.k8s.io/yaml.
-fn key_text(node: &Node) -> Result<Box<str>, String> {
-    Ok(match &node.value {
-        Value::Str(text) => text.clone(),
+fn key_text(node: Node) -> Result<Box<str>, String> {
+    Ok(match node.value {
+        Value::Str(text) => text,
         Value::Bool(flag) => flag.to_string().into(),
         Value::Int(number) => number.to_string().into(),
-        Value::Float(number) => go_float32_text(*number).into(),
+        Value::Float(number) => go_float32_text(number).into(),
         Value::Null => return Err("a null mapping key has no JSON form; kubectl refuses the document".into()),
         Value::Seq(_) | Value::Map(_) => return Err("mapping keys must be scalars".into()),
     })
