@@ -306,3 +306,37 @@ fn deploy_audit_manifests_report_nothing_above_low() {
     // ServiceAccount, Deployment, Service, two NetworkPolicies and the two kubeconfigs.
     assert_eq!(report["summary"]["objects_scanned"], 7, "{report:#}");
 }
+
+#[test]
+fn a_blocked_stdout_freezes_neither_the_other_sinks_nor_the_server() {
+    let (dir, ca) = setup();
+    let alerts = dir.path().join("alerts.jsonl");
+    // Standard output is a pipe nobody reads: it fills after about 64 KiB of alerts.
+    let (mut child, port) = serve(dir.path(), &[
+        "--allow-unauthenticated",
+        "--output-file",
+        alerts.to_str().unwrap(),
+        "--shutdown-grace",
+        "0",
+        "--drain-timeout",
+        "6",
+    ]);
+    let agent = agent(&ca);
+    for round in 0..4 {
+        assert_eq!(post(&agent, port, &events(round * 500..(round + 1) * 500)), 200);
+    }
+    let count = || std::fs::read_to_string(&alerts).map_or(0, |text| text.lines().count());
+    let started = Instant::now();
+    while count() < 2000 && started.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(count(), 2000, "the file sink stalled behind standard output");
+    let probe = Instant::now();
+    assert_eq!(agent.get(format!("https://localhost:{port}/healthz")).call().unwrap().status().as_u16(), 200);
+    assert!(probe.elapsed() < Duration::from_secs(2), "{:?}", probe.elapsed());
+    // The stdout thread is stuck in a write: shutdown gives up on it at the deadline.
+    terminate(&child);
+    let (took, clean) = wait_within(&mut child, Duration::from_secs(20));
+    assert!(clean);
+    assert!(took < Duration::from_secs(9), "{took:?}");
+}
