@@ -2,7 +2,8 @@
 //! Falco's path), matching what it receives against the rules and delivering the alerts.
 //!
 //! A request is read under a permit (at most [`ReceiverOptions::readers`] bodies in memory at
-//! once), then parsed off the async threads into a [`Batch`] that fits the room the
+//! once, and at most half of them, at least one, for one client, so a client uploading slowly
+//! cannot hold them all), then parsed off the async threads into a [`Batch`] that fits the room the
 //! [`Queue`] offers its client; a batch that cannot fit is refused with 429 and `Retry-After`
 //! (the webhook backend retries it) and counted in
 //! `palisade_audit_batches_rejected_total{reason}`. One matching thread takes batches in
@@ -74,7 +75,7 @@ impl ReceiverMetrics {
             ),
             rejected: registry.counter(
                 "palisade_audit_batches_rejected_total",
-                "Batches refused with 429 (the API server retries them), by reason: queue_full, client_share, busy.",
+                "Batches refused with 429 (the API server retries them), by reason: queue_full, client_share, busy, client_busy.",
                 &["reason"],
             ),
             dropped: registry.counter(
@@ -89,6 +90,9 @@ impl ReceiverMetrics {
 struct Shared {
     queue: Queue,
     readers: Semaphore,
+    /// Bodies being read, per client; at most `per_client_readers` each.
+    reading: std::sync::Mutex<std::collections::HashMap<String, usize>>,
+    per_client_readers: usize,
     body_limit: usize,
     metrics: ReceiverMetrics,
 }
@@ -109,6 +113,8 @@ pub async fn serve(
     let shared = Arc::new(Shared {
         queue: Queue::new(options.queue),
         readers: Semaphore::new(options.readers.max(1)),
+        reading: std::sync::Mutex::new(std::collections::HashMap::new()),
+        per_client_readers: (options.readers / 2).max(1),
         body_limit: options.body_limit,
         metrics: ReceiverMetrics::register(&registry),
     });
@@ -198,6 +204,37 @@ fn client_of(extensions: &axum::http::Extensions) -> String {
     extensions.get::<ClientIdentity>().map_or_else(|| "unknown".to_string(), |identity| format!("address {}", identity.peer.ip()))
 }
 
+/// One body being read for a client, counted while it lives.
+struct Reading<'a> {
+    shared: &'a Shared,
+    client: String,
+}
+
+impl<'a> Reading<'a> {
+    /// `None` when the client already reads its share of bodies.
+    fn start(shared: &'a Shared, client: &str) -> Option<Self> {
+        let mut reading = shared.reading.lock().unwrap_or_else(|p| p.into_inner());
+        let count = reading.entry(client.to_string()).or_default();
+        if *count >= shared.per_client_readers {
+            return None;
+        }
+        *count += 1;
+        Some(Self { shared, client: client.to_string() })
+    }
+}
+
+impl Drop for Reading<'_> {
+    fn drop(&mut self) {
+        let mut reading = self.shared.reading.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(count) = reading.get_mut(&self.client) {
+            *count -= 1;
+            if *count == 0 {
+                reading.remove(&self.client);
+            }
+        }
+    }
+}
+
 fn refuse(shared: &Shared, reason: &str) -> Response {
     shared.metrics.rejected.inc(&[reason]);
     (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, "1")], format!("{reason}, retry later\n")).into_response()
@@ -206,6 +243,9 @@ fn refuse(shared: &Shared, reason: &str) -> Response {
 async fn receive(State(shared): State<Arc<Shared>>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let client = client_of(&parts.extensions);
+    let Some(_reading) = Reading::start(&shared, &client) else {
+        return refuse(&shared, "client_busy");
+    };
     // Bodies are read under a permit, so memory is bounded by readers x body limit.
     let Ok(Ok(permit)) = tokio::time::timeout(Duration::from_secs(2), shared.readers.acquire()).await else {
         return refuse(&shared, "busy");

@@ -275,7 +275,9 @@ fn a_flooding_client_cannot_take_the_api_servers_share_of_the_queue() {
                     (0..30)
                         .filter(|_| {
                             let (status, body) = server_ref.post_as("leaked-token", &forged);
-                            assert!(status == 200 || body.starts_with("client_share"), "{status} {body}");
+                            // Its own share of the queue, or of the readers (it posts three at once).
+                            let own = body.starts_with("client_share") || body.starts_with("client_busy");
+                            assert!(status == 200 || own, "{status} {body}");
                             status == 429
                         })
                         .count()
@@ -297,6 +299,62 @@ fn a_flooding_client_cannot_take_the_api_servers_share_of_the_queue() {
     });
     server.stop();
     assert!(refused_forgeries > 0, "the flood never reached the forger's share");
-    assert!(server.metric("palisade_audit_batches_rejected_total{reason=\"client_share\"}") as usize >= refused_forgeries);
+    let charged = server.metric("palisade_audit_batches_rejected_total{reason=\"client_share\"}")
+        + server.metric("palisade_audit_batches_rejected_total{reason=\"client_busy\"}");
+    assert!(charged as usize >= refused_forgeries);
     assert_eq!(server.metric("palisade_audit_batches_rejected_total{reason=\"queue_full\"}"), 0);
+}
+
+/// A body that arrives after a pause, holding its reader permit meanwhile.
+struct Slow {
+    body: std::io::Cursor<Vec<u8>>,
+    paused: bool,
+}
+
+impl std::io::Read for Slow {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if !self.paused {
+            self.paused = true;
+            // Longer than a request waits for a reader (2 s).
+            std::thread::sleep(Duration::from_millis(3000));
+        }
+        self.body.read(buf)
+    }
+}
+
+#[test]
+fn a_client_uploading_slowly_cannot_hold_every_reader() {
+    let tokens = "apiserver-token,kube-apiserver\nleaked-token,compromised\n";
+    let mut server = Running::start_with(ROOMY, 1 << 20, Duration::from_secs(10), Some(tokens));
+    let server_ref = &server;
+    std::thread::scope(|scope| {
+        let slow: Vec<_> = (0..3)
+            .map(|_| {
+                scope.spawn(|| {
+                    let request = server_ref
+                        .agent
+                        .post(format!("{}/k8s-audit", server_ref.url))
+                        .header("Authorization", "Bearer leaked-token");
+                    let mut reader = Slow { body: std::io::Cursor::new(batch(0..10).into_bytes()), paused: false };
+                    // Refused before its body was read, the upload may also end in a broken pipe.
+                    let _ = request.send(ureq::SendBody::from_reader(&mut reader));
+                })
+            })
+            .collect();
+        // While the slow uploads are (or wait to be) read, the API server always finds a reader.
+        std::thread::sleep(Duration::from_millis(300));
+        for round in 0..5 {
+            let (status, body) = server_ref.post_as("apiserver-token", &batch(round * 10..(round + 1) * 10));
+            assert_eq!(status, 200, "{body}");
+        }
+        for upload in slow {
+            upload.join().unwrap();
+        }
+    });
+    server.stop();
+    assert!(
+        server.metric("palisade_audit_batches_rejected_total{reason=\"client_busy\"}") >= 1,
+        "the slow client was never held to its share of readers"
+    );
+    assert_eq!(server.metric("palisade_audit_batches_rejected_total{reason=\"busy\"}"), 0);
 }
