@@ -142,7 +142,8 @@ struct LaneState {
     /// Payloads handed over and not yet delivered, spooled or dropped.
     pending: Mutex<u64>,
     settled: Condvar,
-    /// Payloads dropped so far (neither delivered nor spooled).
+    /// Payloads dropped so far that a sink could have taken later (every reason but
+    /// `rejected`: a payload the sink refused for good is counted, but waiting cannot help it).
     lost: AtomicU64,
     /// Past this instant (set at shutdown) payloads are spooled or dropped, not attempted.
     deadline: Mutex<Option<Instant>>,
@@ -165,7 +166,9 @@ impl LaneState {
     }
 
     fn drop_payload(&self, reason: &str, count: u64) {
-        self.lost.fetch_add(count, Ordering::AcqRel);
+        if reason != "rejected" {
+            self.lost.fetch_add(count, Ordering::AcqRel);
+        }
         self.metrics.dropped.add(&[&self.name, reason], count);
     }
 
@@ -251,7 +254,8 @@ impl Delivery {
         }
     }
 
-    /// Payloads lost so far, over all sinks (for callers that must not move on past a loss).
+    /// Payloads lost so far, over all sinks, refusals for good excepted (for callers that must
+    /// not move on past a loss).
     pub fn losses(&self) -> u64 {
         self.lanes.iter().map(|lane| lane.state.lost.load(Ordering::Acquire)).sum()
     }
