@@ -50,6 +50,8 @@ fn build_oracle() -> Result<PathBuf, String> {
         .env("GOPATH", GOPATH)
         .env("GO111MODULE", "off")
         .env("GOFLAGS", "")
+        // CI may run without $HOME, where Go would find no build cache.
+        .env("GOCACHE", Path::new(env!("CARGO_TARGET_TMPDIR")).join("go-build-cache"))
         .output()
         .map_err(|error| format!("cannot run `go` ({error}); apt-get install golang-go"))?;
     if !output.status.success() {
