@@ -12,7 +12,7 @@ use anyhow::Context;
 use palisade_admission::{NamespaceStore, Settings, Webhook};
 use palisade_policy::{Config, RuleSet};
 use palisade_scan::Engine;
-use palisade_server::{Server, ServerOptions, TlsFiles};
+use palisade_server::{ClientAuth, Server, ServerOptions, TlsFiles, TokenFile};
 
 #[derive(clap::Args, Debug)]
 pub struct ServeAdmissionArgs {
@@ -57,6 +57,16 @@ pub struct ServeAdmissionArgs {
     #[arg(long, value_name = "BYTES")]
     pub memory_limit: Option<u64>,
 
+    /// CA bundle (PEM) that client certificates are verified against; a client holding one
+    /// it signed may read /metrics.
+    #[arg(long, value_name = "FILE")]
+    pub client_ca: Option<PathBuf>,
+
+    /// Bearer tokens allowed to read /metrics (Kubernetes static token format, reloaded on
+    /// change). With this or --client-ca, /metrics answers 401 to anyone else.
+    #[arg(long, value_name = "FILE")]
+    pub metrics_token_file: Option<PathBuf>,
+
     /// Seconds to keep serving after SIGTERM with /readyz failing, before the listener closes.
     #[arg(long, value_name = "SECONDS", default_value_t = 5)]
     pub shutdown_grace: u64,
@@ -98,7 +108,14 @@ pub fn run(args: ServeAdmissionArgs) -> anyhow::Result<ExitCode> {
     let RuleSet { rules, evaluated, .. } = rule_set;
     let rule_count = rules.len();
 
+    let tokens = match &args.metrics_token_file {
+        Some(path) => Some(Arc::new(TokenFile::load(path)?)),
+        None => None,
+    };
+    let metrics_auth = (args.client_ca.is_some() || tokens.is_some()).then(|| ClientAuth { allowed_names: Vec::new(), tokens });
     let server_options = ServerOptions {
+        client_ca: args.client_ca.clone(),
+        metrics_auth,
         body_limit: args.body_limit,
         request_timeout: Duration::from_secs(args.request_timeout),
         shutdown_grace: Duration::from_secs(args.shutdown_grace),
