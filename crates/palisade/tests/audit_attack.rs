@@ -104,12 +104,12 @@ fn terminate(child: &Child) {
     assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
 }
 
-/// Waits for the child at most `limit`; the elapsed time and whether it exited cleanly.
-fn wait_within(child: &mut Child, limit: Duration) -> (Duration, bool) {
+/// Waits for the child at most `limit`; the elapsed time and its exit status.
+fn wait_within(child: &mut Child, limit: Duration) -> (Duration, std::process::ExitStatus) {
     let started = Instant::now();
     while started.elapsed() < limit {
         if let Some(status) = child.try_wait().unwrap() {
-            return (started.elapsed(), status.success());
+            return (started.elapsed(), status);
         }
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -142,8 +142,8 @@ fn serve_audit_will_not_start_unauthenticated_and_refuses_anonymous_posts() {
     let (status, body) = post_with(&agent, port, Some("t0ken"), &events(0..3));
     assert_eq!(status, 200, "{body}");
     terminate(&child);
-    let (_, clean) = wait_within(&mut child, Duration::from_secs(10));
-    assert!(clean);
+    let (_, status) = wait_within(&mut child, Duration::from_secs(10));
+    assert!(status.success(), "{status}");
     let mut stdout = String::new();
     child.stdout.take().unwrap().read_to_string(&mut stdout).unwrap();
     assert_eq!(stdout.lines().count(), 3, "only the authenticated batch raised alerts: {stdout}");
@@ -176,8 +176,8 @@ fn a_dead_webhook_does_not_delay_stdout_and_sigterm_ends_within_the_drain_deadli
     // The webhook's thread is stuck in an attempt of 10 s: shutdown must not wait for it past
     // the drain deadline (6 s, plus 1 s for spooling).
     terminate(&child);
-    let (took, clean) = wait_within(&mut child, Duration::from_secs(15));
-    assert!(clean);
+    let (took, status) = wait_within(&mut child, Duration::from_secs(15));
+    assert!(status.success(), "{status}");
     assert!(took < Duration::from_secs(8), "{took:?}");
     drop(blackhole);
 }
@@ -253,7 +253,8 @@ fn alerts_spooled_while_the_webhook_is_down_are_delivered_when_it_comes_back() {
     names.sort();
     assert_eq!(names, ["s0", "s1", "s2", "s3"]);
     terminate(&child);
-    assert!(wait_within(&mut child, Duration::from_secs(30)).1);
+    let (_, status) = wait_within(&mut child, Duration::from_secs(30));
+    assert!(status.success(), "{status}");
 }
 
 #[test]
@@ -336,7 +337,7 @@ fn a_blocked_stdout_freezes_neither_the_other_sinks_nor_the_server() {
     assert!(probe.elapsed() < Duration::from_secs(2), "{:?}", probe.elapsed());
     // The stdout thread is stuck in a write: shutdown gives up on it at the deadline.
     terminate(&child);
-    let (took, clean) = wait_within(&mut child, Duration::from_secs(20));
-    assert!(clean);
+    let (took, status) = wait_within(&mut child, Duration::from_secs(20));
+    assert!(status.success(), "{status}");
     assert!(took < Duration::from_secs(9), "{took:?}");
 }
