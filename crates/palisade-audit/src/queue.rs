@@ -155,12 +155,6 @@ impl Queue {
         self.lock().closed = true;
         self.arrived.notify_all();
     }
-
-    /// Events and bytes held (queued or being matched).
-    pub fn usage(&self) -> (usize, usize) {
-        let state = self.lock();
-        (state.total.events, state.total.bytes)
-    }
 }
 
 #[cfg(test)]
@@ -185,7 +179,7 @@ mod tests {
         let third = queue.push(batch("third", 1, 590));
         assert_eq!(third, Err(Refusal::ClientShare));
         queue.push(batch("third", 1, 100)).unwrap();
-        assert_eq!(queue.usage(), (10, 510));
+        assert_eq!(queue.room("anyone else").0, Room { events: 0, bytes: 490 });
         let first = queue.pop().unwrap();
         assert_eq!(first.client, "forger");
         // Room comes back only once matching released it.

@@ -58,15 +58,6 @@ impl Spool {
         self.dir.join(format!("{number:012}.jsonl"))
     }
 
-    /// Bytes on disk (the bound applies to this).
-    pub fn bytes(&self) -> u64 {
-        self.bytes
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.peek_position().is_none()
-    }
-
     fn peek_position(&self) -> Option<(u64, u64)> {
         let &first = self.segments.first()?;
         let length = std::fs::metadata(self.segment_path(first)).map_or(0, |m| m.len());
@@ -193,10 +184,10 @@ mod tests {
         let mut spool = Spool::open(dir.path(), 1 << 20).unwrap();
         assert!(spool.append("{\"n\":5}").unwrap());
         assert_eq!(drain(&mut spool), ["{\"n\":1}", "{\"n\":2}", "{\"n\":3}", "{\"n\":4}", "{\"n\":5}"]);
-        assert!(spool.is_empty());
-        assert_eq!(spool.bytes(), 0);
+        assert!(spool.peek().unwrap().is_none());
+        assert_eq!(spool.bytes, 0);
         drop(spool);
-        assert!(Spool::open(dir.path(), 1 << 20).unwrap().is_empty());
+        assert!(Spool::open(dir.path(), 1 << 20).unwrap().peek().unwrap().is_none());
     }
 
     #[test]
@@ -210,10 +201,10 @@ mod tests {
             assert!(accepted < 1000, "the limit never refused");
         }
         assert_eq!(accepted, (3 * SEGMENT_BYTES / 100_000) as usize);
-        assert!(spool.bytes() <= 3 * SEGMENT_BYTES);
+        assert!(spool.bytes <= 3 * SEGMENT_BYTES);
         assert!(spool.segments.len() >= 3, "{:?}", spool.segments);
         assert_eq!(drain(&mut spool).len(), accepted);
-        assert_eq!(spool.bytes(), 0);
+        assert_eq!(spool.bytes, 0);
         assert!(spool.append(&payload).unwrap());
     }
 }
