@@ -70,12 +70,12 @@ impl<'a> Iterator for EventReader<'a> {
                     self.pos += stream.byte_offset();
                     match value {
                         Json::Object(ref members) => {
-                            let is_list = members.iter().any(|(k, v)| k == "kind" && v.as_str() == Some("EventList"));
-                            if !is_list {
+                            // The last of duplicate keys decides, as in Go's encoding/json.
+                            if value.get("kind").and_then(Json::as_str) != Some("EventList") {
                                 return Some(Ok(value));
                             }
                             let Json::Object(members) = value else { unreachable!() };
-                            let items = members.into_iter().find(|(k, _)| k == "items").map(|(_, v)| v);
+                            let items = members.into_iter().rev().find(|(k, _)| k == "items").map(|(_, v)| v);
                             match items {
                                 Some(Json::Array(items)) => self.pending = items.into_iter(),
                                 Some(Json::Null) | None => {}
@@ -172,6 +172,12 @@ mod tests {
         assert_eq!(err.line, 2, "{err}");
         assert_eq!(results[2].as_ref().unwrap(), "\"c\"");
         assert_eq!(results[3].as_ref().unwrap_err().line, 4);
+    }
+
+    #[test]
+    fn the_last_of_duplicate_keys_decides_like_go() {
+        let list = r#"{"kind":"Event","kind":"EventList","items":[{"auditID":"a"}],"items":[{"auditID":"b"}]}"#;
+        assert_eq!(read(list), [Ok("\"b\"".to_string())]);
     }
 
     #[test]
