@@ -341,3 +341,60 @@ fn a_blocked_stdout_freezes_neither_the_other_sinks_nor_the_server() {
     assert!(status.success(), "{status}");
     assert!(took < Duration::from_secs(9), "{took:?}");
 }
+
+/// `audit --follow LOG --output-file ALERTS` until ALERTS holds `expected` lines (or 20 s),
+/// then killed as a crash would.
+fn follow_until(dir: &Path, log: &Path, alerts: &Path, expected: usize) -> usize {
+    let mut child = palisade()
+        .args(["audit", "--follow", "--no-stdout", "--output-file"])
+        .arg(alerts)
+        .arg("--rules")
+        .arg(dir.join("rules.yaml"))
+        .arg(log)
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let count = || std::fs::read_to_string(alerts).map_or(0, |text| text.lines().count());
+    let started = Instant::now();
+    while count() < expected && started.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // A little longer: a follower that reads too much would show it.
+    std::thread::sleep(Duration::from_millis(300));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    count()
+}
+
+#[test]
+fn follow_loses_nothing_across_rotation_and_truncation_while_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("rules.yaml"), RULES).unwrap();
+    let log = dir.path().join("audit.log");
+    let alerts = dir.path().join("alerts.jsonl");
+    let line = |i: usize| format!("{{\"auditID\":\"{i}\",\"verb\":\"get\",\"objectRef\":{{\"resource\":\"secrets\",\"name\":\"s{i}\"}}}}\n");
+    let append = |range: std::ops::Range<usize>| {
+        let mut file = std::fs::OpenOptions::new().create(true).append(true).open(&log).unwrap();
+        for i in range {
+            file.write_all(line(i).as_bytes()).unwrap();
+        }
+    };
+    append(0..2);
+    assert_eq!(follow_until(dir.path(), &log, &alerts, 2), 2);
+    // Stopped: lines written, then the log rotated the way the API server does (renamed with a
+    // timestamp), then lines in the new file.
+    append(2..4);
+    std::fs::rename(&log, dir.path().join("audit-2026-12-03T15-00-00.000.log")).unwrap();
+    append(4..6);
+    assert_eq!(follow_until(dir.path(), &log, &alerts, 6), 6);
+    // Stopped again: truncated in place and regrown past the old offset.
+    std::fs::write(&log, "").unwrap();
+    append(6..10);
+    assert_eq!(follow_until(dir.path(), &log, &alerts, 10), 10);
+    let names: Vec<String> = std::fs::read_to_string(&alerts)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["output_fields"]["ka.target.name"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(names, (0..10).map(|i| format!("s{i}")).collect::<Vec<_>>());
+}
