@@ -9,7 +9,10 @@ use std::sync::Arc;
 use palisade_core::{
     Control, Finding, Framework, InputError, Location, ObjectRef, RuleMeta, Severity,
 };
-use palisade_report::{Format, ScanReport, Scope, SourceLines, WriteOptions, write};
+use palisade_report::{
+    Compliance, ControlResult, ControlStatus, ExceptionNote, Exceptions, Format, NoteKind, ScanReport,
+    Scope, SourceLines, Suppressed, WriteOptions, write,
+};
 use serde_json::Value;
 
 static PRIVILEGED: RuleMeta = RuleMeta {
@@ -232,6 +235,46 @@ fn text_is_coloured_only_when_asked() {
 #[test]
 fn json_snapshot() {
     insta::assert_snapshot!("json", plain(Format::Json));
+}
+
+/// The optional sections, suppressed findings written with their exception, and strings that
+/// need escaping: the JSON writer renders findings itself, so its bytes are pinned here.
+#[test]
+fn json_with_sections_snapshot() {
+    let mut kept = findings();
+    let suppressed = kept.remove(0);
+    kept[0].message = "tab\t, quote \", backslash \\, nul \u{0}, del \u{7f}, unicode é ✓ 🦀".into();
+    let report = ScanReport::new(kept, Vec::new(), SCOPE, None)
+        .with_compliance(Compliance {
+            framework: Framework::Cis,
+            controls: vec![ControlResult {
+                id: "5.2.1".to_owned(),
+                status: ControlStatus::Passed,
+                rules_evaluated: vec!["pss/privileged".to_owned()],
+                rules_not_evaluated: Vec::new(),
+                findings: 0,
+            }],
+        })
+        .with_exceptions(Exceptions {
+            suppressed: vec![Suppressed {
+                finding: suppressed,
+                source: "config .palisade.yaml:3".to_owned(),
+                reason: "accepted \"risk\"".to_owned(),
+            }],
+            notes: vec![ExceptionNote {
+                kind: NoteKind::Unused,
+                source: "config .palisade.yaml:9".to_owned(),
+                message: "matched no finding".to_owned(),
+            }],
+        });
+    insta::assert_snapshot!("json_sections", render(&report, Format::Json, &WriteOptions::default()));
+}
+
+#[test]
+fn json_of_an_empty_scan_snapshot() {
+    let report = ScanReport::new(Vec::new(), Vec::new(), SCOPE, None)
+        .with_exceptions(Exceptions::default());
+    insta::assert_snapshot!("json_empty", render(&report, Format::Json, &WriteOptions::default()));
 }
 
 #[test]
