@@ -112,7 +112,7 @@ impl Control {
 /// Where a finding points: the file as the user named it, the 1-based line and column of the
 /// offending field (0 when the object has no source text, e.g. from a live cluster), and the
 /// field's JSON pointer inside the object.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize)]
 pub struct Location {
     pub file: Arc<str>,
     pub line: u32,
@@ -120,16 +120,39 @@ pub struct Location {
     pub path: String,
 }
 
+impl Ord for Location {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        // Findings of one file share its name: sorting hundreds of thousands of them should
+        // not compare the same path text at every step.
+        let file = if Arc::ptr_eq(&self.file, &other.file) {
+            std::cmp::Ordering::Equal
+        } else {
+            self.file.cmp(&other.file)
+        };
+        file.then(self.line.cmp(&other.line))
+            .then(self.column.cmp(&other.column))
+            .then_with(|| self.path.cmp(&other.path))
+    }
+}
+
+impl PartialOrd for Location {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// A rule's verdict on one object. The rule's id, title, remediation and controls are the
+/// catalog's static text, shared by every finding of the rule rather than copied into each.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Finding {
-    pub rule: Cow<'static, str>,
+    pub rule: &'static str,
     pub severity: Severity,
-    pub title: Cow<'static, str>,
+    pub title: &'static str,
     pub message: String,
     pub object: Arc<ObjectRef>,
     pub location: Location,
-    pub remediation: Cow<'static, str>,
-    pub controls: Cow<'static, [Control]>,
+    pub remediation: &'static str,
+    pub controls: &'static [Control],
 }
 
 impl Finding {
@@ -137,9 +160,9 @@ impl Finding {
     pub fn new(meta: &'static RuleMeta, object: &Object, pointer: String, message: String) -> Self {
         let mark = object.locate(&pointer);
         Self {
-            rule: Cow::Borrowed(meta.id),
+            rule: meta.id,
             severity: meta.severity,
-            title: Cow::Borrowed(meta.title),
+            title: meta.title,
             message,
             object: object.reference(),
             location: Location {
@@ -148,15 +171,15 @@ impl Finding {
                 column: mark.column,
                 path: pointer,
             },
-            remediation: Cow::Borrowed(meta.remediation),
-            controls: Cow::Borrowed(meta.controls),
+            remediation: meta.remediation,
+            controls: meta.controls,
         }
     }
 
-    /// The order reports use: by file, position, rule, then object, so output is byte-stable
-    /// whatever order the parallel engine produced findings in.
+    /// The order reports use: by file, position, rule, object, message, then severity, so
+    /// output is byte-stable whatever order the parallel engine produced findings in.
     pub fn sort_key(&self) -> impl Ord + '_ {
-        (&self.location, &self.rule, &self.object, &self.message)
+        (&self.location, self.rule, &self.object, &self.message, self.severity)
     }
 }
 

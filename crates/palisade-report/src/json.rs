@@ -1,28 +1,51 @@
 //! `--format json`: one pretty-printed document (see `docs/formats/json.md`).
 //!
-//! The document is built from structs local to this module rather than by serializing core
-//! types, so a change in `palisade-core` cannot silently change the published shape; field
-//! order here is key order in the output.
+//! The document is built from structs local to this module (and findings are laid out by hand)
+//! rather than by serializing core types, so a change in `palisade-core` cannot silently change
+//! the published shape; field order here is key order in the output.
 
-use std::io;
+use std::io::{self, Write as _};
 
 use palisade_core::{Finding, InputError, Severity};
 use serde::Serialize;
-use serde_json::value::RawValue;
 
 use crate::{ControlStatus, ScanReport, Summary};
 
-#[derive(Serialize)]
-struct Document<'a> {
-    findings: Findings<'a>,
-    errors: Vec<JsonError<'a>>,
-    summary: JsonSummary,
-    /// Present only when the scan was narrowed to a framework (`--framework`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    compliance: Option<JsonCompliance<'a>>,
-    /// Present only when exceptions (config, annotations, baseline) were in play.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    exceptions: Option<JsonExceptions<'a>>,
+/// The document is written key by key: the findings arrays (which may hold hundreds of
+/// thousands of findings) by [`write_findings`], every other value by serde_json and indented to
+/// its depth, which gives exactly serde_json's pretty layout.
+pub(crate) fn write(report: &ScanReport, out: &mut dyn io::Write) -> io::Result<()> {
+    out.write_all(b"{\n  \"findings\": ")?;
+    write_findings(report.findings(), 2, |finding| (finding, None), out)?;
+    out.write_all(b",\n  \"errors\": ")?;
+    write_value(&report.errors().iter().map(error).collect::<Vec<_>>(), 1, out)?;
+    out.write_all(b",\n  \"summary\": ")?;
+    write_value(&summary(report.summary()), 1, out)?;
+    if let Some(compliance) = report.compliance() {
+        out.write_all(b",\n  \"compliance\": ")?;
+        let compliance = JsonCompliance {
+            framework: compliance.framework.as_str(),
+            title: compliance.framework.title(),
+            passed: compliance.count(ControlStatus::Passed),
+            failed: compliance.count(ControlStatus::Failed),
+            not_evaluated: compliance.count(ControlStatus::NotEvaluated),
+            controls: &compliance.controls,
+        };
+        write_value(&compliance, 1, out)?;
+    }
+    if let Some(exceptions) = report.exceptions() {
+        out.write_all(b",\n  \"exceptions\": {\n    \"suppressed\": ")?;
+        write_findings(
+            &exceptions.suppressed,
+            3,
+            |suppressed| (&suppressed.finding, Some([("suppressed_by", &*suppressed.source), ("reason", &*suppressed.reason)])),
+            out,
+        )?;
+        out.write_all(b",\n    \"notes\": ")?;
+        write_value(&exceptions.notes, 2, out)?;
+        out.write_all(b"\n  }")?;
+    }
+    out.write_all(b"\n}\n")
 }
 
 #[derive(Serialize)]
@@ -33,57 +56,6 @@ struct JsonCompliance<'a> {
     failed: usize,
     not_evaluated: usize,
     controls: &'a [crate::ControlResult],
-}
-
-#[derive(Serialize)]
-struct JsonExceptions<'a> {
-    suppressed: Vec<JsonSuppressed<'a>>,
-    notes: &'a [crate::ExceptionNote],
-}
-
-#[derive(Serialize)]
-struct JsonSuppressed<'a> {
-    #[serde(flatten)]
-    finding: JsonFinding<'a>,
-    suppressed_by: &'a str,
-    reason: &'a str,
-}
-
-#[derive(Serialize)]
-struct JsonFinding<'a> {
-    rule: &'a str,
-    severity: Severity,
-    title: &'a str,
-    message: &'a str,
-    object: JsonObject<'a>,
-    location: JsonLocation<'a>,
-    remediation: &'a str,
-    controls: Vec<JsonControl<'a>>,
-}
-
-#[derive(Serialize)]
-struct JsonControl<'a> {
-    framework: &'a str,
-    id: &'a str,
-}
-
-#[derive(Serialize)]
-struct JsonObject<'a> {
-    #[serde(rename = "apiVersion")]
-    api_version: &'a str,
-    kind: &'a str,
-    /// `null` for cluster-scoped objects and objects written without one: the key is always
-    /// present so consumers see one shape.
-    namespace: Option<&'a str>,
-    name: &'a str,
-}
-
-#[derive(Serialize)]
-struct JsonLocation<'a> {
-    file: &'a str,
-    line: u32,
-    column: u32,
-    path: &'a str,
 }
 
 #[derive(Serialize)]
@@ -115,97 +87,189 @@ struct BySeverity {
     info: usize,
 }
 
-pub(crate) fn write(report: &ScanReport, out: &mut dyn io::Write) -> io::Result<()> {
-    let document = Document {
-        findings: Findings(report.findings()),
-        errors: report.errors().iter().map(error).collect(),
-        summary: summary(report.summary()),
-        compliance: report.compliance().map(|compliance| JsonCompliance {
-            framework: compliance.framework.as_str(),
-            title: compliance.framework.title(),
-            passed: compliance.count(ControlStatus::Passed),
-            failed: compliance.count(ControlStatus::Failed),
-            not_evaluated: compliance.count(ControlStatus::NotEvaluated),
-            controls: &compliance.controls,
-        }),
-        exceptions: report.exceptions().map(|exceptions| JsonExceptions {
-            suppressed: exceptions
-                .suppressed
-                .iter()
-                .map(|suppressed| JsonSuppressed {
-                    finding: finding(&suppressed.finding),
-                    suppressed_by: &suppressed.source,
-                    reason: &suppressed.reason,
-                })
-                .collect(),
-            notes: &exceptions.notes,
-        }),
-    };
-    serde_json::to_writer_pretty(&mut *out, &document)?;
-    out.write_all(b"\n")
+/// `value` pretty-printed as it would be `depth` levels deep in the document.
+fn write_value(value: &impl Serialize, depth: usize, out: &mut dyn io::Write) -> io::Result<()> {
+    let text = serde_json::to_string_pretty(value)?;
+    // JSON strings hold no raw newline, so every newline is a line break of the layout.
+    let indent = format!("\n{}", INDENT.repeat(depth));
+    out.write_all(text.replace('\n', &indent).as_bytes())
 }
 
-/// Findings rendered a chunk at a time on every core and written in order. A scan may have
-/// hundreds of thousands: a second representation of all of them would double what the report
-/// holds in memory, and rendering them on one thread left the other core idle.
-struct Findings<'a>(&'a [Finding]);
+const INDENT: &str = "  ";
 
-/// Findings rendered at once; bounds the memory of the rendered text.
-const CHUNK: usize = 8192;
+/// Findings rendered at once by one thread; bounds the memory of the rendered text.
+const CHUNK: usize = 4096;
 
-/// The indentation of a finding inside the pretty-printed document (`findings` items).
-const ITEM_INDENT: &str = "\n    ";
+/// Extra keys written after a finding's own (a suppressed finding's exception).
+type Extra<'a> = Option<[(&'static str, &'a str); 2]>;
 
-impl Serialize for Findings<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use rayon::prelude::*;
-        use serde::ser::{Error, SerializeSeq};
-        let mut seq = serializer.serialize_seq(Some(self.0.len()))?;
-        for chunk in self.0.chunks(CHUNK) {
-            let rendered: Vec<Result<Box<RawValue>, serde_json::Error>> = chunk
-                .par_iter()
-                .map(|item| {
-                    // JSON strings hold no raw newline, so every newline is a line break of
-                    // the pretty layout and gets the item's depth.
-                    let text = serde_json::to_string_pretty(&finding(item))?.replace('\n', ITEM_INDENT);
-                    RawValue::from_string(text)
-                })
-                .collect();
-            for item in rendered {
-                seq.serialize_element(&item.map_err(S::Error::custom)?)?;
-            }
-        }
-        seq.end()
+/// Writes `items` as a JSON array of findings whose items sit `depth` levels deep. A scan may
+/// have hundreds of thousands of findings: they are rendered straight from the findings, a chunk
+/// per thread on every core, and written in order, so no second representation of them exists.
+fn write_findings<'a, T: Sync>(
+    items: &'a [T],
+    depth: usize,
+    finding: impl Fn(&'a T) -> (&'a Finding, Extra<'a>) + Sync,
+    out: &mut dyn io::Write,
+) -> io::Result<()> {
+    use rayon::prelude::*;
+    if items.is_empty() {
+        return out.write_all(b"[]");
     }
+    out.write_all(b"[")?;
+    let batch = CHUNK * rayon::current_num_threads().max(1) * 2;
+    for (index, group) in items.chunks(batch).enumerate() {
+        let rendered: Vec<Vec<u8>> = group
+            .par_chunks(CHUNK)
+            .enumerate()
+            .map(|(chunk_index, chunk)| {
+                let mut text = Vec::with_capacity(chunk.len() * 1024);
+                for (item_index, item) in chunk.iter().enumerate() {
+                    let first = index == 0 && chunk_index == 0 && item_index == 0;
+                    if !first {
+                        text.push(b',');
+                    }
+                    let (found, extra) = finding(item);
+                    write_finding(&mut text, found, extra, depth);
+                }
+                text
+            })
+            .collect();
+        for text in rendered {
+            out.write_all(&text)?;
+        }
+    }
+    let mut close = Vec::new();
+    Layout::at(&mut close, depth - 1).line();
+    close.push(b']');
+    out.write_all(&close)
 }
 
-fn finding(finding: &Finding) -> JsonFinding<'_> {
-    JsonFinding {
-        rule: &finding.rule,
-        severity: finding.severity,
-        title: &finding.title,
-        message: &finding.message,
-        object: JsonObject {
-            api_version: &finding.object.api_version,
-            kind: &finding.object.kind,
-            namespace: finding.object.namespace.as_deref(),
-            name: &finding.object.name,
-        },
-        location: JsonLocation {
-            file: &finding.location.file,
-            line: finding.location.line,
-            column: finding.location.column,
-            path: &finding.location.path,
-        },
-        remediation: &finding.remediation,
-        controls: finding
-            .controls
-            .iter()
-            .map(|control| JsonControl {
-                framework: control.framework.as_str(),
-                id: &control.id,
-            })
-            .collect(),
+/// One finding laid out as serde_json's pretty printer would, `depth` levels deep: the same
+/// keys in the same order as before findings were rendered by hand (`docs/formats/json.md`).
+fn write_finding(text: &mut Vec<u8>, finding: &Finding, extra: Extra<'_>, depth: usize) {
+    let mut json = Layout::at(text, depth);
+    json.line();
+    json.begin(b'{');
+    json.key("rule");
+    json.string(&finding.rule);
+    json.key("severity");
+    json.string(finding.severity.as_str());
+    json.key("title");
+    json.string(&finding.title);
+    json.key("message");
+    json.string(&finding.message);
+    json.key("object");
+    json.begin(b'{');
+    json.key("apiVersion");
+    json.string(&finding.object.api_version);
+    json.key("kind");
+    json.string(&finding.object.kind);
+    // `null` for cluster-scoped objects and objects written without one: the key is always
+    // present so consumers see one shape.
+    json.key("namespace");
+    match &finding.object.namespace {
+        Some(namespace) => json.string(namespace),
+        None => json.raw(b"null"),
+    }
+    json.key("name");
+    json.string(&finding.object.name);
+    json.end(b'}');
+    json.key("location");
+    json.begin(b'{');
+    json.key("file");
+    json.string(&finding.location.file);
+    json.key("line");
+    json.number(finding.location.line);
+    json.key("column");
+    json.number(finding.location.column);
+    json.key("path");
+    json.string(&finding.location.path);
+    json.end(b'}');
+    json.key("remediation");
+    json.string(&finding.remediation);
+    json.key("controls");
+    if finding.controls.is_empty() {
+        json.raw(b"[]");
+    } else {
+        json.begin(b'[');
+        for control in finding.controls.iter() {
+            json.item();
+            json.begin(b'{');
+            json.key("framework");
+            json.string(control.framework.as_str());
+            json.key("id");
+            json.string(&control.id);
+            json.end(b'}');
+        }
+        json.end(b']');
+    }
+    for (key, value) in extra.into_iter().flatten() {
+        json.key(key);
+        json.string(value);
+    }
+    json.end(b'}');
+}
+
+/// serde_json's pretty layout (two-space indent, `"key": value`, one item per line) written
+/// straight into a buffer.
+struct Layout<'a> {
+    text: &'a mut Vec<u8>,
+    depth: usize,
+    /// Whether the next key or item is the first of its object or array (no comma before it).
+    first: bool,
+}
+
+impl<'a> Layout<'a> {
+    fn at(text: &'a mut Vec<u8>, depth: usize) -> Self {
+        Self { text, depth, first: true }
+    }
+
+    fn line(&mut self) {
+        self.text.push(b'\n');
+        for _ in 0..self.depth {
+            self.text.extend_from_slice(INDENT.as_bytes());
+        }
+    }
+
+    fn begin(&mut self, bracket: u8) {
+        self.text.push(bracket);
+        self.depth += 1;
+        self.first = true;
+    }
+
+    fn end(&mut self, bracket: u8) {
+        self.depth -= 1;
+        self.line();
+        self.text.push(bracket);
+        self.first = false;
+    }
+
+    /// Starts an array item.
+    fn item(&mut self) {
+        if !self.first {
+            self.text.push(b',');
+        }
+        self.first = false;
+        self.line();
+    }
+
+    fn key(&mut self, key: &str) {
+        self.item();
+        self.string(key);
+        self.text.extend_from_slice(b": ");
+    }
+
+    fn string(&mut self, value: &str) {
+        serde_json::to_writer(&mut *self.text, value).expect("writing to a Vec cannot fail");
+    }
+
+    fn number(&mut self, value: u32) {
+        write!(self.text, "{value}").expect("writing to a Vec cannot fail");
+    }
+
+    fn raw(&mut self, text: &[u8]) {
+        self.text.extend_from_slice(text);
     }
 }
 

@@ -75,7 +75,11 @@ impl ScanReport {
         scope: Scope,
         fail_on: Option<Severity>,
     ) -> Self {
-        findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        // The engine hands findings over sorted; checking is cheaper than sorting again.
+        if !findings.is_sorted_by(|a, b| a.sort_key() <= b.sort_key()) {
+            use rayon::slice::ParallelSliceMut;
+            findings.par_sort_unstable_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        }
         errors.sort();
         let mut by_severity = [0; 5];
         for finding in &findings {

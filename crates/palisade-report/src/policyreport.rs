@@ -233,13 +233,14 @@ mod tests {
     use super::*;
     use crate::Scope;
     use palisade_core::{Control, Framework, InputError, Location, ObjectRef, Severity};
-    use std::borrow::Cow;
+
+    const CONTROLS: &[Control] = &[Control::new(Framework::Cis, "5.2.1")];
 
     fn finding(rule: &'static str, severity: Severity, namespace: Option<&str>, name: &str) -> Finding {
         Finding {
-            rule: Cow::Borrowed(rule),
+            rule,
             severity,
-            title: Cow::Borrowed("A title"),
+            title: "A title",
             message: format!("{name} is bad"),
             object: ObjectRef {
                 api_version: "apps/v1".into(),
@@ -249,8 +250,8 @@ mod tests {
             }
             .into(),
             location: Location { file: "cluster://prod/deployments.apps".into(), line: 0, column: 0, path: "/spec/replicas".into() },
-            remediation: Cow::Borrowed("fix it"),
-            controls: Cow::Owned(vec![Control::new(Framework::Cis, "5.2.1")]),
+            remediation: "fix it",
+            controls: CONTROLS,
         }
     }
 

@@ -1,7 +1,6 @@
 //! Every format over one hand-built report: snapshots, byte stability, structure checks, and
 //! SARIF validation against the official 2.1.0 schema.
 
-use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
 use std::io::Write as _;
 use std::sync::Arc;
@@ -45,8 +44,18 @@ static WILDCARD: RuleMeta = RuleMeta {
     controls: &[Control::new(Framework::Mitre, "T1078")],
 };
 
-/// Rules evaluated in the scan; `policy/require-team-label` is a user policy without static
-/// metadata, so SARIF must describe it from its findings.
+/// A rule whose metadata the writers are not given (see `METAS`).
+static TEAM_LABEL: RuleMeta = RuleMeta {
+    id: "policy/require-team-label",
+    title: "Objects carry a team label",
+    severity: Severity::Low,
+    doc: "",
+    remediation: "Add a `team` label.",
+    controls: &[],
+};
+
+/// Rules evaluated in the scan; `policy/require-team-label` is missing, so SARIF must describe
+/// it from its findings.
 const METAS: [&RuleMeta; 3] = [&PRIVILEGED, &LATEST, &WILDCARD];
 
 fn object(kind: &str, namespace: Option<&str>, name: &str) -> ObjectRef {
@@ -72,9 +81,9 @@ fn finding(
     message: &str,
 ) -> Finding {
     Finding {
-        rule: Cow::Borrowed(meta.id),
+        rule: meta.id,
         severity: meta.severity,
-        title: Cow::Borrowed(meta.title),
+        title: meta.title,
         message: message.to_owned(),
         object: object.into(),
         location: Location {
@@ -83,8 +92,8 @@ fn finding(
             column,
             path: path.to_owned(),
         },
-        remediation: Cow::Borrowed(meta.remediation),
-        controls: Cow::Borrowed(meta.controls),
+        remediation: meta.remediation,
+        controls: meta.controls,
     }
 }
 
@@ -92,19 +101,14 @@ fn findings() -> Vec<Finding> {
     let web = object("Deployment", Some("prod"), "web");
     let api = object("Deployment", Some("prod"), "api");
     let admin = object("ClusterRole", None, "admin-ish");
-    let mut policy = finding(
-        &LATEST,
+    let policy = finding(
+        &TEAM_LABEL,
         web.clone(),
         "deploy/web.yaml",
         (0, 0),
         "/metadata/labels",
         "label `team` is missing",
     );
-    policy.rule = Cow::Owned("policy/require-team-label".to_owned());
-    policy.title = Cow::Owned("Objects carry a team label".to_owned());
-    policy.severity = Severity::Low;
-    policy.remediation = Cow::Owned("Add a `team` label.".to_owned());
-    policy.controls = Cow::Owned(Vec::new());
     vec![
         finding(
             &PRIVILEGED,

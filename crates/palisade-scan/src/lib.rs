@@ -33,7 +33,9 @@ pub struct Outcome {
 /// Everything gathered while streaming, merged across threads.
 #[derive(Default)]
 struct Harvest {
-    candidates: Vec<Candidate>,
+    /// Candidates in the batches they were reported in (one per object): merging harvests
+    /// moves batches, never the candidates, which dominate memory on large inputs.
+    batches: Vec<Vec<Candidate>>,
     namespaces: HashMap<String, BTreeMap<String, String>>,
     retained: Vec<Vec<Object>>,
     objects: usize,
@@ -41,7 +43,7 @@ struct Harvest {
 
 impl Harvest {
     fn merge(&mut self, mut other: Harvest) {
-        self.candidates.append(&mut other.candidates);
+        self.batches.append(&mut other.batches);
         self.namespaces.extend(other.namespaces);
         self.objects += other.objects;
         if self.retained.len() < other.retained.len() {
@@ -65,8 +67,6 @@ impl Engine {
         let per_input: Vec<(Harvest, Vec<InputError>, usize)> =
             inputs.par_iter().map(|input| self.scan_input(input)).collect();
         let mut harvest = Harvest::default();
-        // Findings dominate memory on large inputs: one exact allocation instead of doublings.
-        harvest.candidates.reserve_exact(per_input.iter().map(|(part, ..)| part.candidates.len()).sum());
         let objects: Vec<usize> = per_input.iter().map(|(part, ..)| part.objects).collect();
         errors.extend(palisade_load::unread_directories(paths, &inputs, &objects));
         let mut skipped_documents = 0;
@@ -129,16 +129,20 @@ impl Engine {
                 self.observe(&object, &mut local);
                 harvest.lock().unwrap_or_else(|poison| poison.into_inner()).merge(local);
             });
-        let mut harvest = harvest.into_inner().unwrap_or_else(|poison| poison.into_inner());
-        harvest.candidates.shrink_to_fit();
+        let harvest = harvest.into_inner().unwrap_or_else(|poison| poison.into_inner());
         (harvest, errors, skipped)
     }
 
     fn observe(&self, object: &Object, harvest: &mut Harvest) {
         harvest.objects += 1;
+        let mut batch = Vec::new();
         for rule in &self.rules {
-            let mut sink = FindingSink::new(rule.meta(), object, &mut harvest.candidates);
+            let mut sink = FindingSink::new(rule.meta(), object, &mut batch);
             rule.check(object, &mut sink);
+        }
+        if !batch.is_empty() {
+            batch.shrink_to_fit();
+            harvest.batches.push(batch);
         }
         if harvest.retained.len() < self.inventory_rules.len() {
             harvest.retained.resize_with(self.inventory_rules.len(), Vec::new);
@@ -152,27 +156,37 @@ impl Engine {
     }
 
     fn finish(&self, mut harvest: Harvest) -> Outcome {
+        let mut inventory_candidates = Vec::new();
         for (rule, retained) in self.inventory_rules.iter().zip(&mut harvest.retained) {
             // Stable input to the analysis whatever order threads delivered objects in.
             retained.sort_by(|a, b| {
                 (&a.origin.file, a.origin.document, a.origin.item)
                     .cmp(&(&b.origin.file, b.origin.document, b.origin.item))
             });
-            rule.check(retained, &mut harvest.candidates);
+            rule.check(retained, &mut inventory_candidates);
         }
+        harvest.batches.push(inventory_candidates);
+        // What the analyses kept is done with: free it before the findings are copied below.
+        drop(std::mem::take(&mut harvest.retained));
         let namespaces = &harvest.namespaces;
-        // Deciding in place first keeps the copy below to the findings that stand.
-        harvest.candidates.retain(|candidate| {
+        let stands = |candidate: &Candidate| {
             let name = candidate.finding.object.namespace.as_deref();
-            let facts = NamespaceFacts { name, labels: name.and_then(|name| namespaces.get(name)) };
-            candidate.stands(&facts)
-        });
-        let mut findings: Vec<Finding> =
-            harvest.candidates.into_iter().map(|candidate| candidate.finding).collect();
-        findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+            candidate.stands(&NamespaceFacts { name, labels: name.and_then(|name| namespaces.get(name)) })
+        };
+        // The one copy of the findings: each batch is freed as soon as it has been moved.
+        let mut findings = Vec::with_capacity(harvest.batches.iter().map(Vec::len).sum());
+        for batch in std::mem::take(&mut harvest.batches) {
+            findings.extend(batch.into_iter().filter(stands).map(|candidate| candidate.finding));
+        }
+        sort_findings(&mut findings);
         findings.dedup();
         Outcome { findings, objects: harvest.objects, ..Outcome::default() }
     }
+}
+
+/// Sorts findings into report order ([`Finding::sort_key`]) on every core, in place.
+fn sort_findings(findings: &mut [Finding]) {
+    findings.par_sort_unstable_by(|a, b| a.sort_key().cmp(&b.sort_key()));
 }
 
 #[cfg(test)]

@@ -1,5 +1,7 @@
 //! `network/policy-selects-nothing`: policies whose podSelector matches no workload.
 
+use std::collections::HashMap;
+
 use palisade_core::{Candidate, Control, Framework, RuleMeta, Severity};
 use palisade_netpol::Network;
 
@@ -37,9 +39,16 @@ spec:
 };
 
 pub(super) fn check(meta: &'static RuleMeta, network: &Network<'_>, out: &mut Vec<Candidate>) {
+    // Only the workloads of a policy's namespace can match it: grouping them once keeps the
+    // check linear in the input rather than policies times workloads.
+    let mut workloads_by_namespace: HashMap<&str, Vec<_>> = HashMap::new();
+    for workload in &network.workloads {
+        workloads_by_namespace.entry(workload.namespace.as_str()).or_default().push(workload);
+    }
     for policy in &network.policies {
         let Some(object) = policy.object else { continue };
-        let mut neighbours = network.workloads.iter().filter(|w| w.namespace == policy.namespace).peekable();
+        let neighbours = workloads_by_namespace.get(policy.namespace.as_str()).map_or(&[][..], Vec::as_slice);
+        let mut neighbours = neighbours.iter().copied().peekable();
         let message = if policy.pod_selector.is_none() {
             format!("NetworkPolicy {}/{} has an invalid podSelector and selects nothing", policy.namespace, policy.name)
         } else if neighbours.peek().is_some() && !neighbours.any(|w| policy.selects(w)) {

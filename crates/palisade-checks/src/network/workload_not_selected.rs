@@ -1,5 +1,7 @@
 //! `network/workload-not-selected`: workloads no NetworkPolicy selects.
 
+use std::collections::HashMap;
+
 use palisade_core::{Candidate, Control, Framework, PodView, RuleMeta, Severity};
 use palisade_netpol::Network;
 
@@ -38,8 +40,15 @@ spec:
 };
 
 pub(super) fn check(meta: &'static RuleMeta, network: &Network<'_>, out: &mut Vec<Candidate>) {
+    // A policy selects only pods of its own namespace: looking only there keeps the check
+    // linear in the input rather than workloads times policies.
+    let mut policies_by_namespace: HashMap<&str, Vec<_>> = HashMap::new();
+    for policy in &network.policies {
+        policies_by_namespace.entry(policy.namespace.as_str()).or_default().push(policy);
+    }
     for workload in &network.workloads {
-        if network.policies.iter().any(|policy| policy.selects(workload)) {
+        let policies = policies_by_namespace.get(workload.namespace.as_str()).map_or(&[][..], Vec::as_slice);
+        if policies.iter().any(|policy| policy.selects(workload)) {
             continue;
         }
         let pointer = PodView::of(workload.object).map_or_else(|| "/metadata".to_owned(), |pod| pod.metadata_pointer_to(&["labels"]));
