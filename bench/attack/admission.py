@@ -133,8 +133,8 @@ class Webhook:
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--binary", default="target/release/palisade")
-    parser.add_argument("--limit-mib", type=float, default=512, help="the Deployment's memory limit")
-    parser.add_argument("--memory-limit", type=int, default=512 << 20, help="--memory-limit passed to the webhook")
+    parser.add_argument("--limit-mib", type=float, default=640, help="the Deployment's memory limit")
+    parser.add_argument("--memory-limit", type=int, default=640 << 20, help="--memory-limit passed to the webhook")
     args = parser.parse_args()
 
     maximal, elements = fill_to(BODY_LIMIT - 4096, big_array)
