@@ -460,6 +460,25 @@ mod tests {
     }
 
     #[test]
+    fn listings_keep_the_first_lines_build_no_others_and_count_the_rest() {
+        let mut listing = Listing::default();
+        let mut built = 0;
+        for index in 0..MAX_LISTED + 7 {
+            listing.add(|| {
+                built += 1;
+                format!("v{index}")
+            });
+        }
+        assert_eq!(built, MAX_LISTED);
+        let lines = listing.lines_and_rest("violations");
+        assert_eq!(lines.len(), MAX_LISTED + 1);
+        assert_eq!((lines[0].as_str(), lines[MAX_LISTED].as_str()), ("v0", "and 7 more violations"));
+        let mut few = Listing::default();
+        few.add(|| "only".into());
+        assert_eq!(few.lines_and_rest("warnings"), ["only"]);
+    }
+
+    #[test]
     fn long_warnings_are_cut_on_a_character_boundary() {
         assert_eq!(truncate("short".into(), 10), "short");
         let cut = truncate("é".repeat(300), 256);
