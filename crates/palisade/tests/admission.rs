@@ -144,6 +144,23 @@ fn certs_then_serve_admission_answers_reviews_with_the_configuration_applied() {
     let legacy = review("2", "legacy", "alice");
     let exempt = review("3", "shop", "ops");
     let ready = agent.get(format!("https://localhost:{port}/readyz")).call().unwrap().status();
+    // One decision line per review on stdout. A background writer prints them, so they are read
+    // before the server is killed (a killed process loses what its writer had not written yet).
+    let (lines, received) = std::sync::mpsc::channel();
+    let stdout = server.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            if lines.send(line.unwrap()).is_err() {
+                return;
+            }
+        }
+    });
+    let decisions: Vec<Value> = (0..3)
+        .map(|n| {
+            let line = received.recv_timeout(Duration::from_secs(10)).unwrap_or_else(|_| panic!("decision line {n} not written"));
+            serde_json::from_str(&line).unwrap_or_else(|_| panic!("not a JSON line: {line}"))
+        })
+        .collect();
     server.kill().unwrap();
     server.wait().unwrap();
 
@@ -152,11 +169,6 @@ fn certs_then_serve_admission_answers_reviews_with_the_configuration_applied() {
     assert!(denied["status"]["message"].as_str().unwrap().contains("pss/hostNamespaces (high) at spec.hostNetwork"), "{denied}");
     assert_eq!(legacy["allowed"], true, "the configured privileged namespace: {legacy}");
     assert_eq!(exempt["allowed"], true, "the exempt user: {exempt}");
-    // One decision line per review on stdout.
-    let decisions: Vec<Value> = BufReader::new(server.stdout.take().unwrap())
-        .lines()
-        .map(|line| serde_json::from_str(&line.unwrap()).unwrap())
-        .collect();
     let results: Vec<_> = decisions.iter().map(|line| (line["uid"].as_str().unwrap(), line["result"].as_str().unwrap())).collect();
     assert_eq!(results, [("1", "denied"), ("2", "allowed"), ("3", "exempt")]);
 }

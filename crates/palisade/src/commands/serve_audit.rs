@@ -143,8 +143,12 @@ pub fn run(args: ServeAuditArgs) -> anyhow::Result<ExitCode> {
         ..ServerOptions::default()
     };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")?;
-    runtime
-        .block_on(palisade_audit::receiver::serve(options, server, engine, sinks, palisade_server::termination_signal()))
-        .map_err(anyhow::Error::msg)?;
+    let served =
+        runtime.block_on(palisade_audit::receiver::serve(options, server, engine, sinks, palisade_server::termination_signal()));
+    // Dropping the runtime would wait for every blocking task; none may hold the exit up.
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    // Log lines go out through a background writer: give it a moment to write the last ones.
+    palisade_server::log::flush(Duration::from_secs(2));
+    served.map_err(anyhow::Error::msg)?;
     Ok(ExitCode::SUCCESS)
 }
