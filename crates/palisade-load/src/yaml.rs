@@ -175,16 +175,72 @@ pub fn parse_chunk(chunk: Chunk<'_>, limits: &Limits) -> Document {
     // panics on a block scalar that ends the input without one.
     let text: std::borrow::Cow<'_, str> =
         if chunk.text.ends_with('\n') { chunk.text.into() } else { format!("{}\n", chunk.text).into() };
-    let mut builder = Builder::new(chunk.line_offset, limits);
-    // A parser bug must cost one document, not the scan: a panic becomes this document's error.
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| builder.run(&text))).unwrap_or_else(|_| {
-        Err(YamlError {
-            line: chunk.line_offset + 1,
-            column: 1,
-            message: "the YAML parser failed on this document (internal error; please report it)".into(),
-        })
-    });
-    Document { index: chunk.index, result, duplicates: builder.duplicates }
+    let mut text = text;
+    let mut quoted = 0;
+    loop {
+        let mut builder = Builder::new(chunk.line_offset, limits);
+        // A parser bug must cost one document, not the scan: a panic becomes this document's error.
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| builder.run(&text))).unwrap_or_else(|_| {
+            Err(YamlError {
+                line: chunk.line_offset + 1,
+                column: 1,
+                message: "the YAML parser failed on this document (internal error; please report it)".into(),
+            })
+        });
+        if result.is_err() && quoted < MAX_COLON_SCALARS {
+            if let Some(fixed) = builder.colon_scalar.and_then(|scalar| quote_colon_scalar(&text, scalar)) {
+                text = fixed.into();
+                quoted += 1;
+                continue;
+            }
+        }
+        return Document { index: chunk.index, result, duplicates: builder.duplicates };
+    }
+}
+
+/// How many flow scalars ending in `:` one document may have before its error stands; each
+/// costs a parse of the document.
+const MAX_COLON_SCALARS: usize = 16;
+
+/// Where libyaml stopped at a plain scalar inside a flow collection whose `:` is followed by a
+/// flow indicator (`[1.2.3.4, 2001:db8::]`): 0-based line, and the columns of the scalar's first
+/// character and of that `:`.
+#[derive(Clone, Copy, Debug)]
+struct ColonScalar {
+    line: u64,
+    start: u64,
+    colon: u64,
+}
+
+/// go-yaml (and so kubectl) reads `2001:db8::` in `[..., 2001:db8::]` as the plain scalar
+/// "2001:db8::", where libyaml refuses it. Such a scalar ends in `:`, so it can be no number,
+/// boolean, null or timestamp: the same string written double-quoted reads alike in both, which
+/// is what this rewrites. Only one-line scalars are rewritten; columns after it on that line
+/// move by two.
+fn quote_colon_scalar(text: &str, scalar: ColonScalar) -> Option<String> {
+    let line_start = if scalar.line == 0 {
+        0
+    } else {
+        text.match_indices('\n').nth(usize::try_from(scalar.line).ok()? - 1)?.0 + 1
+    };
+    let line = &text[line_start..];
+    let byte_at = |column: u64| line.char_indices().nth(usize::try_from(column).ok()?).map(|(at, _)| line_start + at);
+    let (start, colon) = (byte_at(scalar.start)?, byte_at(scalar.colon)?);
+    let plain = text.get(start..=colon)?;
+    if !plain.ends_with(':') || plain.contains(['\n', '\r']) {
+        return None;
+    }
+    let escaped = plain.replace('\\', "\\\\").replace('"', "\\\"");
+    Some(format!("{}\"{escaped}\"{}", &text[..start], &text[colon + 1..]))
+}
+
+/// The scalar to quote when `error` is libyaml refusing a one-line flow scalar that ends in `:`.
+fn colon_scalar(error: &libyaml_safer::Error) -> Option<ColonScalar> {
+    if error.problem() != "found unexpected ':'" || error.context() != Some("while scanning a plain scalar") {
+        return None;
+    }
+    let (start, colon) = (error.context_mark()?, error.problem_mark()?);
+    (start.line == colon.line).then_some(ColonScalar { line: colon.line, start: start.column, colon: colon.column })
 }
 
 enum Frame {
@@ -256,6 +312,8 @@ struct Builder<'l> {
     nodes: usize,
     root: Option<Node>,
     duplicates: Vec<DuplicateKey>,
+    /// Set when the parse stopped at a flow scalar ending in `:` (see [`quote_colon_scalar`]).
+    colon_scalar: Option<ColonScalar>,
 }
 
 const CORE_TAG: &str = "tag:yaml.org,2002:";
@@ -270,6 +328,7 @@ impl<'l> Builder<'l> {
             nodes: 0,
             root: None,
             duplicates: Vec::new(),
+            colon_scalar: None,
         }
     }
 
@@ -286,7 +345,10 @@ impl<'l> Builder<'l> {
         let mut parser = Parser::new();
         parser.set_input_string(&mut input);
         loop {
-            let Event { data, start_mark, end_mark, .. } = parser.parse().map_err(|error| self.parse_error(&error))?;
+            let Event { data, start_mark, end_mark, .. } = parser.parse().map_err(|error| {
+                self.colon_scalar = colon_scalar(&error);
+                self.parse_error(&error)
+            })?;
             let mark = self.mark(start_mark);
             match data {
                 EventData::Scalar { anchor, tag, value, plain_implicit, style, .. } => {
