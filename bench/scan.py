@@ -5,7 +5,7 @@ Builds palisade in release mode, generates a deterministic corpus (bench/gen_cor
 reports wall time, objects/s, MB/s of YAML and peak resident memory. The peer is slow, so it
 runs on a subset; palisade runs on that same subset too and the ratio is printed side by side.
 
-usage: bench/scan.py [--objects 100000] [--peer-objects 1000] [--no-peer] [--runs 3]
+usage: bench/scan.py [--objects 100000] [--peer-objects 1000] [--no-peer] [--runs 3] [--select PREFIX,...]
 Peer: checkov from PyPI in bench/.venv (`python3 -m venv bench/.venv &&
 bench/.venv/bin/pip install checkov`); skipped with a note when absent.
 """
@@ -61,10 +61,13 @@ def main():
     parser.add_argument("--peer-objects", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--no-peer", action="store_true")
+    parser.add_argument("--select", help="run only these rules (palisade scan --select), e.g. pss/")
     args = parser.parse_args()
 
     subprocess.run(["cargo", "build", "--release", "-q", "-p", "palisade"], cwd=ROOT, check=True)
     scan = [PALISADE, "scan", "--format", "json", "-o", os.devnull, "--fail-on", "never"]
+    if args.select:
+        scan += ["--select", args.select]
 
     path, size = corpus(args.objects, f"corpus-{args.objects}")
     print(f"corpus: {args.objects:,} objects, {size / 1e6:.1f} MB of YAML, {os.cpu_count()} cores")

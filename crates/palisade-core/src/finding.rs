@@ -1,7 +1,9 @@
 //! The one result type every door of Palisade produces and every report consumes.
 
 use std::borrow::Cow;
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::hash::{BuildHasher, RandomState};
+use std::sync::{Arc, Mutex};
 
 use crate::object::{Object, ObjectRef};
 
@@ -117,7 +119,7 @@ pub struct Location {
     pub file: Arc<str>,
     pub line: u32,
     pub column: u32,
-    pub path: String,
+    pub path: Text,
 }
 
 impl Ord for Location {
@@ -141,6 +143,119 @@ impl PartialOrd for Location {
     }
 }
 
+/// Text of a finding (its message, its JSON pointer), cheap to clone and to share between
+/// findings that say the same thing (see [`TextPool`]).
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Text(Arc<str>);
+
+impl Text {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<String> for Text {
+    fn from(text: String) -> Self {
+        Self(text.into())
+    }
+}
+
+impl From<&str> for Text {
+    fn from(text: &str) -> Self {
+        Self(text.into())
+    }
+}
+
+impl std::ops::Deref for Text {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for Text {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::borrow::Borrow<str> for Text {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for Text {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::fmt::Debug for Text {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl PartialEq<str> for Text {
+    fn eq(&self, other: &str) -> bool {
+        &*self.0 == other
+    }
+}
+
+impl PartialEq<&str> for Text {
+    fn eq(&self, other: &&str) -> bool {
+        &*self.0 == *other
+    }
+}
+
+impl PartialEq<String> for Text {
+    fn eq(&self, other: &String) -> bool {
+        *self.0 == **other
+    }
+}
+
+impl serde::Serialize for Text {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+/// Stores each distinct finding text once for a scan: 100k objects give about 600k findings
+/// but only some 50k distinct messages and a hundred pointers. Split in shards so that threads
+/// reporting findings rarely wait for each other; dropped with the scan, so nothing outlives it
+/// but the texts findings still use.
+pub struct TextPool {
+    hasher: RandomState,
+    shards: [Mutex<HashSet<Arc<str>>>; 16],
+}
+
+impl Default for TextPool {
+    fn default() -> Self {
+        Self { hasher: RandomState::new(), shards: Default::default() }
+    }
+}
+
+impl TextPool {
+    /// Makes `finding` use the pool's copy of its message and pointer.
+    pub fn share(&self, finding: &mut Finding) {
+        self.share_text(&mut finding.message);
+        self.share_text(&mut finding.location.path);
+    }
+
+    fn share_text(&self, text: &mut Text) {
+        let shard = &self.shards[self.hasher.hash_one(&*text.0) as usize % self.shards.len()];
+        let mut shard = shard.lock().unwrap_or_else(|poison| poison.into_inner());
+        match shard.get(&*text.0) {
+            Some(known) => text.0 = known.clone(),
+            None => {
+                shard.insert(text.0.clone());
+            }
+        }
+    }
+}
+
 /// A rule's verdict on one object. The rule's id, title, remediation and controls are the
 /// catalog's static text, shared by every finding of the rule rather than copied into each.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -148,7 +263,7 @@ pub struct Finding {
     pub rule: &'static str,
     pub severity: Severity,
     pub title: &'static str,
-    pub message: String,
+    pub message: Text,
     pub object: Arc<ObjectRef>,
     pub location: Location,
     pub remediation: &'static str,
@@ -163,13 +278,13 @@ impl Finding {
             rule: meta.id,
             severity: meta.severity,
             title: meta.title,
-            message,
+            message: message.into(),
             object: object.reference(),
             location: Location {
                 file: object.origin.file.clone(),
                 line: mark.line,
                 column: mark.column,
-                path: pointer,
+                path: pointer.into(),
             },
             remediation: meta.remediation,
             controls: meta.controls,

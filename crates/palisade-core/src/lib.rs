@@ -9,7 +9,7 @@ pub mod rule;
 pub mod selector;
 pub mod value;
 
-pub use finding::{Control, Finding, Framework, InputError, Location, RuleMeta, Severity};
+pub use finding::{Control, Finding, Framework, InputError, Location, RuleMeta, Severity, Text, TextPool};
 pub use object::{DuplicateKey, Object, ObjectRef, Origin, Problem, api_group};
 pub use project::project;
 pub use selector::{LabelSelector, Labels, SelectorError, labels_of};

@@ -75,7 +75,7 @@ mod tests {
             title: "".into(),
             message: "".into(),
             object: ObjectRef::default().into(),
-            location: Location { file: "f".into(), line: 1, column: 1, path: String::new() },
+            location: Location { file: "f".into(), line: 1, column: 1, path: "".into() },
             remediation: "".into(),
             controls: A.controls.into(),
         };

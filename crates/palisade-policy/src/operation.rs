@@ -160,8 +160,8 @@ impl Rule for PolicyRule {
             let finding = candidate.finding;
             let message = format!("{} (OperationPolicy {:?})", finding.message, self.scope.name);
             match &self.scope.namespace_labels {
-                Some(gate) => sink.report_when(finding.location.path, message, gate.clone()),
-                None => sink.report(finding.location.path, message),
+                Some(gate) => sink.report_when(finding.location.path.to_string(), message, gate.clone()),
+                None => sink.report(finding.location.path.to_string(), message),
             };
         }
     }

@@ -99,7 +99,7 @@ fn write_failure(
         .max()
         .expect("a group is never empty");
     let message = match findings {
-        [only] => only.message.clone(),
+        [only] => only.message.to_string(),
         _ => format!("{}: {} findings", findings[0].title, findings.len()),
     };
     let mut body = String::new();

@@ -241,7 +241,7 @@ mod tests {
             rule,
             severity,
             title: "A title",
-            message: format!("{name} is bad"),
+            message: format!("{name} is bad").into(),
             object: ObjectRef {
                 api_version: "apps/v1".into(),
                 kind: "Deployment".into(),

@@ -84,13 +84,13 @@ fn finding(
         rule: meta.id,
         severity: meta.severity,
         title: meta.title,
-        message: message.to_owned(),
+        message: message.into(),
         object: object.into(),
         location: Location {
             file: Arc::from(file),
             line,
             column,
-            path: path.to_owned(),
+            path: path.into(),
         },
         remediation: meta.remediation,
         controls: meta.controls,
@@ -606,7 +606,7 @@ fn writers_emit_only_the_fields_of_findings_and_errors() {
             f.rule.to_string(),
             f.severity.to_string(),
             f.title.to_string(),
-            f.message,
+            f.message.to_string(),
             f.remediation.to_string(),
         ]);
         allowed.extend([
@@ -616,7 +616,7 @@ fn writers_emit_only_the_fields_of_findings_and_errors() {
             f.object.to_string(),
         ]);
         allowed.extend(f.object.namespace.clone());
-        allowed.extend([f.location.file.to_string(), f.location.path]);
+        allowed.extend([f.location.file.to_string(), f.location.path.to_string()]);
         allowed.extend(
             f.controls
                 .iter()

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 
 use palisade_core::{
-    Candidate, Finding, FindingSink, InputError, InventoryRule, NamespaceFacts, Object, Rule, labels_of,
+    Candidate, Finding, FindingSink, InputError, TextPool, InventoryRule, NamespaceFacts, Object, Rule, labels_of,
 };
 use palisade_load::{Input, Limits};
 use rayon::prelude::*;
@@ -62,10 +62,11 @@ impl Engine {
 
     /// Scans files, directories and `-` (standard input).
     pub fn scan_paths(&self, paths: &[PathBuf]) -> Outcome {
+        let texts = TextPool::default();
         let (inputs, mut errors) = palisade_load::discover(paths);
         let files = inputs.len();
         let per_input: Vec<(Harvest, Vec<InputError>, usize)> =
-            inputs.par_iter().map(|input| self.scan_input(input)).collect();
+            inputs.par_iter().map(|input| self.scan_input(input, &texts)).collect();
         let mut harvest = Harvest::default();
         let objects: Vec<usize> = per_input.iter().map(|(part, ..)| part.objects).collect();
         errors.extend(palisade_load::unread_directories(paths, &inputs, &objects));
@@ -75,7 +76,7 @@ impl Engine {
             errors.append(&mut part_errors);
             skipped_documents += skipped;
         }
-        let mut outcome = self.finish(harvest);
+        let mut outcome = self.finish(harvest, &texts);
         outcome.errors.append(&mut errors);
         outcome.errors.sort();
         outcome.files = files;
@@ -85,17 +86,18 @@ impl Engine {
 
     /// Scans objects already in memory (a live cluster, an admission request).
     pub fn scan_objects(&self, objects: Vec<Object>) -> Outcome {
+        let texts = TextPool::default();
         let harvest = objects
             .par_iter()
             .fold(Harvest::default, |mut harvest, object| {
-                self.observe(object, &mut harvest);
+                self.observe(object, &mut harvest, &texts);
                 harvest
             })
             .reduce(Harvest::default, |mut left, right| {
                 left.merge(right);
                 left
             });
-        self.finish(harvest)
+        self.finish(harvest, &texts)
     }
 
     /// Checks one object whose namespace is already known (an admission request): the
@@ -117,7 +119,7 @@ impl Engine {
         findings
     }
 
-    fn scan_input(&self, input: &Input) -> (Harvest, Vec<InputError>, usize) {
+    fn scan_input(&self, input: &Input, texts: &TextPool) -> (Harvest, Vec<InputError>, usize) {
         let text = match palisade_load::read_input(input, &self.limits) {
             Ok(text) => text,
             Err(error) => return (Harvest::default(), vec![error], 0),
@@ -126,14 +128,14 @@ impl Engine {
         let (errors, skipped) =
             palisade_load::visit_objects(&text, &input.display(), &self.limits, |object| {
                 let mut local = Harvest::default();
-                self.observe(&object, &mut local);
+                self.observe(&object, &mut local, texts);
                 harvest.lock().unwrap_or_else(|poison| poison.into_inner()).merge(local);
             });
         let harvest = harvest.into_inner().unwrap_or_else(|poison| poison.into_inner());
         (harvest, errors, skipped)
     }
 
-    fn observe(&self, object: &Object, harvest: &mut Harvest) {
+    fn observe(&self, object: &Object, harvest: &mut Harvest, texts: &TextPool) {
         harvest.objects += 1;
         let mut batch = Vec::new();
         for rule in &self.rules {
@@ -141,6 +143,9 @@ impl Engine {
             rule.check(object, &mut sink);
         }
         if !batch.is_empty() {
+            for candidate in &mut batch {
+                texts.share(&mut candidate.finding);
+            }
             batch.shrink_to_fit();
             harvest.batches.push(batch);
         }
@@ -155,7 +160,7 @@ impl Engine {
         }
     }
 
-    fn finish(&self, mut harvest: Harvest) -> Outcome {
+    fn finish(&self, mut harvest: Harvest, texts: &TextPool) -> Outcome {
         let mut inventory_candidates = Vec::new();
         for (rule, retained) in self.inventory_rules.iter().zip(&mut harvest.retained) {
             // Stable input to the analysis whatever order threads delivered objects in.
@@ -164,6 +169,9 @@ impl Engine {
                     .cmp(&(&b.origin.file, b.origin.document, b.origin.item))
             });
             rule.check(retained, &mut inventory_candidates);
+        }
+        for candidate in &mut inventory_candidates {
+            texts.share(&mut candidate.finding);
         }
         harvest.batches.push(inventory_candidates);
         // What the analyses kept is done with: free it before the findings are copied below.

@@ -42,7 +42,7 @@ pub fn candidates(rule: &dyn Rule, object: &Object) -> Vec<Candidate> {
 pub fn findings(rule: &dyn Rule, object: &Object) -> Vec<(String, String)> {
     candidates(rule, object)
         .into_iter()
-        .map(|candidate| (candidate.finding.location.path, candidate.finding.message))
+        .map(|candidate| (candidate.finding.location.path.to_string(), candidate.finding.message.to_string()))
         .collect()
 }
 
