@@ -222,7 +222,7 @@ impl Webhook {
         let classified: Vec<(Finding, Mode)> = findings
             .into_iter()
             .map(|finding| {
-                let mode = self.settings.mode_of(&finding.rule);
+                let mode = self.settings.mode_of(finding.rule);
                 let line = || format!("{} ({}) at {}: {}", finding.rule, finding.severity, field_path(&finding.location.path), finding.message);
                 match mode {
                     Mode::Enforce => denials.add(|| truncate(line(), MAX_LINE_CHARS)),
@@ -238,7 +238,7 @@ impl Webhook {
                 Mode::Warn => "warned",
                 Mode::Audit => "audited",
             };
-            self.decisions.inc(&[&finding.rule, result]);
+            self.decisions.inc(&[finding.rule, result]);
         }
         let denied = denials.total;
         let status = (denied > 0).then(|| Status {

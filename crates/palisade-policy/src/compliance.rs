@@ -70,14 +70,14 @@ mod tests {
     #[test]
     fn controls_fail_pass_or_are_not_evaluated() {
         let finding = Finding {
-            rule: "x/a".into(),
+            rule: "x/a",
             severity: Severity::Low,
-            title: "".into(),
+            title: "",
             message: "".into(),
             object: ObjectRef::default().into(),
             location: Location { file: "f".into(), line: 1, column: 1, path: "".into() },
-            remediation: "".into(),
-            controls: A.controls.into(),
+            remediation: "",
+            controls: A.controls,
         };
         let evaluated: BTreeSet<&str> = ["x/a", "x/b"].into();
         let summary = summarize(Framework::Cis, &[&A, &B, &C], &evaluated, &[finding]);

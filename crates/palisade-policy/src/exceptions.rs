@@ -68,7 +68,7 @@ impl ConfigException {
 
     fn matches(&self, finding: &Finding) -> bool {
         let object = &finding.object;
-        self.rules.iter().any(|rule| glob::matches(rule, &finding.rule))
+        self.rules.iter().any(|rule| glob::matches(rule, finding.rule))
             && glob::matches(&self.kind, &object.kind)
             && glob::matches(&self.namespace, object.namespace.as_deref().unwrap_or(""))
             && glob::matches(&self.name, &object.name)
@@ -240,7 +240,7 @@ pub fn apply(
         let finding = &findings[index];
         let by_inline = inline.iter().enumerate().find_map(|(index, exception)| {
             let reason = exception.reason.as_ref()?;
-            let rule = exception.rules.iter().find(|rule| glob::matches(rule, &finding.rule))?;
+            let rule = exception.rules.iter().find(|rule| glob::matches(rule, finding.rule))?;
             (exception.object == finding.object).then(|| (index, rule.clone(), exception.source.clone(), reason.clone()))
         });
         let suppression = if let Some((inline_index, rule, source, reason)) = by_inline {
@@ -316,13 +316,13 @@ mod tests {
 
     fn finding(rule: &'static str, kind: &str, namespace: &str, name: &str, path: &str, line: u32) -> Finding {
         Finding {
-            rule: rule.into(),
+            rule: rule,
             severity: Severity::Medium,
-            title: "t".into(),
+            title: "t",
             message: "m".into(),
             object: ObjectRef { api_version: "apps/v1".into(), kind: kind.into(), namespace: Some(namespace.into()), name: name.into() }.into(),
             location: Location { file: "a.yaml".into(), line, column: 1, path: path.into() },
-            remediation: "r".into(),
+            remediation: "r",
             controls: Default::default(),
         }
     }
@@ -420,7 +420,7 @@ mod tests {
         // The same finding 10 lines lower, plus a new one.
         let now = vec![finding("r/a", "Deployment", "shop", "web", "/spec/a", 13), finding("r/c", "Deployment", "shop", "web", "/spec/c", 5)];
         let resolution = apply(now, &[], &[], Some(&baseline), (2025, 1, 1), &evaluated());
-        assert_eq!(resolution.kept.iter().map(|f| &*f.rule).collect::<Vec<_>>(), ["r/c"]);
+        assert_eq!(resolution.kept.iter().map(|f| f.rule).collect::<Vec<_>>(), ["r/c"]);
         assert_eq!(resolution.exceptions.notes[0].kind, NoteKind::Unused);
         assert!(resolution.exceptions.notes[0].message.starts_with("1 accepted finding(s) no longer occur"));
         assert!(Baseline::load(&dir.path().join("missing.json")).is_err());

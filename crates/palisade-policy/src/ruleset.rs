@@ -92,9 +92,9 @@ impl Evaluated {
     /// rule it knows, so those not selected are dropped, and severity overrides apply.
     pub fn adjust(&self, findings: &mut Vec<Finding>) {
         let ids = self.ids();
-        findings.retain(|finding| ids.contains(&*finding.rule));
+        findings.retain(|finding| ids.contains(finding.rule));
         for finding in findings {
-            finding.severity = crate::config::severity_override(&self.severity, &finding.rule, finding.severity);
+            finding.severity = crate::config::severity_override(&self.severity, finding.rule, finding.severity);
         }
     }
 }
@@ -156,6 +156,6 @@ mod tests {
         let mut findings = vec![finding(privileged), finding(tag)];
         set.evaluated.adjust(&mut findings);
         assert_eq!(findings.len(), 1);
-        assert_eq!((&*findings[0].rule, findings[0].severity), ("pss/privileged", Severity::Low));
+        assert_eq!((findings[0].rule, findings[0].severity), ("pss/privileged", Severity::Low));
     }
 }

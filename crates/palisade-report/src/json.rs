@@ -152,11 +152,11 @@ fn write_finding(text: &mut Vec<u8>, finding: &Finding, extra: Extra<'_>, depth:
     json.line();
     json.begin(b'{');
     json.key("rule");
-    json.string(&finding.rule);
+    json.string(finding.rule);
     json.key("severity");
     json.string(finding.severity.as_str());
     json.key("title");
-    json.string(&finding.title);
+    json.string(finding.title);
     json.key("message");
     json.string(&finding.message);
     json.key("object");
@@ -187,7 +187,7 @@ fn write_finding(text: &mut Vec<u8>, finding: &Finding, extra: Extra<'_>, depth:
     json.string(&finding.location.path);
     json.end(b'}');
     json.key("remediation");
-    json.string(&finding.remediation);
+    json.string(finding.remediation);
     json.key("controls");
     if finding.controls.is_empty() {
         json.raw(b"[]");

@@ -34,7 +34,7 @@ pub(crate) fn write(report: &ScanReport, out: &mut dyn io::Write) -> io::Result<
             Some((_, _, findings)) => findings.push(finding),
             None => suite
                 .failures
-                .push((&finding.rule, &finding.object, vec![finding])),
+                .push((finding.rule, &finding.object, vec![finding])),
         }
     }
 

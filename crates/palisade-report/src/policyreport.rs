@@ -132,7 +132,7 @@ fn result_of(finding: &Finding) -> Value {
     json!({
         "policy": finding.rule,
         "rule": finding.title,
-        "category": finding.rule.split_once('/').map_or(&*finding.rule, |(family, _)| family),
+        "category": finding.rule.split_once('/').map_or(finding.rule, |(family, _)| family),
         "result": "fail",
         // The CRD's severity enum is Palisade's, word for word.
         "severity": finding.severity.as_str(),

@@ -37,7 +37,7 @@ pub(crate) fn write(
         .collect();
     // One `Value` per result would hold several kilobytes per finding at once; results are
     // built and written one at a time instead.
-    let results = Lazy(|| report.findings().iter().map(|finding| result(finding, index[&*finding.rule])));
+    let results = Lazy(|| report.findings().iter().map(|finding| result(finding, index[finding.rule])));
     let mut invocation = json!({ "executionSuccessful": true });
     if !report.errors().is_empty() {
         let notifications: Vec<Value> = report.errors().iter().map(notification).collect();
@@ -135,12 +135,12 @@ fn rule_infos<'a>(metas: &[&'static RuleMeta], findings: &'a [Finding]) -> Vec<R
         });
     }
     for finding in findings {
-        rules.entry(&finding.rule).or_insert(RuleInfo {
-            id: &finding.rule,
-            title: &finding.title,
+        rules.entry(finding.rule).or_insert(RuleInfo {
+            id: finding.rule,
+            title: finding.title,
             severity: finding.severity,
-            remediation: &finding.remediation,
-            controls: &finding.controls,
+            remediation: finding.remediation,
+            controls: finding.controls,
             meta: None,
         });
     }

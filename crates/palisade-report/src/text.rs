@@ -200,7 +200,7 @@ fn write_finding(
         "    {} {} {} {}",
         painter.paint(BOLD, &position),
         painter.paint(severity_style(finding.severity), finding.severity.as_str()),
-        painter.paint(DIM, &finding.rule),
+        painter.paint(DIM, finding.rule),
         finding.message
     )?;
     let snippet = source

@@ -257,7 +257,7 @@ mod tests {
         assert_eq!(retained.len(), 2);
         let mut out = Vec::new();
         analysis.check(&retained, &mut out);
-        let mut rules: Vec<&str> = out.iter().map(|c| &*c.finding.rule).collect();
+        let mut rules: Vec<&str> = out.iter().map(|c| c.finding.rule).collect();
         rules.sort();
         assert_eq!(rules, ["rbac/default-service-account-binding", "rbac/exec-attach", "rbac/read-secrets"]);
     }

@@ -53,7 +53,7 @@ fn scan(policy: &str, manifests: &str) -> Vec<palisade_core::Finding> {
 }
 
 fn rules_of(findings: &[palisade_core::Finding]) -> Vec<&str> {
-    let mut rules: Vec<&str> = findings.iter().map(|finding| &*finding.rule).collect();
+    let mut rules: Vec<&str> = findings.iter().map(|finding| finding.rule).collect();
     rules.dedup();
     rules
 }

@@ -135,7 +135,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         .kept
         .iter()
         .chain(resolution.exceptions.suppressed.iter().map(|suppressed| &suppressed.finding))
-        .filter(|finding| palisade_checks::secrets::REDACTED_RULES.contains(&&*finding.rule))
+        .filter(|finding| palisade_checks::secrets::REDACTED_RULES.contains(&finding.rule))
         .map(|finding| (finding.location.file.to_string(), finding.location.line))
         .collect();
     let compliance = args.framework.map(|framework| {
