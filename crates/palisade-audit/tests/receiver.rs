@@ -41,6 +41,9 @@ impl std::io::Write for Shared {
 }
 
 /// A receiver on 127.0.0.1 with one in-memory sink.
+/// Attempts per request: a refused request leaves one closed connection in the client's pool.
+const CLIENT_POOL_RETRIES: usize = 10;
+
 struct Running {
     url: String,
     agent: ureq::Agent,
@@ -142,8 +145,9 @@ impl Running {
 
     fn send(&self, token: Option<&str>, body: &str) -> (u16, String) {
         // A refusal answered before the body was read closes the connection; the pooled
-        // connection then fails once on the client side, as with any HTTP/1.1 server.
-        for _ in 0..2 {
+        // connection then fails once on the client side, as with any HTTP/1.1 server. Threads
+        // sharing the agent can leave one such connection each in its pool.
+        for _ in 0..CLIENT_POOL_RETRIES {
             let mut request = self.agent.post(format!("{}/k8s-audit", self.url));
             if let Some(token) = token {
                 request = request.header("Authorization", format!("Bearer {token}"));
@@ -152,7 +156,7 @@ impl Running {
                 return (response.status().as_u16(), response.body_mut().read_to_string().unwrap());
             }
         }
-        panic!("two connections failed in a row");
+        panic!("{CLIENT_POOL_RETRIES} connections failed in a row");
     }
 
     fn stop(&mut self) {
