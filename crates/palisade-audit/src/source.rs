@@ -69,12 +69,11 @@ impl<'a> Iterator for EventReader<'a> {
                 Ok(value) => {
                     self.pos += stream.byte_offset();
                     match value {
-                        Json::Object(ref members) => {
-                            // The last of duplicate keys decides, as in Go's encoding/json.
-                            if value.get("kind").and_then(Json::as_str) != Some("EventList") {
-                                return Some(Ok(value));
-                            }
-                            let Json::Object(members) = value else { unreachable!() };
+                        // The last of duplicate keys decides, as in Go's encoding/json.
+                        Json::Object(_) if value.get("kind").and_then(Json::as_str) != Some("EventList") => {
+                            return Some(Ok(value));
+                        }
+                        Json::Object(members) => {
                             let items = members.into_iter().rev().find(|(k, _)| k == "items").map(|(_, v)| v);
                             match items {
                                 Some(Json::Array(items)) => self.pending = items.into_iter(),
