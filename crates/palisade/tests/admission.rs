@@ -2,11 +2,12 @@
 //! objects as the plain manifests, and `palisade certs` + `palisade serve admission` answer a
 //! real AdmissionReview over TLS with the configuration file applied.
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -110,14 +111,7 @@ fn certs_then_serve_admission_answers_reviews_with_the_configuration_applied() {
     let started: Value = serde_json::from_str(&line).unwrap_or_else(|_| panic!("not a JSON line: {line}"));
     let port = started["addr"].as_str().unwrap().rsplit(':').next().unwrap().to_owned();
 
-    use ureq::tls::{Certificate, RootCerts, TlsConfig};
-    let ca = Certificate::from_pem(ca_pem.as_bytes()).unwrap().to_owned();
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .tls_config(TlsConfig::builder().root_certs(RootCerts::Specific(Arc::new(vec![ca]))).build())
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(5)))
-        .build()
-        .into();
+    let agent = support::agent_trusting(ca_pem.as_bytes(), Duration::from_secs(5));
     let review = |uid: &str, namespace: &str, user: &str| -> Value {
         let body = json!({
             "apiVersion": "admission.k8s.io/v1",

@@ -2,9 +2,10 @@
 //! maximal review's peak memory, measured on the child (VmHWM), and a standard output nobody
 //! reads, which must cost decision lines (counted), never requests or probes.
 
+mod support;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -54,15 +55,8 @@ fn start() -> Webhook {
     // Standard error keeps being read so that only standard output is stuck.
     std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
 
-    use ureq::tls::{Certificate, RootCerts, TlsConfig};
     let ca_pem = std::fs::read(dir.path().join("ca.crt")).unwrap();
-    let ca = Certificate::from_pem(&ca_pem).unwrap().to_owned();
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .tls_config(TlsConfig::builder().root_certs(RootCerts::Specific(Arc::new(vec![ca]))).build())
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(20)))
-        .build()
-        .into();
+    let agent = support::agent_trusting(&ca_pem, Duration::from_secs(20));
     Webhook { child, base: format!("https://localhost:{port}"), agent, _dir: dir }
 }
 

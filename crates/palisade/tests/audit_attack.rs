@@ -4,11 +4,12 @@
 //! follower that keeps its checkpoint before undelivered alerts. The heavier variants are in
 //! scripts/audit-attack.sh.
 
+mod support;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -70,14 +71,7 @@ fn serve(dir: &Path, extra: &[&str]) -> (Child, u16) {
 }
 
 fn agent(ca: &str) -> ureq::Agent {
-    use ureq::tls::{Certificate, RootCerts, TlsConfig};
-    let ca = Certificate::from_pem(ca.as_bytes()).unwrap().to_owned();
-    ureq::Agent::config_builder()
-        .tls_config(TlsConfig::builder().root_certs(RootCerts::Specific(Arc::new(vec![ca]))).build())
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(10)))
-        .build()
-        .into()
+    support::agent_trusting(ca.as_bytes(), Duration::from_secs(10))
 }
 
 fn post(agent: &ureq::Agent, port: u16, body: &str) -> u16 {
