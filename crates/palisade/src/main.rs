@@ -11,6 +11,19 @@ mod commands;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// A scan frees and reuses memory at a high rate. With transparent huge pages, mimalloc's
+/// arenas are backed by 2 MiB pages that the kernel zeroes whole on every first touch after a
+/// purge: on the 100k-object benchmark that is gigabytes of zeroing, a third of the CPU time.
+/// Turning THP off for this process (whatever the system default) cuts system time by 4x.
+fn without_transparent_huge_pages() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: PR_SET_THP_DISABLE takes plain integer arguments and only sets a flag of this
+    // process; its result is ignored because THP are a performance matter, never a correctness one.
+    unsafe {
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
+    }
+}
+
 #[derive(Parser, Debug)]
 #[command(name = "palisade", version, about, propagate_version = true)]
 struct Cli {
@@ -39,6 +52,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    without_transparent_huge_pages();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Audit(args) => commands::audit::run(args),
