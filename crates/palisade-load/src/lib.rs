@@ -159,8 +159,13 @@ pub fn read_input(input: &Input, limits: &Limits) -> Result<String, InputError> 
     let mut bytes = Vec::new();
     let read = match input {
         Input::Stdin => std::io::stdin().lock().take(limits.max_file_bytes + 1).read_to_end(&mut bytes),
-        Input::File { path, .. } => std::fs::File::open(path)
-            .and_then(|handle| handle.take(limits.max_file_bytes + 1).read_to_end(&mut bytes)),
+        Input::File { path, .. } => std::fs::File::open(path).and_then(|handle| {
+            // Sized once from the file's length: growing by doubling would copy a large file
+            // several times and make the kernel zero twice the pages it holds.
+            let expected = handle.metadata().map_or(0, |meta| meta.len()).min(limits.max_file_bytes + 1);
+            bytes.reserve_exact(usize::try_from(expected).unwrap_or(0).saturating_add(1));
+            handle.take(limits.max_file_bytes + 1).read_to_end(&mut bytes)
+        }),
     };
     read.map_err(|error| io_error(file.clone(), &error))?;
     if bytes.len() as u64 > limits.max_file_bytes {
