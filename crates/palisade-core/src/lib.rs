@@ -12,7 +12,7 @@ pub mod value;
 pub use finding::{Control, Finding, Framework, InputError, Location, RuleMeta, Severity, Text, TextPool};
 pub use object::{DuplicateKey, Object, ObjectRef, Origin, Problem, api_group};
 pub use project::project;
-pub use selector::{LabelSelector, Labels, SelectorError, labels_of};
+pub use selector::{Anchor, LabelSelector, Labels, SelectorError, labels_of};
 pub use pod::{ContainerKind, ContainerView, PodView, pod_kinds};
 pub use rule::{Candidate, FindingSink, Gate, InventoryRule, NamespaceFacts, Rule};
 pub use value::{Map, Mark, Node, Value, pointer_tokens, pointer_under, push_pointer_token};

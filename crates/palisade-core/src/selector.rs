@@ -68,6 +68,25 @@ impl LabelSelector {
     pub fn matches(&self, labels: &Labels) -> bool {
         self.requirements.iter().all(|requirement| requirement.matches(labels))
     }
+
+    /// A label that every object this selector matches must carry, for indexing selectors:
+    /// a key with one of some values (`matchLabels`, `In`) when there is one, else a key with
+    /// any value (`Exists`). `None` when the selector needs no label (`{}`, `NotIn`, ...).
+    pub fn anchor(&self) -> Option<Anchor<'_>> {
+        let values = self.requirements.iter().find(|requirement| requirement.operator == Operator::In);
+        let key = || self.requirements.iter().find(|requirement| requirement.operator == Operator::Exists);
+        match values {
+            Some(requirement) => Some(Anchor::Values(&requirement.key, &requirement.values)),
+            None => key().map(|requirement| Anchor::Key(&requirement.key)),
+        }
+    }
+}
+
+/// See [`LabelSelector::anchor`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Anchor<'s> {
+    Values(&'s str, &'s [String]),
+    Key(&'s str),
 }
 
 impl Requirement {
@@ -145,6 +164,21 @@ mod tests {
 
     fn labels(pairs: &[(&str, &str)]) -> Labels {
         pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    #[test]
+    fn the_anchor_is_a_label_every_match_carries() {
+        let values = selector(json!({"matchExpressions": [{"key": "tier", "operator": "Exists"}],
+            "matchLabels": {"app": "web"}}))
+        .unwrap();
+        assert_eq!(values.anchor(), Some(Anchor::Values("app", &["web".to_owned()])));
+        let key = selector(json!({"matchExpressions": [{"key": "tier", "operator": "NotIn", "values": ["a"]},
+            {"key": "team", "operator": "Exists"}]}))
+        .unwrap();
+        assert_eq!(key.anchor(), Some(Anchor::Key("team")));
+        let none = selector(json!({"matchExpressions": [{"key": "tier", "operator": "DoesNotExist"}]})).unwrap();
+        assert_eq!(none.anchor(), None);
+        assert_eq!(LabelSelector::everything().anchor(), None);
     }
 
     #[test]

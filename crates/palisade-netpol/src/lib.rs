@@ -4,6 +4,7 @@
 //! Build a [`Network`] from objects, then ask [`Network::reach`] what one endpoint may send to
 //! another, or [`Network::matrix`] for every workload pair.
 
+pub mod index;
 pub mod model;
 pub mod ports;
 pub mod reach;
@@ -13,6 +14,7 @@ pub use model::{
     Cidr, ContainerPort, DEFAULT_NAMESPACE, Direction, IpBlock, NAMESPACE_NAME_LABEL, NetRule, Network, Peer,
     Policy, PortRef, PortRule, Workload, retain,
 };
+pub use index::PolicyIndex;
 pub use ports::{PortSet, Protocol};
 pub use reach::{Breakage, Endpoint, Reach, Side};
 pub use render::{MatrixFormat, render_matrix};

@@ -1,10 +1,11 @@
 //! The NetworkPolicy model: namespaces, workloads (anything with a pod template) and policies,
 //! read from objects with the API's defaults applied.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::net::IpAddr;
 
 use palisade_core::{Node, Object, PodView};
+use rayon::prelude::*;
 
 use crate::ports::Protocol;
 use palisade_core::{LabelSelector, Labels, Problem, labels_of, project};
@@ -221,20 +222,29 @@ fn pointer_keys(pointer: &'static str) -> Vec<&'static str> {
 }
 
 impl<'a> Network<'a> {
-    pub fn from_objects(objects: impl IntoIterator<Item = &'a Object>) -> Self {
+    pub fn from_objects(objects: &'a [Object]) -> Self {
+        // Each object is read on its own, on every core; the model is then put together in
+        // input order, so problems and policies keep the order of the input.
+        let read: Vec<(Item<'a>, Vec<Problem<'a>>)> = objects
+            .par_iter()
+            .map(|object| {
+                let mut reader = Reader::default();
+                let item = reader.item(object);
+                (item, reader.problems)
+            })
+            .collect();
         let mut network = Network::default();
         let mut candidates = Vec::new();
-        for object in objects {
-            if object.is(&[""], "Namespace") {
-                let name = object.name().to_owned();
-                let labels = labels_of(object.metadata().and_then(|meta| meta.get("labels")));
-                network.namespaces.insert(name.clone(), labels);
-                network.namespace_objects.insert(name, object);
-            } else if object.is(&["networking.k8s.io"], "NetworkPolicy") {
-                let policy = network.parse_policy(object);
-                network.policies.push(policy);
-            } else if let Some(workload) = network.parse_workload(object) {
-                candidates.push(workload);
+        for (item, mut problems) in read {
+            network.problems.append(&mut problems);
+            match item {
+                Item::Namespace { object, labels } => {
+                    network.namespaces.insert(object.name().to_owned(), labels);
+                    network.namespace_objects.insert(object.name().to_owned(), object);
+                }
+                Item::Policy(policy) => network.policies.push(policy),
+                Item::Workload(workload) => candidates.push(workload),
+                Item::Other => {}
             }
         }
         network.workloads = without_owned(candidates);
@@ -300,6 +310,32 @@ impl<'a> Network<'a> {
                 "`{spec}` is ambiguous: {}; name it as NAMESPACE/KIND/NAME",
                 many.iter().map(|w| w.label()).collect::<Vec<_>>().join(", ")
             )),
+        }
+    }
+}
+
+/// One object as the model reads it.
+enum Item<'a> {
+    Namespace { object: &'a Object, labels: Labels },
+    Policy(Policy<'a>),
+    Workload(Workload<'a>),
+    Other,
+}
+
+/// Reads objects into the model, keeping what the API server would reject as problems.
+#[derive(Default)]
+struct Reader<'a> {
+    problems: Vec<Problem<'a>>,
+}
+
+impl<'a> Reader<'a> {
+    fn item(&mut self, object: &'a Object) -> Item<'a> {
+        if object.is(&[""], "Namespace") {
+            Item::Namespace { object, labels: labels_of(object.metadata().and_then(|meta| meta.get("labels"))) }
+        } else if object.is(&["networking.k8s.io"], "NetworkPolicy") {
+            Item::Policy(self.parse_policy(object))
+        } else {
+            self.parse_workload(object).map_or(Item::Other, Item::Workload)
         }
     }
 
@@ -484,17 +520,19 @@ impl Workload<'_> {
 /// Drops workloads whose controller (by ownerReference) is also in the input: a live cluster
 /// lists a Deployment, its ReplicaSets and their Pods, and the Deployment stands for all.
 fn without_owned(workloads: Vec<Workload<'_>>) -> Vec<Workload<'_>> {
-    let present: BTreeSet<(String, String, String)> =
-        workloads.iter().map(|w| (w.namespace.clone(), w.kind.clone(), w.name.clone())).collect();
-    workloads
-        .into_iter()
-        .filter(|workload| {
+    let present: HashSet<(&str, &str, &str)> =
+        workloads.iter().map(|w| (w.namespace.as_str(), w.kind.as_str(), w.name.as_str())).collect();
+    let owned: Vec<bool> = workloads
+        .par_iter()
+        .map(|workload| {
             let owners = workload.object.metadata().and_then(|meta| meta.get("ownerReferences"));
-            !owners.map(Node::as_seq).unwrap_or_default().iter().any(|owner| {
-                let field = |key: &str| owner.get(key).and_then(Node::as_str).unwrap_or_default().to_owned();
+            owners.map(Node::as_seq).unwrap_or_default().iter().any(|owner| {
+                let field = |key: &str| owner.get(key).and_then(Node::as_str).unwrap_or_default();
                 owner.get("controller").and_then(Node::as_bool) == Some(true)
-                    && present.contains(&(workload.namespace.clone(), field("kind"), field("name")))
+                    && present.contains(&(workload.namespace.as_str(), field("kind"), field("name")))
             })
         })
-        .collect()
+        .collect();
+    drop(present);
+    workloads.into_iter().zip(owned).filter(|(_, owned)| !owned).map(|(workload, _)| workload).collect()
 }

@@ -358,3 +358,38 @@ fn default_deny_needs_every_pod_isolated_without_an_allow_all_rule() {
     assert!(network.default_deny("other", Direction::Ingress).is_some());
     assert!(network.default_deny("tools", Direction::Ingress).is_none());
 }
+
+#[test]
+fn the_policy_index_finds_exactly_the_policies_that_select_each_workload() {
+    let selectors = [
+        json!({}),
+        json!({"matchLabels": {"app": "web"}}),
+        json!({"matchLabels": {"app": "web", "tier": "front"}}),
+        json!({"matchExpressions": [{"key": "app", "operator": "In", "values": ["db", "web"]}]}),
+        json!({"matchExpressions": [{"key": "tier", "operator": "Exists"}]}),
+        json!({"matchExpressions": [{"key": "tier", "operator": "NotIn", "values": ["front"]}]}),
+        json!({"matchExpressions": [{"key": "app", "operator": "DoesNotExist"}]}),
+        json!({"matchExpressions": [{"key": "app", "operator": "Bogus"}]}),
+    ];
+    let mut items = vec![
+        deployment("shop", "web", json!({"app": "web", "tier": "front"})),
+        deployment("shop", "db", json!({"app": "db"})),
+        deployment("shop", "bare", json!({})),
+        deployment("other", "web", json!({"app": "web"})),
+    ];
+    for (index, selector) in selectors.iter().enumerate() {
+        items.push(policy("shop", &format!("p{index}"), json!({"podSelector": selector})));
+        items.push(policy("other", &format!("q{index}"), json!({"podSelector": selector})));
+    }
+    let objects = objects(&items);
+    let network = Network::from_objects(&objects);
+    let index = crate::PolicyIndex::new(&network.policies);
+    let mut selections = 0;
+    for workload in &network.workloads {
+        let expected: Vec<usize> =
+            (0..network.policies.len()).filter(|&position| network.policies[position].selects(workload)).collect();
+        assert_eq!(index.selecting(workload), expected, "{}", workload.label());
+        selections += expected.len();
+    }
+    assert_eq!(selections, 15, "the cases above select some and not others");
+}

@@ -3,7 +3,7 @@
 use palisade_core::{Candidate, Control, Framework, RuleMeta, Severity};
 use palisade_netpol::{Direction, Network};
 
-use super::report;
+use super::candidate;
 
 pub(super) static META: RuleMeta = RuleMeta {
     id: "network/allow-all",
@@ -47,7 +47,7 @@ pub(super) fn check(meta: &'static RuleMeta, network: &Network<'_>, out: &mut Ve
                     policy.name,
                     direction.as_str()
                 );
-                report(meta, object, rule.pointer.clone(), message, out);
+                out.push(candidate(meta, object, rule.pointer.clone(), message));
             }
         }
     }

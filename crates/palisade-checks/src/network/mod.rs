@@ -46,8 +46,8 @@ pub fn inventory_rules() -> Vec<Box<dyn InventoryRule>> {
     vec![Box::new(NetworkAnalysis)]
 }
 
-fn report(meta: &'static RuleMeta, object: &Object, pointer: String, message: String, out: &mut Vec<Candidate>) {
-    out.push(Candidate { finding: Finding::new(meta, object, pointer, message), gate: None });
+fn candidate(meta: &'static RuleMeta, object: &Object, pointer: String, message: String) -> Candidate {
+    Candidate { finding: Finding::new(meta, object, pointer, message), gate: None }
 }
 
 #[cfg(test)]

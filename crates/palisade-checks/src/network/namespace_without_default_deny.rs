@@ -4,7 +4,7 @@
 use palisade_core::{Candidate, Control, Framework, Object, RuleMeta, Severity};
 use palisade_netpol::{Direction, Network};
 
-use super::report;
+use super::candidate;
 
 pub(super) static META: RuleMeta = RuleMeta {
     id: "network/namespace-without-default-deny",
@@ -55,7 +55,7 @@ pub(super) fn check(meta: &'static RuleMeta, network: &Network<'_>, out: &mut Ve
         }
         let Some((object, pointer)) = anchor(network, namespace) else { continue };
         let message = format!("namespace {namespace} has no default-deny NetworkPolicy for {}", missing.join(" or "));
-        report(meta, object, pointer.to_owned(), message, out);
+        out.push(candidate(meta, object, pointer.to_owned(), message));
     }
 }
 

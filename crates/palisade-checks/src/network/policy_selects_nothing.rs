@@ -1,11 +1,13 @@
 //! `network/policy-selects-nothing`: policies whose podSelector matches no workload.
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 
 use palisade_core::{Candidate, Control, Framework, RuleMeta, Severity};
-use palisade_netpol::Network;
+use palisade_netpol::{Network, PolicyIndex};
 
-use super::report;
+use rayon::prelude::*;
+
+use super::candidate;
 
 pub(super) static META: RuleMeta = RuleMeta {
     id: "network/policy-selects-nothing",
@@ -39,24 +41,24 @@ spec:
 };
 
 pub(super) fn check(meta: &'static RuleMeta, network: &Network<'_>, out: &mut Vec<Candidate>) {
-    // Only the workloads of a policy's namespace can match it: grouping them once keeps the
-    // check linear in the input rather than policies times workloads.
-    let mut workloads_by_namespace: HashMap<&str, Vec<_>> = HashMap::new();
-    for workload in &network.workloads {
-        workloads_by_namespace.entry(workload.namespace.as_str()).or_default().push(workload);
+    let index = PolicyIndex::new(&network.policies);
+    let selected: Vec<Vec<usize>> = network.workloads.par_iter().map(|workload| index.selecting(workload)).collect();
+    let mut selects_a_workload = vec![false; network.policies.len()];
+    for position in selected.into_iter().flatten() {
+        selects_a_workload[position] = true;
     }
-    for policy in &network.policies {
+    // Namespaces without workloads in the input are skipped: their workloads may live elsewhere.
+    let with_workloads: HashSet<&str> = network.workloads.iter().map(|workload| workload.namespace.as_str()).collect();
+    for (policy, selects) in network.policies.iter().zip(selects_a_workload) {
         let Some(object) = policy.object else { continue };
-        let neighbours = workloads_by_namespace.get(policy.namespace.as_str()).map_or(&[][..], Vec::as_slice);
-        let mut neighbours = neighbours.iter().copied().peekable();
         let message = if policy.pod_selector.is_none() {
             format!("NetworkPolicy {}/{} has an invalid podSelector and selects nothing", policy.namespace, policy.name)
-        } else if neighbours.peek().is_some() && !neighbours.any(|w| policy.selects(w)) {
+        } else if with_workloads.contains(policy.namespace.as_str()) && !selects {
             format!("NetworkPolicy {}/{} selects none of the workloads of namespace {}", policy.namespace, policy.name, policy.namespace)
         } else {
             continue;
         };
-        report(meta, object, "/spec/podSelector".to_owned(), message, out);
+        out.push(candidate(meta, object, "/spec/podSelector".to_owned(), message));
     }
 }
 

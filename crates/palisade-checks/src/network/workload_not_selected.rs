@@ -1,11 +1,11 @@
 //! `network/workload-not-selected`: workloads no NetworkPolicy selects.
 
-use std::collections::HashMap;
-
 use palisade_core::{Candidate, Control, Framework, PodView, RuleMeta, Severity};
-use palisade_netpol::Network;
+use palisade_netpol::{Network, PolicyIndex};
 
-use super::report;
+use rayon::prelude::*;
+
+use super::candidate;
 
 pub(super) static META: RuleMeta = RuleMeta {
     id: "network/workload-not-selected",
@@ -40,24 +40,24 @@ spec:
 };
 
 pub(super) fn check(meta: &'static RuleMeta, network: &Network<'_>, out: &mut Vec<Candidate>) {
-    // A policy selects only pods of its own namespace: looking only there keeps the check
-    // linear in the input rather than workloads times policies.
-    let mut policies_by_namespace: HashMap<&str, Vec<_>> = HashMap::new();
-    for policy in &network.policies {
-        policies_by_namespace.entry(policy.namespace.as_str()).or_default().push(policy);
-    }
-    for workload in &network.workloads {
-        let policies = policies_by_namespace.get(workload.namespace.as_str()).map_or(&[][..], Vec::as_slice);
-        if policies.iter().any(|policy| policy.selects(workload)) {
-            continue;
-        }
-        let pointer = PodView::of(workload.object).map_or_else(|| "/metadata".to_owned(), |pod| pod.metadata_pointer_to(&["labels"]));
-        let message = format!(
-            "{} {}/{} is selected by no NetworkPolicy: it accepts and opens connections to anything",
-            workload.kind, workload.namespace, workload.name
-        );
-        report(meta, workload.object, pointer, message, out);
-    }
+    let index = PolicyIndex::new(&network.policies);
+    let found: Vec<Candidate> = network
+        .workloads
+        .par_iter()
+        .filter_map(|workload| {
+            if !index.selecting(workload).is_empty() {
+                return None;
+            }
+            let pointer =
+                PodView::of(workload.object).map_or_else(|| "/metadata".to_owned(), |pod| pod.metadata_pointer_to(&["labels"]));
+            let message = format!(
+                "{} {}/{} is selected by no NetworkPolicy: it accepts and opens connections to anything",
+                workload.kind, workload.namespace, workload.name
+            );
+            Some(candidate(meta, workload.object, pointer, message))
+        })
+        .collect();
+    out.extend(found);
 }
 
 #[cfg(test)]
