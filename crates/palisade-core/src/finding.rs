@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashSet;
-use std::hash::{BuildHasher, RandomState};
+use std::hash::BuildHasher;
 use std::sync::{Arc, Mutex};
 
 use crate::object::{Object, ObjectRef};
@@ -227,30 +227,34 @@ impl serde::Serialize for Text {
 /// reporting findings rarely wait for each other; dropped with the scan, so nothing outlives it
 /// but the texts findings still use.
 pub struct TextPool {
-    hasher: RandomState,
-    shards: [Mutex<HashSet<Arc<str>>>; 16],
+    /// Seeded per pool: texts come from the input, so their hashes must not be predictable.
+    hasher: foldhash::fast::RandomState,
+    shards: [Mutex<HashSet<Arc<str>, foldhash::fast::RandomState>>; 16],
 }
 
 impl Default for TextPool {
     fn default() -> Self {
-        Self { hasher: RandomState::new(), shards: Default::default() }
+        Self { hasher: foldhash::fast::RandomState::default(), shards: Default::default() }
     }
 }
 
 impl TextPool {
     /// Makes `finding` use the pool's copy of its message and pointer.
     pub fn share(&self, finding: &mut Finding) {
-        self.share_text(&mut finding.message);
-        self.share_text(&mut finding.location.path);
+        finding.message = self.text(finding.message.as_str());
+        finding.location.path = self.text(finding.location.path.as_str());
     }
 
-    fn share_text(&self, text: &mut Text) {
-        let shard = &self.shards[self.hasher.hash_one(&*text.0) as usize % self.shards.len()];
+    /// The pool's copy of `text`, made the first time it is asked for.
+    pub fn text(&self, text: impl AsRef<str> + Into<Arc<str>>) -> Text {
+        let shard = &self.shards[self.hasher.hash_one(text.as_ref()) as usize % self.shards.len()];
         let mut shard = shard.lock().unwrap_or_else(|poison| poison.into_inner());
-        match shard.get(&*text.0) {
-            Some(known) => text.0 = known.clone(),
+        match shard.get(text.as_ref()) {
+            Some(known) => Text(known.clone()),
             None => {
-                shard.insert(text.0.clone());
+                let text: Arc<str> = text.into();
+                shard.insert(text.clone());
+                Text(text)
             }
         }
     }
@@ -273,18 +277,23 @@ pub struct Finding {
 impl Finding {
     /// A finding of a built-in rule on `object`, located at the field `pointer` names.
     pub fn new(meta: &'static RuleMeta, object: &Object, pointer: String, message: String) -> Self {
+        Self::with_text(meta, object, pointer.into(), message.into())
+    }
+
+    /// Like [`Self::new`], with texts already made (shared from a [`TextPool`]).
+    pub fn with_text(meta: &'static RuleMeta, object: &Object, pointer: Text, message: Text) -> Self {
         let mark = object.locate(&pointer);
         Self {
             rule: meta.id,
             severity: meta.severity,
             title: meta.title,
-            message: message.into(),
+            message,
             object: object.reference(),
             location: Location {
                 file: object.origin.file.clone(),
                 line: mark.line,
                 column: mark.column,
-                path: pointer.into(),
+                path: pointer,
             },
             remediation: meta.remediation,
             controls: meta.controls,

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::finding::{Finding, RuleMeta, Severity};
+use crate::finding::{Finding, RuleMeta, Severity, TextPool};
 use crate::object::Object;
 
 /// What is known about the namespace an object lands in when findings are finally decided.
@@ -48,11 +48,18 @@ pub struct FindingSink<'a> {
     meta: &'static RuleMeta,
     object: &'a Object,
     out: &'a mut Vec<Candidate>,
+    texts: Option<&'a TextPool>,
 }
 
 impl<'a> FindingSink<'a> {
     pub fn new(meta: &'static RuleMeta, object: &'a Object, out: &'a mut Vec<Candidate>) -> Self {
-        Self { meta, object, out }
+        Self { meta, object, out, texts: None }
+    }
+
+    /// A sink whose findings take their texts from `texts`, so a message said of many
+    /// objects is stored once.
+    pub fn pooled(meta: &'static RuleMeta, object: &'a Object, out: &'a mut Vec<Candidate>, texts: &'a TextPool) -> Self {
+        Self { meta, object, out, texts: Some(texts) }
     }
 
     pub fn object(&self) -> &'a Object {
@@ -76,7 +83,10 @@ impl<'a> FindingSink<'a> {
     }
 
     fn push(&mut self, pointer: String, message: String, gate: Option<Gate>, severity: Severity) {
-        let mut finding = Finding::new(self.meta, self.object, pointer, message);
+        let mut finding = match self.texts {
+            Some(texts) => Finding::with_text(self.meta, self.object, texts.text(pointer), texts.text(message)),
+            None => Finding::new(self.meta, self.object, pointer, message),
+        };
         finding.severity = severity;
         self.out.push(Candidate { finding, gate });
     }

@@ -53,6 +53,37 @@ impl Harvest {
             mine.extend(theirs);
         }
     }
+
+    fn add(&mut self, observed: Observed) {
+        self.objects += 1;
+        if !observed.candidates.is_empty() {
+            self.batches.push(observed.candidates);
+        }
+        for (rule, object) in observed.retained {
+            if self.retained.len() <= rule {
+                self.retained.resize_with(rule + 1, Vec::new);
+            }
+            self.retained[rule].push(object);
+        }
+        if let Some((name, labels)) = observed.namespace {
+            self.namespaces.insert(name, labels);
+        }
+    }
+}
+
+/// What the rules made of one object, gathered before it joins a shared [`Harvest`].
+struct Observed {
+    candidates: Vec<Candidate>,
+    /// What each inventory rule (by index) keeps of the object.
+    retained: Vec<(usize, Object)>,
+    /// A Namespace's name and labels.
+    namespace: Option<(String, BTreeMap<String, String>)>,
+}
+
+thread_local! {
+    /// Where one object's candidates are gathered: reused from object to object so that each
+    /// object's batch is allocated once, at its final size.
+    static SCRATCH: std::cell::RefCell<Vec<Candidate>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 impl Engine {
@@ -90,7 +121,7 @@ impl Engine {
         let harvest = objects
             .par_iter()
             .fold(Harvest::default, |mut harvest, object| {
-                self.observe(object, &mut harvest, &texts);
+                harvest.add(self.observe(object, &texts));
                 harvest
             })
             .reduce(Harvest::default, |mut left, right| {
@@ -127,68 +158,89 @@ impl Engine {
         let harvest = Mutex::new(Harvest::default());
         let (errors, skipped) =
             palisade_load::visit_objects(&text, &input.display(), &self.limits, |object| {
-                let mut local = Harvest::default();
-                self.observe(&object, &mut local, texts);
-                harvest.lock().unwrap_or_else(|poison| poison.into_inner()).merge(local);
+                let observed = self.observe(&object, texts);
+                harvest.lock().unwrap_or_else(|poison| poison.into_inner()).add(observed);
             });
         let harvest = harvest.into_inner().unwrap_or_else(|poison| poison.into_inner());
         (harvest, errors, skipped)
     }
 
-    fn observe(&self, object: &Object, harvest: &mut Harvest, texts: &TextPool) {
-        harvest.objects += 1;
-        let mut batch = Vec::new();
-        for rule in &self.rules {
-            let mut sink = FindingSink::new(rule.meta(), object, &mut batch);
-            rule.check(object, &mut sink);
-        }
-        if !batch.is_empty() {
-            for candidate in &mut batch {
-                texts.share(&mut candidate.finding);
+    fn observe(&self, object: &Object, texts: &TextPool) -> Observed {
+        let check = |scratch: &mut Vec<Candidate>| {
+            for rule in &self.rules {
+                let mut sink = FindingSink::pooled(rule.meta(), object, scratch, texts);
+                rule.check(object, &mut sink);
             }
-            batch.shrink_to_fit();
-            harvest.batches.push(batch);
-        }
-        if harvest.retained.len() < self.inventory_rules.len() {
-            harvest.retained.resize_with(self.inventory_rules.len(), Vec::new);
-        }
-        for (rule, retained) in self.inventory_rules.iter().zip(&mut harvest.retained) {
-            retained.extend(rule.retain(object));
-        }
-        if object.is(&[""], "Namespace") {
-            harvest.namespaces.insert(object.name().to_owned(), labels_of(object.metadata().and_then(|meta| meta.get("labels"))));
-        }
+            scratch.drain(..).collect()
+        };
+        // A thread that waits inside a rule may pick up another object's work: that one gets
+        // a scratch of its own.
+        let candidates = SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
+            Ok(mut scratch) => check(&mut scratch),
+            Err(_) => check(&mut Vec::new()),
+        });
+        let retained = self
+            .inventory_rules
+            .iter()
+            .enumerate()
+            .filter_map(|(index, rule)| Some((index, rule.retain(object)?)))
+            .collect();
+        let namespace = object
+            .is(&[""], "Namespace")
+            .then(|| (object.name().to_owned(), labels_of(object.metadata().and_then(|meta| meta.get("labels")))));
+        Observed { candidates, retained, namespace }
     }
 
     fn finish(&self, mut harvest: Harvest, texts: &TextPool) -> Outcome {
-        let mut inventory_candidates = Vec::new();
-        for (rule, retained) in self.inventory_rules.iter().zip(&mut harvest.retained) {
-            // Stable input to the analysis whatever order threads delivered objects in.
-            retained.sort_by(|a, b| {
-                (&a.origin.file, a.origin.document, a.origin.item)
-                    .cmp(&(&b.origin.file, b.origin.document, b.origin.item))
-            });
-            rule.check(retained, &mut inventory_candidates);
-        }
-        for candidate in &mut inventory_candidates {
-            texts.share(&mut candidate.finding);
-        }
-        harvest.batches.push(inventory_candidates);
-        // What the analyses kept is done with: free it before the findings are copied below.
-        drop(std::mem::take(&mut harvest.retained));
         let namespaces = &harvest.namespaces;
         let stands = |candidate: &Candidate| {
             let name = candidate.finding.object.namespace.as_deref();
             candidate.stands(&NamespaceFacts { name, labels: name.and_then(|name| namespaces.get(name)) })
         };
-        // The one copy of the findings: each batch is freed as soon as it has been moved.
-        let mut findings = Vec::with_capacity(harvest.batches.iter().map(Vec::len).sum());
-        for batch in std::mem::take(&mut harvest.batches) {
-            findings.extend(batch.into_iter().filter(stands).map(|candidate| candidate.finding));
+        let retained = std::mem::take(&mut harvest.retained);
+        let mut batches = std::mem::take(&mut harvest.batches);
+        // The inventory analyses and the namespace gates of the per-object findings need
+        // nothing of each other: decided side by side, they give the exact count of findings,
+        // so the one copy below goes into a buffer of the final size and never grows.
+        let (mut inventory, ()) = rayon::join(
+            || self.check_inventory(retained, texts),
+            || batches.par_iter_mut().for_each(|batch| batch.retain(stands)),
+        );
+        inventory.retain(stands);
+        let mut findings = Vec::with_capacity(batches.iter().map(Vec::len).sum::<usize>() + inventory.len());
+        // Each batch is freed as soon as it has been moved.
+        for batch in batches.into_iter().chain([inventory]) {
+            findings.extend(batch.into_iter().map(|candidate| candidate.finding));
         }
         sort_findings(&mut findings);
         findings.dedup();
         Outcome { findings, objects: harvest.objects, ..Outcome::default() }
+    }
+
+    /// Runs every inventory analysis on what it retained, all at once.
+    fn check_inventory(&self, retained: Vec<Vec<Object>>, texts: &TextPool) -> Vec<Candidate> {
+        let mut retained = retained;
+        retained.resize_with(self.inventory_rules.len(), Vec::new);
+        self.inventory_rules
+            .par_iter()
+            .zip(retained)
+            .flat_map_iter(|(rule, mut retained)| {
+                // Stable input to the analysis whatever order threads delivered objects in.
+                retained.par_sort_unstable_by(|a, b| {
+                    (&a.origin.file, a.origin.document, a.origin.item)
+                        .cmp(&(&b.origin.file, b.origin.document, b.origin.item))
+                });
+                let mut candidates = Vec::new();
+                rule.check(&retained, &mut candidates);
+                // Freeing tens of thousands of small trees takes a while and nothing waits
+                // for it: it runs on whichever core the rest of the scan leaves idle.
+                rayon::spawn(move || drop(retained));
+                for candidate in &mut candidates {
+                    texts.share(&mut candidate.finding);
+                }
+                candidates
+            })
+            .collect()
     }
 }
 
