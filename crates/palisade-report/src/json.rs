@@ -4,6 +4,7 @@
 //! rather than by serializing core types, so a change in `palisade-core` cannot silently change
 //! the published shape; field order here is key order in the output.
 
+use std::collections::HashMap;
 use std::io::{self, Write as _};
 
 use palisade_core::{Finding, InputError, Severity};
@@ -117,26 +118,25 @@ fn write_findings<'a, T: Sync>(
         return out.write_all(b"[]");
     }
     out.write_all(b"[")?;
-    let batch = CHUNK * rayon::current_num_threads().max(1) * 2;
-    for (index, group) in items.chunks(batch).enumerate() {
-        let rendered: Vec<Vec<u8>> = group
-            .par_chunks(CHUNK)
-            .enumerate()
-            .map(|(chunk_index, chunk)| {
-                let mut text = Vec::with_capacity(chunk.len() * 1024);
-                for (item_index, item) in chunk.iter().enumerate() {
-                    let first = index == 0 && chunk_index == 0 && item_index == 0;
-                    if !first {
-                        text.push(b',');
-                    }
-                    let (found, extra) = finding(item);
-                    write_finding(&mut text, found, extra, depth);
+    let threads = rayon::current_num_threads().max(1) * 2;
+    // One buffer per chunk in flight, reused from batch to batch: fresh ones would have the
+    // kernel zero hundreds of megabytes of pages over a large report.
+    let mut buffers: Vec<(Vec<u8>, RuleText)> = Vec::new();
+    for (index, group) in items.chunks(CHUNK * threads).enumerate() {
+        buffers.resize_with(group.len().div_ceil(CHUNK), Default::default);
+        group.par_chunks(CHUNK).zip(buffers.par_iter_mut()).enumerate().for_each(|(chunk_index, (chunk, (text, rules)))| {
+            text.clear();
+            for (item_index, item) in chunk.iter().enumerate() {
+                let first = index == 0 && chunk_index == 0 && item_index == 0;
+                if !first {
+                    text.push(b',');
                 }
-                text
-            })
-            .collect();
-        for text in rendered {
-            out.write_all(&text)?;
+                let (found, extra) = finding(item);
+                write_finding(text, rules, found, extra, depth);
+            }
+        });
+        for (text, _) in &buffers {
+            out.write_all(text)?;
         }
     }
     let mut close = Vec::new();
@@ -145,18 +145,34 @@ fn write_findings<'a, T: Sync>(
     out.write_all(&close)
 }
 
+/// A rule's id, title, remediation and controls, the same in every finding of the rule,
+/// rendered once per chunk of findings and then copied.
+#[derive(Default)]
+struct RuleText {
+    heads: HashMap<(usize, Severity), Vec<u8>>,
+    tails: HashMap<(usize, usize), Vec<u8>>,
+}
+
 /// One finding laid out as serde_json's pretty printer would, `depth` levels deep: the same
 /// keys in the same order as before findings were rendered by hand (`docs/formats/json.md`).
-fn write_finding(text: &mut Vec<u8>, finding: &Finding, extra: Extra<'_>, depth: usize) {
+fn write_finding(text: &mut Vec<u8>, rules: &mut RuleText, finding: &Finding, extra: Extra<'_>, depth: usize) {
     let mut json = Layout::at(text, depth);
     json.line();
     json.begin(b'{');
-    json.key("rule");
-    json.string(finding.rule);
-    json.key("severity");
-    json.string(finding.severity.as_str());
-    json.key("title");
-    json.string(finding.title);
+    // Keys sit one level deeper than the finding itself.
+    let head = rules.heads.entry((finding.rule.as_ptr() as usize, finding.severity)).or_insert_with(|| {
+        let mut head = Vec::new();
+        let mut json = Layout::at(&mut head, depth + 1);
+        json.key("rule");
+        json.string(finding.rule);
+        json.key("severity");
+        json.string(finding.severity.as_str());
+        json.key("title");
+        json.string(finding.title);
+        head
+    });
+    json.raw(head);
+    json.first = false;
     json.key("message");
     json.string(&finding.message);
     json.key("object");
@@ -186,24 +202,30 @@ fn write_finding(text: &mut Vec<u8>, finding: &Finding, extra: Extra<'_>, depth:
     json.key("path");
     json.string(&finding.location.path);
     json.end(b'}');
-    json.key("remediation");
-    json.string(finding.remediation);
-    json.key("controls");
-    if finding.controls.is_empty() {
-        json.raw(b"[]");
-    } else {
-        json.begin(b'[');
-        for control in finding.controls.iter() {
-            json.item();
-            json.begin(b'{');
-            json.key("framework");
-            json.string(control.framework.as_str());
-            json.key("id");
-            json.string(&control.id);
-            json.end(b'}');
+    let tail = rules.tails.entry((finding.remediation.as_ptr() as usize, finding.controls.as_ptr() as usize)).or_insert_with(|| {
+        let mut tail = Vec::new();
+        let mut json = Layout { text: &mut tail, depth: depth + 1, first: false };
+        json.key("remediation");
+        json.string(finding.remediation);
+        json.key("controls");
+        if finding.controls.is_empty() {
+            json.raw(b"[]");
+        } else {
+            json.begin(b'[');
+            for control in finding.controls.iter() {
+                json.item();
+                json.begin(b'{');
+                json.key("framework");
+                json.string(control.framework.as_str());
+                json.key("id");
+                json.string(&control.id);
+                json.end(b'}');
+            }
+            json.end(b']');
         }
-        json.end(b']');
-    }
+        tail
+    });
+    json.raw(tail);
     for (key, value) in extra.into_iter().flatten() {
         json.key(key);
         json.string(value);
