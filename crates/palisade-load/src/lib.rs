@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use palisade_core::{DuplicateKey, InputError, Node, Object, Origin, Value};
 use rayon::prelude::*;
 
+mod fast;
 mod types;
 pub mod yaml;
 

@@ -16,6 +16,8 @@
 use std::collections::HashMap;
 
 use libyaml_safer::{Event, EventData, Parser, ScalarStyle};
+
+use crate::fast::{self, FastEvent, Pos};
 use palisade_core::value::Entry;
 use palisade_core::{DuplicateKey, Map, Mark, Node, Value, push_pointer_token};
 
@@ -175,6 +177,11 @@ pub fn parse_chunk(chunk: Chunk<'_>, limits: &Limits) -> Document {
     // panics on a block scalar that ends the input without one.
     let text: std::borrow::Cow<'_, str> =
         if chunk.text.ends_with('\n') { chunk.text.into() } else { format!("{}\n", chunk.text).into() };
+    if let Some(events) = fast::events(&text) {
+        let mut builder = Builder::new(chunk.line_offset, limits);
+        let result = builder.run_fast(&text, events);
+        return Document { index: chunk.index, result, duplicates: builder.duplicates };
+    }
     let mut text = text;
     let mut quoted = 0;
     loop {
@@ -332,8 +339,8 @@ impl<'l> Builder<'l> {
         }
     }
 
-    fn mark(&self, mark: libyaml_safer::Mark) -> Mark {
-        Mark::new(self.line_offset.saturating_add(mark.line as u32 + 1), mark.column as u32 + 1)
+    fn mark(&self, position: Pos) -> Mark {
+        Mark::new(self.line_offset.saturating_add(position.line as u32 + 1), position.column as u32 + 1)
     }
 
     fn error(&self, mark: Mark, message: impl Into<String>) -> YamlError {
@@ -349,75 +356,94 @@ impl<'l> Builder<'l> {
                 self.colon_scalar = colon_scalar(&error);
                 self.parse_error(&error)
             })?;
-            let mark = self.mark(start_mark);
-            match data {
-                EventData::Scalar { anchor, tag, value, plain_implicit, style, .. } => {
-                    if style == ScalarStyle::DoubleQuoted
-                        && value.contains('/')
-                        && has_slash_escape(text.get(start_mark.index as usize..end_mark.index as usize).unwrap_or(""))
-                    {
-                        // libyaml follows YAML 1.2 here; go-yaml v2, and so kubectl, refuses it.
-                        return Err(self.error(mark, "found unknown escape character `\\/`"));
-                    }
-                    let in_key_position =
-                        matches!(self.stack.last(), Some(Frame::Map { key: None, .. }));
-                    let is_merge_key = value == "<<"
-                        && match &tag {
-                            None => plain_implicit,
-                            Some(tag) => tag.strip_prefix(CORE_TAG) == Some("merge"),
-                        };
-                    let resolved = if tag.is_none() && !plain_implicit {
-                        Value::Str(value.into())
-                    } else {
-                        let resolved = resolve(tag.as_deref().unwrap_or(""), &value)
-                            .map_err(|message| self.error(mark, message))?;
-                        if let Value::Float(number) = resolved
-                            && !number.is_finite()
-                            && !in_key_position
-                        {
-                            return Err(self.error(
-                                mark,
-                                format!("`{value}` is not a number JSON can hold; kubectl refuses the document"),
-                            ));
-                        }
-                        resolved
-                    };
-                    self.charge(1, mark)?;
-                    self.place(Node::new(resolved, mark), anchor, 1, is_merge_key)?;
-                }
-                EventData::SequenceStart { anchor, .. } => {
-                    self.open(mark)?;
-                    self.stack.push(Frame::Seq { items: Vec::new(), mark, anchor, nodes: 1 });
-                }
-                EventData::MappingStart { anchor, .. } => {
-                    self.open(mark)?;
-                    self.stack.push(Frame::Map { map: MapBuilder::default(), mark, anchor, nodes: 1, key: None, written: None });
-                }
-                EventData::SequenceEnd | EventData::MappingEnd => {
-                    let (node, anchor, nodes) = match self.stack.pop() {
-                        Some(Frame::Seq { items, mark, anchor, nodes }) => {
-                            (Node::new(Value::Seq(items), mark), anchor, nodes)
-                        }
-                        Some(Frame::Map { map, mark, anchor, nodes, .. }) => (Node::new(Value::Map(map.finish()), mark), anchor, nodes),
-                        None => return Err(self.error(mark, "unbalanced collection end")),
-                    };
-                    self.place(node, anchor, nodes, false)?;
-                }
-                EventData::Alias { anchor } => {
-                    let Some((node, nodes)) = self.anchors.get(&anchor).cloned() else {
-                        return Err(self.error(mark, format!("unknown anchor `{anchor}` referenced")));
-                    };
-                    self.charge(nodes, mark)?;
-                    let node = Node { mark, ..node };
-                    self.place(node, None, nodes, false)?;
-                }
-                // kubectl's decoder reads the first document of what its reader cut and ignores
-                // the rest (after a `...` line).
-                EventData::DocumentEnd { .. } | EventData::StreamEnd => break,
-                EventData::StreamStart { .. } | EventData::DocumentStart { .. } => {}
+            let start = Pos { index: start_mark.index, line: start_mark.line, column: start_mark.column };
+            if self.step(text, data, start, end_mark.index)? {
+                break;
             }
         }
         Ok(self.root.take().unwrap_or_else(Node::null))
+    }
+
+    /// Builds the tree from events [`crate::fast`] read.
+    fn run_fast(&mut self, text: &str, events: Vec<FastEvent>) -> Result<Node, YamlError> {
+        for FastEvent { data, start, end } in events {
+            if self.step(text, data, start, end)? {
+                break;
+            }
+        }
+        Ok(self.root.take().unwrap_or_else(Node::null))
+    }
+
+    /// Takes one event; `true` at the end of the document.
+    fn step(&mut self, text: &str, data: EventData, start: Pos, end_index: u64) -> Result<bool, YamlError> {
+        let mark = self.mark(start);
+        match data {
+            EventData::Scalar { anchor, tag, value, plain_implicit, style, .. } => {
+                if style == ScalarStyle::DoubleQuoted
+                    && value.contains('/')
+                    && has_slash_escape(text.get(start.index as usize..end_index as usize).unwrap_or(""))
+                {
+                    // libyaml follows YAML 1.2 here; go-yaml v2, and so kubectl, refuses it.
+                    return Err(self.error(mark, "found unknown escape character `\\/`"));
+                }
+                let in_key_position =
+                    matches!(self.stack.last(), Some(Frame::Map { key: None, .. }));
+                let is_merge_key = value == "<<"
+                    && match &tag {
+                        None => plain_implicit,
+                        Some(tag) => tag.strip_prefix(CORE_TAG) == Some("merge"),
+                    };
+                let resolved = if tag.is_none() && !plain_implicit {
+                    Value::Str(value.into())
+                } else {
+                    let resolved = resolve(tag.as_deref().unwrap_or(""), &value)
+                        .map_err(|message| self.error(mark, message))?;
+                    if let Value::Float(number) = resolved
+                        && !number.is_finite()
+                        && !in_key_position
+                    {
+                        return Err(self.error(
+                            mark,
+                            format!("`{value}` is not a number JSON can hold; kubectl refuses the document"),
+                        ));
+                    }
+                    resolved
+                };
+                self.charge(1, mark)?;
+                self.place(Node::new(resolved, mark), anchor, 1, is_merge_key)?;
+            }
+            EventData::SequenceStart { anchor, .. } => {
+                self.open(mark)?;
+                self.stack.push(Frame::Seq { items: Vec::new(), mark, anchor, nodes: 1 });
+            }
+            EventData::MappingStart { anchor, .. } => {
+                self.open(mark)?;
+                self.stack.push(Frame::Map { map: MapBuilder::default(), mark, anchor, nodes: 1, key: None, written: None });
+            }
+            EventData::SequenceEnd | EventData::MappingEnd => {
+                let (node, anchor, nodes) = match self.stack.pop() {
+                    Some(Frame::Seq { items, mark, anchor, nodes }) => {
+                        (Node::new(Value::Seq(items), mark), anchor, nodes)
+                    }
+                    Some(Frame::Map { map, mark, anchor, nodes, .. }) => (Node::new(Value::Map(map.finish()), mark), anchor, nodes),
+                    None => return Err(self.error(mark, "unbalanced collection end")),
+                };
+                self.place(node, anchor, nodes, false)?;
+            }
+            EventData::Alias { anchor } => {
+                let Some((node, nodes)) = self.anchors.get(&anchor).cloned() else {
+                    return Err(self.error(mark, format!("unknown anchor `{anchor}` referenced")));
+                };
+                self.charge(nodes, mark)?;
+                let node = Node { mark, ..node };
+                self.place(node, None, nodes, false)?;
+            }
+            // kubectl's decoder reads the first document of what its reader cut and ignores
+            // the rest (after a `...` line).
+            EventData::DocumentEnd { .. } | EventData::StreamEnd => return Ok(true),
+            EventData::StreamStart { .. } | EventData::DocumentStart { .. } => {}
+        }
+        Ok(false)
     }
 
     fn parse_error(&self, error: &libyaml_safer::Error) -> YamlError {
@@ -429,7 +455,8 @@ impl<'l> Builder<'l> {
             Some(context) if !context.is_empty() => format!("{} ({context})", error.problem()),
             _ => error.problem().to_owned(),
         };
-        self.error(self.mark(mark), message)
+        let position = Pos { index: mark.index, line: mark.line, column: mark.column };
+        self.error(self.mark(position), message)
     }
 
     fn open(&mut self, mark: Mark) -> Result<(), YamlError> {
