@@ -47,7 +47,7 @@ pub fn events(text: &str) -> Option<Vec<FastEvent>> {
     if start != bytes.len() {
         return None;
     }
-    let mut reader = Reader { text: bytes, lines, events: Vec::with_capacity(bytes.len() / 8) };
+    let mut reader = Reader { text: bytes, lines, events: Vec::with_capacity(bytes.len() / 8), depth: 0 };
     let first = reader.next_content(0)?;
     let column = reader.indent(first)?;
     if reader.block_node(first, column)?.is_some() {
@@ -63,7 +63,13 @@ struct Reader<'t> {
     /// Byte ranges of the lines, without their `\n`.
     lines: Vec<(usize, usize)>,
     events: Vec<FastEvent>,
+    /// Collections open around the current one: deeper documents go to libyaml, whose reading
+    /// does not recurse, and the tree builder's depth limit.
+    depth: usize,
 }
+
+/// Deepest nesting this reader follows; real manifests stay far below it.
+const MAX_DEPTH: usize = 64;
 
 /// Where a reading step stopped: the next line with content, or `None` at the end.
 type Next = Option<usize>;
@@ -122,6 +128,12 @@ impl Reader<'_> {
         self.events.push(FastEvent { data, start, end });
     }
 
+    /// Enters a collection; `None` when that would nest too deep for this reader.
+    fn enter(&mut self) -> Option<()> {
+        self.depth += 1;
+        (self.depth <= MAX_DEPTH).then_some(())
+    }
+
     fn block_node(&mut self, line: usize, column: usize) -> Option<Next> {
         if self.is_entry(line, column) {
             self.block_sequence(line, column, false)
@@ -131,6 +143,7 @@ impl Reader<'_> {
     }
 
     fn block_mapping(&mut self, mut line: usize, column: usize) -> Option<Next> {
+        self.enter()?;
         let start = self.pos(line, column);
         self.push(mapping_start(MappingStyle::Block), start, start.index);
         let next = loop {
@@ -150,10 +163,12 @@ impl Reader<'_> {
             }
         };
         self.push(EventData::MappingEnd, self.pos(line, column), 0);
+        self.depth -= 1;
         Some(next)
     }
 
     fn block_sequence(&mut self, mut line: usize, column: usize, indentless: bool) -> Option<Next> {
+        self.enter()?;
         let start = self.pos(line, column);
         self.push(sequence_start(SequenceStyle::Block), start, start.index);
         let next = loop {
@@ -172,6 +187,7 @@ impl Reader<'_> {
             }
         };
         self.push(EventData::SequenceEnd, self.pos(line, column), 0);
+        self.depth -= 1;
         Some(next)
     }
 
@@ -319,6 +335,7 @@ impl Reader<'_> {
 
     /// Reads a one-line flow collection whose bracket is at `column`; returns the column after it.
     fn flow_node(&mut self, line: usize, column: usize) -> Option<usize> {
+        self.enter()?;
         let open = self.byte(line, column)?;
         let start = self.pos(line, column);
         let close = if open == b'[' { b']' } else { b'}' };
@@ -357,6 +374,7 @@ impl Reader<'_> {
         let end = self.pos(line, at);
         let data = if open == b'[' { EventData::SequenceEnd } else { EventData::MappingEnd };
         self.push(data, end, end.index + 1);
+        self.depth -= 1;
         Some(at + 1)
     }
 
@@ -509,6 +527,21 @@ mod tests {
         }
         // Most real documents must take the fast path, or it is worth nothing.
         assert!(accepted * 2 > documents, "only {accepted} of {documents} documents took the fast path");
+    }
+
+    #[test]
+    fn deep_nesting_goes_to_libyaml_instead_of_deepening_the_stack() {
+        // `levels` nested block mappings, the innermost holding `k: v`.
+        let nested = |levels: usize| -> String {
+            (0..levels).map(|depth| format!("{}k:{}\n", " ".repeat(depth), if depth + 1 == levels { " v" } else { "" })).collect()
+        };
+        assert!(agrees(&nested(MAX_DEPTH), "at the limit"));
+        assert!(events(&nested(MAX_DEPTH + 1)).is_none());
+        assert!(events(&nested(3000)).is_none());
+        let flow = |levels: usize| format!("a: {}{}\n", "[".repeat(levels), "]".repeat(levels));
+        assert!(agrees(&flow(MAX_DEPTH - 1), "flow at the limit"));
+        assert!(events(&flow(MAX_DEPTH)).is_none());
+        assert!(events(&flow(100_000)).is_none());
     }
 
     #[test]

@@ -16,10 +16,10 @@
 use std::collections::HashMap;
 
 use libyaml_safer::{Event, EventData, Parser, ScalarStyle};
-
-use crate::fast::{self, FastEvent, Pos};
 use palisade_core::value::Entry;
 use palisade_core::{DuplicateKey, Map, Mark, Node, Value, push_pointer_token};
+
+use crate::fast::{self, FastEvent, Pos};
 
 /// Bounds that keep hostile input from exhausting the stack, memory or time.
 #[derive(Clone, Copy, Debug)]
