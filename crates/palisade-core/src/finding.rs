@@ -160,6 +160,12 @@ impl From<String> for Text {
     }
 }
 
+impl From<Text> for Arc<str> {
+    fn from(text: Text) -> Self {
+        text.0
+    }
+}
+
 impl From<&str> for Text {
     fn from(text: &str) -> Self {
         Self(text.into())
@@ -241,8 +247,8 @@ impl Default for TextPool {
 impl TextPool {
     /// Makes `finding` use the pool's copy of its message and pointer.
     pub fn share(&self, finding: &mut Finding) {
-        finding.message = self.text(finding.message.as_str());
-        finding.location.path = self.text(finding.location.path.as_str());
+        finding.message = self.text(finding.message.clone());
+        finding.location.path = self.text(finding.location.path.clone());
     }
 
     /// The pool's copy of `text`, made the first time it is asked for.

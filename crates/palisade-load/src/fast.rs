@@ -20,7 +20,8 @@ pub struct Pos {
     pub column: u64,
 }
 
-/// One parser event: its data, where it starts, and the byte index where it ends.
+/// One parser event: its data, where it starts, and the byte index where it ends. The ends of
+/// collections carry only approximate positions: the tree builder never reads them.
 #[derive(Debug, PartialEq)]
 pub struct FastEvent {
     pub data: EventData,
