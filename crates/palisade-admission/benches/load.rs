@@ -20,10 +20,12 @@
 // The request document below is one `json!` literal, deeper than the macro's default budget.
 #![recursion_limit = "256"]
 
+#[path = "../tests/support/mod.rs"]
+mod support;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use palisade_server::certs::CertRequest;
 use rustls::pki_types::ServerName;
 use rustls::pki_types::pem::PemObject;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -249,14 +251,7 @@ fn main() {
     assert!(binary.is_file(), "{} is missing: cargo build --release -p palisade", binary.display());
 
     let dir = tempfile::tempdir().unwrap();
-    let request = CertRequest {
-        service: "palisade".into(),
-        namespace: "bench".into(),
-        extra_names: vec!["localhost".into()],
-        validity: Duration::from_secs(3600),
-    };
-    let issued = request.issue().unwrap();
-    let tls = issued.write_to(dir.path()).unwrap();
+    let (issued, tls) = support::webhook_certificate(dir.path());
     std::fs::write(dir.path().join("policy.yaml"), POLICY).unwrap();
     let mut server = std::process::Command::new(&binary)
         .args(["serve", "admission", "--listen", "127.0.0.1:0", "--no-kube", "--policy"])

@@ -5,6 +5,8 @@
 //! within its deadline with a stuck client. Loops are bounded; the heavier variants (peak memory
 //! of maximal reviews, floods) are in bench/attack/admission.py.
 
+mod support;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -12,7 +14,6 @@ use palisade_admission::{NamespaceStore, Settings, Webhook};
 use palisade_checks::CatalogOptions;
 use palisade_core::{FindingSink, Object, Rule, RuleMeta, Severity};
 use palisade_scan::Engine;
-use palisade_server::certs::CertRequest;
 use palisade_server::{Server, ServerOptions};
 use rustls::pki_types::ServerName;
 use serde_json::{Value, json};
@@ -54,14 +55,7 @@ struct Running {
 
 fn start(options: ServerOptions, slots: usize) -> Running {
     let dir = tempfile::tempdir().unwrap();
-    let request = CertRequest {
-        service: "palisade".into(),
-        namespace: "palisade-system".into(),
-        extra_names: vec!["localhost".into()],
-        validity: Duration::from_secs(3600),
-    };
-    let issued = request.issue().unwrap();
-    let tls = issued.write_to(dir.path()).unwrap();
+    let (issued, tls) = support::webhook_certificate(dir.path());
     let mut rules = palisade_checks::builtin_rules(&CatalogOptions::default());
     rules.push(Box::new(Slow(Duration::from_secs(3))));
     let webhook = Webhook::new(

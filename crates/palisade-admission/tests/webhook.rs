@@ -2,6 +2,8 @@
 //! running on 127.0.0.1 with the built-in catalog, and checks the answers, the decision log and
 //! the metrics.
 
+mod support;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -9,7 +11,6 @@ use palisade_admission::{Mode, NamespaceStore, Settings, Webhook};
 use palisade_checks::CatalogOptions;
 use palisade_core::{FindingSink, Object, Rule, RuleMeta, Severity};
 use palisade_scan::Engine;
-use palisade_server::certs::CertRequest;
 use palisade_server::{Server, ServerOptions};
 use serde_json::{Value, json};
 
@@ -29,14 +30,7 @@ fn start(settings: Settings) -> Running {
 
 fn start_with(settings: Settings, rules: Vec<Box<dyn Rule>>) -> Running {
     let dir = tempfile::tempdir().unwrap();
-    let request = CertRequest {
-        service: "palisade".into(),
-        namespace: "palisade-system".into(),
-        extra_names: vec!["localhost".into()],
-        validity: Duration::from_secs(3600),
-    };
-    let issued = request.issue().unwrap();
-    let tls = issued.write_to(dir.path()).unwrap();
+    let (issued, tls) = support::webhook_certificate(dir.path());
 
     let options = ServerOptions { body_limit: 64 * 1024, ..ServerOptions::default() };
     let engine = Engine::new(rules, Vec::new());

@@ -218,8 +218,7 @@ impl Engine {
     }
 
     /// Runs every inventory analysis on what it retained, all at once.
-    fn check_inventory(&self, retained: Vec<Vec<Object>>, texts: &TextPool) -> Vec<Candidate> {
-        let mut retained = retained;
+    fn check_inventory(&self, mut retained: Vec<Vec<Object>>, texts: &TextPool) -> Vec<Candidate> {
         retained.resize_with(self.inventory_rules.len(), Vec::new);
         self.inventory_rules
             .par_iter()

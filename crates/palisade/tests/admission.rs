@@ -7,7 +7,7 @@ mod support;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -93,19 +93,9 @@ fn certs_then_serve_admission_answers_reviews_with_the_configuration_applied() {
         "admission:\n  namespaces:\n    legacy: {enforce: privileged}\n  exemptions:\n    usernames: [ops]\n",
     )
     .unwrap();
-    let mut server = Command::new(env!("CARGO_BIN_EXE_palisade"))
-        .args(["serve", "admission", "--listen", "127.0.0.1:0", "--no-kube", "--config"])
-        .arg(&config)
-        .arg("--tls-cert")
-        .arg(dir.path().join("tls.crt"))
-        .arg("--tls-key")
-        .arg(dir.path().join("tls.key"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let serve = ["serve", "admission", "--listen", "127.0.0.1:0", "--no-kube", "--config"].map(std::ffi::OsStr::new);
+    let (mut server, mut stderr) = support::spawn_tls_server(serve.into_iter().chain([config.as_os_str()]), dir.path());
     // The first log line on stderr names the bound address.
-    let mut stderr = BufReader::new(server.stderr.take().unwrap());
     let mut line = String::new();
     stderr.read_line(&mut line).unwrap();
     let started: Value = serde_json::from_str(&line).unwrap_or_else(|_| panic!("not a JSON line: {line}"));

@@ -4,8 +4,8 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::io::BufRead;
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -36,17 +36,10 @@ fn start() -> Webhook {
         .output()
         .unwrap();
     assert!(certs.status.success());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_palisade"))
-        .args(["serve", "admission", "--listen", "127.0.0.1:0", "--no-kube", "--memory-limit", "671088640"])
-        .arg("--tls-cert")
-        .arg(dir.path().join("tls.crt"))
-        .arg("--tls-key")
-        .arg(dir.path().join("tls.key"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let (child, mut stderr) = support::spawn_tls_server(
+        ["serve", "admission", "--listen", "127.0.0.1:0", "--no-kube", "--memory-limit", "671088640"],
+        dir.path(),
+    );
     let mut line = String::new();
     stderr.read_line(&mut line).unwrap();
     let started: Value = serde_json::from_str(&line).unwrap_or_else(|_| panic!("not a JSON line: {line}"));

@@ -39,19 +39,10 @@ fn setup() -> (tempfile::TempDir, String) {
 
 /// `serve audit` on a free port with `extra` arguments; returns the child and its port.
 fn serve(dir: &Path, extra: &[&str]) -> (Child, u16) {
-    let mut child = palisade()
-        .args(["serve", "audit", "--listen", "127.0.0.1:0", "--rules"])
-        .arg(dir.join("rules.yaml"))
-        .arg("--tls-cert")
-        .arg(dir.join("tls.crt"))
-        .arg("--tls-key")
-        .arg(dir.join("tls.key"))
-        .args(extra)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let rules = dir.join("rules.yaml");
+    let serve = ["serve", "audit", "--listen", "127.0.0.1:0", "--rules"].map(std::ffi::OsStr::new);
+    let (mut child, mut stderr) =
+        support::spawn_tls_server(serve.into_iter().chain([rules.as_os_str()]).chain(extra.iter().map(std::ffi::OsStr::new)), dir);
     let mut line = String::new();
     for _ in 0..20 {
         line.clear();

@@ -1,7 +1,29 @@
 //! Helpers shared by the CLI's server tests.
 
+use std::ffi::OsStr;
+use std::io::BufReader;
+use std::path::Path;
+use std::process::{Child, ChildStderr, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
+
+/// Starts `palisade ARGS` with the certificate and key `palisade certs` wrote into `dir`, both
+/// outputs piped; returns the child and a reader of its standard error, where a server logs the
+/// address it listens on.
+pub fn spawn_tls_server<S: AsRef<OsStr>>(args: impl IntoIterator<Item = S>, dir: &Path) -> (Child, BufReader<ChildStderr>) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args(args)
+        .arg("--tls-cert")
+        .arg(dir.join("tls.crt"))
+        .arg("--tls-key")
+        .arg(dir.join("tls.key"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    (child, stderr)
+}
 
 /// An HTTPS client that trusts only the CA in `ca_pem`, reports every status as a response and
 /// gives up on a request after `timeout`.
