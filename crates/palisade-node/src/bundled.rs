@@ -192,9 +192,7 @@ impl ConfigDir {
                 .filter_map(|entry| entry.file_name().into_string().ok())
                 .collect(),
         };
-        names.retain(|name| {
-            (name.ends_with(".yaml") || name.ends_with(".yml")) && name != "config.yaml"
-        });
+        names.retain(|name| name.ends_with(".yaml") && name != "config.yaml");
         names.sort();
         Ok(names
             .into_iter()
