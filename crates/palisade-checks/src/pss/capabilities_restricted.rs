@@ -38,7 +38,6 @@ securityContext:
         Control::new(Framework::Pss, "Restricted: Capabilities"),
         Control::new(Framework::Cis, "5.2.8"),
         Control::new(Framework::Cis, "5.2.9"),
-        Control::new(Framework::Cis, "5.2.10"),
         Control::new(Framework::Nsa, "pod-security/capabilities"),
         Control::new(Framework::Mitre, "T1611"),
     ],

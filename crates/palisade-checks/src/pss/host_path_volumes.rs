@@ -33,7 +33,7 @@ volumes:
     remediation: "Replace hostPath volumes with emptyDir, configMap, secret or persistentVolumeClaim volumes.",
     controls: &[
         Control::new(Framework::Pss, "Baseline: HostPath Volumes"),
-        Control::new(Framework::Cis, "5.2.12"),
+        Control::new(Framework::Cis, "5.2.11"),
         Control::new(Framework::Nsa, "pod-security/host-paths"),
         Control::new(Framework::Mitre, "T1611"),
     ],

@@ -32,7 +32,7 @@ ports:
     remediation: "Remove hostPort from container ports and expose the port through a Service.",
     controls: &[
         Control::new(Framework::Pss, "Baseline: Host Ports"),
-        Control::new(Framework::Cis, "5.2.13"),
+        Control::new(Framework::Cis, "5.2.12"),
     ],
 };
 

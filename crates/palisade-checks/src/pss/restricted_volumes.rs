@@ -37,7 +37,7 @@ volumes:
     remediation: "Replace the volume with a persistentVolumeClaim, csi, ephemeral or configuration volume.",
     controls: &[
         Control::new(Framework::Pss, "Restricted: Volume Types"),
-        Control::new(Framework::Cis, "5.2.12"),
+        Control::new(Framework::Cis, "5.2.11"),
         Control::new(Framework::Nsa, "pod-security/host-paths"),
         Control::new(Framework::Mitre, "T1611"),
     ],

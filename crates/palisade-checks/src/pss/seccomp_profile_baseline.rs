@@ -36,7 +36,7 @@ securityContext:
     remediation: "Use the RuntimeDefault or a Localhost seccomp profile instead of Unconfined.",
     controls: &[
         Control::new(Framework::Pss, "Baseline: Seccomp"),
-        Control::new(Framework::Cis, "5.7.2"),
+        Control::new(Framework::Cis, "5.6.2"),
         Control::new(Framework::Nsa, "pod-security/kernel-hardening"),
         Control::new(Framework::Mitre, "T1611"),
     ],

@@ -35,7 +35,7 @@ spec:
     remediation: "Set securityContext.seccompProfile.type to RuntimeDefault (or Localhost) on the pod.",
     controls: &[
         Control::new(Framework::Pss, "Restricted: Seccomp"),
-        Control::new(Framework::Cis, "5.7.2"),
+        Control::new(Framework::Cis, "5.6.2"),
         Control::new(Framework::Nsa, "pod-security/kernel-hardening"),
         Control::new(Framework::Mitre, "T1611"),
     ],

@@ -31,7 +31,7 @@ securityContext:
     remediation: "Remove securityContext.windowsOptions.hostProcess or set it to false.",
     controls: &[
         Control::new(Framework::Pss, "Baseline: HostProcess"),
-        Control::new(Framework::Cis, "5.2.11"),
+        Control::new(Framework::Cis, "5.2.10"),
         Control::new(Framework::Nsa, "pod-security/privileged"),
         Control::new(Framework::Mitre, "T1611"),
     ],

@@ -35,7 +35,7 @@ volumes:
 "#,
     remediation: "Remove the hostPath volume that mounts the container runtime socket.",
     controls: &[
-        Control::new(Framework::Cis, "5.2.12"),
+        Control::new(Framework::Cis, "5.2.11"),
         Control::new(Framework::Nsa, "pod-security/host-paths"),
         Control::new(Framework::Mitre, "T1610"),
         Control::new(Framework::Mitre, "T1611"),

@@ -28,7 +28,7 @@ metadata:
 "#,
     remediation: "Move the object to a dedicated namespace.",
     controls: &[
-        Control::new(Framework::Cis, "5.7.4"),
+        Control::new(Framework::Cis, "5.6.4"),
         Control::new(Framework::Nsa, "network-separation/namespaces"),
     ],
 };

@@ -33,7 +33,7 @@ containers:
 "#,
     remediation: "Set securityContext.readOnlyRootFilesystem: true and mount emptyDir volumes for writable paths.",
     controls: &[
-        Control::new(Framework::Cis, "5.7.3"),
+        Control::new(Framework::Cis, "5.6.3"),
         Control::new(Framework::Nsa, "pod-security/immutable-filesystem"),
     ],
 };
