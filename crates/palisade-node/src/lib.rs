@@ -17,6 +17,7 @@ pub mod findings;
 mod goquote;
 mod jsonpath;
 pub mod kube_bench;
+pub mod redact;
 pub mod runner;
 pub mod snapshot;
 pub mod variables;
