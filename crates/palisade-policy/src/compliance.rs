@@ -1,6 +1,7 @@
-//! The compliance summary: for each control of a framework that the catalog maps rules to,
-//! whether it failed (a finding remains), passed (its rules ran and found nothing) or was not
-//! evaluated (none of its rules ran).
+//! The compliance summary: for each control of a framework that the catalog maps rules to (or
+//! that the caller lists, such as every check of a CIS benchmark), whether it failed (a finding
+//! remains), passed (its rules ran and found nothing) or was not evaluated (none of its rules
+//! ran, or no rule covers it).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -8,23 +9,22 @@ use palisade_core::{Finding, Framework, RuleMeta};
 use palisade_report::{Compliance, ControlResult, ControlStatus};
 
 /// `catalog`: every rule that could run; `evaluated`: the ids of those that did; `findings`:
-/// what remains after exceptions.
+/// what remains after exceptions; `listed`: controls to report even when no rule maps to them
+/// (they are `not evaluated` with no rules).
 pub fn summarize(
     framework: Framework,
     catalog: &[&'static RuleMeta],
     evaluated: &BTreeSet<&str>,
     findings: &[Finding],
+    listed: &[String],
 ) -> Compliance {
     let mut controls: BTreeMap<&str, ControlResult> = BTreeMap::new();
+    for id in listed {
+        controls.entry(id).or_insert_with(|| ControlResult::unmapped(id));
+    }
     for meta in catalog {
         for control in meta.controls.iter().filter(|control| control.framework == framework) {
-            let result = controls.entry(&control.id).or_insert_with(|| ControlResult {
-                id: control.id.to_string(),
-                status: ControlStatus::NotEvaluated,
-                rules_evaluated: Vec::new(),
-                rules_not_evaluated: Vec::new(),
-                findings: 0,
-            });
+            let result = controls.entry(&control.id).or_insert_with(|| ControlResult::unmapped(&control.id));
             let list = if evaluated.contains(meta.id) { &mut result.rules_evaluated } else { &mut result.rules_not_evaluated };
             list.push(meta.id.to_owned());
         }
@@ -80,13 +80,19 @@ mod tests {
             controls: A.controls,
         };
         let evaluated: BTreeSet<&str> = ["x/a", "x/b"].into();
-        let summary = summarize(Framework::Cis, &[&A, &B, &C], &evaluated, &[finding]);
+        let summary = summarize(Framework::Cis, &[&A, &B, &C], &evaluated, &[finding], &["5.3.1".to_owned(), "5.2.9".to_owned()]);
         let rows: Vec<_> = summary.controls.iter().map(|c| (c.id.as_str(), c.status, c.findings)).collect();
         assert_eq!(
             rows,
-            [("5.2.9", ControlStatus::Passed, 0), ("5.2.10", ControlStatus::Failed, 1), ("5.7.4", ControlStatus::NotEvaluated, 0)]
+            [
+                ("5.2.9", ControlStatus::Passed, 0),
+                ("5.2.10", ControlStatus::Failed, 1),
+                ("5.3.1", ControlStatus::NotEvaluated, 0),
+                ("5.7.4", ControlStatus::NotEvaluated, 0)
+            ]
         );
-        assert_eq!(summary.controls[2].rules_not_evaluated, ["x/c"]);
+        assert!(summary.controls[2].rules_evaluated.is_empty() && summary.controls[2].rules_not_evaluated.is_empty());
+        assert_eq!(summary.controls[3].rules_not_evaluated, ["x/c"]);
         assert_eq!((summary.count(ControlStatus::Passed), summary.count(ControlStatus::Failed)), (1, 1));
     }
 }

@@ -49,6 +49,19 @@ pub struct ControlResult {
     pub findings: usize,
 }
 
+impl ControlResult {
+    /// A control no rule has been seen for yet: not evaluated.
+    pub fn unmapped(id: &str) -> Self {
+        Self {
+            id: id.to_owned(),
+            status: ControlStatus::NotEvaluated,
+            rules_evaluated: Vec::new(),
+            rules_not_evaluated: Vec::new(),
+            findings: 0,
+        }
+    }
+}
+
 impl Compliance {
     /// How many controls have `status`.
     pub fn count(&self, status: ControlStatus) -> usize {

@@ -140,7 +140,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         .collect();
     let compliance = args.framework.map(|framework| {
         let catalog = palisade_policy::catalog_metas();
-        palisade_policy::compliance::summarize(framework, &catalog, &evaluated_ids, &resolution.kept)
+        palisade_policy::compliance::summarize(framework, &catalog, &evaluated_ids, &resolution.kept, &[])
     });
 
     let scope = Scope { files_read: outcome.files, objects_scanned: outcome.objects, rules_evaluated: evaluated.metas.len() };
