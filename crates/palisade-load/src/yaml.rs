@@ -552,7 +552,7 @@ impl<'l> Builder<'l> {
 }
 
 /// Whether the source of a double-quoted scalar holds the escape `\/`.
-fn has_slash_escape(source: &str) -> bool {
+pub fn has_slash_escape(source: &str) -> bool {
     let bytes = source.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
@@ -641,7 +641,7 @@ fn go_float32_text(number: f64) -> String {
 
 /// go-yaml v2's `resolve`: the value of a plain scalar, or of a scalar with an explicit tag.
 /// Unknown tags leave the text as a string; a core tag that does not fit the text is an error.
-fn resolve(tag: &str, text: &str) -> Result<Value, String> {
+pub fn resolve(tag: &str, text: &str) -> Result<Value, String> {
     let short = tag.strip_prefix(CORE_TAG);
     match short {
         _ if tag.is_empty() => {}
