@@ -20,7 +20,7 @@ pub use docs::{generate_rule_docs, render_rule_doc, render_rule_index};
 pub use sections::{
     Compliance, ControlResult, ControlStatus, ExceptionNote, Exceptions, NoteKind, Suppressed,
 };
-pub use policyreport::{Limits as ReportLimits, REPORT_NAME, policy_reports};
+pub use policyreport::{Limits as ReportLimits, REPORT_NAME, node_policy_report, policy_reports};
 pub use text::SourceLines;
 
 /// The result of one scan, ready to be written in any format.

@@ -69,13 +69,44 @@ pub fn policy_reports(report: &ScanReport, namespaces: &[String], limits: Limits
     // Namespaced reports first (BTreeMap puts `None` first), the cluster report last.
     let mut out: Vec<Value> = grouped
         .iter()
-        .filter_map(|(namespace, findings)| namespace.map(|ns| one_report(Some(ns), findings, Vec::new(), limits)))
+        .filter_map(|(namespace, findings)| {
+            namespace.map(|ns| one_report(REPORT_NAME, Some(ns), findings, Vec::new(), 0, limits))
+        })
         .collect();
-    out.push(one_report(None, &grouped[&None], errors, limits));
+    out.push(one_report(REPORT_NAME, None, &grouped[&None], errors, 0, limits));
     out
 }
 
-fn one_report(namespace: Option<&str>, findings: &[&Finding], errors: Vec<Value>, limits: Limits) -> Value {
+/// The one `ClusterPolicyReport` of a node audit, named `palisade-node-<node>` so that every
+/// node keeps its own report beside the cluster scan's; `passed` is the number of checks that
+/// passed (they are counted, not listed, like the scan's passes). Findings of severity `info`
+/// are the checks that could not be evaluated (kube-bench's WARN for manual checks): results
+/// `warn`, not `fail`.
+pub fn node_policy_report(report: &ScanReport, node: &str, passed: usize, limits: Limits) -> Value {
+    let findings: Vec<&Finding> = report.findings().iter().collect();
+    let name = format!("palisade-node-{node}");
+    let mut out = one_report(&name, None, &findings, Vec::new(), passed, limits);
+    let mut warned = 0;
+    if let Some(results) = out["results"].as_array_mut() {
+        for result in results.iter_mut().filter(|result| result["severity"] == "info") {
+            result["result"] = json!("warn");
+            warned += 1;
+        }
+    }
+    let failed = findings.iter().filter(|finding| finding.severity != palisade_core::Severity::Info).count();
+    out["summary"]["fail"] = json!(failed);
+    out["summary"]["warn"] = json!(warned);
+    out
+}
+
+fn one_report(
+    name: &str,
+    namespace: Option<&str>,
+    findings: &[&Finding],
+    errors: Vec<Value>,
+    passed: usize,
+    limits: Limits,
+) -> Value {
     let mut ordered: Vec<&Finding> = findings.to_vec();
     // Stable: within a severity, the report order (file, position, rule, object) stays.
     ordered.sort_by_key(|finding| std::cmp::Reverse(finding.severity));
@@ -93,7 +124,7 @@ fn one_report(namespace: Option<&str>, findings: &[&Finding], errors: Vec<Value>
         bytes += size;
         results.push(result);
     }
-    let mut metadata = json!({"name": REPORT_NAME, "labels": {"app.kubernetes.io/managed-by": "palisade"}});
+    let mut metadata = json!({"name": name, "labels": {"app.kubernetes.io/managed-by": "palisade"}});
     if let Some(namespace) = namespace {
         metadata["namespace"] = json!(namespace);
     }
@@ -105,7 +136,7 @@ fn one_report(namespace: Option<&str>, findings: &[&Finding], errors: Vec<Value>
         "apiVersion": "wgpolicyk8s.io/v1alpha2",
         "kind": if namespace.is_some() { "PolicyReport" } else { "ClusterPolicyReport" },
         "metadata": metadata,
-        "summary": {"pass": 0, "fail": findings.len(), "warn": 0, "error": error_count, "skip": 0},
+        "summary": {"pass": passed, "fail": findings.len(), "warn": 0, "error": error_count, "skip": 0},
         "results": results,
     })
 }
