@@ -241,6 +241,12 @@ fn quote_colon_scalar(text: &str, scalar: ColonScalar) -> Option<String> {
     Some(format!("{}\"{escaped}\"{}", &text[..start], &text[colon + 1..]))
 }
 
+/// `text` with the flow scalar ending in `:` that `error` (libyaml refusing it) points at
+/// double-quoted, as go-yaml reads it; `None` when `error` is another problem.
+pub fn quote_refused_colon_scalar(text: &str, error: &libyaml_safer::Error) -> Option<String> {
+    colon_scalar(error).and_then(|scalar| quote_colon_scalar(text, scalar))
+}
+
 /// The scalar to quote when `error` is libyaml refusing a one-line flow scalar that ends in `:`.
 fn colon_scalar(error: &libyaml_safer::Error) -> Option<ColonScalar> {
     if error.problem() != "found unexpected ':'" || error.context() != Some("while scanning a plain scalar") {
