@@ -14,7 +14,7 @@
 //! (`yes`, `on`, `True`, ...) and null as `false`; `set` defaults to `true` (kube-bench's
 //! `testItem.UnmarshalYAML`); a key written twice decodes its value again over the first, so
 //! mappings combine and lists and scalars are replaced; `<<` merge keys and aliases work.
-//! Fields kube-bench decodes but then overwrites or never reads (`state`, `reason`, `test_info`,
+//! Fields kube-bench decodes but then overwrites or never reads (`state`, `reason`, `testinfo`,
 //! group counters, ...) are type-checked like kube-bench does and otherwise ignored.
 //!
 //! Where this loader refuses what kube-bench accepts, it is because kube-bench would go wrong
@@ -25,7 +25,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use libyaml_safer::{EventData, Parser, ScalarStyle};
+use libyaml_safer::{EventData, MappingStyle, Parser, ScalarStyle, SequenceStyle};
 use palisade_core::Value;
 
 use crate::bundled::ConfigDir;
@@ -322,6 +322,24 @@ const MAX_NESTING: usize = 10_000;
 
 const CORE_TAG: &str = "tag:yaml.org,2002:";
 
+/// How many flow scalars ending in `:` one file may have re-quoted (each costs a parse).
+const MAX_REQUOTED: usize = 16;
+
+enum BuildError {
+    /// libyaml refused the text; `after_document`: past the end of the first document, where
+    /// kube-bench stops reading.
+    Yaml {
+        error: libyaml_safer::Error,
+        after_document: bool,
+    },
+    /// The text parsed, but go-yaml would refuse it or it cannot be a control file.
+    Refused(Problem),
+}
+
+fn refused(pos: Pos, message: impl Into<String>) -> BuildError {
+    BuildError::Refused(Problem::new(pos, message))
+}
+
 impl Tree {
     fn read(text: &str) -> Result<Self, Problem> {
         if let Some(pos) = first_unprintable(text) {
@@ -345,37 +363,74 @@ impl Tree {
                 .unwrap_or("")
                 .trim_matches([' ', '\t'])
                 .is_empty();
-        std::panic::catch_unwind(|| Self::build(&padded, unterminated_last_line)).unwrap_or_else(
-            |_| {
-                Err(Problem::new(
-                    Pos { line: 1, column: 1 },
-                    "the YAML parser failed on this file (internal error; please report it)",
-                ))
-            },
-        )
+        let mut text = padded;
+        let mut requoted = 0;
+        loop {
+            let built = std::panic::catch_unwind(|| Self::build(&text, unterminated_last_line))
+                .unwrap_or_else(|_| {
+                    Err(BuildError::Refused(Problem::new(
+                        Pos { line: 1, column: 1 },
+                        "the YAML parser failed on this file (internal error; please report it)",
+                    )))
+                });
+            match built {
+                Ok(tree) => return Ok(tree),
+                Err(BuildError::Refused(problem)) => return Err(problem),
+                Err(BuildError::Yaml {
+                    error,
+                    after_document,
+                }) => {
+                    // go-yaml reads `[a, b:]` as the scalar `b:`, where libyaml refuses it.
+                    let fixed = (requoted < MAX_REQUOTED)
+                        .then(|| palisade_load::yaml::quote_refused_colon_scalar(&text, &error))
+                        .flatten();
+                    let Some(fixed) = fixed else {
+                        let mut problem = parse_problem(&error);
+                        if after_document {
+                            problem.message.push_str(
+                                ", after the end of the first YAML document (a control file holds \
+                                 one; kube-bench would ignore the rest of the file)",
+                            );
+                        }
+                        return Err(problem);
+                    };
+                    text = fixed.into();
+                    requoted += 1;
+                }
+            }
+        }
     }
 
-    fn build(text: &str, unterminated_last_line: bool) -> Result<Self, Problem> {
+    fn build(text: &str, unterminated_last_line: bool) -> Result<Self, BuildError> {
         let mut tree = Self {
             nodes: Vec::new(),
             root: None,
         };
         let mut anchors: HashMap<String, NodeId> = HashMap::new();
-        let mut open: Vec<NodeId> = Vec::new();
-        let mut documents = 0;
+        // Open collections, and whether each is in flow style (or inside one).
+        let mut open: Vec<(NodeId, bool)> = Vec::new();
+        let (mut documents, mut documents_ended) = (0, 0);
         let mut input = text.as_bytes();
         let mut parser = Parser::new();
         parser.set_input_string(&mut input);
         loop {
-            let event = parser.parse().map_err(|error| parse_problem(&error))?;
+            let event = parser.parse().map_err(|error| BuildError::Yaml {
+                error,
+                after_document: documents_ended > 0,
+            })?;
             let pos = Pos::of(event.start_mark);
-            let (data, anchor) = match event.data {
+            // `flow`: whether the node opens a collection, and a flow one.
+            let (data, anchor, flow) = match event.data {
                 EventData::StreamEnd => return Ok(tree),
-                EventData::StreamStart { .. } | EventData::DocumentEnd { .. } => continue,
+                EventData::StreamStart { .. } => continue,
+                EventData::DocumentEnd { .. } => {
+                    documents_ended += 1;
+                    continue;
+                }
                 EventData::DocumentStart { .. } => {
                     documents += 1;
                     if documents > 1 {
-                        return Err(Problem::new(
+                        return Err(refused(
                             pos,
                             "a second YAML document starts here; a control file holds one \
                              (kube-bench would silently ignore this one)",
@@ -397,15 +452,9 @@ impl Tree {
                 } => {
                     let source =
                         text.get(event.start_mark.index as usize..event.end_mark.index as usize);
-                    if style == ScalarStyle::DoubleQuoted
-                        && value.contains('/')
-                        && palisade_load::yaml::has_slash_escape(source.unwrap_or(""))
-                    {
-                        return Err(Problem::new(
-                            pos,
-                            "found unknown escape character `\\/` (kube-bench's YAML decoder refuses it)",
-                        ));
-                    }
+                    let in_flow = open.last().is_some_and(|&(_, flow)| flow);
+                    go_yaml_refuses(style, in_flow, &value, source.unwrap_or(""))
+                        .map_err(|message| refused(pos, message))?;
                     if unterminated_last_line
                         && matches!(style, ScalarStyle::Literal | ScalarStyle::Folded)
                         && event.end_mark.index as usize == text.len()
@@ -413,32 +462,31 @@ impl Tree {
                     {
                         value.pop();
                     }
-                    (
-                        RawData::Scalar {
-                            value,
-                            tag,
-                            plain: plain_implicit,
-                        },
-                        anchor,
-                    )
+                    let plain = plain_implicit;
+                    (RawData::Scalar { value, tag, plain }, anchor, None)
                 }
-                EventData::SequenceStart { anchor, .. } => (RawData::Seq(Vec::new()), anchor),
-                EventData::MappingStart { anchor, .. } => (RawData::Map(Vec::new()), anchor),
+                EventData::SequenceStart { anchor, style, .. } => {
+                    let flow = style == SequenceStyle::Flow;
+                    (RawData::Seq(Vec::new()), anchor, Some(flow))
+                }
+                EventData::MappingStart { anchor, style, .. } => {
+                    let flow = style == MappingStyle::Flow;
+                    (RawData::Map(Vec::new()), anchor, Some(flow))
+                }
                 EventData::Alias { anchor } => {
                     let Some(&target) = anchors.get(&anchor) else {
-                        return Err(Problem::new(
+                        return Err(refused(
                             pos,
                             format!("unknown anchor `{anchor}` referenced"),
                         ));
                     };
-                    (RawData::Alias { anchor, target }, None)
+                    (RawData::Alias { anchor, target }, None, None)
                 }
             };
             let id = tree.nodes.len();
-            let is_collection = matches!(data, RawData::Seq(_) | RawData::Map(_));
             tree.nodes.push(RawNode { pos, data });
             match open.last() {
-                Some(&parent) => match &mut tree.nodes[parent].data {
+                Some(&(parent, _)) => match &mut tree.nodes[parent].data {
                     RawData::Seq(children) | RawData::Map(children) => children.push(id),
                     RawData::Scalar { .. } | RawData::Alias { .. } => {
                         unreachable!("only collections are open")
@@ -449,17 +497,38 @@ impl Tree {
             if let Some(anchor) = anchor {
                 anchors.insert(anchor, id);
             }
-            if is_collection {
+            if let Some(flow) = flow {
                 if open.len() >= MAX_NESTING {
-                    return Err(Problem::new(
-                        pos,
-                        format!("exceeded max depth of {MAX_NESTING}"),
-                    ));
+                    return Err(refused(pos, format!("exceeded max depth of {MAX_NESTING}")));
                 }
-                open.push(id);
+                open.push((id, flow || open.last().is_some_and(|&(_, outer)| outer)));
             }
         }
     }
+}
+
+/// Scalars libyaml reads and go-yaml (a port of an older libyaml) refuses: the escape `\/` in
+/// a double-quoted scalar, and a `?` in a plain scalar inside a flow collection (go-yaml ends
+/// the scalar there and then fails on the `?`).
+fn go_yaml_refuses(
+    style: ScalarStyle,
+    in_flow: bool,
+    value: &str,
+    source: &str,
+) -> Result<(), &'static str> {
+    if style == ScalarStyle::DoubleQuoted
+        && value.contains('/')
+        && palisade_load::yaml::has_slash_escape(source)
+    {
+        return Err("found unknown escape character `\\/` (kube-bench's YAML decoder refuses it)");
+    }
+    if style == ScalarStyle::Plain && in_flow && value.contains('?') {
+        return Err(
+            "a `?` in an unquoted value inside [...] or {...} ends the value for kube-bench's YAML \
+             decoder, which then fails; quote the value",
+        );
+    }
+    Ok(())
 }
 
 fn parse_problem(error: &libyaml_safer::Error) -> Problem {
@@ -710,7 +779,7 @@ impl<'t> Decoder<'t> {
         })
     }
 
-    /// A `[]string` field kube-bench never reads from the file (`test_info`): checked, dropped.
+    /// A `[]string` field kube-bench never reads from the file (`testinfo`): checked, dropped.
     fn ignored_strings(&mut self, id: NodeId, field: &str) -> Result<(), Problem> {
         self.visit(id, |decoder, id, shape| match shape {
             Shape::Scalar {
@@ -936,7 +1005,7 @@ impl<'t> Decoder<'t> {
             "use_multiple_values" => self.boolean(value, key, &mut check.use_multiple_values),
             "disableenvtesting" => self.boolean(value, key, &mut check.disable_env_testing),
             "set" => self.boolean(value, key, &mut false),
-            "test_info" => self.ignored_strings(value, key),
+            "testinfo" => self.ignored_strings(value, key),
             "state" | "actualvalue" | "expectedresult" | "reason" | "auditoutput"
             | "auditenvoutput" | "auditconfigoutput" => self.ignored_string(value, key),
             _ => Ok(()),
