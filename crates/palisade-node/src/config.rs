@@ -196,7 +196,7 @@ impl Config {
                 Some((key, version.to_owned(), string(benchmark)))
             })
             .collect();
-        versions.sort_by(|a, b| b.0.cmp(&a.0));
+        versions.sort_by_key(|(key, _, _)| std::cmp::Reverse(*key));
         versions
             .into_iter()
             .map(|(_, version, benchmark)| (version, benchmark))
