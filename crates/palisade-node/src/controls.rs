@@ -198,12 +198,15 @@ fn load_file(dir: &ConfigDir, path: &str) -> Result<Controls, LoadError> {
     let expected = file_name.split('.').next().unwrap_or(file_name);
     if controls.node_type != expected {
         let pos = type_pos.unwrap_or(Pos { line: 1, column: 1 });
+        let found = match controls.node_type.as_str() {
+            "" => "no `type`".to_owned(),
+            other => format!("`type: {other}`"),
+        };
         return Err(Problem::new(
             pos,
             format!(
-                "`type` is `{}`, but kube-bench reads {file_name} as node type `{expected}` and refuses a \
-                 file of another type (\"non-{expected} controls file specified\")",
-                controls.node_type
+                "{found}, but kube-bench reads {file_name} as node type `{expected}` and refuses a \
+                 file of another type (\"non-{expected} controls file specified\")"
             ),
         )
         .at(&file));
@@ -239,4 +242,130 @@ fn parse(file: &str, text: &str) -> Result<(Controls, Option<Pos>), LoadError> {
     };
     let type_pos = decode::controls(&tree, &mut controls).map_err(|problem| problem.at(file))?;
     Ok((controls, type_pos))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn section(id: &str, node_type: &str) -> String {
+        format!("controls:\nid: {id}\ntext: Section {id}\ntype: {node_type}\ngroups: []\n")
+    }
+
+    #[test]
+    fn errors_name_file_line_and_column() {
+        let positioned = LoadError {
+            file: "cfg/cis-1.12/node.yaml".into(),
+            line: 4,
+            column: 7,
+            message: "broken".into(),
+        };
+        assert_eq!(positioned.to_string(), "cfg/cis-1.12/node.yaml:4:7: broken");
+        let unpositioned = LoadError {
+            line: 0,
+            column: 0,
+            ..positioned
+        };
+        assert_eq!(unpositioned.to_string(), "cfg/cis-1.12/node.yaml: broken");
+    }
+
+    #[test]
+    fn sections_are_sorted_by_their_id_read_as_an_integer() {
+        let dir = tempfile::tempdir().unwrap();
+        let bench = dir.path().join("bench");
+        std::fs::create_dir(&bench).unwrap();
+        for (file, id) in [
+            ("etcd", "2"),
+            ("master", "1"),
+            ("node", "10"),
+            ("policies", "x"),
+        ] {
+            std::fs::write(bench.join(format!("{file}.yaml")), section(id, file)).unwrap();
+        }
+        std::fs::write(bench.join("config.yaml"), "# not a control file\n").unwrap();
+        std::fs::write(bench.join("notes.txt"), "not yaml").unwrap();
+        let loaded = load_benchmark(&ConfigDir::Dir(dir.path().to_owned()), "bench");
+        assert_eq!(loaded.errors, []);
+        assert_eq!(loaded.benchmark.name, "bench");
+        let order: Vec<&str> = loaded
+            .benchmark
+            .sections
+            .iter()
+            .map(|s| s.id.as_str())
+            .collect();
+        // kube-bench's strconv.Atoi gives 0 for a non-numeric id.
+        assert_eq!(order, ["x", "1", "2", "10"]);
+        let master = &loaded.benchmark.sections[1];
+        assert_eq!(
+            &*master.file,
+            bench.join("master.yaml").display().to_string()
+        );
+        assert_eq!(&*master.source, section("1", "master"));
+    }
+
+    #[test]
+    fn every_bad_file_is_reported_and_the_good_ones_still_load() {
+        let dir = tempfile::tempdir().unwrap();
+        let bench = dir.path().join("bench");
+        std::fs::create_dir(&bench).unwrap();
+        std::fs::write(bench.join("master.yaml"), section("1", "master")).unwrap();
+        std::fs::write(bench.join("node.yaml"), section("4", "master")).unwrap();
+        std::fs::write(bench.join("etcd.yaml"), "id: 2\ngroups:\n\t- x\n").unwrap();
+        std::fs::write(bench.join("policies.yaml"), "id: 5\n").unwrap();
+        let loaded = load_benchmark(&ConfigDir::Dir(dir.path().to_owned()), "bench");
+        let ids: Vec<&str> = loaded
+            .benchmark
+            .sections
+            .iter()
+            .map(|s| s.id.as_str())
+            .collect();
+        assert_eq!(ids, ["1"]);
+        let messages: Vec<String> = loaded
+            .errors
+            .iter()
+            .map(|error| error.to_string().replace(&bench.display().to_string(), "B"))
+            .collect();
+        assert_eq!(
+            messages,
+            [
+                "B/etcd.yaml:3:1: found character that cannot start any token (while scanning for the next token)",
+                "B/node.yaml:4:7: `type: master`, but kube-bench reads node.yaml as node type `node` and \
+                 refuses a file of another type (\"non-node controls file specified\")",
+                "B/policies.yaml:1:1: no `type`, but kube-bench reads policies.yaml as node type \
+                 `policies` and refuses a file of another type (\"non-policies controls file specified\")",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_missing_benchmark_is_one_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = load_benchmark(&ConfigDir::Dir(dir.path().to_owned()), "cis-9.9");
+        assert!(missing.benchmark.sections.is_empty());
+        assert_eq!(missing.errors.len(), 1);
+        assert_eq!(
+            (missing.errors[0].file.as_str(), missing.errors[0].line),
+            ("cis-9.9", 0)
+        );
+        let bundled = load_benchmark(&ConfigDir::Bundled, "cis-9.9");
+        assert!(
+            bundled.errors[0]
+                .message
+                .starts_with("no benchmark `cis-9.9` with control files (known: cis-1.10, "),
+            "{}",
+            bundled.errors[0]
+        );
+    }
+
+    #[test]
+    fn go_atoi_orders_like_strconv() {
+        assert_eq!(go_atoi("10"), 10);
+        assert_eq!(go_atoi("+3"), 3);
+        assert_eq!(go_atoi("-3"), -3);
+        for not_a_number in ["", "1.2", " 1", "x", "-", "1_0"] {
+            assert_eq!(go_atoi(not_a_number), 0, "{not_a_number:?}");
+        }
+        assert_eq!(go_atoi("99999999999999999999"), i64::MAX);
+        assert_eq!(go_atoi("-99999999999999999999"), i64::MIN);
+    }
 }

@@ -543,3 +543,340 @@ fn allowed_alias_ratio(decodes: usize) -> f64 {
         0.99 - 0.89 * ((decodes - LOW) / (HIGH - LOW))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::controls::{Check, Compare, LoadError, TestItem, parse_controls};
+
+    const HEAD: &str = "controls:\nversion: cis-1.12\nid: 1\ntext: T\ntype: master\ngroups:\n  - id: 1.1\n    text: G\n    checks:\n";
+    /// Lines of [`HEAD`]: a check written right after it starts on line 10.
+    const HEAD_LINES: u32 = 9;
+
+    /// The checks of a file whose one group lists `checks` (written at indentation 6).
+    fn checks(checks: &str) -> Vec<Check> {
+        let controls = parse_controls("t.yaml", &format!("{HEAD}{checks}"))
+            .unwrap_or_else(|error| panic!("{error}"));
+        controls.groups.into_iter().next().unwrap().checks
+    }
+
+    fn check(check: &str) -> Check {
+        checks(check).remove(0)
+    }
+
+    /// The test items of a check whose `test_items` are `items` (written at indentation 12).
+    fn items(items: &str) -> Vec<TestItem> {
+        let check = check(&format!(
+            "      - id: 1.1.1\n        tests:\n          test_items:\n{items}"
+        ));
+        check.tests.unwrap().items
+    }
+
+    fn error(checks: &str) -> LoadError {
+        parse_controls("t.yaml", &format!("{HEAD}{checks}")).unwrap_err()
+    }
+
+    #[test]
+    fn compare_values_keep_the_scalar_text() {
+        let cases = [
+            ("no", "no"),
+            ("false", "false"),
+            ("0600", "0600"),
+            ("\"600\"", "600"),
+            ("'644'", "644"),
+            ("0x1F", "0x1F"),
+            ("1.50", "1.50"),
+            ("2001-12-14", "2001-12-14"),
+            ("\"null\"", "null"),
+            ("~", ""),
+            ("null", ""),
+            ("", ""),
+            ("!!binary aGVsbG8=", "hello"),
+            ("!custom text", "text"),
+            (
+                "|\n                  two\n                  lines",
+                "two\nlines\n",
+            ),
+        ];
+        for (written, read) in cases {
+            let items = items(&format!(
+                "            - flag: x\n              compare:\n                op: eq\n                value: {written}\n"
+            ));
+            assert_eq!(items[0].compare.value, read, "value: {written}");
+        }
+    }
+
+    #[test]
+    fn set_defaults_to_true_and_reads_yaml_1_1_booleans() {
+        let cases = [
+            ("", true),
+            ("set: false\n", false),
+            ("set: no\n", false),
+            ("set: Off\n", false),
+            ("set: ~\n", false),
+            ("set:\n", false),
+            ("set: yes\n", true),
+            ("set: TRUE\n", true),
+        ];
+        for (written, set) in cases {
+            let items = items(&format!("            - flag: x\n              {written}"));
+            assert_eq!(items[0].set, set, "{written:?}");
+        }
+    }
+
+    #[test]
+    fn boolean_fields_refuse_strings_and_numbers() {
+        let quoted = error("      - id: 1.1.1\n        scored: \"true\"\n");
+        assert_eq!((quoted.line, quoted.column), (HEAD_LINES + 2, 17));
+        assert_eq!(
+            quoted.message,
+            "`scored`: expected a boolean (true or false), found the string `true`"
+        );
+        let number = error("      - id: 1.1.1\n        use_multiple_values: 1\n");
+        assert!(number.message.contains("found the number `1`"), "{number}");
+        let tagged = error("      - id: 1.1.1\n        scored: !!bool maybe\n");
+        assert_eq!(tagged.message, "cannot decode !!str `maybe` as a !!bool");
+    }
+
+    #[test]
+    fn check_fields_use_kube_bench_keys() {
+        let check = check(
+            "      - id: 1.1.1\n        text: T\n        audit: a\n        audit_env: e\n        audit_config: c\n        type: manual\n        remediation: r\n        scored: y\n        use_multiple_values: On\n        disableenvtesting: true\n",
+        );
+        let expected = Check {
+            id: "1.1.1".into(),
+            text: "T".into(),
+            audit: "a".into(),
+            audit_env: "e".into(),
+            audit_config: "c".into(),
+            kind: "manual".into(),
+            tests: None,
+            remediation: "r".into(),
+            scored: true,
+            use_multiple_values: true,
+            disable_env_testing: true,
+            line: HEAD_LINES + 1,
+        };
+        assert_eq!(check, expected);
+    }
+
+    #[test]
+    fn unknown_keys_are_ignored_and_keys_are_case_sensitive() {
+        let check = check(
+            "      - id: 1.1.1\n        Text: upper\n        disableEnvTesting: true\n        auditEnv: x\n        extra: {nested: [1, {a: b}]}\n",
+        );
+        assert_eq!(check.text, "");
+        assert!(!check.disable_env_testing);
+        assert_eq!(check.audit_env, "");
+    }
+
+    #[test]
+    fn tests_absent_null_and_empty_differ() {
+        assert_eq!(check("      - id: a\n").tests, None);
+        assert_eq!(check("      - id: a\n        tests:\n").tests, None);
+        assert_eq!(check("      - id: a\n        tests: ~\n").tests, None);
+        let empty = check("      - id: a\n        tests: {}\n").tests.unwrap();
+        assert!(empty.items.is_empty() && empty.bin_op.is_empty());
+    }
+
+    #[test]
+    fn a_repeated_key_decodes_again_over_the_first() {
+        // Scalars and lists are replaced; mappings combine; null resets.
+        let combined = check(
+            "      - id: a\n        text: first\n        text: second\n        tests:\n          bin_op: or\n          test_items: [{flag: x}]\n        tests:\n          test_items:\n            - flag: y\n              compare: {op: eq, value: v}\n              compare: {op: has}\n",
+        );
+        assert_eq!(combined.text, "second");
+        let tests = combined.tests.unwrap();
+        assert_eq!(tests.bin_op, "or");
+        assert_eq!(tests.items.len(), 1);
+        assert_eq!(tests.items[0].flag, "y");
+        assert_eq!(
+            tests.items[0].compare,
+            Compare {
+                op: "has".into(),
+                value: "v".into()
+            }
+        );
+        let reset = items("            - compare: {op: eq, value: v}\n              compare: ~\n");
+        assert_eq!(reset[0].compare, Compare::default());
+        let emptied = check(
+            "      - id: a\n        tests:\n          test_items: [{flag: x}]\n          test_items: ~\n",
+        );
+        assert!(emptied.tests.unwrap().items.is_empty());
+    }
+
+    #[test]
+    fn aliases_repeat_their_anchors() {
+        let checks = checks(
+            "      - id: a\n        tests: &t\n          test_items:\n            - &i {flag: f, compare: {op: eq, value: no}}\n      - id: b\n        tests: *t\n      - &c {id: c, tests: {test_items: [*i, *i]}}\n      - *c\n",
+        );
+        assert_eq!(checks.len(), 4);
+        assert_eq!(checks[1].tests, checks[0].tests);
+        let items = &checks[2].tests.as_ref().unwrap().items;
+        assert_eq!(items.len(), 2);
+        assert_eq!(items[1].compare.value, "no");
+        assert_eq!(checks[3].id, "c");
+        assert_eq!(
+            checks[3].line,
+            HEAD_LINES + 8,
+            "an alias check starts where it is listed"
+        );
+    }
+
+    #[test]
+    fn merge_keys_set_fields_in_place() {
+        // Keys before `<<` are overwritten by the merged mapping, keys after it win; in a list
+        // of mappings the earlier ones win.
+        let items = items(
+            "            - &base {flag: base, env: E, set: false}\n            - flag: before\n              <<: *base\n            - <<: *base\n              flag: after\n            - &other {flag: other, path: P}\n            - <<: [*other, *base]\n",
+        );
+        assert_eq!(
+            (items[1].flag.as_str(), items[1].env.as_str(), items[1].set),
+            ("base", "E", false)
+        );
+        assert_eq!((items[2].flag.as_str(), items[2].set), ("after", false));
+        let merged = &items[4];
+        assert_eq!(
+            (
+                merged.flag.as_str(),
+                merged.path.as_str(),
+                merged.env.as_str()
+            ),
+            ("other", "P", "E")
+        );
+        let quoted = check("      - id: a\n        \"<<\": {text: not merged}\n");
+        assert_eq!(quoted.text, "");
+        let tagged = check("      - id: a\n        !!merge <<: {text: merged}\n");
+        assert_eq!(tagged.text, "merged");
+    }
+
+    #[test]
+    fn a_merge_needs_mappings() {
+        let scalar = error("      - id: a\n        <<: text\n");
+        assert_eq!((scalar.line, scalar.column), (HEAD_LINES + 2, 13));
+        assert_eq!(
+            scalar.message,
+            "map merge requires map or sequence of maps as the value"
+        );
+        let in_list = error("      - id: a\n        <<: [{text: x}, y]\n");
+        assert_eq!(
+            in_list.message,
+            "map merge requires map or sequence of maps as the value"
+        );
+    }
+
+    #[test]
+    fn wrong_shapes_are_errors_at_the_value() {
+        let cases = [
+            (
+                "        audit: {a: 1}\n",
+                16,
+                "`audit`: expected a string, found a mapping",
+            ),
+            (
+                "        remediation: [x]\n",
+                22,
+                "`remediation`: expected a string, found a list",
+            ),
+            (
+                "        tests: abc\n",
+                16,
+                "`tests`: expected a mapping, found the string `abc`",
+            ),
+            (
+                "        tests: {test_items: {flag: x}}\n",
+                29,
+                "`test_items`: expected a list, found a mapping",
+            ),
+            (
+                "        tests: {test_items: [abc]}\n",
+                30,
+                "`an item of `test_items``: expected a mapping, found the string `abc`",
+            ),
+            (
+                "        tests: {test_items: [{compare: x}]}\n",
+                40,
+                "`compare`: expected a mapping, found the string `x`",
+            ),
+        ];
+        for (written, column, message) in cases {
+            let error = error(&format!("      - id: a\n{written}"));
+            assert_eq!(
+                (error.line, error.column, error.message.as_str()),
+                (HEAD_LINES + 2, column, message),
+                "{written}"
+            );
+        }
+        let groups = parse_controls("t.yaml", "type: master\ngroups: abc\n").unwrap_err();
+        assert_eq!(
+            groups.to_string(),
+            "t.yaml:2:9: `groups`: expected a list, found the string `abc`"
+        );
+    }
+
+    #[test]
+    fn fields_kube_bench_never_reads_are_still_type_checked() {
+        let accepted = check(
+            "      - id: a\n        set: yes\n        state: PASS\n        reason: r\n        testinfo: [x, y]\n        actualvalue: v\n",
+        );
+        assert_eq!(accepted.id, "a");
+        assert!(
+            error("      - id: a\n        reason: {a: 1}\n")
+                .message
+                .starts_with("`reason`")
+        );
+        assert!(
+            error("      - id: a\n        testinfo: x\n")
+                .message
+                .starts_with("`testinfo`")
+        );
+        assert!(
+            error("    pass: many\n")
+                .message
+                .contains("expected an integer")
+        );
+        // go-yaml truncates a float into an int field, but not NaN or +Inf.
+        assert!(parse_controls("t.yaml", "summary: {pass: 1.5, fail: -.inf}\n").is_ok());
+        assert!(parse_controls("t.yaml", "summary: {pass: .nan}\n").is_err());
+    }
+
+    #[test]
+    fn empty_list_items_are_refused() {
+        let check = error("      -\n");
+        assert_eq!((check.line, check.column), (HEAD_LINES + 1, 8));
+        assert_eq!(
+            check.message,
+            "empty item in `checks` (kube-bench crashes on it)"
+        );
+        let item = error("      - id: a\n        tests:\n          test_items:\n            - ~\n");
+        assert_eq!(
+            item.message,
+            "empty item in `test_items` (kube-bench crashes on it)"
+        );
+        let group = parse_controls("t.yaml", "groups:\n  - ~\n").unwrap_err();
+        assert_eq!(group.line, 2);
+    }
+
+    #[test]
+    fn an_alias_inside_its_own_anchor_is_refused() {
+        let error = error("      - &c {id: a, <<: *c}\n");
+        assert_eq!(error.message, "anchor `c` value contains itself");
+    }
+
+    #[test]
+    fn a_control_file_is_a_mapping() {
+        let list = parse_controls("t.yaml", "- a\n").unwrap_err();
+        assert_eq!(
+            list.to_string(),
+            "t.yaml:1:1: `controls`: expected a mapping at the top of the file, found a list"
+        );
+        // An empty document is an empty scalar where the document's content would start.
+        for (empty, line) in [("", 1), ("# comment only\n", 1), ("~\n", 1), ("---\n", 2)] {
+            let error = parse_controls("t.yaml", empty).unwrap_err();
+            assert!(
+                error.message.starts_with("the file holds no controls"),
+                "{empty:?}: {error}"
+            );
+            assert_eq!(error.line, line, "{empty:?}");
+        }
+    }
+}

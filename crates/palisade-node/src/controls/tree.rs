@@ -328,3 +328,122 @@ fn first_unprintable(text: &str) -> Option<Pos> {
     }
     None
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::controls::{LoadError, parse_controls};
+
+    fn error(text: &str) -> LoadError {
+        parse_controls("bad.yaml", text).unwrap_err()
+    }
+
+    fn remediation(text: &str) -> String {
+        let controls = parse_controls("t.yaml", text).unwrap_or_else(|error| panic!("{error}"));
+        controls.groups[0].checks[0].remediation.clone()
+    }
+
+    #[test]
+    fn malformed_files_are_reported_where_they_break() {
+        let cases = [
+            (
+                "tab indentation",
+                "controls:\nid: 1\ngroups:\n\t- id: 2\n",
+                "bad.yaml:4:1: found character that cannot start any token (while scanning for the next token)",
+            ),
+            (
+                "bad indentation",
+                "id: 1\ntext: x\n type: master\n",
+                "bad.yaml:3:6: mapping values are not allowed in this context",
+            ),
+            (
+                "unterminated quote",
+                "id: \"1\ntext: x\n",
+                "bad.yaml:3:1: found unexpected end of stream (while scanning a quoted scalar)",
+            ),
+            (
+                "unknown anchor",
+                "id: 1\ntext: *nowhere\n",
+                "bad.yaml:2:7: unknown anchor `nowhere` referenced",
+            ),
+            (
+                "control character",
+                "id: 1\ntext: \"a\u{1}b\"\n",
+                "bad.yaml:2:9: control characters are not allowed in YAML",
+            ),
+            (
+                "unclosed flow",
+                "groups: [{id: 1}\ntype: master\n",
+                "bad.yaml:2:1: did not find expected ',' or ']' (while parsing a flow sequence)",
+            ),
+        ];
+        for (what, text, message) in cases {
+            assert_eq!(error(text).to_string(), message, "{what}");
+        }
+    }
+
+    #[test]
+    fn a_file_holds_one_document() {
+        let second = error("id: 1\ntype: master\n---\nid: 2\n");
+        assert_eq!((second.line, second.column), (3, 1));
+        assert!(
+            second
+                .message
+                .starts_with("a second YAML document starts here")
+        );
+        let after_end = error("id: 1\n...\n  - x\n");
+        assert!(
+            after_end.message.ends_with(
+                "after the end of the first YAML document (a control file holds one; kube-bench would ignore the rest of the file)"
+            ),
+            "{after_end}"
+        );
+        assert!(parse_controls("t.yaml", "---\nid: 1\n...\n").is_ok());
+    }
+
+    const CHECK: &str = "groups:\n- checks:\n  - remediation: ";
+
+    #[test]
+    fn a_block_scalar_ending_the_file_without_a_line_break_has_none() {
+        assert_eq!(remediation(&format!("{CHECK}|\n      fix it")), "fix it");
+        assert_eq!(remediation(&format!("{CHECK}|+\n      fix it")), "fix it");
+        assert_eq!(remediation(&format!("{CHECK}|-\n      fix it")), "fix it");
+        assert_eq!(
+            remediation(&format!("{CHECK}>\n      fix\n      it")),
+            "fix it"
+        );
+        assert_eq!(
+            remediation(&format!("{CHECK}|\n      fix it\n")),
+            "fix it\n"
+        );
+        // The last line holds only indentation: the scalar's line break is in the file.
+        assert_eq!(
+            remediation(&format!("{CHECK}|\n      fix it\n      ")),
+            "fix it\n"
+        );
+    }
+
+    #[test]
+    fn scalars_read_as_go_yaml_reads_them() {
+        let slash = error(&format!("{CHECK}\"a\\/b\"\n"));
+        assert_eq!((slash.line, slash.column), (3, 18));
+        assert!(
+            slash
+                .message
+                .starts_with("found unknown escape character `\\/`")
+        );
+        let question = error(&format!("{CHECK}[what?]\n"));
+        assert!(
+            question
+                .message
+                .starts_with("a `?` in an unquoted value inside"),
+            "{question}"
+        );
+        assert_eq!(
+            remediation(&format!("{CHECK}\"what? a\\tb\"\n")),
+            "what? a\tb"
+        );
+        // libyaml refuses a flow scalar ending in `:` before a flow indicator; go-yaml reads it.
+        let controls = parse_controls("t.yaml", "groups: [{id: 1.1:, text: x}]\n").unwrap();
+        assert_eq!(controls.groups[0].id, "1.1:");
+    }
+}
