@@ -208,3 +208,172 @@ fn substitute_check(check: &mut Check, substitute: &impl Fn(&mut String)) {
 fn default_env_audit(binary: &str) -> String {
     format!("cat \"/proc/$(/bin/ps -C {binary} -o pid= | tr -d ' ')/environ\" | tr '\\0' '\\n'")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bundled::ConfigDir;
+    use crate::controls::{load_benchmark, parse_controls};
+
+    fn values(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(component, value)| ((*component).to_owned(), (*value).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn multi_word_values_are_single_quoted_and_empty_ones_skipped() {
+        let variables = Variables {
+            bin: values(&[("apiserver", "hyperkube apiserver"), ("scheduler", "")]),
+            conf: values(&[("apiserver", "/etc/kubernetes/manifests/kube-apiserver.yaml")]),
+            ..Variables::default()
+        };
+        assert_eq!(
+            variables.substitute(
+                "ps -ef | grep $apiserverbin; cat $apiserverconf; $schedulerbin $adminconf"
+            ),
+            "ps -ef | grep 'hyperkube apiserver'; cat /etc/kubernetes/manifests/kube-apiserver.yaml; \
+             $schedulerbin $adminconf"
+        );
+        let tabbed = Variables {
+            svc: values(&[("kubelet", "a\tb")]),
+            ..Variables::default()
+        };
+        assert_eq!(tabbed.substitute("$kubeletsvc"), "'a\tb'");
+    }
+
+    #[test]
+    fn substitution_is_plain_text_in_kube_bench_order() {
+        let variables = Variables {
+            bin: values(&[("etcd", "etcd --config $etcdconf")]),
+            conf: values(&[("etcd", "/etc/etcd.conf")]),
+            ..Variables::default()
+        };
+        // `bin` first, so a `conf` variable a binary value brings in is replaced after it; and
+        // `$etcdconf` is replaced inside the longer `$etcdconfdir` too.
+        assert_eq!(
+            variables.substitute("$etcdbin | $etcdconfdir"),
+            "'etcd --config /etc/etcd.conf' | /etc/etcd.confdir"
+        );
+    }
+
+    #[test]
+    fn changed_binaries_are_kube_bench_bin_subs() {
+        let variables = Variables {
+            bin: values(&[
+                ("apiserver", "hyperkube apiserver"),
+                ("etcd", "etcd"),
+                ("kubelet", ""),
+            ]),
+            ..Variables::default()
+        };
+        assert_eq!(variables.changed_binaries("grep $etcdbin"), ["etcd"]);
+        // Unquoted, in component order, and comments count: kube-bench substitutes raw text.
+        assert_eq!(
+            variables.changed_binaries("# $etcdbin\naudit: $apiserverbin $kubeletbin"),
+            ["hyperkube apiserver", "etcd"]
+        );
+        assert!(variables.changed_binaries("no variables").is_empty());
+        let unchanged = Variables {
+            bin: values(&[("x", "$xbin")]),
+            ..Variables::default()
+        };
+        assert!(unchanged.changed_binaries("$xbin").is_empty());
+    }
+
+    #[test]
+    fn prepare_substitutes_every_string_field() {
+        let text = "controls:\nversion: $vbin\nid: $vbin\ntext: $vbin\ntype: $vbin\ngroups:\n- id: $vbin\n  text: $vbin\n  type: $vbin\n  checks:\n  - id: $vbin\n    text: $vbin\n    audit: $vbin\n    audit_env: $vbin\n    audit_config: $vbin\n    type: $vbin\n    remediation: $vbin\n    tests:\n      bin_op: $vbin\n      test_items:\n      - {flag: $vbin, path: $vbin, env: $vbin, compare: {op: $vbin, value: $vbin}}\n";
+        let controls = parse_controls("t.yaml", text).unwrap();
+        let variables = Variables {
+            bin: values(&[("v", "V")]),
+            ..Variables::default()
+        };
+        let prepared = prepare(&controls, &variables);
+        let expected = parse_controls("t.yaml", &text.replace("$vbin", "V")).unwrap();
+        assert_eq!(
+            prepared,
+            Controls {
+                source: controls.source.clone(),
+                ..expected
+            },
+            "every field as raw-text substitution gives it; the source stays as read"
+        );
+    }
+
+    #[test]
+    fn the_env_audit_of_cis_1_12_etcd_names_the_etcd_binary() {
+        let benchmark = load_benchmark(&ConfigDir::Bundled, "cis-1.12").benchmark;
+        let etcd = benchmark
+            .sections
+            .iter()
+            .find(|section| section.node_type == "etcd")
+            .unwrap();
+        let variables = Variables {
+            bin: values(&[("etcd", "etcd")]),
+            conf: values(&[("etcd", "/etc/kubernetes/manifests/etcd.yaml")]),
+            datadir: values(&[("etcd", "/var/lib/etcd")]),
+            ..Variables::default()
+        };
+        let prepared = prepare(etcd, &variables);
+        let checks: Vec<&Check> = prepared
+            .groups
+            .iter()
+            .flat_map(|group| &group.checks)
+            .collect();
+        assert_eq!(checks.len(), 7);
+        for check in checks {
+            assert_eq!(
+                check.audit_env,
+                r#"cat "/proc/$(/bin/ps -C etcd -o pid= | tr -d ' ')/environ" | tr '\0' '\n'"#,
+                "{}",
+                check.id
+            );
+            assert_eq!(
+                check.audit, "/bin/ps -ef | /bin/grep etcd | /bin/grep -v grep",
+                "{}",
+                check.id
+            );
+        }
+        assert!(
+            prepared.groups[0].checks[1]
+                .remediation
+                .contains("/etc/kubernetes/manifests/etcd.yaml")
+        );
+    }
+
+    #[test]
+    fn the_env_audit_names_a_binary_only_when_exactly_one_changed_the_file() {
+        let text = "groups:\n- checks:\n  - audit: $abin $bbin\n    tests: {test_items: [{flag: --x, env: X}]}\n  - audit_env: own\n    tests: {test_items: [{env: X}]}\n  - disableenvtesting: true\n    tests: {test_items: [{env: X}]}\n  - tests: {test_items: [{flag: --x}]}\n";
+        let controls = parse_controls("t.yaml", text).unwrap();
+        let audits = |bin: &[(&str, &str)]| -> Vec<String> {
+            let variables = Variables {
+                bin: values(bin),
+                ..Variables::default()
+            };
+            let prepared = prepare(&controls, &variables);
+            prepared.groups[0]
+                .checks
+                .iter()
+                .map(|check| check.audit_env.clone())
+                .collect()
+        };
+        let env_audit = |binary: &str| {
+            format!(
+                "cat \"/proc/$(/bin/ps -C {binary} -o pid= | tr -d ' ')/environ\" | tr '\\0' '\\n'"
+            )
+        };
+        assert_eq!(
+            audits(&[("a", "hyperkube a")]),
+            [
+                env_audit("hyperkube a"),
+                "own".into(),
+                String::new(),
+                String::new()
+            ]
+        );
+        assert_eq!(audits(&[("a", "a"), ("b", "b")])[0], env_audit(""));
+        assert_eq!(audits(&[])[0], env_audit(""));
+    }
+}
