@@ -14,13 +14,16 @@
 //! (`yes`, `on`, `True`, ...) and null as `false`; `set` defaults to `true` (kube-bench's
 //! `testItem.UnmarshalYAML`); a key written twice decodes its value again over the first, so
 //! mappings combine and lists and scalars are replaced; `<<` merge keys and aliases work.
-//! Fields kube-bench decodes but then overwrites or never reads (`state`, `reason`, `testinfo`,
-//! group counters, ...) are type-checked like kube-bench does and otherwise ignored.
+//! Fields kube-bench decodes but never reads from the file, or overwrites when it runs
+//! (`state`, `reason`, `actualvalue`, `testinfo`, the group counters, ...), are type-checked as
+//! kube-bench checks them and otherwise ignored; kube-bench would carry a preset `reason`,
+//! `actualvalue`, `expectedresult` or `testinfo` into its output, which no real file does.
 //!
-//! Where this loader refuses what kube-bench accepts, it is because kube-bench would go wrong
-//! later: a file with a second YAML document (kube-bench silently ignores it), an empty list
-//! item under `groups`, `checks` or `test_items` (kube-bench crashes on the null pointer), and
-//! merge keys or aliases nested more than 100 levels.
+//! This loader refuses what kube-bench accepts only where kube-bench goes wrong: anything after
+//! the end of the first YAML document (a second document, or text after `...`, which kube-bench
+//! silently ignores), an empty file (which kube-bench reads as controls of no type), an empty
+//! list item under `groups`, `checks` or `test_items` (kube-bench crashes on the null pointer),
+//! and merge keys or aliases nested more than 100 levels.
 
 mod decode;
 mod tree;
