@@ -48,6 +48,8 @@ enum Command {
     Rbac(commands::rbac::RbacArgs),
     /// NetworkPolicy queries: reachability, the matrix, what a default-deny would cut.
     Netpol(commands::netpol::NetpolArgs),
+    /// The CIS Kubernetes Benchmark on a node, from kube-bench's control files: collect, check.
+    Node(commands::node::NodeArgs),
     /// Generate a CA and a serving certificate for the webhook's Service; prints the caBundle.
     Certs(commands::certs::CertsArgs),
 }
@@ -65,6 +67,7 @@ fn main() -> ExitCode {
         Command::Explain(args) => commands::explain::run(args),
         Command::Rbac(args) => commands::rbac::run(args),
         Command::Netpol(args) => commands::netpol::run(args),
+        Command::Node(args) => commands::node::run(args),
         Command::Certs(args) => commands::certs::run(args),
     };
     result.unwrap_or_else(|error| {

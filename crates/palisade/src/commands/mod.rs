@@ -5,6 +5,8 @@ pub mod certs;
 pub mod cluster;
 pub mod explain;
 pub mod netpol;
+pub mod node;
+pub mod output;
 pub mod rbac;
 pub mod rules;
 pub mod scan;

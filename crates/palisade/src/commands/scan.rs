@@ -1,7 +1,6 @@
 //! `palisade scan`: manifests (files, directories, stdin) through every rule, into a report.
 
 use std::collections::{HashMap, HashSet};
-use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Mutex;
@@ -83,7 +82,7 @@ pub struct ScanArgs {
 #[derive(Clone, Copy, Debug)]
 pub struct FailOn(pub Option<Severity>);
 
-fn parse_fail_on(text: &str) -> Result<FailOn, String> {
+pub fn parse_fail_on(text: &str) -> Result<FailOn, String> {
     if text.eq_ignore_ascii_case("never") {
         return Ok(FailOn(None));
     }
@@ -152,25 +151,10 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         report = report.with_compliance(compliance);
     }
     let source = FileLines { redacted, ..FileLines::default() };
-    let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
-    let write_options = WriteOptions {
-        color: to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
-        source: Some(&source),
-        show_suppressed: args.show_suppressed,
-    };
-    match &args.output {
-        Some(path) => {
-            let file = std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
-            let mut out = std::io::BufWriter::new(file);
-            palisade_report::write(&report, args.format, &evaluated.metas, &mut out, &write_options)?;
-            out.flush()?;
-        }
-        None => {
-            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-            palisade_report::write(&report, args.format, &evaluated.metas, &mut out, &write_options)?;
-            out.flush()?;
-        }
-    }
+    super::output::write_to(args.output.as_deref(), |out, color| {
+        let options = WriteOptions { color, source: Some(&source), show_suppressed: args.show_suppressed };
+        palisade_report::write(&report, args.format, &evaluated.metas, out, &options)
+    })?;
     if let Some(cluster) = &cluster {
         cluster.finish(&args.cluster, &report)?;
     }

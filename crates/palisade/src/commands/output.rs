@@ -1,0 +1,29 @@
+//! Where a report goes: `--output FILE`, else standard output, buffered; colour only on a
+//! terminal and without `NO_COLOR`.
+
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+
+use anyhow::Context;
+
+/// Runs `write` on the destination with whether colour is wanted there, then flushes.
+pub fn write_to(
+    output: Option<&Path>,
+    write: impl FnOnce(&mut dyn Write, bool) -> std::io::Result<()>,
+) -> anyhow::Result<()> {
+    match output {
+        Some(path) => {
+            let file = std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
+            let mut out = std::io::BufWriter::new(file);
+            write(&mut out, false)?;
+            out.flush().with_context(|| format!("cannot write {}", path.display()))?;
+        }
+        None => {
+            let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            write(&mut out, color)?;
+            out.flush()?;
+        }
+    }
+    Ok(())
+}
