@@ -239,20 +239,53 @@ const CORE_TAG: &str = "tag:yaml.org,2002:";
 fn decode_yaml(text: &str) -> Result<Value, String> {
     // libyaml-safer panics on a block scalar that ends the input without a line break; yaml.v2
     // reads one there without a trailing newline, which `Builder::scalar` takes off again.
-    let with_break;
-    let input = if text.ends_with('\n') {
-        text
+    let added_break = !text.ends_with('\n');
+    let mut input = if added_break {
+        format!("{text}\n")
     } else {
-        with_break = format!("{text}\n");
-        &with_break
+        text.to_owned()
     };
-    let mut builder = Builder {
-        source: input,
-        added_break: input.len() != text.len(),
-        ..Builder::default()
-    };
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| builder.run()))
-        .unwrap_or_else(|_| Err("the YAML parser failed on this input".into()))
+    for _ in 0..=MAX_COLON_SCALARS {
+        let mut builder = Builder {
+            source: &input,
+            added_break,
+            ..Builder::default()
+        };
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| builder.run()))
+            .unwrap_or_else(|_| Err("the YAML parser failed on this input".into()));
+        match (result, builder.colon_scalar) {
+            (Err(_), Some(scalar)) => input = quote_colon_scalar(&input, scalar),
+            (result, _) => return result,
+        }
+    }
+    Err("too many flow scalars ending in ':'".into())
+}
+
+/// How many flow scalars ending in `:` one document may have quoted for it.
+const MAX_COLON_SCALARS: usize = 16;
+
+/// yaml.v2 reads `2001:db8::` in `[2001:db8::]` as a plain scalar where libyaml stops at the
+/// last `:`. Such a scalar can only be a string, which double quotes keep; `scalar` is the byte
+/// range of its text.
+fn quote_colon_scalar(input: &str, scalar: (usize, usize)) -> String {
+    let text = &input[scalar.0..scalar.1];
+    let escaped = text.replace('\\', "\\\\").replace('"', "\\\"");
+    format!("{}\"{escaped}\"{}", &input[..scalar.0], &input[scalar.1..])
+}
+
+/// The scalar to quote when `error` is libyaml refusing a one-line flow scalar that ends in `:`.
+fn colon_scalar(input: &str, error: &libyaml_safer::Error) -> Option<(usize, usize)> {
+    if error.problem() != "found unexpected ':'"
+        || error.context() != Some("while scanning a plain scalar")
+    {
+        return None;
+    }
+    let (start, colon) = (
+        error.context_mark()?.index as usize,
+        error.problem_mark()?.index as usize,
+    );
+    let text = input.get(start..=colon)?;
+    (text.ends_with(':') && !text.contains(['\n', '\r'])).then_some((start, colon + 1))
 }
 
 /// A value with what building it cost: its node count (for yaml.v2's alias bound) and depth.
@@ -289,6 +322,8 @@ enum Key {
 struct Builder<'t> {
     source: &'t str,
     added_break: bool,
+    /// Set when libyaml stopped at a flow scalar ending in `:` (see [`quote_colon_scalar`]).
+    colon_scalar: Option<(usize, usize)>,
     stack: Vec<Frame>,
     /// Anchors by name; `None` while the anchored collection is still open.
     anchors: HashMap<String, Option<Built>>,
@@ -303,7 +338,10 @@ impl Builder<'_> {
         let mut parser = Parser::new();
         parser.set_input_string(&mut bytes);
         loop {
-            let event = parser.parse().map_err(|error| error.to_string())?;
+            let event = parser.parse().map_err(|error| {
+                self.colon_scalar = colon_scalar(self.source, &error);
+                error.to_string()
+            })?;
             match event.data {
                 EventData::StreamEnd | EventData::DocumentEnd { .. } => {
                     return Ok(self.root.take().unwrap_or(Value::Null));
