@@ -44,6 +44,9 @@ pub struct CollectOptions {
     pub targets: Vec<String>,
     /// The Kubernetes version to record (see [`BenchmarkChoice::kubernetes_version`]).
     pub kubernetes_version: Option<String>,
+    /// Notes from choosing the benchmark ([`BenchmarkChoice::note`]), recorded on every
+    /// target.
+    pub notes: Vec<String>,
     /// `--timeout`: per audit script.
     pub timeout: Duration,
     /// Bytes of output kept per audit script.
@@ -61,6 +64,7 @@ impl Default for CollectOptions {
             node_name: None,
             targets: Vec::new(),
             kubernetes_version: None,
+            notes: Vec::new(),
             timeout: runner.timeout,
             output_limit: runner.output_limit,
             jobs: runner.jobs,
@@ -220,7 +224,12 @@ pub fn collect(options: &CollectOptions, benchmark: &Benchmark) -> Result<Snapsh
         targets.push(Target {
             node_type: controls.node_type.clone(),
             variables: resolved.variables,
-            notes: resolved.notes,
+            notes: options
+                .notes
+                .iter()
+                .cloned()
+                .chain(resolved.notes)
+                .collect(),
         });
     }
     let scripts: Vec<String> = scripts.into_iter().collect();

@@ -521,6 +521,7 @@ fn hanging_and_failing_audits_become_audit_errors() {
     let options = CollectOptions {
         config_dir,
         timeout: Duration::from_secs(1),
+        notes: vec!["the Kubernetes version was not detected".into()],
         ..options(&node)
     };
     let started = Instant::now();
@@ -542,6 +543,10 @@ fn hanging_and_failing_audits_become_audit_errors() {
             "echo partial; echo trouble >&2; exit 3",
             "sleep 100"
         ]
+    );
+    assert_eq!(
+        snapshot.targets[0].notes,
+        ["the Kubernetes version was not detected"]
     );
     let hanging = audit(&snapshot, "sleep 100");
     assert_eq!(
