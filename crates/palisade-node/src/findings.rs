@@ -21,7 +21,7 @@ use crate::evaluate::{CheckResult, NodeReport, State};
 pub struct NodeFindings {
     /// One rule per check of the report, in report order.
     pub metas: Vec<&'static RuleMeta>,
-    /// The rules whose checks were evaluated (PASS, or tests that ran and failed).
+    /// The rules whose checks have a verdict: PASS, tests that ran and failed, or FAIL.
     pub evaluated: BTreeSet<&'static str>,
     pub findings: Vec<Finding>,
 }
@@ -46,7 +46,8 @@ pub fn findings(report: &NodeReport, file: &str) -> NodeFindings {
         let meta = rule_meta(check);
         out.metas.push(meta);
         let outcome = Outcome::of(check);
-        if matches!(outcome, Outcome::Passed | Outcome::Failed) {
+        // A scored check whose audit could not run is kube-bench's FAIL: a verdict too.
+        if matches!(outcome, Outcome::Passed | Outcome::Failed) || check.state == State::Fail {
             out.evaluated.insert(meta.id);
         }
         let (severity, message) = match outcome {

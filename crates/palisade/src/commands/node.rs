@@ -226,9 +226,56 @@ fn load(dir: &ConfigDir, name: &str) -> anyhow::Result<Benchmark> {
 }
 
 /// One evaluated node and the name reports give its source.
-struct Evaluated {
-    report: NodeReport,
+pub struct Evaluated {
+    pub report: NodeReport,
     source: String,
+}
+
+/// Evaluates snapshot files, each with its own benchmark (or `benchmark`), loading each
+/// benchmark once. A snapshot that cannot be read is reported and counted, the others go on.
+pub fn evaluate_snapshots(
+    paths: &[PathBuf],
+    dir: &ConfigDir,
+    benchmark: Option<&str>,
+    filter: &Filter,
+) -> anyhow::Result<(Vec<Evaluated>, Vec<(PathBuf, anyhow::Error)>)> {
+    let mut benchmarks: Vec<Benchmark> = Vec::new();
+    let (mut nodes, mut errors) = (Vec::new(), Vec::new());
+    for path in paths {
+        let snapshot = match read_snapshot(path) {
+            Ok(snapshot) => snapshot,
+            Err(error) => {
+                eprintln!("error: {error:#}");
+                errors.push((path.clone(), error));
+                continue;
+            }
+        };
+        let name = benchmark.map_or_else(|| snapshot.benchmark.clone(), str::to_owned);
+        let index = match benchmarks.iter().position(|known| known.name == name) {
+            Some(index) => index,
+            None => {
+                benchmarks.push(load(dir, &name)?);
+                benchmarks.len() - 1
+            }
+        };
+        let report = evaluate(&benchmarks[index], &snapshot, filter);
+        nodes.push(Evaluated { source: path.display().to_string(), report });
+    }
+    Ok((nodes, errors))
+}
+
+/// The findings of every node, with their rules listed once.
+pub fn all_findings(nodes: &[Evaluated]) -> NodeFindings {
+    let mut all = NodeFindings::default();
+    for node in nodes {
+        let found = findings(&node.report, &node.source);
+        all.metas.extend(found.metas);
+        all.evaluated.extend(found.evaluated);
+        all.findings.extend(found.findings);
+    }
+    all.metas.sort_by_key(|meta| meta.id);
+    all.metas.dedup_by_key(|meta| meta.id);
+    all
 }
 
 fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
@@ -243,40 +290,11 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
         let report = evaluate(&benchmark, &snapshot, &filter);
         nodes.push(Evaluated { source: format!("node/{}", snapshot.node), report });
     } else {
-        let dir = config_dir(&args.source);
-        let mut benchmarks: Vec<Benchmark> = Vec::new();
-        for path in &args.snapshot {
-            match read_snapshot(path) {
-                Ok(snapshot) => {
-                    let name = args.source.benchmark.clone().unwrap_or_else(|| snapshot.benchmark.clone());
-                    let benchmark = match benchmarks.iter().position(|known| known.name == name) {
-                        Some(index) => &benchmarks[index],
-                        None => {
-                            benchmarks.push(load(&dir, &name)?);
-                            benchmarks.last().expect("just pushed")
-                        }
-                    };
-                    let report = evaluate(benchmark, &snapshot, &filter);
-                    nodes.push(Evaluated { source: path.display().to_string(), report });
-                }
-                Err(error) => {
-                    eprintln!("error: {error:#}");
-                    errors.push(error);
-                }
-            }
-        }
+        (nodes, errors) = evaluate_snapshots(&args.snapshot, &config_dir(&args.source), args.source.benchmark.as_deref(), &filter)?;
     }
 
     let reports: Vec<&NodeReport> = nodes.iter().map(|node| &node.report).collect();
-    let mut node_findings = NodeFindings::default();
-    for node in &nodes {
-        let found = findings(&node.report, &node.source);
-        node_findings.metas.extend(found.metas);
-        node_findings.evaluated.extend(found.evaluated);
-        node_findings.findings.extend(found.findings);
-    }
-    node_findings.metas.sort_by_key(|meta| meta.id);
-    node_findings.metas.dedup_by_key(|meta| meta.id);
+    let node_findings = all_findings(&nodes);
     let report = palisade_report_of(&args, node_findings.findings, &node_findings.evaluated, nodes.len())?;
 
     super::output::write_to(args.output.as_deref(), |out, color| match args.format {

@@ -70,6 +70,12 @@ pub struct ScanArgs {
     #[arg(long, value_name = "NAME")]
     pub framework: Option<Framework>,
 
+    /// Evaluate these node snapshots (`palisade node collect`) too; repeatable. Their CIS
+    /// results (sections 1-4; section 5 comes from the rules) join the findings, and with
+    /// `--framework cis` every control of the benchmark gets a verdict.
+    #[arg(long, value_name = "FILE")]
+    pub node_snapshot: Vec<PathBuf>,
+
     /// List the findings exceptions suppressed in the text report (JSON always lists them).
     #[arg(long)]
     pub show_suppressed: bool,
@@ -117,7 +123,11 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         None => engine.scan_paths(&args.paths),
     };
     evaluated.adjust(&mut outcome.findings);
-    let evaluated_ids = evaluated.ids();
+    let mut evaluated_ids = evaluated.ids();
+    let nodes = NodeResults::read(&args.node_snapshot)?;
+    outcome.findings.extend(nodes.findings.findings.iter().cloned());
+    outcome.errors.extend(nodes.errors.iter().cloned());
+    evaluated_ids.extend(nodes.findings.evaluated.iter().copied());
 
     let baseline = args.baseline.as_deref().map(Baseline::load).transpose().map_err(|e| anyhow::anyhow!("{e}"))?;
     let inline = inline.take();
@@ -138,8 +148,13 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         .map(|finding| (finding.location.file.to_string(), finding.location.line))
         .collect();
     let compliance = args.framework.map(|framework| {
-        let catalog = palisade_policy::catalog_metas();
-        palisade_policy::compliance::summarize(framework, &catalog, &evaluated_ids, &resolution.kept, &[])
+        let mut catalog = palisade_policy::catalog_metas();
+        catalog.extend(nodes.findings.metas.iter().copied());
+        let listed = if framework == Framework::Cis { nodes.cis_controls() } else { Vec::new() };
+        // A node check that could not be evaluated is a finding for the reader, not a failed
+        // control.
+        let verdicts: Vec<_> = resolution.kept.iter().filter(|f| !nodes.is_not_evaluated(f)).cloned().collect();
+        palisade_policy::compliance::summarize(framework, &catalog, &evaluated_ids, &verdicts, &listed)
     });
 
     let scope = Scope { files_read: outcome.files, objects_scanned: outcome.objects, rules_evaluated: evaluated.metas.len() };
@@ -171,6 +186,53 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     // only delay that (by a tenth of a second on the 100k-object benchmark).
     std::mem::forget(report);
     Ok(code)
+}
+
+/// `--node-snapshot`: the nodes' findings, their rules, and the benchmark whose controls a CIS
+/// summary lists.
+struct NodeResults {
+    findings: palisade_node::findings::NodeFindings,
+    errors: Vec<palisade_core::InputError>,
+    benchmark: String,
+}
+
+impl NodeResults {
+    fn read(paths: &[PathBuf]) -> anyhow::Result<Self> {
+        let dir = palisade_node::bundled::ConfigDir::Bundled;
+        let filter = palisade_node::evaluate::Filter::default();
+        let (mut nodes, failed) = super::node::evaluate_snapshots(paths, &dir, None, &filter)?;
+        for node in &mut nodes {
+            node.report.sections.retain(|section| section.node_type != "policies");
+        }
+        let benchmark = nodes.first().map_or_else(|| "cis-1.12".to_owned(), |node| node.report.benchmark.clone());
+        let errors = failed
+            .into_iter()
+            .map(|(path, error)| palisade_core::InputError {
+                file: path.display().to_string().into(),
+                line: 0,
+                column: 0,
+                message: format!("{error:#}"),
+            })
+            .collect();
+        Ok(Self { findings: super::node::all_findings(&nodes), errors, benchmark })
+    }
+
+    /// Every check id of the benchmark, sections 1 to 5.
+    fn cis_controls(&self) -> Vec<String> {
+        let loaded = palisade_node::controls::load_benchmark(&palisade_node::bundled::ConfigDir::Bundled, &self.benchmark);
+        loaded
+            .benchmark
+            .sections
+            .iter()
+            .flat_map(|section| &section.groups)
+            .flat_map(|group| &group.checks)
+            .map(|check| check.id.clone())
+            .collect()
+    }
+
+    fn is_not_evaluated(&self, finding: &palisade_core::Finding) -> bool {
+        finding.severity == Severity::Info && self.findings.metas.iter().any(|meta| meta.id == finding.rule)
+    }
 }
 
 /// `--config`, else `.palisade.yaml` discovered upward from the first path, else defaults.
