@@ -79,23 +79,21 @@ pub fn policy_reports(report: &ScanReport, namespaces: &[String], limits: Limits
 
 /// The one `ClusterPolicyReport` of a node audit, named `palisade-node-<node>` so that every
 /// node keeps its own report beside the cluster scan's; `passed` is the number of checks that
-/// passed (they are counted, not listed, like the scan's passes). Findings of severity `info`
-/// are the checks that could not be evaluated (kube-bench's WARN for manual checks): results
-/// `warn`, not `fail`.
+/// passed (they are counted, not listed, like the scan's passes). kube-bench's FAIL is a
+/// `high` finding and gives a `fail` result; its WARN (a failed unscored check, or one that
+/// could not be evaluated) gives `warn`.
 pub fn node_policy_report(report: &ScanReport, node: &str, passed: usize, limits: Limits) -> Value {
     let findings: Vec<&Finding> = report.findings().iter().collect();
     let name = format!("palisade-node-{node}");
     let mut out = one_report(&name, None, &findings, Vec::new(), passed, limits);
-    let mut warned = 0;
     if let Some(results) = out["results"].as_array_mut() {
-        for result in results.iter_mut().filter(|result| result["severity"] == "info") {
+        for result in results.iter_mut().filter(|result| result["severity"] != "high") {
             result["result"] = json!("warn");
-            warned += 1;
         }
     }
-    let failed = findings.iter().filter(|finding| finding.severity != palisade_core::Severity::Info).count();
+    let failed = findings.iter().filter(|finding| finding.severity == palisade_core::Severity::High).count();
     out["summary"]["fail"] = json!(failed);
-    out["summary"]["warn"] = json!(warned);
+    out["summary"]["warn"] = json!(findings.len() - failed);
     out
 }
 
