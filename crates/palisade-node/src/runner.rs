@@ -101,10 +101,32 @@ impl Runner {
         self.root.as_ref().map(RootMap::dir)
     }
 
-    /// Runs every script once, in parallel; the audits come back in the order of `scripts`.
+    /// Runs every script once; the audits come back in the order of `scripts`.
+    ///
+    /// kube-bench runs one audit at a time, so a script listing processes never sees another
+    /// audit's processes (a concurrent `/bin/sh -c 'if test -e …/kube-apiserver.yaml …'` would
+    /// show in `ps -ef | grep kube-apiserver`). Scripts that do not look at processes run in
+    /// parallel first; those that do ([`lists_processes`]) then run one by one.
     pub fn run_all(&self, scripts: &[String]) -> Vec<Audit> {
-        self.pool
-            .install(|| scripts.par_iter().map(|script| self.run(script)).collect())
+        let (alone, together): (Vec<usize>, Vec<usize>) =
+            (0..scripts.len()).partition(|&index| lists_processes(&scripts[index]));
+        let mut audits: Vec<Option<Audit>> = vec![None; scripts.len()];
+        let parallel: Vec<(usize, Audit)> = self.pool.install(|| {
+            together
+                .par_iter()
+                .map(|&index| (index, self.run(&scripts[index])))
+                .collect()
+        });
+        for (index, audit) in parallel {
+            audits[index] = Some(audit);
+        }
+        for index in alone {
+            audits[index] = Some(self.run(&scripts[index]));
+        }
+        audits
+            .into_iter()
+            .map(|audit| audit.expect("every script ran"))
+            .collect()
     }
 
     /// Runs one script; `command` of the result is `script` as given.
@@ -210,6 +232,15 @@ impl Runner {
             error,
         }
     }
+}
+
+/// Whether `script` looks at the process table: runs `ps`, `pgrep` or `pidof`, or reads `/proc`.
+fn lists_processes(script: &str) -> bool {
+    static COMMAND: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"(?:^|[^\w./-])(?:/usr)?(?:/s?bin/)?(?:ps|pgrep|pidof)(?:[^\w./-]|$)")
+            .expect("valid pattern")
+    });
+    script.contains("/proc/") || COMMAND.is_match(script)
 }
 
 /// How long the output of a killed script may take to reach its end.
@@ -488,6 +519,32 @@ mod tests {
             outputs,
             ["0\n", "1\n", "2\n", "3\n", "4\n", "5\n", "6\n", "7\n"]
         );
+    }
+
+    #[test]
+    fn process_listings_see_no_other_audit() {
+        let runner = runner(RunnerOptions {
+            jobs: 4,
+            ..RunnerOptions::default()
+        });
+        let marker = format!("palisade-marker-{}", std::process::id());
+        let scripts = vec![
+            format!("/bin/sh -c 'sleep 0.3; echo {marker}'"),
+            format!("ps -ef | grep {marker} | grep -v grep"),
+            format!("/bin/sh -c 'sleep 0.3; echo {marker} again'"),
+        ];
+        let audits = runner.run_all(&scripts);
+        assert_eq!(audits[0].output, format!("{marker}\n"));
+        assert_eq!(audits[1].output, "");
+        assert_eq!(audits[1].exit_status, Some(1));
+        assert!(lists_processes("/bin/ps -fC kubelet"));
+        assert!(lists_processes("x=$(ps -ef | grep a)"));
+        assert!(lists_processes("cat \"/proc/$(pidof etcd)/environ\""));
+        assert!(lists_processes("pgrep -f etcd"));
+        assert!(!lists_processes(
+            "stat -c %a /etc/kubernetes/pki/apiserver-kubelet-client.crt"
+        ));
+        assert!(!lists_processes("psql -c 1; echo ps_x; ls /ps"));
     }
 
     #[test]

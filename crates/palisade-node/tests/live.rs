@@ -577,3 +577,29 @@ fn hanging_and_failing_audits_become_audit_errors() {
         "The specified --targets \"master\" are not configured for the CIS Benchmark tiny\n Valid targets [node]"
     );
 }
+
+#[test]
+fn every_node_audit_of_the_bundled_cis_benchmarks_runs_under_the_root() {
+    let node = hardened_control_plane().start();
+    for name in ["cis-1.10", "cis-1.11", "cis-1.12", "cis-1.20"] {
+        let targets = ["master", "etcd", "controlplane", "node"]
+            .map(str::to_owned)
+            .to_vec();
+        let options = CollectOptions {
+            targets,
+            ..options(&node)
+        };
+        let snapshot = collect(&options, &bundled(name)).expect("collect");
+        for audit in &snapshot.audits {
+            assert_eq!(
+                (audit.exit_status, audit.error.as_deref()),
+                (Some(0), None),
+                "{name}: {audit:#?}"
+            );
+            assert!(
+                !audit.output.contains("palisade-node-"),
+                "{name}: the scratch directory shows: {audit:#?}"
+            );
+        }
+    }
+}
