@@ -272,3 +272,668 @@ fn env_value(name: &str, text: &str) -> Result<Option<Option<String>>, String> {
         .replacen(&prefix, "", 1);
     Ok(Some((!value.is_empty()).then_some(value)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::controls::Compare;
+
+    fn item(flag: &str, path: &str, env: &str) -> TestItem {
+        TestItem {
+            flag: flag.into(),
+            path: path.into(),
+            env: env.into(),
+            set: true,
+            compare: Compare::default(),
+        }
+    }
+
+    fn with(item: TestItem, op: &str, value: &str) -> TestItem {
+        TestItem {
+            compare: Compare {
+                op: op.into(),
+                value: value.into(),
+            },
+            ..item
+        }
+    }
+
+    fn absent(item: TestItem) -> TestItem {
+        TestItem { set: false, ..item }
+    }
+
+    fn tests(bin_op: &str, items: Vec<TestItem>) -> Tests {
+        Tests {
+            bin_op: bin_op.into(),
+            items,
+        }
+    }
+
+    /// Runs `tests` on the outputs as kube-bench's `Check.execute` does (with an `audit_config`).
+    fn run(tests: &Tests, audit: &str, config: &str, env: &str) -> Concluded {
+        let check = Check {
+            audit_config: "cat config".into(),
+            ..Check::default()
+        };
+        run_tests(&check, tests, Outputs { audit, config, env }).unwrap()
+    }
+
+    /// Asserts the tests pass with kube-bench's expected-result sentence.
+    fn passes(tests: Tests, audit: &str, config: &str, env: &str, expected: &str) {
+        let concluded = run(&tests, audit, config, env);
+        assert!(
+            concluded.passed,
+            "{tests:?} on {audit:?} {config:?} {env:?}: {concluded:?}"
+        );
+        assert_eq!(concluded.expected, expected);
+    }
+
+    fn fails(tests: Tests, audit: &str, config: &str) {
+        let concluded = run(&tests, audit, config, "");
+        assert!(
+            !concluded.passed,
+            "{tests:?} on {audit:?} {config:?}: {concluded:?}"
+        );
+    }
+
+    const APISERVER: &str =
+        "2:45 ../kubernetes/kube-apiserver --allow-privileged=false --option1=20,30,40";
+
+    #[test]
+    fn flags_in_the_audit_output() {
+        // kube-bench's check/test_test.go TestTestExecute, the flag cases.
+        passes(
+            tests("", vec![item("--allow-privileged", "", "")]),
+            APISERVER,
+            "",
+            "",
+            "'--allow-privileged' is present",
+        );
+        passes(
+            tests("", vec![absent(item("--basic-auth", "", ""))]),
+            APISERVER,
+            "",
+            "",
+            "'--basic-auth' is not present",
+        );
+        passes(
+            tests("", vec![with(item("--insecure-port", "", ""), "eq", "0")]),
+            "niinai   13617  2635 99 19:26 pts/20   00:03:08 ./kube-apiserver --insecure-port=0 --anonymous-auth",
+            "",
+            "",
+            "'--insecure-port' is equal to '0'",
+        );
+        passes(
+            tests(
+                "",
+                vec![with(item("--audit-log-maxage", "", ""), "gte", "30")],
+            ),
+            "2:45 ../kubernetes/kube-apiserver --secure-port=0 --audit-log-maxage=40 --option",
+            "",
+            "",
+            "'--audit-log-maxage' is greater or equal to 30",
+        );
+        passes(
+            tests("", vec![with(item("--max-backlog", "", ""), "lt", "30")]),
+            "2:45 ../kubernetes/kube-apiserver --max-backlog=20 --secure-port=0 --audit-log-maxage=40 --option",
+            "",
+            "",
+            "'--max-backlog' is lower than 30",
+        );
+        let plugins = "2:45 ../kubernetes/kube-apiserver --option --admission-control=WebHook,RBAC ---audit-log-maxage=40";
+        passes(
+            tests(
+                "",
+                vec![with(
+                    item("--admission-control", "", ""),
+                    "nothave",
+                    "AlwaysAdmit",
+                )],
+            ),
+            plugins,
+            "",
+            "",
+            "'--admission-control' does not have 'AlwaysAdmit'",
+        );
+        passes(
+            tests(
+                "",
+                vec![with(item("--admission-control", "", ""), "has", "RBAC")],
+            ),
+            plugins,
+            "",
+            "",
+            "'--admission-control' has 'RBAC'",
+        );
+        passes(
+            tests(
+                "",
+                vec![with(item("--admission-control", "", ""), "has", "WebHook")],
+            ),
+            plugins,
+            "",
+            "",
+            "'--admission-control' has 'WebHook'",
+        );
+        passes(
+            tests(
+                "and",
+                vec![
+                    item("--kubelet-client-certificate", "", ""),
+                    item("--kubelet-clientkey", "", ""),
+                ],
+            ),
+            "2:45 .. --kubelet-clientkey=foo --kubelet-client-certificate=bar --admission-control=Webhook,RBAC",
+            "",
+            "",
+            "'--kubelet-client-certificate' is present AND '--kubelet-clientkey' is present",
+        );
+        passes(
+            tests(
+                "or",
+                vec![
+                    with(item("--secure-port", "", ""), "eq", "0"),
+                    absent(item("--secure-port", "", "")),
+                ],
+            ),
+            "2:45 ..  --secure-port=0 --kubelet-client-certificate=bar --admission-control=Webhook,RBAC",
+            "",
+            "",
+            "'--secure-port' is equal to '0' OR '--secure-port' is not present",
+        );
+        passes(
+            tests(
+                "",
+                vec![with(item("permissions", "", ""), "eq", "SomeValue")],
+            ),
+            "permissions=SomeValue",
+            "",
+            "",
+            "'permissions' is equal to 'SomeValue'",
+        );
+        passes(
+            tests(
+                "",
+                vec![with(item("permissions", "", ""), "bitmask", "644")],
+            ),
+            "permissions=640",
+            "",
+            "",
+            "permissions has permissions 640, expected 644 or more restrictive",
+        );
+    }
+
+    #[test]
+    fn flag_values_follow_equals_or_colons() {
+        let some_arg = || tests("", vec![with(item("some-arg", "", ""), "eq", "some-val")]);
+        passes(
+            some_arg(),
+            "2:45 kube-apiserver some-arg: some-val --admission-control=Something",
+            "",
+            "",
+            "'some-arg' is equal to 'some-val'",
+        );
+        passes(
+            some_arg(),
+            "2:45 kube-apiserver some-arg:some-val --admission-control=Something",
+            "",
+            "",
+            "'some-arg' is equal to 'some-val'",
+        );
+        passes(
+            some_arg(),
+            "some-arg=:  =some-val",
+            "",
+            "",
+            "'some-arg' is equal to 'some-val'",
+        );
+        // A bare flag reads true when it starts with `--`, else as itself.
+        let boolean = |value: &str| {
+            tests(
+                "",
+                vec![with(item("--peer-client-cert-auth", "", ""), "eq", value)],
+            )
+        };
+        for output in [
+            "--peer-client-cert-auth",
+            "--abc=true --peer-client-cert-auth --efg=false",
+            "--abc --peer-client-cert-auth --efg",
+            "--peer-client-cert-auth=true",
+        ] {
+            passes(
+                boolean("true"),
+                output,
+                "",
+                "",
+                "'--peer-client-cert-auth' is equal to 'true'",
+            );
+        }
+        passes(
+            boolean("false"),
+            "--abc --peer-client-cert-auth=false --efg",
+            "",
+            "",
+            "'--peer-client-cert-auth' is equal to 'false'",
+        );
+        // `--flag value` is read as the bare flag: its value is not seen.
+        fails(
+            tests("", vec![with(item("--read-only-port", "", ""), "eq", "0")]),
+            "--read-only-port 0",
+            "",
+        );
+        passes(
+            tests("", vec![with(item("root:root", "", ""), "eq", "root:root")]),
+            "root:root",
+            "",
+            "",
+            "'root:root' is equal to 'root:root'",
+        );
+        // Substring matching: a longer flag is found too, and the rest of it is the value.
+        passes(
+            tests("", vec![with(item("--profiling", "", ""), "eq", "-x=true")]),
+            "--profiling-x=true",
+            "",
+            "",
+            "'--profiling' is equal to '-x=true'",
+        );
+        // The value ends at Go's white space (not at a vertical tab).
+        passes(
+            tests("", vec![with(item("--x", "", ""), "eq", "a\u{b}b")]),
+            "--x=a\u{b}b\tc",
+            "",
+            "",
+            "'--x' is equal to 'a\u{b}b'",
+        );
+    }
+
+    #[test]
+    fn flags_are_regular_expressions() {
+        // Found as a substring, then the value read by the regex at its first match.
+        passes(
+            tests("", vec![with(item("a.b", "", ""), "eq", "2")]),
+            "axb=2 a.b=1",
+            "",
+            "",
+            "'a.b' is equal to '2'",
+        );
+        // Present, but the regex does not match: the item fails with no sentence.
+        let concluded = run(&tests("", vec![item("--x[y]", "", "")]), "--x[y]=v", "", "");
+        assert_eq!((concluded.passed, concluded.expected.as_str()), (false, ""));
+        // Groups inside the flag move the value group.
+        passes(
+            tests("", vec![with(item("(x)", "", ""), "eq", "=")]),
+            "x=5 (x)=6",
+            "",
+            "",
+            "'(x)' is equal to '='",
+        );
+        let check = Check::default();
+        assert!(
+            run_tests(
+                &check,
+                &tests("", vec![item("a(", "", "")]),
+                Outputs {
+                    audit: "a(",
+                    ..Outputs::default()
+                }
+            )
+            .is_err()
+        );
+        assert!(
+            run_tests(
+                &check,
+                &tests("", vec![item("?:x", "", "")]),
+                Outputs {
+                    audit: "?:x",
+                    ..Outputs::default()
+                }
+            )
+            .is_err()
+        );
+        // An unused flag is never compiled.
+        assert!(
+            run_tests(
+                &check,
+                &tests("", vec![item("a(", "", "")]),
+                Outputs {
+                    audit: "b",
+                    ..Outputs::default()
+                }
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn paths_in_the_config_output() {
+        // kube-bench's TestTestExecute, the path cases (no audit output).
+        let port = || item("", "{.readOnlyPort}", "");
+        passes(
+            tests(
+                "or",
+                vec![
+                    with(port(), "eq", "15000"),
+                    with(port(), "gte", "15000"),
+                    with(port(), "lte", "15000"),
+                ],
+            ),
+            "",
+            "{\"readOnlyPort\": 15000}",
+            "",
+            "'{.readOnlyPort}' is equal to '15000' OR '{.readOnlyPort}' is greater or equal to 15000 OR '{.readOnlyPort}' is lower or equal to 15000",
+        );
+        let string = || item("", "{.stringValue}", "");
+        passes(
+            tests(
+                "",
+                vec![
+                    with(string(), "noteq", "None"),
+                    with(string(), "noteq", "webhook,Something,RBAC"),
+                    with(string(), "eq", "WebHook,Something,RBAC"),
+                ],
+            ),
+            "",
+            "{\"stringValue\": \"WebHook,Something,RBAC\"}",
+            "",
+            "'{.stringValue}' is not equal to 'None' AND '{.stringValue}' is not equal to 'webhook,Something,RBAC' AND '{.stringValue}' is equal to 'WebHook,Something,RBAC'",
+        );
+        let boolean = || item("", "{.trueValue}", "");
+        passes(
+            tests(
+                "",
+                vec![
+                    with(boolean(), "noteq", "somethingElse"),
+                    with(boolean(), "noteq", "false"),
+                    with(boolean(), "eq", "true"),
+                ],
+            ),
+            "",
+            "{\"trueValue\": true}",
+            "",
+            "'{.trueValue}' is not equal to 'somethingElse' AND '{.trueValue}' is not equal to 'false' AND '{.trueValue}' is equal to 'true'",
+        );
+        passes(
+            tests("", vec![absent(item("", "{.notARealField}", ""))]),
+            "",
+            "{\"readOnlyPort\": 15000}",
+            "",
+            "'{.notARealField}' is not present",
+        );
+        let anonymous = || {
+            tests(
+                "",
+                vec![with(
+                    item("", "{.authentication.anonymous.enabled}", ""),
+                    "eq",
+                    "false",
+                )],
+            )
+        };
+        passes(
+            anonymous(),
+            "",
+            "{\"authentication\": { \"anonymous\": {\"enabled\": false}}}",
+            "",
+            "'{.authentication.anonymous.enabled}' is equal to 'false'",
+        );
+        passes(
+            anonymous(),
+            "",
+            "authentication:\n  anonymous:\n    enabled: false",
+            "",
+            "'{.authentication.anonymous.enabled}' is equal to 'false'",
+        );
+        passes(
+            tests("", vec![with(port(), "gt", "14999")]),
+            "",
+            "readOnlyPort: 15000",
+            "",
+            "'{.readOnlyPort}' is greater than 14999",
+        );
+        passes(
+            tests("", vec![absent(item("", "{.fieldThatIsUnset}", ""))]),
+            "",
+            "readOnlyPort: 15000",
+            "",
+            "'{.fieldThatIsUnset}' is not present",
+        );
+        let version = || {
+            tests(
+                "",
+                vec![with(
+                    item("", "{.currentMasterVersion}", ""),
+                    "regex",
+                    r"^1\.12.*$",
+                )],
+            )
+        };
+        passes(
+            version(),
+            "",
+            "currentMasterVersion: 1.12.7",
+            "",
+            r"'{.currentMasterVersion}' matched by regex expression '^1\.12.*$'",
+        );
+        // kube-bench's TestTestExecuteExceptions.
+        fails(anonymous(), "", "this is not valid json {} at all");
+        fails(
+            tests("", vec![item("", "{.missingClosingBrace", "")]),
+            "",
+            "{\"key\": \"value\"}",
+        );
+        fails(anonymous(), "", "broken } yaml\nenabled: true");
+        fails(version(), "", "currentMasterVersion: 1.11");
+        fails(version(), "", "currentMasterVersion: ");
+    }
+
+    #[test]
+    fn a_config_that_does_not_decode_fails_even_absence() {
+        // The flag is not in the audit output, so the config is read for it: its path is empty,
+        // but the undecodable config fails the item before that matters.
+        let not_set = tests("", vec![absent(item("--hostname-override", "", ""))]);
+        let concluded = run(
+            &not_set,
+            "kubelet --config x",
+            "[Service\nEnvironment=x",
+            "",
+        );
+        assert_eq!((concluded.passed, concluded.expected.as_str()), (false, ""));
+        // yaml.v2 reads only the first document: a unit file's `[Unit]` line is a list.
+        passes(
+            not_set.clone(),
+            "kubelet",
+            "[Unit]\nDescription=kubelet: The Kubernetes Node Agent",
+            "",
+            "'' is not present",
+        );
+        passes(
+            not_set,
+            "kubelet --config x",
+            "a: b",
+            "",
+            "'' is not present",
+        );
+    }
+
+    #[test]
+    fn kubelet_config_values_render_as_client_go_prints_them() {
+        let config = "tlsCipherSuites:\n- A\n- B\nstreamingConnectionIdleTimeout: 0s\nmaxPods: 1e6\nfeatureGates:\n  RotateKubeletServerCertificate: true\n";
+        let ciphers = item(
+            "--tls-cipher-suites",
+            "{range .tlsCipherSuites[:]}{}{','}{end}",
+            "",
+        );
+        passes(
+            tests("", vec![with(ciphers, "valid_elements", "A,B,C")]),
+            "kubelet",
+            config,
+            "",
+            "'{range .tlsCipherSuites[:]}{}{','}{end}' contains valid elements from 'A,B,C'",
+        );
+        passes(
+            tests(
+                "",
+                vec![with(
+                    item("", "{.streamingConnectionIdleTimeout}", ""),
+                    "noteq",
+                    "0",
+                )],
+            ),
+            "",
+            config,
+            "",
+            "'{.streamingConnectionIdleTimeout}' is not equal to '0'",
+        );
+        passes(
+            tests("", vec![with(item("", "{.maxPods}", ""), "eq", "1e+06")]),
+            "",
+            config,
+            "",
+            "'{.maxPods}' is equal to '1e+06'",
+        );
+        passes(
+            tests(
+                "",
+                vec![with(
+                    item("", "{.featureGates.RotateKubeletServerCertificate}", ""),
+                    "nothave",
+                    "false",
+                )],
+            ),
+            "",
+            config,
+            "",
+            "'{.featureGates.RotateKubeletServerCertificate}' does not have 'false'",
+        );
+    }
+
+    #[test]
+    fn environment_variables_in_the_env_output() {
+        // kube-bench's TestTestExecute, the env cases: the flag is not in the audit output.
+        passes(
+            tests("", vec![item("--allow-privileged", "", "ALLOW_PRIVILEGED")]),
+            "2:45 ../kubernetes/kube-apiserver --option1=20,30,40",
+            "",
+            "SOME_OTHER_ENV=true\nALLOW_PRIVILEGED=false",
+            "'ALLOW_PRIVILEGED' is present",
+        );
+        passes(
+            tests("", vec![absent(item("--basic-auth", "", "BASIC_AUTH"))]),
+            "x",
+            "",
+            "",
+            "'BASIC_AUTH' is not present",
+        );
+        passes(
+            tests(
+                "",
+                vec![with(
+                    item("--insecure-port", "", "INSECURE_PORT"),
+                    "eq",
+                    "0",
+                )],
+            ),
+            "x",
+            "",
+            "INSECURE_PORT=0",
+            "'INSECURE_PORT' is equal to '0'",
+        );
+        passes(
+            tests(
+                "",
+                vec![with(item("", "", "AUDIT_LOG_MAXAGE"), "gte", "30")],
+            ),
+            "",
+            "",
+            "AUDIT_LOG_MAXAGE=40",
+            "'AUDIT_LOG_MAXAGE' is greater or equal to 30",
+        );
+        passes(
+            tests("", vec![with(item("", "", "MAX_BACKLOG"), "lt", "30")]),
+            "",
+            "",
+            "MAX_BACKLOG=20",
+            "'MAX_BACKLOG' is lower than 30",
+        );
+        // The first `NAME=` anywhere, even inside a longer name; an empty value is absent.
+        passes(
+            tests("", vec![with(item("", "", "AUTO_TLS"), "eq", "true")]),
+            "",
+            "",
+            "ETCD_AUTO_TLS=true\nAUTO_TLS=false",
+            "'AUTO_TLS' is equal to 'true'",
+        );
+        passes(
+            tests("", vec![absent(item("", "", "ETCD_AUTO_TLS"))]),
+            "",
+            "",
+            "ETCD_AUTO_TLS=\nX=1",
+            "'ETCD_AUTO_TLS' is not present",
+        );
+        // The value is the rest of the line, a carriage return included.
+        passes(
+            tests("", vec![with(item("", "", "ETCD_CERT"), "eq", "/a b\r")]),
+            "",
+            "",
+            "ETCD_CERT=/a b\r\n",
+            "'ETCD_CERT' is equal to '/a b\r'",
+        );
+    }
+
+    #[test]
+    fn actual_value_is_the_first_items_trimmed_source() {
+        let concluded = run(
+            &tests("", vec![item("", "{.a}", ""), item("--x", "", "")]),
+            "--x \n\n",
+            "a: 1 \n",
+            "",
+        );
+        assert_eq!(concluded.actual, "a: 1");
+        let concluded = run(
+            &tests("", vec![item("--x", "", ""), item("", "{.a}", "")]),
+            "--x \n\n",
+            "a: 1 \n",
+            "",
+        );
+        assert_eq!(concluded.actual, "--x");
+    }
+
+    #[test]
+    fn multiple_values_stop_at_the_first_failing_line() {
+        let check = Check {
+            use_multiple_values: true,
+            ..Check::default()
+        };
+        let owner = tests("", vec![item("root:root", "", "")]);
+        let outcome = |audit| {
+            run_tests(
+                &check,
+                &owner,
+                Outputs {
+                    audit,
+                    ..Outputs::default()
+                },
+            )
+            .unwrap()
+            .passed
+        };
+        assert!(outcome("root:root\nroot:root\n"));
+        assert!(!outcome("root:root\nadmin:root\nroot:root"));
+        assert!(!outcome("root:root\n\nroot:root"));
+        assert!(!outcome(""));
+        // An item whose last line is not found looks in the next source.
+        let env = tests("", vec![with(item("flag", "", "flag"), "eq", "a")]);
+        let found = run_tests(
+            &check,
+            &env,
+            Outputs {
+                audit: "flag=a\nother",
+                config: "",
+                env: "flag=a",
+            },
+        )
+        .unwrap();
+        assert!(found.passed);
+        assert_eq!(found.actual, "flag=a");
+    }
+}
