@@ -16,7 +16,9 @@
 //!   file), which a localized host would translate;
 //! - `--root` ([`RunnerOptions::root`], see [`root`]): file audits read under another directory.
 //!
-//! Scripts run in parallel on a bounded pool; a spawn failure is recorded as the audit's error.
+//! Scripts run in parallel on a bounded pool, except those that list processes, which run one
+//! at a time afterwards so that none sees another audit's processes ([`Runner::run_all`]); a
+//! spawn failure is recorded as the audit's error.
 
 mod root;
 

@@ -26,7 +26,9 @@
 //! a symlink under DIR whose target is absolute resolves on this machine; `sh` options other
 //! than a leading `-c` run unmapped; owner names come from this machine's user database (as
 //! kube-bench's container reads the host's when it is mounted); output mentioning DIR for
-//! another reason loses that prefix too.
+//! another reason loses that prefix too; a shim shows in process listings while it runs
+//! (`/bin/sh …/shims/path/grep kube-apiserver`, which `grep -v grep` drops as it drops the real
+//! `grep`).
 
 use std::ffi::OsString;
 use std::fmt::Write as _;
