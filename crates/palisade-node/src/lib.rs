@@ -18,6 +18,7 @@ mod goquote;
 mod jsonpath;
 pub mod kube_bench;
 pub mod redact;
+pub mod replay;
 pub mod runner;
 pub mod snapshot;
 pub mod variables;

@@ -10,7 +10,7 @@ use palisade_node::bundled::ConfigDir;
 use palisade_node::collect::{self, CollectOptions};
 use palisade_node::controls::{Benchmark, load_benchmark};
 use palisade_node::evaluate::{Filter, NodeReport, evaluate};
-use palisade_node::findings::{NodeFindings, findings};
+use palisade_node::replay::{Evaluated, Replay, ReplayError};
 use palisade_node::snapshot::Snapshot;
 use palisade_policy::Config;
 use palisade_policy::exceptions::{Baseline, Inline};
@@ -225,57 +225,29 @@ fn load(dir: &ConfigDir, name: &str) -> anyhow::Result<Benchmark> {
     Ok(loaded.benchmark)
 }
 
-/// One evaluated node and the name reports give its source.
-pub struct Evaluated {
-    pub report: NodeReport,
-    source: String,
-}
-
-/// Evaluates snapshot files, each with its own benchmark (or `benchmark`), loading each
-/// benchmark once. A snapshot that cannot be read is reported and counted, the others go on.
+/// Evaluates snapshot files, each with its own benchmark (or `benchmark`). A snapshot or
+/// control file that cannot be read is reported; the others are still evaluated.
 pub fn evaluate_snapshots(
     paths: &[PathBuf],
     dir: &ConfigDir,
     benchmark: Option<&str>,
     filter: &Filter,
-) -> anyhow::Result<(Vec<Evaluated>, Vec<(PathBuf, anyhow::Error)>)> {
-    let mut benchmarks: Vec<Benchmark> = Vec::new();
+) -> (Vec<Evaluated>, Vec<(PathBuf, ReplayError)>) {
+    let mut replay = Replay::new(dir, benchmark);
     let (mut nodes, mut errors) = (Vec::new(), Vec::new());
     for path in paths {
-        let snapshot = match read_snapshot(path) {
-            Ok(snapshot) => snapshot,
+        match replay.evaluate_file(path, filter) {
+            Ok(node) => nodes.push(node),
             Err(error) => {
-                eprintln!("error: {error:#}");
+                eprintln!("error: {error}");
                 errors.push((path.clone(), error));
-                continue;
             }
-        };
-        let name = benchmark.map_or_else(|| snapshot.benchmark.clone(), str::to_owned);
-        let index = match benchmarks.iter().position(|known| known.name == name) {
-            Some(index) => index,
-            None => {
-                benchmarks.push(load(dir, &name)?);
-                benchmarks.len() - 1
-            }
-        };
-        let report = evaluate(&benchmarks[index], &snapshot, filter);
-        nodes.push(Evaluated { source: path.display().to_string(), report });
+        }
     }
-    Ok((nodes, errors))
-}
-
-/// The findings of every node, with their rules listed once.
-pub fn all_findings(nodes: &[Evaluated]) -> NodeFindings {
-    let mut all = NodeFindings::default();
-    for node in nodes {
-        let found = findings(&node.report, &node.source);
-        all.metas.extend(found.metas);
-        all.evaluated.extend(found.evaluated);
-        all.findings.extend(found.findings);
+    for error in &replay.load_errors {
+        eprintln!("error: {error}");
     }
-    all.metas.sort_by_key(|meta| meta.id);
-    all.metas.dedup_by_key(|meta| meta.id);
-    all
+    (nodes, errors)
 }
 
 fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
@@ -290,11 +262,11 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
         let report = evaluate(&benchmark, &snapshot, &filter);
         nodes.push(Evaluated { source: format!("node/{}", snapshot.node), report });
     } else {
-        (nodes, errors) = evaluate_snapshots(&args.snapshot, &config_dir(&args.source), args.source.benchmark.as_deref(), &filter)?;
+        (nodes, errors) = evaluate_snapshots(&args.snapshot, &config_dir(&args.source), args.source.benchmark.as_deref(), &filter);
     }
 
     let reports: Vec<&NodeReport> = nodes.iter().map(|node| &node.report).collect();
-    let node_findings = all_findings(&nodes);
+    let node_findings = palisade_node::replay::all_findings(&nodes);
     let report = palisade_report_of(&args, node_findings.findings, &node_findings.evaluated, nodes.len())?;
 
     super::output::write_to(args.output.as_deref(), |out, color| match args.format {
@@ -324,11 +296,6 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
         ExitCode::SUCCESS
     };
     Ok(code)
-}
-
-fn read_snapshot(path: &Path) -> anyhow::Result<Snapshot> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    Ok(Snapshot::from_json(&path.display().to_string(), &text)?)
 }
 
 /// The node findings through the exceptions every door shares (configuration entries and a

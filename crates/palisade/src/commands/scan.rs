@@ -124,7 +124,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     };
     evaluated.adjust(&mut outcome.findings);
     let mut evaluated_ids = evaluated.ids();
-    let nodes = NodeResults::read(&args.node_snapshot)?;
+    let nodes = NodeResults::read(&args.node_snapshot);
     outcome.findings.extend(nodes.findings.findings.iter().cloned());
     outcome.errors.extend(nodes.errors.iter().cloned());
     evaluated_ids.extend(nodes.findings.evaluated.iter().copied());
@@ -197,10 +197,10 @@ struct NodeResults {
 }
 
 impl NodeResults {
-    fn read(paths: &[PathBuf]) -> anyhow::Result<Self> {
+    fn read(paths: &[PathBuf]) -> Self {
         let dir = palisade_node::bundled::ConfigDir::Bundled;
         let filter = palisade_node::evaluate::Filter::default();
-        let (mut nodes, failed) = super::node::evaluate_snapshots(paths, &dir, None, &filter)?;
+        let (mut nodes, failed) = super::node::evaluate_snapshots(paths, &dir, None, &filter);
         for node in &mut nodes {
             node.report.sections.retain(|section| section.node_type != "policies");
         }
@@ -211,10 +211,10 @@ impl NodeResults {
                 file: path.display().to_string().into(),
                 line: 0,
                 column: 0,
-                message: format!("{error:#}"),
+                message: error.to_string(),
             })
             .collect();
-        Ok(Self { findings: super::node::all_findings(&nodes), errors, benchmark })
+        Self { findings: palisade_node::replay::all_findings(&nodes), errors, benchmark }
     }
 
     /// Every check id of the benchmark, sections 1 to 5.
