@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use palisade_node::bundled::ConfigDir;
 use palisade_node::collect::{CollectOptions, choose_benchmark, collect};
 use palisade_node::controls::{Benchmark, load_benchmark};
+use palisade_node::evaluate::{Filter, State, evaluate};
 use palisade_node::snapshot::{Audit, Snapshot};
 use support::standin::{NodeSpec, StandInNode};
 
@@ -362,6 +363,40 @@ fn a_kubeadm_control_plane_is_collected_as_kube_bench_sees_it() {
             .unwrap()
             .contains("LS0tLS1CRUdJTiBSU0EgUFJJVkFURSBLRVktLS0tLQ==")
     );
+
+    // Evaluated as kube-bench evaluates it.
+    let report = evaluate(&benchmark, &snapshot, &Filter::default());
+    let mut expected = vec![
+        ("1.1.1", State::Pass),  // kube-apiserver.yaml 600
+        ("1.1.7", State::Fail),  // etcd.yaml 644
+        ("1.1.11", State::Pass), // etcd data directory 700
+        ("1.1.13", State::Fail), // super-admin.conf 640
+        ("1.1.20", State::Pass), // certificates 644
+        ("1.2.1", State::Pass),  // --anonymous-auth=false
+        ("1.2.15", State::Pass), // --profiling=false
+        ("1.2.16", State::Fail), // no --audit-log-path
+        ("1.2.28", State::Pass), // aescbc first
+        ("2.2", State::Pass),    // --client-cert-auth=true
+        ("4.1.7", State::Pass),  // default CA file 644
+        ("4.1.9", State::Fail),  // kubelet config 644
+        ("4.2.1", State::Pass),  // authentication.anonymous.enabled: false
+        ("4.2.4", State::Pass),  // no readOnlyPort
+        ("4.2.10", State::Pass), // rotateCertificates: true
+        ("4.2.12", State::Warn), // no tlsCipherSuites (unscored)
+    ];
+    if node.owners_applied() {
+        expected.extend([("1.1.2", State::Pass), ("1.1.12", State::Fail)]);
+    }
+    for (id, state) in expected {
+        let check = report
+            .sections
+            .iter()
+            .flat_map(|section| &section.groups)
+            .flat_map(|group| &group.checks)
+            .find(|check| check.id == id)
+            .unwrap_or_else(|| panic!("no check {id}"));
+        assert_eq!(check.state, state, "{id}: {check:#?}");
+    }
 }
 
 #[test]
@@ -426,17 +461,33 @@ fn a_worker_without_control_plane_collects_node_and_policies() {
 fn kind_differs_from_kubeadm_in_the_kubelet_flags_only() {
     let node = NodeSpec::kind_control_plane().start();
     let options = CollectOptions {
-        targets: vec!["node".into()],
+        targets: vec!["master".into(), "node".into()],
         ..options(&node)
     };
-    let snapshot = collect(&options, &bundled("cis-1.12")).expect("collect");
+    let benchmark = bundled("cis-1.12");
+    let snapshot = collect(&options, &benchmark).expect("collect");
+    // kubeadm's API server flags: no --anonymous-auth (unscored: WARN), no --profiling=false.
+    let report = evaluate(&benchmark, &snapshot, &Filter::default());
+    let state = |id: &str| {
+        report
+            .sections
+            .iter()
+            .flat_map(|s| &s.groups)
+            .flat_map(|g| &g.checks)
+            .find(|c| c.id == id)
+            .map(|c| c.state)
+    };
+    assert_eq!(state("1.2.1"), Some(State::Warn));
+    assert_eq!(state("1.2.15"), Some(State::Fail));
+    assert_eq!(state("1.2.7"), Some(State::Pass));
+    assert_eq!(state("2.1"), None, "etcd was not collected");
     let kubelet = ok_output(&snapshot, "/bin/ps -fC kubelet");
     assert!(
         kubelet.contains("--provider-id=kind://docker/kind/kind-control-plane"),
         "{kubelet}"
     );
     assert_eq!(
-        snapshot.targets[0].variables.conf["kubelet"],
+        snapshot.targets[1].variables.conf["kubelet"],
         "/var/lib/kubelet/config.yaml"
     );
 }
