@@ -1106,3 +1106,244 @@ fn format_json_float(number: f64) -> String {
         format!("{sign}{}", plain_decimal(&digits, point))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A JSON text as Go's `encoding/json` decodes it into an `interface{}`.
+    fn json(text: &str) -> Value {
+        fn convert(value: serde_json::Value) -> Value {
+            match value {
+                serde_json::Value::Null => Value::Null,
+                serde_json::Value::Bool(value) => Value::Bool(value),
+                serde_json::Value::Number(number) => Value::Float(number.as_f64().unwrap()),
+                serde_json::Value::String(text) => Value::Str(text),
+                serde_json::Value::Array(items) => {
+                    Value::List(items.into_iter().map(convert).collect())
+                }
+                serde_json::Value::Object(entries) => Value::Object(
+                    entries
+                        .into_iter()
+                        .map(|(key, value)| (key, convert(value)))
+                        .collect(),
+                ),
+            }
+        }
+        convert(serde_json::from_str(text).unwrap())
+    }
+
+    fn text(value: &str) -> Value {
+        Value::Str(value.into())
+    }
+
+    fn run(path: &str, data: &Value) -> Result<String, String> {
+        parse(path)?.execute(data)
+    }
+
+    fn kubelet() -> Value {
+        json(
+            r#"{"authentication": {"anonymous": {"enabled": false}}, "tlsCipherSuites": ["A", "B"],
+                "featureGates": {"RotateKubeletServerCertificate": true}, "readOnlyPort": 0,
+                "items": [{"name": "a", "v": 1}, {"name": "b", "v": 2}, {"name": "c"}],
+                "html": "<a&b>", "empty": [], "none": null}"#,
+        )
+    }
+
+    #[test]
+    fn the_paths_of_the_bundled_control_files() {
+        let data = kubelet();
+        assert_eq!(
+            run("{.authentication.anonymous.enabled}", &data).unwrap(),
+            "false"
+        );
+        assert_eq!(
+            run("{range .tlsCipherSuites[:]}{}{','}{end}", &data).unwrap(),
+            "A,B,"
+        );
+        assert_eq!(
+            run("{.featureGates.RotateKubeletServerCertificate}", &data).unwrap(),
+            "true"
+        );
+        assert_eq!(run("{.readOnlyPort}", &data).unwrap(), "0");
+        assert_eq!(run("{.missing}", &data).unwrap(), "");
+        assert_eq!(run("{.authentication.missing.deeper}", &data).unwrap(), "");
+    }
+
+    #[test]
+    fn selections() {
+        let data = kubelet();
+        assert_eq!(run("{.items[*].name}", &data).unwrap(), "a b c");
+        assert_eq!(run("{.items[0].name}", &data).unwrap(), "a");
+        assert_eq!(run("{.items[-1].name}", &data).unwrap(), "c");
+        assert_eq!(run("{.items[1:].name}", &data).unwrap(), "b c");
+        assert_eq!(run("{.items[::2].name}", &data).unwrap(), "a c");
+        assert_eq!(run("{.items[0,2].name}", &data).unwrap(), "a c");
+        assert_eq!(run("{.items[?(@.v > 1.5)].name}", &data).unwrap(), "b");
+        assert_eq!(run("{.items[?(@.name == 'b')].v}", &data).unwrap(), "2");
+        assert_eq!(run("{.items[?(@.v)].name}", &data).unwrap(), "a b");
+        assert_eq!(run("{['readOnlyPort']}", &data).unwrap(), "0");
+        assert_eq!(run("{..name}", &data).unwrap(), "a b c");
+        assert_eq!(
+            run("{@.readOnlyPort} {$.readOnlyPort}", &data).unwrap(),
+            "0 0"
+        );
+        assert_eq!(run("{.empty[*]}", &data).unwrap(), "");
+        // JSON numbers are floats, the literal 1 an int: Go refuses to compare them.
+        assert!(run("{.items[?(@.v == 1)].name}", &data).is_err());
+        assert!(run("{.items[?(@.v > 1)].name}", &data).is_err());
+    }
+
+    #[test]
+    fn errors() {
+        let data = kubelet();
+        assert!(parse("{.missingClosingBrace").is_err());
+        assert!(parse("{.a[x]}").is_err());
+        assert!(parse("{.a[?(@.b)}").is_err());
+        assert!(parse("{\"unterminated}").is_err());
+        assert!(parse("{\"\\q\"}").is_err());
+        assert!(parse("{..}{.a.....b}").is_err());
+        assert!(run("{end}", &data).is_err());
+        assert!(run("{nothing}", &data).is_err());
+        assert!(run("{.items[3]}", &data).is_err());
+        assert!(run("{.items[2:1]}", &data).is_err());
+        assert!(run("{.items[::0]}", &data).is_err());
+        assert!(run("{.html[0]}", &data).is_err());
+        // Field lookups on what is not a map find nothing instead.
+        assert_eq!(run("{.html.x}", &data).unwrap(), "");
+    }
+
+    #[test]
+    fn rendering_follows_go() {
+        let data = kubelet();
+        assert_eq!(run("{.tlsCipherSuites}", &data).unwrap(), r#"["A","B"]"#);
+        assert_eq!(run("{.items[0]}", &data).unwrap(), r#"{"name":"a","v":1}"#);
+        assert_eq!(run("{.html}", &data).unwrap(), "<a&b>");
+        assert_eq!(run("{.none}", &data).unwrap(), "null");
+        assert_eq!(
+            run(
+                "{.featureGates}",
+                &json(r#"{"featureGates": {"B": "<", "A": 1e21}}"#)
+            )
+            .unwrap(),
+            r#"{"A":1e+21,"B":"\u003c"}"#
+        );
+        assert_eq!(
+            run("{range .a[*]}[{@}]{end}", &json(r#"{"a": [null, 1]}"#)).unwrap(),
+            "[<no value>][1]"
+        );
+        assert_eq!(
+            run("{\"text\"} {'it\\'s'} {1}{2.5}{true}", &data).unwrap(),
+            "text it's 12.5true"
+        );
+        // `*` enumerates a string's bytes; `[*]` is a slice, which a string is not.
+        assert_eq!(
+            run("{.html.*}", &json(r#"{"html": "ab"}"#)).unwrap(),
+            "97 98"
+        );
+        assert!(run("{.html[*]}", &json(r#"{"html": "ab"}"#)).is_err());
+        // The document itself is printed by Go's fmt, not as JSON.
+        assert_eq!(
+            run("{@}", &json(r#"{"b": [1, "x", null], "a": {"c": true}}"#)).unwrap(),
+            "map[a:map[c:true] b:[1 x <nil>]]"
+        );
+        assert_eq!(run("{}", &text("plain")).unwrap(), "plain");
+        assert_eq!(run("{@}", &Value::Null).unwrap(), "null");
+    }
+
+    #[test]
+    fn yaml_maps_do_not_marshal_to_json() {
+        let data = Value::YamlMap(vec![
+            (text("a"), Value::YamlMap(vec![(text("b"), Value::Int(1))])),
+            (
+                text("l"),
+                Value::List(vec![Value::Int(1), Value::Uint(u64::MAX), text("x")]),
+            ),
+            (Value::Bool(true), text("boolean key")),
+        ]);
+        assert_eq!(run("{.a.b}", &data).unwrap(), "1");
+        assert_eq!(
+            run("{.l}", &data).unwrap(),
+            r#"[1,18446744073709551615,"x"]"#
+        );
+        assert!(run("{.a}", &data).is_err());
+        assert_eq!(run("{.true}", &data).unwrap(), "");
+        assert_eq!(
+            run("{@}", &data).unwrap(),
+            "map[true:boolean key a:map[b:1] l:[1 18446744073709551615 x]]"
+        );
+    }
+
+    #[test]
+    fn ranges_nest_and_run_to_the_end_without_end() {
+        let data = json(r#"{"a": [{"b": [1, 2]}, {"b": [3]}], "c": "x"}"#);
+        assert_eq!(
+            run("{range .a[*]}{range .b[*]}{@};{end}|{end}", &data).unwrap(),
+            "1;2;|3;|"
+        );
+        assert_eq!(run("{range .a[*]}{.b[0]}{end}{.c}", &data).unwrap(), "13x");
+        assert_eq!(
+            run("{range .missing[*]}{.q}{end}after", &data).unwrap(),
+            "after"
+        );
+        // client-go walks what follows an unended range again on the document.
+        assert_eq!(run("{range .a[*]}{.c}", &data).unwrap(), "x");
+    }
+
+    #[test]
+    fn floats_print_as_go_fmt_prints_them() {
+        let cases = [
+            (1e6, "1e+06"),
+            (123456.0, "123456"),
+            (1234567.0, "1.234567e+06"),
+            (1e20, "1e+20"),
+            (1e21, "1e+21"),
+            (0.0001, "0.0001"),
+            (0.00001, "1e-05"),
+            (1.5, "1.5"),
+            (-0.0, "-0"),
+            (100.0, "100"),
+            (1e-7, "1e-07"),
+            (123456789.125, "1.23456789125e+08"),
+            (f64::NAN, "NaN"),
+            (f64::INFINITY, "+Inf"),
+            (f64::NEG_INFINITY, "-Inf"),
+            (-2.5e-300, "-2.5e-300"),
+        ];
+        for (number, printed) in cases {
+            assert_eq!(format_float(number), printed, "{number}");
+        }
+    }
+
+    #[test]
+    fn floats_marshal_as_go_encoding_json_writes_them() {
+        let cases = [
+            (1e6, "1000000"),
+            (1234567.0, "1234567"),
+            (1e20, "100000000000000000000"),
+            (1e21, "1e+21"),
+            (0.00001, "0.00001"),
+            (0.000001, "0.000001"),
+            (1e-7, "1e-7"),
+            (1.5e-10, "1.5e-10"),
+            (123456789.125, "123456789.125"),
+            (-0.0, "-0"),
+        ];
+        for (number, written) in cases {
+            assert_eq!(format_json_float(number), written, "{number}");
+        }
+    }
+
+    #[test]
+    fn quoted_literals_unquote_as_go_does() {
+        assert_eq!(
+            unquote(r"a\x41\u00e9\101\t", b'"').as_deref(),
+            Some("aAéA\t")
+        );
+        assert_eq!(unquote(r"it\'s", b'\'').as_deref(), Some("it's"));
+        assert_eq!(unquote(r"it\'s", b'"'), None);
+        assert_eq!(unquote(r"\400", b'"'), None);
+        assert_eq!(unquote(r"\ud800", b'"'), None);
+        assert_eq!(unquote(r"\xff", b'"').as_deref(), Some("\u{fffd}"));
+    }
+}

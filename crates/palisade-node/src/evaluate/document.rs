@@ -763,3 +763,200 @@ fn decode_base64(text: &str) -> Option<String> {
     }
     Some(String::from_utf8_lossy(&out).into_owned())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jsonpath;
+
+    /// `path` over `text` decoded, as a path item sees it; `None` where kube-bench's item fails.
+    fn render(text: &str, path: &str) -> Option<String> {
+        let document = decode(text).ok()?;
+        jsonpath::parse(path).ok()?.execute(&document).ok()
+    }
+
+    fn read(text: &str, path: &str) -> String {
+        render(text, path).unwrap_or_else(|| panic!("{text:?} {path:?} does not decode"))
+    }
+
+    #[test]
+    fn json_numbers_are_floats_and_the_last_duplicate_wins() {
+        assert_eq!(
+            read(
+                r#"{"a": 1000000, "b": 10, "c": 1.0, "d": 0.000001}"#,
+                "{.a} {.b} {.c} {.d}"
+            ),
+            "1e+06 10 1 1e-06"
+        );
+        assert_eq!(read(r#"{"a": 1, "a": 2}"#, "{.a}"), "2");
+        assert_eq!(
+            read(r#"{"a": "\ud83d\ude00\ud800x\udc00"}"#, "{.a}"),
+            "😀\u{fffd}x\u{fffd}"
+        );
+        assert_eq!(read("  {\"a\": \"b\"}  \n", "{.a}"), "b");
+    }
+
+    #[test]
+    fn what_json_refuses_is_read_as_yaml() {
+        // Out of range for a float64: YAML then reads the number as a string.
+        assert_eq!(read(r#"{"a": 1e400}"#, "{.a}"), "1e400");
+        assert_eq!(read(r#"{"a": [1,]}"#, "{.a}"), "[1]");
+        assert_eq!(read(r#"{"a": 01}"#, "{.a}"), "1");
+        assert_eq!(read(r#"{"a": "b"} x"#, "{.a}"), "b");
+        // A plain YAML string.
+        assert_eq!(
+            read("this is not valid json {} at all", "{@}"),
+            "this is not valid json {} at all"
+        );
+    }
+
+    #[test]
+    fn yaml_scalars_resolve_as_yaml_1_1_in_yaml_v2() {
+        assert_eq!(
+            read(
+                "a: yes\nb: No\nc: on\nd: OFF\ne: y\nf: true\ng: False",
+                "{.a} {.b} {.c} {.d} {.e} {.f} {.g}"
+            ),
+            "true false true false true true false"
+        );
+        assert_eq!(
+            read(
+                "a: 010\nb: 0o10\nc: 0x1F\nd: 0b11\ne: 1_000\nf: 09\ng: +12\nh: -0x10\ni: 0\nj: 9223372036854775808\nk: -9223372036854775809",
+                "{.a} {.b} {.c} {.d} {.e} {.f} {.g} {.h} {.i} {.j} {.k}"
+            ),
+            "8 8 31 3 1000 9 12 -16 0 9223372036854775808 -9.223372036854776e+18"
+        );
+        assert_eq!(
+            read(
+                "a: 1e3\nb: .5\nc: 1.\nd: -.inf\ne: .NaN\nf: 1e400\ng: 6.02e23\nh: 1.5e-7",
+                "{.a} {.b} {.c} {.d} {.e} {.f} {.g} {.h}"
+            ),
+            "1000 0.5 1 -Inf NaN 1e400 6.02e+23 1.5e-07"
+        );
+        assert_eq!(
+            read(
+                "a: ~\nb: null\nc:\nd: \"\"\ne: NULL",
+                "{.a}|{.b}|{.c}|{.d}|{.e}"
+            ),
+            "null|null|null||null"
+        );
+        assert_eq!(
+            read("a: 2001-12-14\nb: 12:30:00\nc: 0s", "{.a} {.b} {.c}"),
+            "2001-12-14 12:30:00 0s"
+        );
+    }
+
+    #[test]
+    fn keys_keep_their_types() {
+        // `n` and `y` are booleans, so `.n` finds nothing; `"1"` is the only string key below.
+        assert_eq!(read("n: a\ny: b\nname: c", "{.n}|{.y}|{.name}"), "||c");
+        assert_eq!(read("1: a\ntrue: b\nnull: c\n\"1\": d", "{.1}"), "d");
+        assert_eq!(render("? [1]\n: x", "{@}"), None);
+        assert_eq!(render("? {a: 1}\n: x", "{@}"), None);
+    }
+
+    #[test]
+    fn explicit_tags_are_checked_against_the_value() {
+        assert_eq!(
+            read(
+                "a: !!str 123\nb: !!int \"45\"\nc: !!float 3\nd: !!binary aGVsbG8=\ne: !custom 7\nf: !!bool \"yes\"\ng: !!null \"\"",
+                "{.a} {.b} {.c} {.d} {.e} {.f} {.g}"
+            ),
+            "123 45 3 hello 7 true null"
+        );
+        for refused in [
+            "a: !!int abc",
+            "a: !!bool 1",
+            "a: !!binary \"not base64!\"",
+            "a: !!float 18446744073709551615",
+        ] {
+            assert_eq!(render(refused, "{.a}"), None, "{refused}");
+        }
+    }
+
+    #[test]
+    fn merge_keys_overwrite_and_the_first_mapping_of_a_list_wins() {
+        assert_eq!(
+            read(
+                "base: &b {x: 1, z: 2}\nd:\n  <<: *b\n  z: 3",
+                "{.d.x} {.d.z}"
+            ),
+            "1 3"
+        );
+        // yaml.v2 writes a merge over keys set before it.
+        assert_eq!(
+            read("d:\n  z: 3\n  <<: {x: 1, z: 2}", "{.d.x} {.d.z}"),
+            "1 2"
+        );
+        assert_eq!(
+            read("d:\n  <<: [{x: 1}, {x: 2, z: 3}]", "{.d.x} {.d.z}"),
+            "1 3"
+        );
+        assert_eq!(read("d:\n  \"<<\": {x: 1}", "{.d.x}"), "");
+        assert_eq!(render("l: &l [{x: 1}]\nd:\n  <<: *l", "{.d.x}"), None);
+        assert_eq!(render("d:\n  <<: 5", "{.d}"), None);
+    }
+
+    #[test]
+    fn aliases_copy_their_anchor_as_defined_at_that_point() {
+        assert_eq!(read("a: &x 1\nb: *x\nc: &x 2\nd: *x", "{.b} {.d}"), "1 2");
+        assert_eq!(render("a: &a [*a]", "{.a}"), None);
+        assert_eq!(render("a: *nope", "{.a}"), None);
+    }
+
+    #[test]
+    fn an_alias_bomb_is_refused() {
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for level in 1..8 {
+            let previous = format!("*a{}", level - 1);
+            text.push_str(&format!(
+                "a{level}: &a{level} [{}]\n",
+                vec![previous.as_str(); 10].join(", ")
+            ));
+        }
+        assert!(decode(&text).is_err());
+    }
+
+    #[test]
+    fn nesting_is_bounded() {
+        let deep = format!("{}{}", "[".repeat(MAX_DEPTH + 1), "]".repeat(MAX_DEPTH + 1));
+        assert!(decode(&deep).is_err());
+        let fine = format!("{}{}", "[".repeat(50), "]".repeat(50));
+        assert!(decode(&fine).is_ok());
+    }
+
+    #[test]
+    fn only_the_first_document_is_read() {
+        assert_eq!(read("a: 1\n---\nb: 2", "{.a}{.b}"), "1");
+        assert_eq!(read("a: 1\n--- [\n", "{.a}"), "1");
+        assert_eq!(
+            read(
+                "[Unit]\nDescription=kubelet: The Kubernetes Node Agent",
+                "{@}"
+            ),
+            "[Unit]"
+        );
+        for empty in ["", "---\n", "# only a comment"] {
+            assert_eq!(read(empty, "{@}"), "null", "{empty:?}");
+        }
+    }
+
+    #[test]
+    fn block_scalars_at_the_end_have_no_line_break_to_keep() {
+        assert_eq!(read("a: |\n  x", "{.a}"), "x");
+        assert_eq!(read("a: |\n  x\n  y", "{.a}"), "x\ny");
+        assert_eq!(read("a: >\n  x\n  y", "{.a}"), "x y");
+        assert_eq!(read("a: |+\n  x", "{.a}"), "x");
+        assert_eq!(read("a: |\n  x\nb: 1", "{.a}"), "x\n");
+    }
+
+    #[test]
+    fn quoting_as_yaml_v2_reads_it() {
+        assert_eq!(render(r#"a: "x\/y""#, "{.a}"), None);
+        assert_eq!(read(r#"a: "x\\/y""#, "{.a}"), r"x\/y");
+        assert_eq!(read(r"a: 'x\/y'", "{.a}"), r"x\/y");
+        assert_eq!(read("a: [2001:db8::, b]", "{.a}"), r#"["2001:db8::","b"]"#);
+        assert_eq!(read("a: {b: 2001:db8::}", "{.a.b}"), "2001:db8::");
+        assert_eq!(render("a: b: c", "{.a}"), None);
+    }
+}

@@ -378,3 +378,106 @@ fn class_char(chars: &[char], at: usize) -> Option<Result<(char, usize), String>
         &c => Some(Ok((c, at + 1))),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn matches(pattern: &str, text: &str) -> bool {
+        compile(pattern)
+            .unwrap_or_else(|error| panic!("{pattern}: {error}"))
+            .is_match(text)
+    }
+
+    #[test]
+    fn perl_classes_and_boundaries_are_ascii() {
+        assert!(matches(r"^\d$", "5"));
+        assert!(!matches(r"^\d$", "٣"));
+        assert!(matches(r"a\sb", "a\tb"));
+        assert!(!matches(r"a\sb", "a\u{b}b"));
+        assert!(matches(r"^[^\s]+$", "a\u{b}b"));
+        assert!(!matches(r"^\w$", "é"));
+        assert!(matches(r"^\W$", "é"));
+        assert!(matches(r"x\b", "xé"));
+        assert!(matches(r"[\d-z]", "-"));
+        assert!(!matches(r"^[\D]$", "1"));
+    }
+
+    #[test]
+    fn escapes_as_go_reads_them() {
+        assert!(matches(r"\Q.*\E", ".*"));
+        assert!(!matches(r"\Q.*\E", "ab"));
+        assert!(matches(r"\Q(unclosed", "(unclosed"));
+        assert!(matches(r"\101", "A"));
+        assert!(matches(r"a\x41", "aA"));
+        assert!(matches(r"a\x{263a}", "a☺"));
+        assert!(matches(r"[\x41-\x43]", "B"));
+        assert!(matches(r"\<", "<"));
+        assert!(matches(r"\%", "%"));
+        assert!(matches(r"\.", "."));
+        for refused in [r"\1", r"\8", r"\C", r"\q", r"x\E", r"a\"] {
+            assert!(compile(refused).is_err(), "{refused}");
+        }
+    }
+
+    #[test]
+    fn braces_repeat_only_in_go_s_forms() {
+        assert!(matches(r"a{", "a{"));
+        assert!(matches(r"{a}", "{a}"));
+        assert!(matches(r"^a{2}$", "aa"));
+        assert!(matches(r"^a{2,}$", "aaa"));
+        assert!(matches(r"a{,2}", "a{,2}"));
+        assert!(matches(r"a{01}", "a{01}"));
+        for refused in [r"a{1001}", r"a{2,1}", r"a{2}{3}", r"a{2}*"] {
+            assert!(compile(refused).is_err(), "{refused}");
+        }
+    }
+
+    #[test]
+    fn stacked_repetitions_and_other_flags_are_refused() {
+        assert!(matches(r"^a*?$", "aa"));
+        assert!(matches(r"^(a)*$", "aa"));
+        for refused in [r"a**", r"a*+", r"a*??", r"(?x)a", r"(?u)a", r"a|*"] {
+            assert!(compile(refused).is_err(), "{refused}");
+        }
+        assert!(matches(r"(?i)A", "a"));
+        assert!(matches(r"(?i)k", "\u{212a}"));
+        assert!(matches(r"(?s).", "\n"));
+        assert!(!matches(r".", "\n"));
+        assert!(matches(r"(?P<name>a)", "a"));
+    }
+
+    #[test]
+    fn classes_keep_go_s_literals() {
+        assert!(matches(r"[[a]", "["));
+        assert!(matches(r"[a&&b]", "&"));
+        assert!(matches(r"[a~~b]", "~"));
+        assert!(matches(r"[]a]", "]"));
+        assert!(matches(r"[^]a]", "b"));
+        assert!(matches(r"[a-]", "-"));
+        assert!(matches(r"[[:alpha:]]", "x"));
+        assert!(!matches(r"[[:^alpha:]]", "x"));
+        for refused in [r"[[:foo:]]", r"[z-a]", r"[a", r"[\b]"] {
+            assert!(compile(refused).is_err(), "{refused}");
+        }
+    }
+
+    #[test]
+    fn unicode_classes_are_not_available_in_this_build() {
+        // Go accepts these; the regex crate is built without its category tables.
+        assert!(compile(r"\pL").is_err());
+        assert!(compile(r"[\p{Greek}]").is_err());
+    }
+
+    #[test]
+    fn literals_are_recognised_as_go_quotes_them() {
+        assert!(is_literal("--profiling"));
+        assert!(is_literal("root:root"));
+        assert!(is_literal("File not found"));
+        for pattern in [
+            "a.b", "x*", "(x)", "a|b", "[x]", "{x}", "^x", "x$", r"a\b", "x+", "x?",
+        ] {
+            assert!(!is_literal(pattern), "{pattern}");
+        }
+    }
+}
