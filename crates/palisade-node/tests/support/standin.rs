@@ -572,6 +572,10 @@ fn spawn(process: &ProcessSpec) -> StandIn {
     command
         .args(["-e", STAND_IN, "--", &comm, &process.command])
         .args(&process.args)
+        // A component's environment is its container's, not the test's (which snapshots of
+        // the generated env audit would otherwise record).
+        .env_clear()
+        .env("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
         .envs(process.env.iter().map(|(name, value)| (name, value)))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
