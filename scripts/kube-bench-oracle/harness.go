@@ -79,7 +79,7 @@ func main() {
 	flag.StringVar(&opts.configDir, "config-dir", "", "kube-bench cfg directory (config.yaml and one folder per benchmark)")
 	flag.StringVar(&opts.snapshot, "snapshot", "", "Palisade node snapshot (JSON)")
 	flag.StringVar(&opts.benchmark, "benchmark", "", "benchmark folder (default: the snapshot's)")
-	flag.StringVar(&opts.detectedVersion, "detected-version", "", "the sections' detected_version (default: the snapshot's Kubernetes version)")
+	flag.StringVar(&opts.detectedVersion, "detected-version", "", "the sections' detected_version (default: the snapshot's Kubernetes version, else none)")
 	flag.StringVar(&opts.checks, "check", "", "comma-separated check ids to run (kube-bench --check)")
 	flag.StringVar(&opts.groups, "group", "", "comma-separated group ids to run (kube-bench --group)")
 	flag.StringVar(&opts.skips, "skip", "", "comma-separated check or group ids reported as INFO (kube-bench --skip)")
@@ -112,9 +112,13 @@ func run(opts options) ([]byte, error) {
 	if benchmark == "" {
 		benchmark = snapshot.Benchmark
 	}
+	// kube-bench's detected_version is "none" unless it detected a version itself.
 	detectedVersion := opts.detectedVersion
 	if detectedVersion == "" {
 		detectedVersion = snapshot.KubernetesVersion
+	}
+	if detectedVersion == "" {
+		detectedVersion = "none"
 	}
 	filter, err := runFilter(opts)
 	if err != nil {
