@@ -44,6 +44,8 @@ pub struct CollectOptions {
     pub targets: Vec<String>,
     /// The Kubernetes version to record (see [`BenchmarkChoice::kubernetes_version`]).
     pub kubernetes_version: Option<String>,
+    /// How it was detected (see [`BenchmarkChoice::detected_by`]); `None` when given.
+    pub version_detected_by: Option<String>,
     /// Notes from choosing the benchmark ([`BenchmarkChoice::note`]), recorded on every
     /// target.
     pub notes: Vec<String>,
@@ -64,6 +66,7 @@ impl Default for CollectOptions {
             node_name: None,
             targets: Vec::new(),
             kubernetes_version: None,
+            version_detected_by: None,
             notes: Vec::new(),
             timeout: runner.timeout,
             output_limit: runner.output_limit,
@@ -241,6 +244,7 @@ pub fn collect(options: &CollectOptions, benchmark: &Benchmark) -> Result<Snapsh
         collected_at,
         palisade_version: env!("CARGO_PKG_VERSION").to_owned(),
         kubernetes_version: options.kubernetes_version.clone(),
+        version_detected_by: options.version_detected_by.clone(),
         benchmark: benchmark.name.clone(),
         root: root.map(|root| root.to_string_lossy().into_owned()),
         targets,

@@ -248,10 +248,12 @@ impl Filter {
 /// collected (by node type), its checks with that file's variables, in kube-bench's section
 /// order.
 pub fn evaluate(benchmark: &Benchmark, snapshot: &Snapshot, filter: &Filter) -> NodeReport {
-    let detected_version = snapshot
-        .kubernetes_version
-        .clone()
-        .unwrap_or_else(|| "none".to_owned());
+    // kube-bench reports the version it detected, and `none` when --version or --benchmark
+    // chose the benchmark.
+    let detected_version = match (&snapshot.kubernetes_version, &snapshot.version_detected_by) {
+        (Some(version), Some(_)) => version.clone(),
+        _ => "none".to_owned(),
+    };
     let mut sections: Vec<SectionResult> = snapshot
         .targets
         .iter()
@@ -497,6 +499,7 @@ mod tests {
             collected_at: "2026-01-01T00:00:00Z".into(),
             palisade_version: "0".into(),
             kubernetes_version: Some("1.32".into()),
+            version_detected_by: Some("kubelet --version".into()),
             benchmark: "cis-1.12".into(),
             root: None,
             targets: Vec::new(),

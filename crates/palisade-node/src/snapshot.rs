@@ -19,6 +19,10 @@ pub struct Snapshot {
     /// The Kubernetes minor version detected or given (`1.32`), if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kubernetes_version: Option<String>,
+    /// How `kubernetes_version` was detected (`kubelet --version`); absent when it was given,
+    /// which kube-bench reports as the detected version `none`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version_detected_by: Option<String>,
     /// The benchmark the audits were collected for (`cis-1.12`).
     pub benchmark: String,
     /// `--root`: where the node's filesystem was read from, when not `/`.
@@ -125,6 +129,7 @@ mod tests {
             collected_at: "2026-12-03T22:00:00Z".into(),
             palisade_version: "0.1.0".into(),
             kubernetes_version: Some("1.32".into()),
+            version_detected_by: Some("kubelet --version".into()),
             benchmark: "cis-1.12".into(),
             root: None,
             targets: vec![Target {

@@ -203,10 +203,9 @@ fn collect_here(source: &SourceArgs) -> anyhow::Result<(Snapshot, Benchmark)> {
     };
     let choice =
         collect::choose_benchmark(&options, source.kubernetes_version.as_deref(), source.benchmark.as_deref())?;
-    if let Some(note) = &choice.note {
-        eprintln!("note: {note}");
-    }
+    options.notes.extend(choice.note.clone());
     options.kubernetes_version = choice.kubernetes_version.clone();
+    options.version_detected_by = choice.detected_by.clone();
     let benchmark = load(&options.config_dir, &choice.benchmark)?;
     let snapshot = collect::collect(&options, &benchmark)?;
     for note in snapshot.targets.iter().flat_map(|target| &target.notes) {
