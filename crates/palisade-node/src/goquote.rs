@@ -52,22 +52,28 @@ fn push_escaped(out: &mut String, c: char) {
 /// `<`, `>`, `&`, U+2028 and U+2029 as `\u003c \u003e \u0026 \u2028 \u2029`.
 pub(crate) fn push_json_string(out: &mut String, text: &str) {
     out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => {
-                out.push_str(&format!("\\u{:04x}", c as u32))
-            }
-            _ if c < ' ' => out.push_str(&format!("\\u{:04x}", c as u32)),
-            _ => out.push(c),
+    let mut plain = 0;
+    for (at, c) in text.char_indices() {
+        let short = match c {
+            '"' => Some("\\\""),
+            '\\' => Some("\\\\"),
+            '\n' => Some("\\n"),
+            '\r' => Some("\\r"),
+            '\t' => Some("\\t"),
+            '\u{8}' => Some("\\b"),
+            '\u{c}' => Some("\\f"),
+            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => None,
+            _ if c < ' ' => None,
+            _ => continue,
+        };
+        out.push_str(&text[plain..at]);
+        match short {
+            Some(escape) => out.push_str(escape),
+            None => out.push_str(&format!("\\u{:04x}", c as u32)),
         }
+        plain = at + c.len_utf8();
     }
+    out.push_str(&text[plain..]);
     out.push('"');
 }
 
