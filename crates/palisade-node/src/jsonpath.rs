@@ -1060,8 +1060,8 @@ fn exponent_decimal(digits: &str, point: i32) -> String {
     )
 }
 
-/// A float as Go's `fmt` prints it with `%v`: the shortest digits, with an exponent below 1e-4
-/// and from 1e21 on... and, as `%g` does, from the seventh digit before the point on (`1e+06`).
+/// A float as Go's `fmt` prints it with `%v`: the shortest digits that read back the same, with
+/// an exponent (`1e-05`, `1e+06`) when it is below -4 or 6 and more.
 pub(crate) fn format_float(number: f64) -> String {
     if number.is_nan() {
         return "NaN".into();
@@ -1095,7 +1095,7 @@ fn format_json_float(number: f64) -> String {
     }
     let (digits, point) = shortest_digits(number);
     let magnitude = number.abs();
-    if magnitude < 1e-6 || magnitude >= 1e21 {
+    if !(1e-6..1e21).contains(&magnitude) {
         let written = exponent_decimal(&digits, point);
         let cleaned = match written.split_once("e-0") {
             Some((mantissa, exponent)) => format!("{mantissa}e-{exponent}"),

@@ -911,7 +911,7 @@ mod tests {
             let previous = format!("*a{}", level - 1);
             text.push_str(&format!(
                 "a{level}: &a{level} [{}]\n",
-                vec![previous.as_str(); 10].join(", ")
+                [previous.as_str(); 10].join(", ")
             ));
         }
         assert!(decode(&text).is_err());

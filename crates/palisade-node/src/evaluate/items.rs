@@ -231,13 +231,16 @@ fn path_value(path: &str, text: &str) -> Option<Option<String>> {
     Some((!rendered.is_empty()).then_some(rendered))
 }
 
+/// A config output decoded, or why it could not be.
+type Decoded = Rc<Result<Value, String>>;
+
 thread_local! {
     /// The last config output decoded: a check's items, and consecutive checks, read the same
     /// file.
-    static LAST_DECODED: RefCell<Option<(String, Rc<Result<Value, String>>)>> = const { RefCell::new(None) };
+    static LAST_DECODED: RefCell<Option<(String, Decoded)>> = const { RefCell::new(None) };
 }
 
-fn decoded(text: &str) -> Rc<Result<Value, String>> {
+fn decoded(text: &str) -> Decoded {
     LAST_DECODED.with(|last| {
         if let Some((cached, document)) = &*last.borrow() {
             if cached == text {
