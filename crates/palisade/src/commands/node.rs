@@ -249,6 +249,19 @@ pub fn evaluate_snapshots(
     (nodes, errors)
 }
 
+/// Unreadable snapshots as input errors, as Palisade's formats report unreadable manifests.
+pub fn input_errors(errors: &[(PathBuf, ReplayError)]) -> Vec<palisade_core::InputError> {
+    errors
+        .iter()
+        .map(|(path, error)| palisade_core::InputError {
+            file: path.display().to_string().into(),
+            line: 0,
+            column: 0,
+            message: error.to_string(),
+        })
+        .collect()
+}
+
 fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
     let filter = Filter::from_flags(&args.check, &args.group, &args.skip, !args.unscored, !args.scored)?;
     let mut nodes = Vec::new();
@@ -266,7 +279,7 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
 
     let reports: Vec<&NodeReport> = nodes.iter().map(|node| &node.report).collect();
     let node_findings = palisade_node::replay::all_findings(&nodes);
-    let report = palisade_report_of(&args, node_findings.findings, &node_findings.evaluated, nodes.len())?;
+    let report = palisade_report_of(&args, node_findings.findings, input_errors(&errors), &node_findings.evaluated, nodes.len())?;
 
     super::output::write_to(args.output.as_deref(), |out, color| match args.format {
         NodeFormat::KubeBench => {
@@ -302,6 +315,7 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
 fn palisade_report_of(
     args: &CheckArgs,
     findings: Vec<palisade_core::Finding>,
+    unread: Vec<palisade_core::InputError>,
     evaluated: &std::collections::BTreeSet<&'static str>,
     nodes: usize,
 ) -> anyhow::Result<ScanReport> {
@@ -322,7 +336,7 @@ fn palisade_report_of(
         evaluated,
     );
     let scope = Scope { files_read: nodes, objects_scanned: nodes, rules_evaluated: evaluated.len() };
-    let mut report = ScanReport::new(resolution.kept, Vec::new(), scope, args.fail_on.0);
+    let mut report = ScanReport::new(resolution.kept, unread, scope, args.fail_on.0);
     if uses_exceptions {
         report = report.with_exceptions(resolution.exceptions);
     }

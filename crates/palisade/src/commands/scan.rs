@@ -205,15 +205,7 @@ impl NodeResults {
             node.report.sections.retain(|section| section.node_type != "policies");
         }
         let benchmark = nodes.first().map_or_else(|| "cis-1.12".to_owned(), |node| node.report.benchmark.clone());
-        let errors = failed
-            .into_iter()
-            .map(|(path, error)| palisade_core::InputError {
-                file: path.display().to_string().into(),
-                line: 0,
-                column: 0,
-                message: error.to_string(),
-            })
-            .collect();
+        let errors = super::node::input_errors(&failed);
         Self { findings: palisade_node::replay::all_findings(&nodes), errors, benchmark }
     }
 
