@@ -7,8 +7,8 @@
 //! a `{` that does not start a valid `{n}`, `{n,}` or `{n,m}` is a literal, `[`, `&`, `~` and `-`
 //! inside a class are literals, `\<` is a literal `<`; and what Go refuses is refused: stacked
 //! repetition operators (`a**`), repeat counts over 1,000, flags other than `imsU`, unknown
-//! escapes. `\p{...}` classes are passed on, and fail, since this build of the regex crate
-//! carries no Unicode category tables.
+//! escapes. `\p{...}` classes (general categories and scripts) are passed on, as both read them
+//! alike.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -463,10 +463,11 @@ mod tests {
     }
 
     #[test]
-    fn unicode_classes_are_not_available_in_this_build() {
-        // Go accepts these; the regex crate is built without its category tables.
-        assert!(compile(r"\pL").is_err());
-        assert!(compile(r"[\p{Greek}]").is_err());
+    fn unicode_classes_match_as_in_go() {
+        assert!(compile(r"^\pL+$").unwrap().is_match("Kubernetes"));
+        assert!(!compile(r"^\pL+$").unwrap().is_match("k8s"));
+        assert!(compile(r"[\p{Greek}]").unwrap().is_match("αβ"));
+        assert!(compile(r"\p{Nd}").unwrap().is_match("٣"));
     }
 
     #[test]
