@@ -18,6 +18,7 @@
 //
 //	kube-bench-oracle -config-dir DIR -snapshot FILE [-benchmark NAME] [-detected-version V]
 //	                  [-check IDS | -group IDS] [-skip IDS] [-scored=false] [-unscored=false]
+//	                  [-nototals]
 package main
 
 import (
@@ -42,6 +43,7 @@ var provenance = "unknown"
 // oracle reads.
 type Snapshot struct {
 	KubernetesVersion string   `json:"kubernetesVersion"`
+	VersionDetectedBy string   `json:"versionDetectedBy"`
 	Benchmark         string   `json:"benchmark"`
 	Targets           []Target `json:"targets"`
 	Audits            []Audit  `json:"audits"`
@@ -71,7 +73,7 @@ const missingMarker = "kube-bench-oracle: audit not recorded in the snapshot"
 type options struct {
 	configDir, snapshot, benchmark, detectedVersion string
 	checks, groups, skips                           string
-	scored, unscored                                bool
+	scored, unscored, noTotals                      bool
 }
 
 func main() {
@@ -79,12 +81,13 @@ func main() {
 	flag.StringVar(&opts.configDir, "config-dir", "", "kube-bench cfg directory (config.yaml and one folder per benchmark)")
 	flag.StringVar(&opts.snapshot, "snapshot", "", "Palisade node snapshot (JSON)")
 	flag.StringVar(&opts.benchmark, "benchmark", "", "benchmark folder (default: the snapshot's)")
-	flag.StringVar(&opts.detectedVersion, "detected-version", "", "the sections' detected_version (default: the snapshot's Kubernetes version, else none)")
+	flag.StringVar(&opts.detectedVersion, "detected-version", "", "the sections' detected_version (default: the snapshot's Kubernetes version if detected, else none)")
 	flag.StringVar(&opts.checks, "check", "", "comma-separated check ids to run (kube-bench --check)")
 	flag.StringVar(&opts.groups, "group", "", "comma-separated group ids to run (kube-bench --group)")
 	flag.StringVar(&opts.skips, "skip", "", "comma-separated check or group ids reported as INFO (kube-bench --skip)")
 	flag.BoolVar(&opts.scored, "scored", true, "run scored checks")
 	flag.BoolVar(&opts.unscored, "unscored", true, "run unscored checks")
+	flag.BoolVar(&opts.noTotals, "nototals", false, "print the sections without totals (kube-bench --nototals)")
 	version := flag.Bool("version", false, "print what the oracle was built from")
 	flag.Parse()
 	if *version {
@@ -112,9 +115,9 @@ func run(opts options) ([]byte, error) {
 	if benchmark == "" {
 		benchmark = snapshot.Benchmark
 	}
-	// kube-bench's detected_version is "none" unless it detected a version itself.
+	// kube-bench's detected_version is "none" unless it detected the version itself.
 	detectedVersion := opts.detectedVersion
-	if detectedVersion == "" {
+	if detectedVersion == "" && snapshot.VersionDetectedBy != "" {
 		detectedVersion = snapshot.KubernetesVersion
 	}
 	if detectedVersion == "" {
@@ -153,6 +156,9 @@ func run(opts options) ([]byte, error) {
 		b, _ := strconv.Atoi(sections[j].ID)
 		return a < b
 	})
+	if opts.noTotals {
+		return json.Marshal(sections)
+	}
 	document := check.OverallControls{Controls: sections}
 	for _, section := range sections {
 		document.Totals.Pass += section.Pass
