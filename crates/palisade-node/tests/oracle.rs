@@ -10,7 +10,8 @@
 //! `ORACLE_SEED`); otherwise that test says it skipped and passes, and the committed expected
 //! outputs are what is checked.
 //!
-//! Regenerating the fixtures needs the oracle, root (file owners) and perl (the stand-ins):
+//! Regenerating the fixtures needs the oracle, root (file owners) and perl (the stand-ins); a
+//! snapshot is collected only when its file is missing:
 //! `cargo test -p palisade-node --test oracle -- --ignored --nocapture generate_fixtures`.
 
 mod support;
@@ -279,7 +280,10 @@ fn generate_fixtures() {
         oracle().expect("the oracle: set KUBE_BENCH_ORACLE, or KUBE_BENCH_SRC and CLIENT_GO_SRC");
     let mut collected = BTreeSet::new();
     for fixture in fixtures() {
-        if collected.insert(fixture.snapshot_path()) {
+        let path = fixture.snapshot_path();
+        // Snapshots are data: collected once (delete one to collect it again); the expected
+        // outputs are always made anew from them.
+        if !path.exists() && collected.insert(path) {
             let snapshot = collect_node(fixture.node, fixture.benchmark, fixture.controls);
             std::fs::write(fixture.snapshot_path(), snapshot.to_json()).expect("write snapshot");
         }

@@ -11,7 +11,7 @@ use palisade_node::evaluate::{Filter, evaluate};
 use palisade_node::kube_bench;
 use palisade_node::snapshot::Snapshot;
 
-use crate::support::standin::NodeSpec;
+use crate::support::standin::{NodeSpec, ProcessSpec};
 
 pub fn manifest_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -145,6 +145,49 @@ pub const EKS: Node = Node {
         NodeSpec::eks_worker()
             .without_process("kube-proxy")
             .without("/var/lib/kube-proxy")
+    },
+};
+
+/// A kubeadm worker whose kubelet runs through a hyperkube binary (`hyperkube kubelet`), so
+/// that `$kubeletbin` is two words; Kubernetes 1.20.
+pub const HYPERKUBE: Node = Node {
+    name: "hyperkube",
+    node_name: "worker-1",
+    spec: |_| {
+        let kubelet = NodeSpec::kubeadm_control_plane()
+            .processes
+            .into_iter()
+            .find(|process| process.name() == "kubelet")
+            .expect("the preset runs a kubelet");
+        let mut args = vec!["kubelet".to_owned()];
+        args.extend(kubelet.args);
+        let mut hyperkube = ProcessSpec::new("/usr/local/bin/hyperkube", &[]);
+        hyperkube.args = args;
+        NodeSpec::kubeadm_control_plane()
+            .without_process("kube-apiserver")
+            .without_process("kube-controller-manager")
+            .without_process("kube-scheduler")
+            .without_process("etcd")
+            .without_process("kubelet")
+            .without("/etc/kubernetes/manifests")
+            .without("/etc/kubernetes/pki")
+            .without("/etc/kubernetes/admin.conf")
+            .without("/etc/kubernetes/super-admin.conf")
+            .without("/etc/kubernetes/controller-manager.conf")
+            .without("/etc/kubernetes/scheduler.conf")
+            .without("/var/lib/etcd")
+            .without("/usr/bin/kubelet")
+            .file(
+                "/etc/kubernetes/pki/ca.crt",
+                0o644,
+                "-----BEGIN CERTIFICATE-----\nstand-in ca\n-----END CERTIFICATE-----\n",
+            )
+            .file(
+                "/usr/local/bin/hyperkube",
+                0o755,
+                "#!/bin/sh\necho \"Kubernetes v1.20.15\"\n",
+            )
+            .process(hyperkube)
     },
 };
 
@@ -286,7 +329,7 @@ pub fn fixtures() -> Vec<Fixture> {
         variant: Some((name, flags)),
     };
     let mut fixtures = Vec::new();
-    for node in [&KUBEADM, &KIND, &EKS] {
+    for node in [&KUBEADM, &KIND, &EKS, &HYPERKUBE] {
         for benchmark in ["cis-1.12", "cis-1.20"] {
             fixtures.push(plain(node, benchmark, Controls::Bundled));
         }
