@@ -202,7 +202,9 @@ fn mutate_audit(audit: &mut Audit, rng: &mut Rng) {
             }
         }
         1 => audit.output.clear(),
-        2 => audit.output.push_str(*rng.pick(&["\n\n", " \n", "\n \n"])),
+        2 => audit
+            .output
+            .push_str(rng.pick::<&str>(&["\n\n", " \n", "\n \n"])),
         _ => {
             for _ in 0..1 + rng.below(3) {
                 edit(&mut audit.output, rng);
@@ -225,7 +227,7 @@ fn edit(text: &mut String, rng: &mut Rng) {
             let runs = digit_runs(text);
             if !runs.is_empty() {
                 let (start, end) = *rng.pick(&runs);
-                text.replace_range(start..end, *rng.pick(NUMBERS));
+                text.replace_range(start..end, rng.pick::<&str>(NUMBERS));
             }
         }
         3 => {
