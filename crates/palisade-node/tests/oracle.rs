@@ -7,7 +7,7 @@
 //! When the oracle can run here (`KUBE_BENCH_ORACLE` names a built oracle, or `KUBE_BENCH_SRC`
 //! and `CLIENT_GO_SRC` name the kube-bench and client-go sources to build it from), mutated
 //! snapshots are compared live as well (`ORACLE_MUTANTS` per fixture, default 20, from
-//! `ORACLE_SEED`); otherwise that test says it skipped and passes, and the committed expected
+//! `ORACLE_SEED`, fixtures whose name starts with `ORACLE_ONLY`); otherwise that test says it skipped and passes, and the committed expected
 //! outputs are what is checked.
 //!
 //! Regenerating the fixtures needs the oracle, root (file owners) and perl (the stand-ins); a
@@ -219,11 +219,15 @@ fn mutated_snapshots_get_kube_benchs_verdicts() {
     let (mutants, seed) = (number("ORACLE_MUTANTS", 20), number("ORACLE_SEED", 12));
     let scratch = tempfile::tempdir().expect("scratch directory");
     let (mut documents, mut compared, mut failing) = (0, 0, Vec::new());
+    let only = std::env::var("ORACLE_ONLY").unwrap_or_default();
     let fixtures: Vec<Fixture> = fixtures()
         .into_iter()
         .filter(|fixture| fixture.variant.is_none())
         .collect();
     for (index, fixture) in fixtures.iter().enumerate() {
+        if !fixture.name().starts_with(&only) {
+            continue;
+        }
         let (base, benchmark) = (fixture.snapshot(), fixture.benchmark());
         let groups = benchmark
             .sections
