@@ -9,7 +9,8 @@
 // order), generate the default env audit (cmd/common.go generateDefaultEnvAudit), filter
 // (cmd/common.go NewRunFilter, parseSkipIds), sort the sections and marshal the totals
 // (cmd/common.go writeOutput, writeJSONOutput). Parsing, the state machine, every test item and
-// comparison, running the audit scripts with /bin/sh and the JSON layout are kube-bench's.
+// comparison, running the audit scripts with /bin/sh, the JSON layout and the text writers
+// (cmd/common.go prettyPrint and printSummary, with -text) are kube-bench's.
 //
 // Audits are replayed: each audit, audit_env and audit_config script is swapped, just before
 // kube-bench's runner runs it, for a script that prints the recorded output and exits with the
@@ -18,7 +19,8 @@
 //
 //	kube-bench-oracle -config-dir DIR -snapshot FILE [-benchmark NAME] [-detected-version V]
 //	                  [-check IDS | -group IDS] [-skip IDS] [-scored=false] [-unscored=false]
-//	                  [-nototals]
+//	                  [-nototals] [-text [-noresults] [-noremediations] [-nosummary]
+//	                  [-include-test-output] [-color]]
 package main
 
 import (
@@ -34,6 +36,7 @@ import (
 	"syscall"
 
 	"github.com/aquasecurity/kube-bench/check"
+	"github.com/aquasecurity/kube-bench/cmd"
 )
 
 // provenance is set by the build script: the kube-bench and client-go commits and the Go version.
@@ -74,6 +77,8 @@ type options struct {
 	configDir, snapshot, benchmark, detectedVersion string
 	checks, groups, skips                           string
 	scored, unscored, noTotals                      bool
+	text                                            bool
+	textOptions                                     cmd.TextOptions
 }
 
 func main() {
@@ -88,6 +93,12 @@ func main() {
 	flag.BoolVar(&opts.scored, "scored", true, "run scored checks")
 	flag.BoolVar(&opts.unscored, "unscored", true, "run unscored checks")
 	flag.BoolVar(&opts.noTotals, "nototals", false, "print the sections without totals (kube-bench --nototals)")
+	flag.BoolVar(&opts.text, "text", false, "print kube-bench's text output instead of --json")
+	flag.BoolVar(&opts.textOptions.NoResults, "noresults", false, "text: no results (kube-bench --noresults)")
+	flag.BoolVar(&opts.textOptions.NoRemediations, "noremediations", false, "text: no remediations (kube-bench --noremediations)")
+	flag.BoolVar(&opts.textOptions.NoSummary, "nosummary", false, "text: no section summaries (kube-bench --nosummary)")
+	flag.BoolVar(&opts.textOptions.IncludeTestOutput, "include-test-output", false, "text: the output of failed checks (kube-bench --include-test-output)")
+	flag.BoolVar(&opts.textOptions.Color, "color", false, "text: colours, as kube-bench prints them on a terminal")
 	version := flag.Bool("version", false, "print what the oracle was built from")
 	flag.Parse()
 	if *version {
@@ -98,7 +109,17 @@ func main() {
 		flag.Usage()
 		os.Exit(2)
 	}
-	out, err := run(opts)
+	sections, err := run(opts)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "kube-bench-oracle:", err)
+		os.Exit(1)
+	}
+	if opts.text {
+		opts.textOptions.NoTotals = opts.noTotals
+		cmd.WriteText(sections, opts.textOptions)
+		return
+	}
+	out, err := marshal(sections, opts.noTotals)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "kube-bench-oracle:", err)
 		os.Exit(1)
@@ -106,7 +127,8 @@ func main() {
 	fmt.Println(string(out))
 }
 
-func run(opts options) ([]byte, error) {
+// run evaluates the snapshot's targets and returns the sections in kube-bench's order.
+func run(opts options) ([]*check.Controls, error) {
 	snapshot, err := readSnapshot(opts.snapshot)
 	if err != nil {
 		return nil, err
@@ -150,13 +172,19 @@ func run(opts options) ([]byte, error) {
 		return nil, fmt.Errorf("kube-bench needed audits the snapshot does not hold:\n%s", strings.Join(runner.missing, "\n"))
 	}
 
-	// cmd/common.go writeOutput: sections by numeric id; writeJSONOutput: totals summed.
+	// cmd/common.go writeOutput: sections by numeric id.
 	sort.Slice(sections, func(i, j int) bool {
 		a, _ := strconv.Atoi(sections[i].ID)
 		b, _ := strconv.Atoi(sections[j].ID)
 		return a < b
 	})
-	if opts.noTotals {
+	return sections, nil
+}
+
+// marshal restates cmd/common.go writeJSONOutput: the sections and their summed totals, or the
+// sections alone.
+func marshal(sections []*check.Controls, noTotals bool) ([]byte, error) {
+	if noTotals {
 		return json.Marshal(sections)
 	}
 	document := check.OverallControls{Controls: sections}

@@ -1,11 +1,13 @@
-// Command strip removes named top-level functions and methods from one Go source file, and then
-// every import the remaining code no longer uses, and prints the result.
+// Command strip removes named top-level functions and methods from one Go source file (or, with
+// -keep, every top-level declaration but the named functions, variables, constants and types),
+// then every import the remaining code no longer uses, and prints the result.
 //
 // The oracle builds kube-bench's check/controls.go with it: the JUnit and ASFF writers (and the
 // viper getter only ASFF calls) need the Ginkgo reporters, the AWS SDK and viper, none of which
-// the oracle uses or can fetch here. Everything else of the file is compiled as written.
+// the oracle uses or can fetch here. Everything else of that file is compiled as written. From
+// the cmd package it keeps only the text writers and the flags and colours they read.
 //
-// Usage: strip FILE NAME... > OUT
+// Usage: strip [-keep] FILE NAME... > OUT
 package main
 
 import (
@@ -21,36 +23,70 @@ import (
 )
 
 func main() {
-	if len(os.Args) < 3 {
-		fmt.Fprintln(os.Stderr, "usage: strip FILE NAME...")
+	args := os.Args[1:]
+	keep := len(args) > 0 && args[0] == "-keep"
+	if keep {
+		args = args[1:]
+	}
+	if len(args) < 2 {
+		fmt.Fprintln(os.Stderr, "usage: strip [-keep] FILE NAME...")
 		os.Exit(2)
 	}
-	if err := run(os.Args[1], os.Args[2:]); err != nil {
+	if err := run(args[0], args[1:], keep); err != nil {
 		fmt.Fprintln(os.Stderr, "strip:", err)
 		os.Exit(1)
 	}
 }
 
-func run(file string, names []string) error {
+func run(file string, names []string, keep bool) error {
 	fset := token.NewFileSet()
 	parsed, err := parser.ParseFile(fset, file, nil, parser.ParseComments)
 	if err != nil {
 		return err
 	}
-	wanted := map[string]bool{}
+	named := map[string]bool{}
 	for _, name := range names {
-		wanted[name] = true
+		named[name] = true
 	}
+	found := map[string]bool{}
 	var kept []ast.Decl
 	for _, decl := range parsed.Decls {
-		if fn, ok := decl.(*ast.FuncDecl); ok && wanted[fn.Name.Name] {
-			delete(wanted, fn.Name.Name)
-			continue
+		switch decl := decl.(type) {
+		case *ast.FuncDecl:
+			name := decl.Name.Name
+			found[name] = found[name] || named[name]
+			if named[name] == keep {
+				kept = append(kept, decl)
+			}
+		case *ast.GenDecl:
+			if decl.Tok == token.IMPORT || !keep {
+				kept = append(kept, decl)
+				continue
+			}
+			var specs []ast.Spec
+			for _, spec := range decl.Specs {
+				for _, name := range specNames(spec) {
+					if named[name] {
+						found[name] = true
+						specs = append(specs, spec)
+						break
+					}
+				}
+			}
+			if len(specs) > 0 {
+				decl.Specs = specs
+				kept = append(kept, decl)
+			}
 		}
-		kept = append(kept, decl)
 	}
-	if len(wanted) > 0 {
-		return fmt.Errorf("%s has no function %v", file, keys(wanted))
+	var missing []string
+	for _, name := range names {
+		if !found[name] {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("%s declares no %s", file, strings.Join(missing, ", "))
 	}
 	parsed.Decls = kept
 	dropUnusedImports(parsed)
@@ -95,10 +131,17 @@ func dropUnusedImports(file *ast.File) {
 	file.Imports = imports
 }
 
-func keys(set map[string]bool) string {
-	var names []string
-	for name := range set {
-		names = append(names, name)
+// specNames are the names a variable, constant or type specification declares.
+func specNames(spec ast.Spec) []string {
+	switch spec := spec.(type) {
+	case *ast.ValueSpec:
+		var names []string
+		for _, name := range spec.Names {
+			names = append(names, name.Name)
+		}
+		return names
+	case *ast.TypeSpec:
+		return []string{spec.Name.Name}
 	}
-	return strings.Join(names, ", ")
+	return nil
 }
