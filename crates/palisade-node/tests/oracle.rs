@@ -31,8 +31,8 @@ use std::io::Write;
 use serde_json::Value;
 
 use compare::{compare, first_byte_difference, sections};
-use fixtures::{Fixture, collect_node, fixtures, palisade};
-use run::{oracle, run_oracle};
+use fixtures::{Fixture, collect_node, fixtures, palisade, palisade_text};
+use run::{oracle, run_oracle, run_oracle_text};
 
 #[test]
 fn every_check_of_every_fixture_has_kube_benchs_verdict() {
@@ -60,6 +60,18 @@ fn every_fixture_is_kube_benchs_document_byte_for_byte() {
         let ours = palisade(&fixture.benchmark(), &fixture.snapshot(), &fixture.flags());
         if let Some(difference) = first_byte_difference(&ours, &fixture.expected()) {
             found.push(format!("{}: {difference}", fixture.name()));
+        }
+    }
+    assert!(found.is_empty(), "{}", found.join("\n"));
+}
+
+#[test]
+fn every_fixture_is_kube_benchs_text_output_byte_for_byte() {
+    let mut found = Vec::new();
+    for fixture in fixtures() {
+        let ours = palisade_text(&fixture.benchmark(), &fixture.snapshot(), &fixture.flags());
+        if let Some(difference) = first_byte_difference(&ours, &fixture.expected_text()) {
+            found.push(format!("{} (text): {difference}", fixture.name()));
         }
     }
     assert!(found.is_empty(), "{}", found.join("\n"));
@@ -258,6 +270,11 @@ fn mutated_snapshots_get_kube_benchs_verdicts() {
             comparison
                 .disagreements
                 .extend(first_byte_difference(&ours, &theirs));
+            let theirs = run_oracle_text(oracle, fixture.controls, &path, &flags);
+            let ours = palisade_text(&benchmark, &snapshot, &flags);
+            if let Some(difference) = first_byte_difference(&ours, &theirs) {
+                comparison.disagreements.push(format!("text: {difference}"));
+            }
             if !comparison.disagreements.is_empty() {
                 let kept = std::env::temp_dir().join(path.file_name().expect("file name"));
                 std::fs::copy(&path, &kept).expect("keep the mutant");
@@ -291,13 +308,47 @@ fn generate_fixtures() {
             let snapshot = collect_node(fixture.node, fixture.benchmark, fixture.controls);
             std::fs::write(fixture.snapshot_path(), snapshot.to_json()).expect("write snapshot");
         }
-        let expected = run_oracle(
-            oracle,
-            fixture.controls,
-            &fixture.snapshot_path(),
-            &fixture.flags(),
-        );
+        let (snapshot, flags) = (fixture.snapshot_path(), fixture.flags());
+        let expected = run_oracle(oracle, fixture.controls, &snapshot, &flags);
         std::fs::write(fixture.expected_path(), expected).expect("write expected output");
+        let text = run_oracle_text(oracle, fixture.controls, &snapshot, &flags);
+        std::fs::write(fixture.expected_text_path(), text).expect("write expected text");
         eprintln!("{}", fixture.name());
     }
+    compare_kind_with_kube_benchs_integration_test();
+}
+
+/// kube-bench's own integration test ran kube-bench on a kind cluster with cis-1.20 and keeps
+/// its text output (integration/testdata/Expected_output.data); the kind fixture must print the
+/// same. Checked when kube-bench's source is at hand.
+fn compare_kind_with_kube_benchs_integration_test() {
+    let Some(source) = std::env::var_os("KUBE_BENCH_SRC") else {
+        eprintln!("kube-bench's integration output not compared: KUBE_BENCH_SRC is not set");
+        return;
+    };
+    let reference = std::env::var("KUBE_BENCH_REF")
+        .unwrap_or_else(|_| "a73ce378418c71c5861e6963753f50dec3badadf".to_owned());
+    let file = "integration/testdata/Expected_output.data";
+    let output = std::process::Command::new("git")
+        .arg("--git-dir")
+        .arg(&source)
+        .arg("show")
+        .arg(format!("{reference}:{file}"))
+        .output()
+        .expect("git runs");
+    let expected = if output.status.success() {
+        String::from_utf8(output.stdout).expect("UTF-8")
+    } else {
+        std::fs::read_to_string(std::path::Path::new(&source).join(file)).expect(file)
+    };
+    let kind = fixtures()
+        .into_iter()
+        .find(|fixture| fixture.name() == "kind.cis-1.20")
+        .expect("the kind cis-1.20 fixture");
+    assert_eq!(
+        first_byte_difference(&kind.expected_text(), &expected),
+        None,
+        "kind.cis-1.20 differs from kube-bench's {file}"
+    );
+    eprintln!("kind.cis-1.20 prints kube-bench's {file} byte for byte");
 }

@@ -8,7 +8,7 @@ use palisade_node::bundled::ConfigDir;
 use palisade_node::collect::{CollectOptions, choose_benchmark, collect};
 use palisade_node::controls::{Benchmark, load_benchmark};
 use palisade_node::evaluate::{Filter, evaluate};
-use palisade_node::kube_bench;
+use palisade_node::kube_bench::{self, TextOptions};
 use palisade_node::snapshot::Snapshot;
 
 use crate::support::standin::{NodeSpec, ProcessSpec};
@@ -30,6 +30,8 @@ pub struct Flags {
     pub scored: bool,
     pub unscored: bool,
     pub no_totals: bool,
+    /// The text output's flags (`no_totals` is the one above).
+    pub text: TextOptions,
 }
 
 impl Default for Flags {
@@ -41,6 +43,7 @@ impl Default for Flags {
             scored: true,
             unscored: true,
             no_totals: false,
+            text: TextOptions::default(),
         }
     }
 }
@@ -66,6 +69,27 @@ impl Flags {
             format!("-unscored={}", self.unscored),
             format!("-nototals={}", self.no_totals),
         ]
+    }
+
+    /// The oracle's arguments for kube-bench's text output.
+    pub fn oracle_text_args(&self) -> Vec<String> {
+        let mut args = self.oracle_args();
+        args.extend([
+            "-text".to_owned(),
+            format!("-noresults={}", self.text.no_results),
+            format!("-noremediations={}", self.text.no_remediations),
+            format!("-nosummary={}", self.text.no_summary),
+            format!("-include-test-output={}", self.text.include_test_output),
+            format!("-color={}", self.text.color),
+        ]);
+        args
+    }
+
+    fn text_options(&self) -> TextOptions {
+        TextOptions {
+            no_totals: self.no_totals,
+            ..self.text
+        }
     }
 }
 
@@ -282,6 +306,10 @@ impl Fixture {
         fixtures_dir().join(format!("{}.kube-bench.json", self.name()))
     }
 
+    pub fn expected_text_path(&self) -> PathBuf {
+        fixtures_dir().join(format!("{}.kube-bench.txt", self.name()))
+    }
+
     pub fn snapshot(&self) -> Snapshot {
         let path = self.snapshot_path();
         let text = std::fs::read_to_string(&path)
@@ -296,9 +324,16 @@ impl Fixture {
     }
 
     pub fn expected(&self) -> String {
-        let path = self.expected_path();
-        std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("{}: {error}", path.display()))
+        read(&self.expected_path())
     }
+
+    pub fn expected_text(&self) -> String {
+        read(&self.expected_text_path())
+    }
+}
+
+fn read(path: &std::path::Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|error| panic!("{}: {error}", path.display()))
 }
 
 /// Palisade's `--json` document for `snapshot`, as `palisade node check --format kube-bench-json`
@@ -312,6 +347,14 @@ pub fn palisade(benchmark: &Benchmark, snapshot: &Snapshot, flags: &Flags) -> St
         kube_bench::write_json(&report, &mut out)
     }
     .expect("writing to memory");
+    String::from_utf8(out).expect("UTF-8")
+}
+
+/// Palisade's text output for `snapshot`, as kube-bench prints it without `--json`.
+pub fn palisade_text(benchmark: &Benchmark, snapshot: &Snapshot, flags: &Flags) -> String {
+    let report = evaluate(benchmark, snapshot, &flags.filter());
+    let mut out = Vec::new();
+    kube_bench::write_text(&report, &mut out, &flags.text_options()).expect("writing to memory");
     String::from_utf8(out).expect("UTF-8")
 }
 
@@ -342,6 +385,10 @@ pub fn fixtures() -> Vec<Fixture> {
         "skip",
         Flags {
             skip: "1.3,4.2.6, 5.1".into(),
+            text: TextOptions {
+                include_test_output: true,
+                ..TextOptions::default()
+            },
             ..Flags::default()
         },
     ));
@@ -353,6 +400,11 @@ pub fn fixtures() -> Vec<Fixture> {
         Flags {
             group: ",1.2, 4.2,".into(),
             unscored: false,
+            text: TextOptions {
+                no_remediations: true,
+                color: true,
+                ..TextOptions::default()
+            },
             ..Flags::default()
         },
     ));
@@ -376,6 +428,12 @@ pub fn fixtures() -> Vec<Fixture> {
         "group",
         Flags {
             group: "1.1".into(),
+            text: TextOptions {
+                no_results: true,
+                no_summary: true,
+                include_test_output: true,
+                ..TextOptions::default()
+            },
             ..Flags::default()
         },
     ));

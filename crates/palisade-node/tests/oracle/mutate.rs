@@ -293,10 +293,12 @@ fn line_starts(text: &str) -> Vec<usize> {
         .collect()
 }
 
-/// Random kube-bench flags over the ids of a benchmark's checks and groups; usually none.
+/// Random kube-bench flags over the ids of a benchmark's checks and groups (filters usually
+/// none), and random text output flags.
 pub fn flags(rng: &mut Rng, check_ids: &[String], group_ids: &[String]) -> Flags {
     let mut flags = Flags::default();
     if rng.chance(2) {
+        flags.text.include_test_output = rng.chance(2);
         return flags;
     }
     let some = |rng: &mut Rng, ids: &[String]| -> String {
@@ -319,5 +321,10 @@ pub fn flags(rng: &mut Rng, check_ids: &[String], group_ids: &[String]) -> Flags
         _ => {}
     }
     flags.no_totals = rng.chance(6);
+    flags.text.include_test_output = rng.chance(2);
+    flags.text.no_results = rng.chance(8);
+    flags.text.no_remediations = rng.chance(4);
+    flags.text.no_summary = rng.chance(4);
+    flags.text.color = rng.chance(4);
     flags
 }

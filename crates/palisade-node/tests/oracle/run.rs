@@ -32,12 +32,26 @@ pub fn oracle() -> Option<&'static Path> {
 
 /// kube-bench's `--json` document for a snapshot file.
 pub fn run_oracle(oracle: &Path, controls: Controls, snapshot: &Path, flags: &Flags) -> String {
+    oracle_output(oracle, controls, snapshot, &flags.oracle_args())
+}
+
+/// kube-bench's text output for a snapshot file.
+pub fn run_oracle_text(
+    oracle: &Path,
+    controls: Controls,
+    snapshot: &Path,
+    flags: &Flags,
+) -> String {
+    oracle_output(oracle, controls, snapshot, &flags.oracle_text_args())
+}
+
+fn oracle_output(oracle: &Path, controls: Controls, snapshot: &Path, args: &[String]) -> String {
     let output = Command::new(oracle)
         .arg("-config-dir")
         .arg(controls.dir())
         .arg("-snapshot")
         .arg(snapshot)
-        .args(flags.oracle_args())
+        .args(args)
         .output()
         .expect("the oracle runs");
     assert!(
