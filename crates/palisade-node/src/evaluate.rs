@@ -295,7 +295,6 @@ fn evaluate_section(
     let mut groups: Vec<GroupResult> = Vec::new();
     let mut totals = Totals::default();
     for group in &controls.groups {
-        let mut result: Option<GroupResult> = None;
         for check in group
             .checks
             .iter()
@@ -303,17 +302,24 @@ fn evaluate_section(
         {
             let checked = run_check(check, filter.skips(group, check), snapshot);
             totals.count(checked.state);
-            let result = result.get_or_insert_with(|| GroupResult {
-                id: group.id.clone(),
-                kind: group.kind.clone(),
-                text: group.text.clone(),
-                totals: Totals::default(),
-                checks: Vec::new(),
-            });
-            result.totals.count(checked.state);
-            result.checks.push(checked);
+            // kube-bench's RunChecks keys group results by id: a later group with the id of an
+            // earlier one adds its checks there, under the first one's text.
+            let index = match groups.iter().position(|known| known.id == group.id) {
+                Some(index) => index,
+                None => {
+                    groups.push(GroupResult {
+                        id: group.id.clone(),
+                        kind: group.kind.clone(),
+                        text: group.text.clone(),
+                        totals: Totals::default(),
+                        checks: Vec::new(),
+                    });
+                    groups.len() - 1
+                }
+            };
+            groups[index].totals.count(checked.state);
+            groups[index].checks.push(checked);
         }
-        groups.extend(result);
     }
     SectionResult {
         id: controls.id.clone(),
