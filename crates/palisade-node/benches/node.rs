@@ -4,6 +4,10 @@
 //!    component processes with kubeadm's flags; tests/support/standin.rs): collection (every
 //!    audit script of cis-1.12's node-side targets run once) and evaluation, best and median of
 //!    `RUNS`.
+//!    With `KUBE_BENCH_ORACLE` (scripts/kube-bench-oracle, `-live`), side by side with kube-bench's
+//!    own check code running the same control files' audits with its own runner (one `/bin/sh`
+//!    per audit of every check, in order), both on this machine's `/` with the stand-in
+//!    processes running: kube-bench's detection and Palisade's are left out of both.
 //! 2. A fleet: 1,000 snapshots (the kubeadm fixture, each with its own node name and one flag
 //!    changed), each read from JSON, evaluated, turned into findings and written as kube-bench
 //!    JSON, on one thread.
@@ -48,7 +52,14 @@ fn main() {
         audits = snapshot.audits.len();
         assert!(report.totals.pass > 0);
     }
+    let peer = std::env::var_os("KUBE_BENCH_ORACLE").map(|oracle| side_by_side(&oracle, &options, &benchmark));
     drop(node);
+    if let Some((ours, theirs)) = peer {
+        println!("side by side on this machine's / (no --root), {RUNS} runs each, best / median:");
+        println!("  palisade collect+evaluate {:>7.1} / {:>7.1} ms", ms(ours.0), ms(ours.1));
+        println!("  kube-bench check code     {:>7.1} / {:>7.1} ms", ms(theirs.0), ms(theirs.1));
+        println!("  ratio (median)            {:>7.1}x", theirs.1.as_secs_f64() / ours.1.as_secs_f64());
+    }
     println!("full node audit, cis-1.12 master+etcd+controlplane+node, {audits} audit scripts, {RUNS} runs:");
     println!("  collect   best {:>7.1} ms  median {:>7.1} ms", ms(best(&collecting)), ms(median(&mut collecting)));
     println!("  evaluate  best {:>7.2} ms  median {:>7.2} ms", ms(best(&evaluating)), ms(median(&mut evaluating)));
@@ -86,6 +97,40 @@ fn main() {
         elapsed.as_secs_f64(),
         FLEET as f64 / elapsed.as_secs_f64()
     );
+}
+
+/// (best, median) of Palisade's collect+evaluate and of kube-bench's check code on the same
+/// targets and variables, both reading this machine's files.
+fn side_by_side(
+    oracle: &std::ffi::OsStr,
+    options: &CollectOptions,
+    benchmark: &palisade_node::controls::Benchmark,
+) -> ((Duration, Duration), (Duration, Duration)) {
+    let options = CollectOptions { root: None, ..options.clone() };
+    let snapshot_file = std::env::temp_dir().join(format!("palisade-bench-{}.json", std::process::id()));
+    let mut ours = Vec::new();
+    for _ in 0..RUNS {
+        let start = Instant::now();
+        let snapshot = collect(&options, benchmark).expect("collect");
+        let report = evaluate(benchmark, &snapshot, &Filter::default());
+        ours.push(start.elapsed());
+        assert!(!report.sections.is_empty());
+        std::fs::write(&snapshot_file, snapshot.to_json()).expect("snapshot");
+    }
+    let cfg = concat!(env!("CARGO_MANIFEST_DIR"), "/cfg");
+    let mut theirs = Vec::new();
+    for _ in 0..RUNS {
+        let start = Instant::now();
+        let output = std::process::Command::new(oracle)
+            .args(["-live", "-config-dir", cfg, "-snapshot"])
+            .arg(&snapshot_file)
+            .output()
+            .expect("kube-bench oracle");
+        theirs.push(start.elapsed());
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    }
+    let _ = std::fs::remove_file(&snapshot_file);
+    ((best(&ours), median(&mut ours)), (best(&theirs), median(&mut theirs)))
 }
 
 fn ms(duration: Duration) -> f64 {
