@@ -39,7 +39,7 @@ pub fn detect(
             let output = runner.run(&command).output;
             kubelet_version(&output).map(|version| Detected {
                 version,
-                source: command,
+                source: as_on_the_node(&command, root),
             })
         });
     from_kubelet.or_else(|| {
@@ -48,9 +48,17 @@ pub fn detect(
         let output = runner.run(&command).output;
         kubectl_version(&output).map(|version| Detected {
             version,
-            source: command,
+            source: as_on_the_node(&command, root),
         })
     })
+}
+
+/// The command as the node would name it: without the `--root` prefix of the executable.
+fn as_on_the_node(command: &str, root: Option<&Path>) -> String {
+    match root.and_then(Path::to_str).filter(|root| !root.is_empty() && *root != "/") {
+        Some(root) => command.replace(root.trim_end_matches('/'), ""),
+        None => command.to_owned(),
+    }
 }
 
 /// kube-bench's getVersionFromKubeletOutput: `Kubernetes v1.32.2` gives `1.32`.
@@ -178,5 +186,13 @@ mod tests {
             command_line: "kubelet --v=2".into(),
         };
         assert_eq!(executable(&process, None), Path::new("/proc/1234/exe"));
+    }
+
+    #[test]
+    fn a_detection_command_is_recorded_as_the_node_names_it() {
+        let root = Path::new("/host/");
+        assert_eq!(as_on_the_node("'/host/usr/bin/kubelet' --version", Some(root)), "'/usr/bin/kubelet' --version");
+        assert_eq!(as_on_the_node("'/usr/bin/kubelet' --version", None), "'/usr/bin/kubelet' --version");
+        assert_eq!(as_on_the_node("kubectl version -o json", Some(Path::new("/"))), "kubectl version -o json");
     }
 }
