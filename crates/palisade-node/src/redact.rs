@@ -61,13 +61,9 @@ fn redact_output(output: &str, environ: bool, env_names: &BTreeSet<String>) -> S
         text = text
             .split_inclusive('\n')
             .map(|line| match line.split_once('=') {
-                // Tests find a variable by the unanchored pattern `NAME=`, so a line keeps its
-                // value when any tested name occurs in it before the `=`.
-                Some((name, _))
-                    if !env_names
-                        .iter()
-                        .any(|tested| name.contains(tested.as_str())) =>
-                {
+                // Tests find a variable by the unanchored pattern `NAME=` anywhere in the
+                // listing, so a line that holds a tested `NAME=` keeps everything.
+                Some((name, _)) if !env_names.iter().any(|tested| line.contains(&format!("{tested}="))) => {
                     let newline = if line.ends_with('\n') { "\n" } else { "" };
                     format!("{name}={REDACTED}{newline}")
                 }
@@ -123,6 +119,8 @@ mod tests {
             redact_output(environ, true, &tested),
             "ETCD_CERT_FILE=/etc/etcd/server.crt\nAWS_SECRET_ACCESS_KEY=<redacted>\nPATH=<redacted>\n"
         );
+        // A tested name inside another variable's value is what kube-bench's pattern finds.
+        assert_eq!(redact_output("OTHER=x ETCD_CERT_FILE=/a\n", true, &tested), "OTHER=x ETCD_CERT_FILE=/a\n");
         // Outside an environment listing, `NAME=value` text is left alone (flags, stat output).
         assert_eq!(
             redact_output("permissions=600\n", false, &tested),
