@@ -2,7 +2,11 @@
 //! copied to a node works alone), or a directory laid out like kube-bench's `cfg/`
 //! (`--config-dir`).
 
-use std::path::PathBuf;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// The largest control file or `config.yaml` read (kube-bench's largest is under 64 KiB).
+pub const CONTROL_FILE_LIMIT: u64 = 16 << 20;
 
 /// kube-bench's `cfg/` at the commit in `cfg/SOURCE.md`, by path relative to `cfg/`.
 static BUNDLED: &[(&str, &str)] = &[
@@ -153,7 +157,7 @@ impl ConfigDir {
                 }),
             Self::Dir(dir) => {
                 let file = dir.join(path);
-                std::fs::read_to_string(&file).map(|text| (file.display().to_string(), text))
+                read_bounded(&file, CONTROL_FILE_LIMIT).map(|text| (file.display().to_string(), text))
             }
         }
     }
@@ -198,5 +202,32 @@ impl ConfigDir {
             .into_iter()
             .map(|name| format!("{benchmark}/{name}"))
             .collect())
+    }
+}
+
+/// Reads a UTF-8 file of at most `limit` bytes; a larger one is an error that says so, read no
+/// further than the limit, so a hostile file cannot exhaust memory.
+pub fn read_bounded(path: &Path, limit: u64) -> std::io::Result<String> {
+    let mut text = String::new();
+    std::fs::File::open(path)?.take(limit + 1).read_to_string(&mut text)?;
+    if text.len() as u64 > limit {
+        return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, format!("larger than {limit} bytes")));
+    }
+    Ok(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_over_the_limit_is_refused_without_reading_it_all() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.yaml");
+        std::fs::write(&path, "x".repeat(1025)).unwrap();
+        assert_eq!(read_bounded(&path, 1025).unwrap().len(), 1025);
+        assert_eq!(read_bounded(&path, 1024).unwrap_err().to_string(), "larger than 1024 bytes");
+        std::fs::write(&path, [0xff, 0xfe]).unwrap();
+        assert_eq!(read_bounded(&path, 1024).unwrap_err().kind(), std::io::ErrorKind::InvalidData);
     }
 }

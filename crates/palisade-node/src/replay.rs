@@ -10,6 +10,10 @@ use crate::evaluate::{Filter, NodeReport, evaluate};
 use crate::findings::{NodeFindings, findings};
 use crate::snapshot::{Snapshot, SnapshotError};
 
+/// The largest snapshot read: far above what a collection writes (each audit's output is cut at
+/// 1 MiB, and a benchmark runs about fifty distinct scripts).
+pub const SNAPSHOT_LIMIT: u64 = 256 << 20;
+
 /// One node's results and the name reports give their source (the snapshot's path).
 #[derive(Clone, Debug)]
 pub struct Evaluated {
@@ -56,7 +60,7 @@ impl<'d> Replay<'d> {
         path: &Path,
         filter: &Filter,
     ) -> Result<Evaluated, ReplayError> {
-        let text = std::fs::read_to_string(path).map_err(|error| ReplayError::Read {
+        let text = crate::bundled::read_bounded(path, SNAPSHOT_LIMIT).map_err(|error| ReplayError::Read {
             path: path.to_owned(),
             error,
         })?;

@@ -126,6 +126,25 @@ fn a_broken_snapshot_or_control_file_is_named_and_the_rest_goes_on() {
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains(&format!("{}:3:", broken.display())), "{}", stderr(&output));
 
+    // Hostile snapshots (nesting a million deep) are named errors in the report, and the good
+    // snapshot beside them is still evaluated.
+    let deep = dir.path().join("deep.json");
+    std::fs::write(&deep, format!("{{\"audits\": {}", "[".repeat(1_000_000))).unwrap();
+    let good = Path::new(env!("CARGO_MANIFEST_DIR")).join("../palisade-node/tests/fixtures/kubeadm.cis-1.12.snapshot.json");
+    let output = Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args(["node", "check", "-f", "json", "--fail-on", "never", "--snapshot"])
+        .arg(&deep)
+        .arg("--snapshot")
+        .arg(&good)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let report = json_of(&output);
+    assert_eq!(report["errors"].as_array().unwrap().len(), 1, "{report:#}");
+    let message = report["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains(&format!("{}:1:13: not a node snapshot", deep.display())), "{message}");
+    assert!(report["findings"].as_array().unwrap().iter().any(|f| f["rule"] == "cis/1.2.15"));
+
     // A configuration directory whose node.yaml is malformed: the error names file and line,
     // and the other control files are still collected.
     let cfg = dir.path().join("cfg");
