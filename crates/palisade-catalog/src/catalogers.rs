@@ -1,0 +1,23 @@
+//! The cataloger registry: one module per cataloger, listed once here.
+
+use crate::{Fact, FileMeta, Scope, Want};
+
+/// One kind of evidence of installed or declared packages, named as Syft names the
+/// cataloger that reads the same evidence (`dpkg-db-cataloger`).
+pub trait Cataloger: Sync {
+    fn name(&self) -> &'static str;
+    /// The sources this cataloger reads.
+    fn scopes(&self) -> &'static [Scope];
+    /// Whether (and how much of) this file is evidence; `path` is absolute and normalised
+    /// (`/var/lib/dpkg/status`). Called for every file of every layer: decide on the path
+    /// and metadata only, cheaply.
+    fn wants(&self, path: &str, meta: &FileMeta) -> Option<Want>;
+    /// The facts of one file. An `Err` names what is wrong (with the line when there is one);
+    /// a file that is partly readable returns what it could read instead.
+    fn parse(&self, path: &str, content: &[u8]) -> Result<Vec<Fact>, String>;
+}
+
+/// Every cataloger, in a fixed order.
+pub fn catalogers() -> Vec<&'static dyn Cataloger> {
+    vec![]
+}

@@ -1,0 +1,137 @@
+//! Package URLs (<https://github.com/package-url/purl-spec>), encoded as Syft's purl library
+//! encodes them (qualifiers sorted by key, `+` and `@` percent-encoded, `:` kept), so the same
+//! package has the same purl in both tools.
+
+use packageurl::PackageUrl;
+
+use crate::{Distro, Package};
+
+/// A package URL from its parts; qualifiers with empty values are left out.
+pub fn build(
+    kind: &str,
+    namespace: Option<&str>,
+    name: &str,
+    version: Option<&str>,
+    qualifiers: &[(&str, &str)],
+) -> String {
+    let Ok(mut purl) = PackageUrl::new(kind.to_owned(), name.to_owned()) else {
+        return String::new();
+    };
+    if let Some(namespace) = namespace.filter(|namespace| !namespace.is_empty()) {
+        purl.with_namespace(namespace.to_owned()).ok();
+    }
+    if let Some(version) = version.filter(|version| !version.is_empty()) {
+        purl.with_version(version.to_owned()).ok();
+    }
+    let mut qualifiers: Vec<_> = qualifiers.iter().filter(|(_, value)| !value.is_empty()).collect();
+    qualifiers.sort_by_key(|(key, _)| *key);
+    for (key, value) in qualifiers {
+        purl.add_qualifier(key.to_string(), value.to_string()).ok();
+    }
+    purl.to_string()
+}
+
+/// The purl of an OS package, which names the distribution it was built for:
+/// `pkg:deb/debian/bash@5.2.15-2+b8?arch=amd64&distro=debian-12&upstream=bash@5.2.15-2`
+/// (shown unencoded). Without a known distribution the namespace is the package type's usual
+/// vendor and `distro` is left out.
+pub fn os_package(package: &Package, distro: Option<&Distro>) -> String {
+    let distro_id = distro.map(|distro| distro.id.as_str()).filter(|id| !id.is_empty());
+    let distro_qualifier = distro_id
+        .map(|id| match distro.and_then(|distro| distro.version_id.as_deref()) {
+            Some(version) => format!("{id}-{version}"),
+            None => id.to_owned(),
+        })
+        .unwrap_or_default();
+    let upstream = package
+        .source
+        .as_ref()
+        .map(|source| match &source.version {
+            Some(version) => format!("{}@{}", source.name, version),
+            None => source.name.clone(),
+        })
+        .unwrap_or_default();
+    let arch = package.arch.as_deref().unwrap_or_default();
+    let epoch = package.epoch.map(|epoch| epoch.to_string()).unwrap_or_default();
+    let (kind, default_namespace) = match package.kind {
+        crate::PackageType::Deb => ("deb", "debian"),
+        crate::PackageType::Apk => ("apk", "alpine"),
+        _ => ("rpm", "redhat"),
+    };
+    let namespace = distro_id.unwrap_or(default_namespace);
+    build(
+        kind,
+        Some(namespace),
+        &package.name,
+        Some(&package.version),
+        &[("arch", arch), ("epoch", &epoch), ("upstream", &upstream), ("distro", &distro_qualifier)],
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Location, PackageType, SourcePackage};
+
+    fn deb(name: &str, version: &str, arch: &str, source: Option<(&str, Option<&str>)>) -> Package {
+        Package {
+            name: name.into(),
+            version: version.into(),
+            kind: PackageType::Deb,
+            purl: String::new(),
+            licenses: vec![],
+            locations: vec![Location::new("/var/lib/dpkg/status")],
+            found_by: "dpkg-db-cataloger".into(),
+            arch: Some(arch.into()),
+            epoch: None,
+            source: source.map(|(name, version)| SourcePackage { name: name.into(), version: version.map(Into::into) }),
+            namespace: None,
+        }
+    }
+
+    fn bookworm() -> Distro {
+        Distro { id: "debian".into(), version_id: Some("12".into()), ..Distro::default() }
+    }
+
+    // Expected strings are Syft 1.18.1's output for the same packages of a Debian 12 status file.
+    #[test]
+    fn debian_purls_are_encoded_as_syft_encodes_them() {
+        let cases = [
+            (deb("base-files", "12.4+deb12u11", "amd64", None), "pkg:deb/debian/base-files@12.4%2Bdeb12u11?arch=amd64&distro=debian-12"),
+            (
+                deb("bash", "5.2.15-2+b8", "amd64", Some(("bash", Some("5.2.15-2")))),
+                "pkg:deb/debian/bash@5.2.15-2%2Bb8?arch=amd64&distro=debian-12&upstream=bash%405.2.15-2",
+            ),
+            (
+                deb("bsdutils", "1:2.38.1-5+deb12u3", "amd64", Some(("util-linux", Some("2.38.1-5+deb12u3")))),
+                "pkg:deb/debian/bsdutils@1:2.38.1-5%2Bdeb12u3?arch=amd64&distro=debian-12&upstream=util-linux%402.38.1-5%2Bdeb12u3",
+            ),
+            (
+                deb("bsdextrautils", "2.38.1-5+deb12u3", "amd64", Some(("util-linux", None))),
+                "pkg:deb/debian/bsdextrautils@2.38.1-5%2Bdeb12u3?arch=amd64&distro=debian-12&upstream=util-linux",
+            ),
+        ];
+        for (package, expected) in cases {
+            assert_eq!(os_package(&package, Some(&bookworm())), expected);
+        }
+    }
+
+    #[test]
+    fn without_a_distribution_the_purl_has_no_distro_qualifier() {
+        let package = deb("bash", "5.2.15-2+b8", "amd64", None);
+        assert_eq!(os_package(&package, None), "pkg:deb/debian/bash@5.2.15-2%2Bb8?arch=amd64");
+    }
+
+    #[test]
+    fn namespaced_language_purls() {
+        assert_eq!(build("npm", Some("@babel"), "core", Some("7.24.0"), &[]), "pkg:npm/%40babel/core@7.24.0");
+        assert_eq!(
+            build("golang", Some("github.com/spf13"), "cobra", Some("v1.8.0"), &[]),
+            "pkg:golang/github.com/spf13/cobra@v1.8.0"
+        );
+        assert_eq!(
+            build("maven", Some("org.apache.logging.log4j"), "log4j-core", Some("2.14.1"), &[]),
+            "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1"
+        );
+    }
+}
