@@ -1,0 +1,1 @@
+//! Container images and root filesystems, read as streams.

@@ -1,0 +1,1 @@
+//! RPM installed-package databases, read from bytes.
