@@ -3,6 +3,7 @@
 
 pub mod cluster;
 pub mod image;
+pub mod images;
 pub mod ingress;
 pub mod manifest;
 pub mod network;
@@ -65,6 +66,7 @@ pub fn all_metas() -> Vec<&'static RuleMeta> {
     let mut metas: Vec<_> =
         builtin_rules(&CatalogOptions::default()).iter().map(|rule| rule.meta()).collect();
     metas.extend(inventory_rules().iter().chain(&cluster_rules()).flat_map(|rule| rule.metas()));
+    metas.extend(images::metas());
     metas.sort_by_key(|meta| meta.id);
     metas.dedup_by_key(|meta| meta.id);
     metas
