@@ -10,6 +10,7 @@
 
 mod assemble;
 mod catalogers;
+pub mod workloads;
 
 pub use assemble::{assemble, SeenFile};
 pub use catalogers::{catalogers, Cataloger};
