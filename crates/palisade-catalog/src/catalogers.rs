@@ -19,5 +19,8 @@ pub trait Cataloger: Sync {
 
 /// Every cataloger, in a fixed order.
 pub fn catalogers() -> Vec<&'static dyn Cataloger> {
-    vec![]
+    vec![
+        &crate::os_release::OsReleaseCataloger,
+        &crate::dpkg::DpkgCataloger,
+    ]
 }

@@ -10,6 +10,8 @@
 
 mod assemble;
 mod catalogers;
+mod dpkg;
+mod os_release;
 pub mod workloads;
 
 pub use assemble::{assemble, SeenFile};
