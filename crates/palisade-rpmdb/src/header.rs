@@ -1,0 +1,357 @@
+//! RPM header blobs, as rpm stores them in its database.
+//!
+//! A stored header is `il` (u32, big-endian: number of index entries), `dl` (u32: length of the
+//! data store), `il` index entries of 16 bytes (tag, type, offset into the data store, count),
+//! then the data store. The first entry of a modern header is a *region tag* (for installed
+//! packages `HEADERIMMUTABLE`, 63) whose data is a 16-byte trailer marking which entries came
+//! from the package file; entries after the region were added at install time.
+//!
+//! The blob is verified as rpm verifies it before use: known types, aligned offsets inside the
+//! data store, data that fits and does not overlap the previous entry's, a consistent region.
+//! The non-overlap rule also bounds the work: every data byte is scanned at most once.
+
+use crate::RpmPackage;
+use crate::bytes::{Endian, slice};
+
+/// A header blob that cannot be parsed: where in the blob and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("blob offset {offset}: {problem}")]
+pub struct HeaderError {
+    /// Byte offset from the start of the blob (the `il` field is offset 0).
+    pub offset: usize,
+    /// What is wrong.
+    pub problem: String,
+}
+
+fn error(offset: usize, problem: impl Into<String>) -> HeaderError {
+    HeaderError { offset, problem: problem.into() }
+}
+
+const TAG_HEADER_IMAGE: u32 = 61;
+const TAG_HEADER_IMMUTABLE: u32 = 63;
+const TAG_NAME: u32 = 1000;
+const TAG_VERSION: u32 = 1001;
+const TAG_RELEASE: u32 = 1002;
+const TAG_EPOCH: u32 = 1003;
+const TAG_SIZE: u32 = 1009;
+const TAG_VENDOR: u32 = 1011;
+const TAG_LICENSE: u32 = 1014;
+const TAG_ARCH: u32 = 1022;
+const TAG_OLD_FILENAMES: u32 = 1027;
+const TAG_SOURCE_RPM: u32 = 1044;
+const TAG_DIR_INDEXES: u32 = 1116;
+const TAG_BASENAMES: u32 = 1117;
+const TAG_DIR_NAMES: u32 = 1118;
+const TAG_LONG_SIZE: u32 = 5009;
+const TAG_MODULARITY_LABEL: u32 = 5096;
+
+/// The tags an [`RpmPackage`] is built from; other entries are verified but not decoded.
+const WANTED_TAGS: [u32; 15] = [
+    TAG_NAME,
+    TAG_VERSION,
+    TAG_RELEASE,
+    TAG_EPOCH,
+    TAG_SIZE,
+    TAG_VENDOR,
+    TAG_LICENSE,
+    TAG_ARCH,
+    TAG_OLD_FILENAMES,
+    TAG_SOURCE_RPM,
+    TAG_DIR_INDEXES,
+    TAG_BASENAMES,
+    TAG_DIR_NAMES,
+    TAG_LONG_SIZE,
+    TAG_MODULARITY_LABEL,
+];
+
+const TYPE_NULL: u32 = 0;
+const TYPE_CHAR: u32 = 1;
+const TYPE_INT8: u32 = 2;
+const TYPE_INT16: u32 = 3;
+const TYPE_INT32: u32 = 4;
+const TYPE_INT64: u32 = 5;
+const TYPE_STRING: u32 = 6;
+const TYPE_BIN: u32 = 7;
+const TYPE_STRING_ARRAY: u32 = 8;
+const TYPE_I18N_STRING: u32 = 9;
+
+/// rpm refuses headers with 65536 or more entries or a data store of 16 MiB or more.
+const MAX_INDEX_ENTRIES: u32 = 0xffff;
+const MAX_DATA_LEN: u32 = 0x00ff_ffff;
+const INTRO_LEN: usize = 8;
+const ENTRY_LEN: usize = 16;
+/// A file list is built from shared directory names, so it can be longer than the header that
+/// encodes it; real headers spend far more than 1/16 of a path's length on each file (digest,
+/// mode, size, owner), so a list longer than this is hostile.
+const MAX_FILE_LIST_BYTES_PER_BLOB_BYTE: usize = 16;
+
+/// One verified index entry.
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    /// Index of the entry (for messages).
+    position: usize,
+    tag: u32,
+    kind: u32,
+    /// Offset into the data store; verified to lie inside it.
+    offset: usize,
+    count: usize,
+}
+
+/// A verified header: its data store and the wanted entries (the last one wins when a tag
+/// appears twice, as rpm lets install-time entries replace region entries).
+struct Header<'a> {
+    data: &'a [u8],
+    /// Byte offset of the data store in the blob (for messages).
+    data_start: usize,
+    wanted: Vec<Entry>,
+}
+
+/// Parses a stored RPM header blob into the package it describes.
+///
+/// Errors name the blob offset and the problem: a truncated blob, an index entry whose data
+/// lies outside the data store, a bad region, a missing `NAME`, `VERSION` or `RELEASE`, or a
+/// file list whose directory indexes point past `DIRNAMES`.
+pub fn parse_header(blob: &[u8]) -> Result<RpmPackage, HeaderError> {
+    let header = Header::parse(blob)?;
+    let package = RpmPackage {
+        name: header.required_string(TAG_NAME, "NAME")?,
+        epoch: header.first_u32(TAG_EPOCH)?,
+        version: header.required_string(TAG_VERSION, "VERSION")?,
+        release: header.required_string(TAG_RELEASE, "RELEASE")?,
+        arch: header.string(TAG_ARCH)?,
+        source_rpm: header.string(TAG_SOURCE_RPM)?,
+        license: header.string(TAG_LICENSE)?,
+        vendor: header.string(TAG_VENDOR)?,
+        size: match header.first_u64(TAG_LONG_SIZE)? {
+            Some(size) => size,
+            None => header.first_u32(TAG_SIZE)?.map_or(0, u64::from),
+        },
+        files: header.files(blob.len().saturating_mul(MAX_FILE_LIST_BYTES_PER_BLOB_BYTE))?,
+        modularity_label: header.string(TAG_MODULARITY_LABEL)?,
+    };
+    Ok(package)
+}
+
+impl<'a> Header<'a> {
+    fn parse(blob: &'a [u8]) -> Result<Self, HeaderError> {
+        let (Some(index_count), Some(data_len)) = (Endian::Big.u32(blob, 0), Endian::Big.u32(blob, 4)) else {
+            return Err(error(0, format!("blob of {} bytes is shorter than the 8-byte header intro", blob.len())));
+        };
+        if index_count == 0 || index_count > MAX_INDEX_ENTRIES {
+            return Err(error(0, format!("{index_count} index entries (rpm allows 1 to {MAX_INDEX_ENTRIES})")));
+        }
+        if data_len > MAX_DATA_LEN {
+            return Err(error(4, format!("data store of {data_len} bytes (rpm allows less than 16 MiB)")));
+        }
+        let (index_count, data_len) = (index_count as usize, data_len as usize);
+        let data_start = INTRO_LEN + index_count * ENTRY_LEN;
+        let expected_len = data_start + data_len;
+        if blob.len() != expected_len {
+            return Err(error(0, format!("blob is {} bytes but {index_count} index entries and a {data_len}-byte data store make {expected_len}", blob.len())));
+        }
+        let index = &blob[INTRO_LEN..data_start];
+        let data = &blob[data_start..];
+        let raw_entry = |position: usize| {
+            let at = position * ENTRY_LEN;
+            let field = |n: usize| Endian::Big.u32(index, at + 4 * n).unwrap_or_default();
+            (field(0), field(1), field(2), field(3))
+        };
+
+        let region = verify_region(raw_entry(0), index_count, data)?;
+        let first_checked = usize::from(region.is_some());
+        let mut wanted = Vec::new();
+        let mut previous_end = 0usize;
+        for position in first_checked..index_count {
+            let (tag, kind, offset, count) = raw_entry(position);
+            let entry_offset = INTRO_LEN + position * ENTRY_LEN;
+            let entry_error = |problem: String| error(entry_offset, format!("index entry {position} (tag {tag}, type {kind}, offset {offset}, count {count}): {problem}"));
+            let offset = offset as usize;
+            if offset < previous_end {
+                return Err(entry_error(format!("data overlaps the previous entry's, which ends at {previous_end}")));
+            }
+            if kind > TYPE_I18N_STRING {
+                return Err(entry_error("unknown type".into()));
+            }
+            if count == 0 || count as usize > data_len {
+                return Err(entry_error(format!("count outside 1..={data_len}")));
+            }
+            if offset >= data_len {
+                return Err(entry_error(format!("offset outside the {data_len}-byte data store")));
+            }
+            if offset % alignment(kind) != 0 {
+                return Err(entry_error(format!("offset not aligned to {} bytes", alignment(kind))));
+            }
+            let count = count as usize;
+            let len = data_length(kind, &data[offset..], count).ok_or_else(|| entry_error("data runs past the end of the data store".into()))?;
+            previous_end = offset + len;
+            if let Some(region_data_end) = region
+                && offset < region_data_end
+                && previous_end > region_data_end - ENTRY_LEN
+            {
+                return Err(entry_error("data overlaps the region trailer".into()));
+            }
+            if WANTED_TAGS.contains(&tag) {
+                wanted.retain(|entry: &Entry| entry.tag != tag);
+                wanted.push(Entry { position, tag, kind, offset, count });
+            }
+        }
+        Ok(Header { data, data_start, wanted })
+    }
+
+    fn entry(&self, tag: u32) -> Option<&Entry> {
+        self.wanted.iter().find(|entry| entry.tag == tag)
+    }
+
+    fn type_error(&self, entry: &Entry, expected: &str) -> HeaderError {
+        error(INTRO_LEN + entry.position * ENTRY_LEN, format!("index entry {} (tag {}) has type {}, expected {expected}", entry.position, entry.tag, entry.kind))
+    }
+
+    /// The first string of a STRING, STRING_ARRAY or I18NSTRING entry.
+    fn string(&self, tag: u32) -> Result<Option<String>, HeaderError> {
+        let Some(entry) = self.entry(tag) else { return Ok(None) };
+        if !matches!(entry.kind, TYPE_STRING | TYPE_STRING_ARRAY | TYPE_I18N_STRING) {
+            return Err(self.type_error(entry, "a string"));
+        }
+        Ok(self.strings(entry).next())
+    }
+
+    fn required_string(&self, tag: u32, name: &str) -> Result<String, HeaderError> {
+        self.string(tag)?.ok_or_else(|| error(0, format!("no {name} tag ({tag})")))
+    }
+
+    /// The `count` NUL-terminated strings of a verified string entry.
+    fn strings(&self, entry: &Entry) -> impl Iterator<Item = String> + '_ {
+        self.data[entry.offset..].split(|&byte| byte == 0).take(entry.count).map(|raw| String::from_utf8_lossy(raw).into_owned())
+    }
+
+    fn u32s(&self, entry: &Entry) -> Result<Vec<u32>, HeaderError> {
+        if entry.kind != TYPE_INT32 {
+            return Err(self.type_error(entry, "INT32"));
+        }
+        (0..entry.count)
+            .map(|n| {
+                let at = entry.offset + 4 * n;
+                Endian::Big.u32(self.data, at).ok_or_else(|| error(self.data_start + at, "INT32 past the data store"))
+            })
+            .collect()
+    }
+
+    fn first_u32(&self, tag: u32) -> Result<Option<u32>, HeaderError> {
+        let Some(entry) = self.entry(tag) else { return Ok(None) };
+        if entry.kind != TYPE_INT32 {
+            return Err(self.type_error(entry, "INT32"));
+        }
+        Ok(Endian::Big.u32(self.data, entry.offset))
+    }
+
+    fn first_u64(&self, tag: u32) -> Result<Option<u64>, HeaderError> {
+        let Some(entry) = self.entry(tag) else { return Ok(None) };
+        if entry.kind != TYPE_INT64 {
+            return Err(self.type_error(entry, "INT64"));
+        }
+        Ok(slice(self.data, entry.offset, 8).and_then(|raw| raw.try_into().ok()).map(u64::from_be_bytes))
+    }
+
+    /// The package's file paths; their total length is capped at `max_bytes`.
+    fn files(&self, max_bytes: usize) -> Result<Vec<String>, HeaderError> {
+        let mut total = 0usize;
+        let mut add = |files: &mut Vec<String>, path: String| {
+            total = total.saturating_add(path.len());
+            if total > max_bytes {
+                return Err(error(0, format!("file list longer than {max_bytes} bytes")));
+            }
+            files.push(path);
+            Ok(())
+        };
+        let mut files = Vec::new();
+        let Some(basenames) = self.entry(TAG_BASENAMES) else {
+            if let Some(old_names) = self.entry(TAG_OLD_FILENAMES) {
+                if old_names.kind != TYPE_STRING_ARRAY {
+                    return Err(self.type_error(old_names, "STRING_ARRAY"));
+                }
+                for path in self.strings(old_names) {
+                    add(&mut files, path)?;
+                }
+            }
+            return Ok(files);
+        };
+        let (Some(dir_names), Some(dir_indexes)) = (self.entry(TAG_DIR_NAMES), self.entry(TAG_DIR_INDEXES)) else {
+            return Err(error(0, "BASENAMES without DIRNAMES and DIRINDEXES"));
+        };
+        for entry in [basenames, dir_names] {
+            if entry.kind != TYPE_STRING_ARRAY {
+                return Err(self.type_error(entry, "STRING_ARRAY"));
+            }
+        }
+        let dir_names: Vec<String> = self.strings(dir_names).collect();
+        let dir_indexes = self.u32s(dir_indexes)?;
+        if dir_indexes.len() != basenames.count {
+            return Err(error(0, format!("{} BASENAMES but {} DIRINDEXES", basenames.count, dir_indexes.len())));
+        }
+        for (n, (basename, dir_index)) in self.strings(basenames).zip(dir_indexes).enumerate() {
+            let Some(dir_name) = dir_names.get(dir_index as usize) else {
+                return Err(error(0, format!("DIRINDEXES[{n}] is {dir_index} but there are {} DIRNAMES", dir_names.len())));
+            };
+            add(&mut files, format!("{dir_name}{basename}"))?;
+        }
+        Ok(files)
+    }
+}
+
+/// Verifies the region entry, if the header has one, and returns where the region's data ends
+/// (just after its 16-byte trailer). Headers whose first tag is not a region tag predate regions.
+fn verify_region((tag, kind, offset, count): (u32, u32, u32, u32), index_count: usize, data: &[u8]) -> Result<Option<usize>, HeaderError> {
+    if !(TAG_HEADER_IMAGE..=TAG_HEADER_IMMUTABLE).contains(&tag) {
+        return Ok(None);
+    }
+    let region_error = |problem: String| error(INTRO_LEN, format!("region tag {tag}: {problem}"));
+    if kind != TYPE_BIN || count as usize != ENTRY_LEN {
+        return Err(region_error(format!("type {kind} count {count}, expected BIN of {ENTRY_LEN} bytes")));
+    }
+    let trailer_start = offset as usize;
+    let Some(trailer) = slice(data, trailer_start, ENTRY_LEN) else {
+        return Err(region_error(format!("trailer at data offset {trailer_start} lies outside the {}-byte data store", data.len())));
+    };
+    let trailer_tag = Endian::Big.u32(trailer, 0).unwrap_or_default();
+    let trailer_offset = Endian::Big.u32(trailer, 8).unwrap_or_default() as i32;
+    if !(TAG_HEADER_IMAGE..=TAG_HEADER_IMMUTABLE).contains(&trailer_tag) {
+        return Err(region_error(format!("trailer has tag {trailer_tag}")));
+    }
+    let region_entries = trailer_offset.checked_neg().filter(|len| *len > 0 && *len as usize % ENTRY_LEN == 0).map(|len| len as usize / ENTRY_LEN);
+    match region_entries {
+        Some(entries) if entries <= index_count => Ok(Some(trailer_start + ENTRY_LEN)),
+        _ => Err(region_error(format!("trailer offset {trailer_offset} does not cover 1..={index_count} entries"))),
+    }
+}
+
+fn alignment(kind: u32) -> usize {
+    match kind {
+        TYPE_INT16 => 2,
+        TYPE_INT32 => 4,
+        TYPE_INT64 => 8,
+        _ => 1,
+    }
+}
+
+/// Length of `count` values of type `kind` at the start of `data`, or `None` when they do not fit
+/// (strings must end with a NUL inside `data`).
+fn data_length(kind: u32, data: &[u8], count: usize) -> Option<usize> {
+    let fixed = |width: usize| count.checked_mul(width).filter(|len| *len <= data.len());
+    match kind {
+        TYPE_NULL => Some(0),
+        TYPE_CHAR | TYPE_INT8 | TYPE_BIN => fixed(1),
+        TYPE_INT16 => fixed(2),
+        TYPE_INT32 => fixed(4),
+        TYPE_INT64 => fixed(8),
+        TYPE_STRING if count != 1 => None,
+        TYPE_STRING | TYPE_STRING_ARRAY | TYPE_I18N_STRING => {
+            let mut len = 0usize;
+            for _ in 0..count {
+                let terminator = data.get(len..)?.iter().position(|&byte| byte == 0)?;
+                len += terminator + 1;
+            }
+            Some(len)
+        }
+        _ => None,
+    }
+}
