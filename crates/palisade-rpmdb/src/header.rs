@@ -106,13 +106,30 @@ struct Header<'a> {
     wanted: Vec<Entry>,
 }
 
+/// A parsed header: the package, and what was wrong with its file list, if anything.
+///
+/// A damaged file list does not hide the package (rpm itself lists such packages), so the
+/// package keeps an empty `files` and the problem is reported beside it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParsedHeader {
+    /// The package; `files` is empty when `file_list_error` is set.
+    pub package: RpmPackage,
+    /// Why the file list (`BASENAMES`, `DIRNAMES`, `DIRINDEXES` or `OLDFILENAMES`) could not be built.
+    pub file_list_error: Option<HeaderError>,
+}
+
 /// Parses a stored RPM header blob into the package it describes.
 ///
 /// Errors name the blob offset and the problem: a truncated blob, an index entry whose data
-/// lies outside the data store, a bad region, a missing `NAME`, `VERSION` or `RELEASE`, or a
-/// file list whose directory indexes point past `DIRNAMES`.
-pub fn parse_header(blob: &[u8]) -> Result<RpmPackage, HeaderError> {
+/// lies outside the data store or overlaps another's, a bad region, a tag of the wrong type, or
+/// a missing `NAME`, `VERSION` or `RELEASE`. A bad file list (directory indexes past
+/// `DIRNAMES`, mismatched counts) is reported in [`ParsedHeader::file_list_error`] instead.
+pub fn parse_header(blob: &[u8]) -> Result<ParsedHeader, HeaderError> {
     let header = Header::parse(blob)?;
+    let (files, file_list_error) = match header.files(blob.len().saturating_mul(MAX_FILE_LIST_BYTES_PER_BLOB_BYTE)) {
+        Ok(files) => (files, None),
+        Err(error) => (Vec::new(), Some(error)),
+    };
     let package = RpmPackage {
         name: header.required_string(TAG_NAME, "NAME")?,
         epoch: header.first_u32(TAG_EPOCH)?,
@@ -126,10 +143,10 @@ pub fn parse_header(blob: &[u8]) -> Result<RpmPackage, HeaderError> {
             Some(size) => size,
             None => header.first_u32(TAG_SIZE)?.map_or(0, u64::from),
         },
-        files: header.files(blob.len().saturating_mul(MAX_FILE_LIST_BYTES_PER_BLOB_BYTE))?,
+        files,
         modularity_label: header.string(TAG_MODULARITY_LABEL)?,
     };
-    Ok(package)
+    Ok(ParsedHeader { package, file_list_error })
 }
 
 impl<'a> Header<'a> {

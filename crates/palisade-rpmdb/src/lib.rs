@@ -10,7 +10,8 @@
 //!
 //! Each stores one RPM header blob per installed package; [`parse_header`] turns a blob into an
 //! [`RpmPackage`]. A damaged header or record becomes an entry in [`ReadResult::issues`] and the
-//! other packages are still read; only damage that leaves nothing readable (a bad file header,
+//! other packages are still read (a package whose file list alone is damaged is kept, without
+//! files, as rpm lists it); only damage that leaves nothing readable (a bad file header,
 //! no `Packages` table) is an [`RpmDbError`]. Every offset, count and chain is checked against
 //! the input, so hostile bytes give errors, never panics, hangs or unbounded allocation.
 
@@ -22,7 +23,7 @@ mod sqlite;
 
 use std::fmt;
 
-pub use header::{HeaderError, parse_header};
+pub use header::{HeaderError, ParsedHeader, parse_header};
 
 /// The storage format of an RPM database file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -74,7 +75,7 @@ pub struct RpmPackage {
 }
 
 /// What a database read produced: the packages whose headers parsed and one message for each
-/// record or header that did not (naming its page, slot or offset and the problem).
+/// record, header or file list that did not (naming its page, slot or offset and the problem).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ReadResult {
     /// Packages in the database's key order (header number).
@@ -161,7 +162,12 @@ pub fn read(format: DbFormat, bytes: &[u8]) -> Result<ReadResult, RpmDbError> {
     let mut result = ReadResult { packages: Vec::with_capacity(records.blobs.len()), issues: records.issues };
     for blob in records.blobs {
         match parse_header(&blob.bytes) {
-            Ok(package) => result.packages.push(package),
+            Ok(parsed) => {
+                if let Some(error) = parsed.file_list_error {
+                    result.issues.push(format!("{format} {}: package {} is listed without files: {error}", blob.location, parsed.package.name));
+                }
+                result.packages.push(parsed.package);
+            }
             Err(error) => result.issues.push(format!("{format} {}: header: {error}", blob.location)),
         }
     }
