@@ -192,14 +192,15 @@ fn find_in_chain<'a, T: std::error::Error + 'static>(error: &'a (dyn std::error:
     None
 }
 
-/// The rustls error somewhere in the chain, as text (`invalid peer certificate: UnknownIssuer`).
+/// The TLS failure somewhere in the chain, as text: a rustls error (`invalid peer certificate:
+/// UnknownIssuer`, a plain-HTTP answer to the hello), or the server closing during the handshake,
+/// which hyper-rustls reports as an I/O error of its own.
 fn tls_detail(error: &(dyn std::error::Error + 'static)) -> Option<String> {
     if let Some(tls) = find_in_chain::<rustls::Error>(error) {
         return Some(tls.to_string());
     }
-    // A plain-HTTP server answering a TLS hello makes rustls report a corrupt message.
     let text = innermost(error);
-    text.contains("InvalidContentType").then_some(text)
+    text.contains("tls handshake").then_some(text)
 }
 
 /// The innermost message of an error chain: the cause, not the layers of wrapping.
