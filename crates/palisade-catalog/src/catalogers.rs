@@ -22,5 +22,6 @@ pub fn catalogers() -> Vec<&'static dyn Cataloger> {
     vec![
         &crate::os_release::OsReleaseCataloger,
         &crate::dpkg::DpkgCataloger,
+        &crate::apk::ApkCataloger,
     ]
 }
