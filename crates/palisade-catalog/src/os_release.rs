@@ -1,14 +1,16 @@
 //! The operating system: `/etc/os-release` and the older release files, each one
-//! [`Fact::Distro`] ranked in the order Syft 1.18.1 tries them (`/etc/os-release`,
-//! `/usr/lib/os-release`, `/etc/system-release-cpe`, `/etc/redhat-release`), then the files
+//! [`Fact::Distro`] ranked in the order Syft 1.18.1 uses them (`/etc/os-release`,
+//! `/usr/lib/os-release`, `/etc/redhat-release`, `/etc/system-release-cpe`), then the files
 //! Syft does not read, for filesystems that have none of those.
 //!
-//! Differences from Syft, on purpose:
-//! - `os-release` values are unquoted as the os-release specification (shell syntax) says; Syft
-//!   keeps single quotes (`ID='debian'` is `'debian'` there) unless the value also holds a
-//!   double quote, and then strips every quote at both ends.
-//! - `/etc/system-release-cpe` is read whatever follows the CPE; Syft's pattern ends in `$`
-//!   without multi-line mode, so it never matches a file that ends with a newline.
+//! Syft lists `/etc/system-release-cpe` before `/etc/redhat-release`, but its CPE pattern ends
+//! in `$` without multi-line mode and so never matches a file that ends with a newline: in
+//! effect CentOS 6 is `centos` 6.10 from `redhat-release`. The CPE file is read correctly here
+//! and ranked after `redhat-release`, so the result is Syft's.
+//!
+//! Difference from Syft, on purpose: `os-release` values are unquoted as the os-release
+//! specification (shell syntax) says; Syft keeps single quotes (`ID='debian'` is `'debian'`
+//! there) unless the value also holds a double quote, and then strips every quote at both ends.
 
 use palisade_pkg::Distro;
 
@@ -24,8 +26,8 @@ const ISSUES_PER_FILE: usize = 20;
 const RELEASE_FILES: [(&str, ReleaseFormat); 8] = [
     ("/etc/os-release", ReleaseFormat::OsRelease),
     ("/usr/lib/os-release", ReleaseFormat::OsRelease),
-    ("/etc/system-release-cpe", ReleaseFormat::Cpe),
     ("/etc/redhat-release", ReleaseFormat::RedHat),
+    ("/etc/system-release-cpe", ReleaseFormat::Cpe),
     ("/etc/centos-release", ReleaseFormat::RedHat),
     ("/etc/system-release", ReleaseFormat::RedHat),
     ("/etc/alpine-release", ReleaseFormat::Alpine),
@@ -358,7 +360,7 @@ mod tests {
     #[test]
     fn older_release_files_as_syft_reads_them() {
         let (rank, found) = distro("/etc/redhat-release", "Red Hat Enterprise Linux release 8.9 (Ootpa)\n");
-        assert_eq!(rank, 3);
+        assert_eq!(rank, 2);
         assert_eq!(found.id, "red hat enterprise linux");
         assert_eq!(found.version_id.as_deref(), Some("8.9"));
         assert_eq!(found.pretty_name.as_deref(), Some("Red Hat Enterprise Linux"));
@@ -368,7 +370,7 @@ mod tests {
         assert!(parse("/etc/redhat-release", "CentOS Stream release 10\n").is_err());
 
         let (rank, found) = distro("/etc/system-release-cpe", "cpe:/o:centos:linux:6:GA\n");
-        assert_eq!((rank, found.id.as_str(), found.version_id.as_deref()), (2, "centos", Some("6")));
+        assert_eq!((rank, found.id.as_str(), found.version_id.as_deref()), (3, "centos", Some("6")));
 
         let (rank, found) = distro("/etc/alpine-release", "3.19.1\n");
         assert_eq!((rank, found.id.as_str(), found.version_id.as_deref()), (6, "alpine", Some("3.19.1")));
