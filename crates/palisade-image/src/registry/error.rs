@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use oci_client::errors::{OciDistributionError, OciErrorCode};
+use oci_client::errors::{DigestError, OciDistributionError, OciErrorCode};
 
 /// Why a registry image could not be resolved or one of its blobs read.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -125,7 +125,7 @@ impl ErrorContext {
             OciDistributionError::ServerError { code, message, .. } => RegistryProblem::Protocol { registry, detail: format!("HTTP status {code}: {}", excerpt(&message)) },
             OciDistributionError::DigestError(error) => RegistryProblem::DigestMismatch { what: fetching.what(), detail: error.to_string() },
             OciDistributionError::RequestError(error) => self.request_problem(&error),
-            OciDistributionError::IoError(error) => self.io_problem(&error),
+            OciDistributionError::IoError(error) => self.io_problem(&error, fetching.what()),
             other => RegistryProblem::Protocol { registry, detail: excerpt(&other.to_string()) },
         }
     }
@@ -156,10 +156,14 @@ impl ErrorContext {
         RegistryProblem::Protocol { registry, detail: excerpt(&innermost(error)) }
     }
 
-    /// Names an I/O error from a blob stream (oci-client wraps its transport errors in these).
-    pub(crate) fn io_problem(&self, error: &std::io::Error) -> RegistryProblem {
+    /// Names an I/O error from the stream of blob `what` (oci-client wraps its transport errors
+    /// and its digest check in these).
+    pub(crate) fn io_problem(&self, error: &std::io::Error, what: &'static str) -> RegistryProblem {
         match error.get_ref() {
-            Some(inner) => self.request_problem(inner),
+            Some(inner) => match inner.downcast_ref::<DigestError>() {
+                Some(mismatch) => RegistryProblem::DigestMismatch { what, detail: mismatch.to_string() },
+                None => self.request_problem(inner),
+            },
             None => self.request_problem(error),
         }
     }

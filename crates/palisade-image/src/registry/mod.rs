@@ -107,6 +107,9 @@ impl std::fmt::Debug for RegistryOptions {
 }
 
 /// An image resolved in a registry: its description, and its layers readable as streams.
+///
+/// Its layer readers block on the network: read them from plain threads (rayon, `spawn_blocking`),
+/// not from async tasks.
 pub struct RegistryImage {
     client: Client,
     /// The repository, with the resolved manifest's digest.
@@ -308,7 +311,7 @@ async fn fetch_config(client: &Client, reference: &Reference, descriptor: &OciDe
     let mut stream = client.pull_blob_stream(reference, &strip_descriptor_urls(descriptor.clone())).await.map_err(|error| context.problem(error, fetching, &descriptor.digest))?;
     let mut body = Vec::new();
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|error| context.io_problem(&error))?;
+        let chunk = chunk.map_err(|error| context.io_problem(&error, "config"))?;
         if (body.len() + chunk.len()) as u64 > size {
             return Err(RegistryProblem::TooLarge { what: "config", size: (body.len() + chunk.len()) as u64, limit: size });
         }
@@ -365,4 +368,53 @@ fn describe(reference: &str, parsed: &Reference, resolved: &Resolved) -> Result<
         variant: resolved.config.variant.clone(),
         layers,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resolved(layers: usize, diff_ids: usize) -> Resolved {
+        let descriptor = |digest: String, size: i64| OciDescriptor { media_type: oci_client::manifest::IMAGE_LAYER_GZIP_MEDIA_TYPE.to_owned(), digest, size, ..OciDescriptor::default() };
+        Resolved {
+            top_digest: "sha256:index".to_owned(),
+            manifest_digest: "sha256:manifest".to_owned(),
+            manifest: OciImageManifest {
+                config: descriptor("sha256:config".to_owned(), 2),
+                layers: (0..layers).map(|layer| descriptor(format!("sha256:layer{layer}"), 10 + layer as i64)).collect(),
+                ..OciImageManifest::default()
+            },
+            config: ImageConfig {
+                os: "linux".to_owned(),
+                architecture: "arm".to_owned(),
+                variant: Some("v7".to_owned()),
+                rootfs: RootFs { diff_ids: (0..diff_ids).map(|layer| format!("sha256:diff{layer}")).collect() },
+            },
+        }
+    }
+
+    #[test]
+    fn docker_hub_names_are_fully_qualified() {
+        let parsed = Reference::try_from("nginx:1.27").unwrap();
+        let description = describe("nginx:1.27", &parsed, &resolved(2, 2)).unwrap();
+        assert_eq!(description.reference, "nginx:1.27");
+        assert_eq!(description.tags, ["docker.io/library/nginx:1.27"]);
+        assert_eq!(description.repo_digests, ["docker.io/library/nginx@sha256:index"]);
+        assert_eq!((description.manifest_digest.as_str(), description.config_digest.as_str()), ("sha256:manifest", "sha256:config"));
+        assert_eq!((description.os.as_str(), description.architecture.as_str(), description.variant.as_deref()), ("linux", "arm", Some("v7")));
+        let second = &description.layers[1];
+        assert_eq!((second.digest.as_str(), second.diff_id.as_str(), second.size), ("sha256:layer1", "sha256:diff1", 11));
+        let pinned = Reference::try_from("docker.io/library/nginx@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef").unwrap();
+        assert!(describe("x", &pinned, &resolved(1, 1)).unwrap().tags.is_empty());
+    }
+
+    #[test]
+    fn configs_must_name_every_layer() {
+        let parsed = Reference::try_from("127.0.0.1:5000/app:v1").unwrap();
+        let error = describe("x", &parsed, &resolved(3, 2)).unwrap_err().to_string();
+        assert_eq!(error, "config: rootfs.diff_ids has 2 entries for the manifest's 3 layers");
+        let mut negative = resolved(1, 1);
+        negative.manifest.layers[0].size = -1;
+        assert!(describe("x", &parsed, &negative).unwrap_err().to_string().contains("negative size -1"));
+    }
 }

@@ -37,7 +37,7 @@ impl BlobReader {
                         sent += chunk.len() as u64;
                         if sent > expected { Err(problem(RegistryProblem::TooLarge { what: "layer", size: sent, limit: expected })) } else { Ok(chunk) }
                     }
-                    Err(error) => Err(problem(context.io_problem(&error))),
+                    Err(error) => Err(problem(context.io_problem(&error, "layer"))),
                 };
                 let stop = item.is_err();
                 if sender.send(item).await.is_err() || stop {
