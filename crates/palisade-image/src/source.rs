@@ -92,8 +92,9 @@ pub enum OciSelector {
 pub enum SourceRef {
     /// `oci:DIR`, `oci:DIR:TAG`, `oci:DIR@sha256:…`: an OCI image layout directory.
     OciLayout { dir: PathBuf, selector: Option<OciSelector> },
-    /// `docker-archive:FILE.tar`: what `docker save` or `skopeo copy … docker-archive:` write.
-    DockerArchive { file: PathBuf },
+    /// `docker-archive:FILE.tar[:NAME:TAG]`: what `docker save` or `skopeo copy …
+    /// docker-archive:` write; the name picks one image of an archive holding several.
+    DockerArchive { file: PathBuf, image: Option<String> },
     /// `dir:PATH`: a root filesystem, read for what is installed in it, as an image would be.
     RootFs(PathBuf),
     /// An existing directory named without a prefix: a project, read for installed packages
@@ -120,7 +121,7 @@ impl SourceRef {
             if rest.is_empty() {
                 return Err(invalid("docker-archive: needs a file, e.g. docker-archive:image.tar"));
             }
-            return Ok(Self::DockerArchive { file: PathBuf::from(rest) });
+            return Ok(parse_docker_archive(rest));
         }
         if let Some(rest) = text.strip_prefix("dir:") {
             if rest.is_empty() {
@@ -141,6 +142,32 @@ impl SourceRef {
             return Ok(Self::Project(PathBuf::from(text)));
         }
         Ok(Self::Registry(text.to_owned()))
+    }
+
+    /// Opens an image stored in local files (OCI layout, docker archive). Directories are not
+    /// images (see `analyze_directory`), and registry images are opened by `registry::open`;
+    /// for those this is an error that says so.
+    pub fn open_image(&self, reference: &str, platform: Option<&Platform>) -> Result<Box<dyn ImageSource>, ImageError> {
+        match self {
+            Self::OciLayout { dir, selector } => Ok(Box::new(crate::oci::OciLayout::open(reference, dir, selector.as_ref(), platform)?)),
+            Self::DockerArchive { file, image } => Ok(Box::new(crate::docker_archive::DockerArchive::open(reference, file, image.as_deref(), platform)?)),
+            Self::RootFs(_) | Self::Project(_) | Self::Registry(_) => Err(ImageError::Reference {
+                reference: reference.to_owned(),
+                problem: "not an image stored in local files (directories are analysed with analyze_directory, registry images opened with registry::open)".to_owned(),
+            }),
+        }
+    }
+}
+
+/// Splits `FILE[:NAME:TAG]` at the first colon after which the prefix is an existing file.
+fn parse_docker_archive(rest: &str) -> SourceRef {
+    if Path::new(rest).is_file() {
+        return SourceRef::DockerArchive { file: PathBuf::from(rest), image: None };
+    }
+    let split = rest.match_indices(':').map(|(at, _)| at).find(|&at| Path::new(&rest[..at]).is_file());
+    match split {
+        Some(at) => SourceRef::DockerArchive { file: PathBuf::from(&rest[..at]), image: Some(rest[at + 1..].to_owned()).filter(|image| !image.is_empty()) },
+        None => SourceRef::DockerArchive { file: PathBuf::from(rest), image: None },
     }
 }
 
@@ -190,7 +217,13 @@ mod tests {
             SourceRef::parse("oci:l@sha256:0123").unwrap(),
             SourceRef::OciLayout { dir: "l".into(), selector: Some(OciSelector::Digest("sha256:0123".into())) }
         );
-        assert_eq!(SourceRef::parse("docker-archive:x.tar").unwrap(), SourceRef::DockerArchive { file: "x.tar".into() });
+        assert_eq!(SourceRef::parse("docker-archive:x.tar").unwrap(), SourceRef::DockerArchive { file: "x.tar".into(), image: None });
+        let archive = temp.path().join("image.tar");
+        std::fs::write(&archive, b"").unwrap();
+        assert_eq!(
+            SourceRef::parse(&format!("docker-archive:{}:app:v1", archive.display())).unwrap(),
+            SourceRef::DockerArchive { file: archive.clone(), image: Some("app:v1".into()) }
+        );
         assert_eq!(SourceRef::parse("dir:/srv/root").unwrap(), SourceRef::RootFs("/srv/root".into()));
         assert_eq!(SourceRef::parse(temp.path().to_str().unwrap()).unwrap(), SourceRef::Project(temp.path().to_owned()));
         assert_eq!(SourceRef::parse("nginx:1.27").unwrap(), SourceRef::Registry("nginx:1.27".into()));
