@@ -25,8 +25,8 @@ pub enum ImageError {
     #[error("layer {digest} ({position}/{count}): {problem}")]
     Layer { digest: String, position: usize, count: usize, problem: LayerProblem },
     /// The registry could not be reached, refused access or sent something unusable.
-    #[error("{reference}: {message}")]
-    Registry { reference: String, message: String },
+    #[error("{reference}: {problem}")]
+    Registry { reference: String, problem: crate::registry::RegistryProblem },
 }
 
 fn available_list(available: &[String]) -> String {

@@ -14,6 +14,7 @@ mod docker_archive;
 mod error;
 mod layer;
 mod oci;
+pub mod registry;
 mod source;
 mod squash;
 mod tar_stream;
