@@ -261,6 +261,36 @@ mod tests {
         assert_eq!(conjunction(&[Term::Expression("MIT OR 0BSD".into())]).as_deref(), Some("MIT OR 0BSD"));
     }
 
+    /// Every licence the Debian 12 minbase packages declare, with what Syft 1.18.1 made of it
+    /// (see tests/fixtures/SOURCE.md): the same SPDX expression, or text in both, except
+    /// where Syft swaps a deprecated list entry for its successor, and for identifiers the SPDX
+    /// list gained after the 3.25 list Syft 1.18.1 carries (the `spdx` crate has 3.29, and
+    /// CycloneDX's licence schema knows them too).
+    #[test]
+    fn debian_licences_are_read_as_syft_reads_them() {
+        const SYFT_REPLACES_DEPRECATED: [(&str, &str); 1] = [("BSD-2-Clause-NetBSD", "BSD-2-Clause")];
+        const LISTED_AFTER_SYFTS_LIST: [&str; 2] = ["Artistic-dist", "SMAIL-GPL"];
+        let table = include_str!("../tests/fixtures/debian-licences.syft-1.18.1.tsv");
+        let mut compared = 0;
+        let mut differences = Vec::new();
+        for line in table.lines().filter(|line| !line.starts_with('#')) {
+            let (declared, syft) = line.split_once('\t').unwrap_or_else(|| panic!("no tab in {line:?}"));
+            let ours = match classify(declared) {
+                Some(Term::Text(_)) | None => String::new(),
+                Some(term) => term.spdx(),
+            };
+            let expected = SYFT_REPLACES_DEPRECATED.iter().find(|(deprecated, _)| *deprecated == ours).map_or(ours.as_str(), |(_, successor)| successor);
+            if LISTED_AFTER_SYFTS_LIST.contains(&declared) {
+                assert_eq!((ours.as_str(), syft), (declared, ""));
+            } else if expected != syft {
+                differences.push(format!("{declared}: ours {ours:?}, syft {syft:?}"));
+            }
+            compared += 1;
+        }
+        assert!(differences.is_empty(), "{}", differences.join("\n"));
+        assert!(compared > 100, "{compared}");
+    }
+
     #[test]
     fn licence_refs_are_valid_and_distinct() {
         assert_eq!(license_ref("public-domain"), "LicenseRef-public-domain");
