@@ -23,5 +23,13 @@ pub fn catalogers() -> Vec<&'static dyn Cataloger> {
         &crate::os_release::OsReleaseCataloger,
         &crate::dpkg::DpkgCataloger,
         &crate::apk::ApkCataloger,
+        &crate::lockfiles::JavascriptLock,
+        &crate::lockfiles::PythonPackage,
+        &crate::lockfiles::GoModFile,
+        &crate::lockfiles::CargoLock,
+        &crate::lockfiles::GemfileLock,
+        &crate::lockfiles::ComposerLock,
+        &crate::lockfiles::GradleLockfile,
+        &crate::lockfiles::PomXml,
     ]
 }

@@ -10,6 +10,7 @@
 
 mod assemble;
 mod catalogers;
+mod lockfiles;
 mod apk;
 mod dpkg;
 mod os_release;

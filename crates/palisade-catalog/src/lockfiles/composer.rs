@@ -1,0 +1,64 @@
+//! `php-composer-lock-cataloger`: Composer's `composer.lock`.
+//!
+//! Only `packages` is listed: `packages-dev` holds the development packages, which Syft leaves
+//! out (as it leaves out npm's dev packages). A name `vendor/package` is the purl's namespace and
+//! name.
+
+use palisade_pkg::{purl, PackageType};
+use serde::Deserialize;
+
+use super::{file_name, json_error, Found, SCOPES, WANT};
+use crate::{Cataloger, Fact, FileMeta, Scope, Want};
+
+/// Reads `composer.lock`.
+pub(crate) struct ComposerLock;
+
+const NAME: &str = "php-composer-lock-cataloger";
+
+#[derive(Deserialize)]
+struct Lock {
+    #[serde(default)]
+    packages: Vec<Locked>,
+}
+
+#[derive(Deserialize)]
+struct Locked {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    version: String,
+    #[serde(default)]
+    license: Vec<String>,
+}
+
+impl Cataloger for ComposerLock {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn scopes(&self) -> &'static [Scope] {
+        SCOPES
+    }
+
+    fn wants(&self, path: &str, _meta: &FileMeta) -> Option<Want> {
+        (file_name(path) == "composer.lock").then_some(WANT)
+    }
+
+    fn parse(&self, path: &str, content: &[u8]) -> Result<Vec<Fact>, String> {
+        let lock: Lock = serde_json::from_slice(content).map_err(|error| json_error(&error))?;
+        let mut found = Found::new(path, NAME, PackageType::PhpComposer);
+        for package in lock.packages {
+            let purl = composer_purl(&package.name, &package.version);
+            found.add(&package.name, &package.version, purl, package.license);
+        }
+        Ok(found.into_facts())
+    }
+}
+
+/// `vendor/package` as namespace and name; deeper names join the rest with `-`, as Syft does.
+fn composer_purl(name: &str, version: &str) -> String {
+    match name.split_once('/') {
+        Some((vendor, package)) => purl::build("composer", Some(vendor), &package.replace('/', "-"), Some(version), &[]),
+        None => purl::build("composer", None, name, Some(version), &[]),
+    }
+}

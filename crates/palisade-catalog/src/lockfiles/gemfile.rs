@@ -1,0 +1,59 @@
+//! `ruby-gemfile-cataloger`: Bundler's `Gemfile.lock`.
+//!
+//! Gems are the specs of the `GEM`, `GIT`, `PATH` and `PLUGIN SOURCE` sections: lines indented
+//! by exactly four spaces, `name (version)` (their own dependencies are indented by six).
+//!
+//! A gem built for one platform is written `nokogiri (1.16.2-x86_64-linux)`: Bundler's lockfile
+//! parser (`Bundler::LockfileParser`, `NAME_VERSION`) reads the version up to the first `-` and
+//! the platform after it (RubyGems versions cannot hold a `-` there: `Gem::Version` turns
+//! `1.0-rc1` into `1.0.pre.rc1`). Syft keeps the platform in the version (`1.16.2-x86_64-linux`);
+//! here the version is `1.16.2` and the platform is the purl's `platform` qualifier, as the purl
+//! specification's gem type defines it (`pkg:gem/nokogiri@1.16.2?platform=x86_64-linux`).
+
+use palisade_pkg::{purl, PackageType};
+
+use super::{file_name, text, Found, SCOPES, WANT};
+use crate::{Cataloger, Fact, FileMeta, Scope, Want};
+
+/// Reads `Gemfile.lock`.
+pub(crate) struct GemfileLock;
+
+const NAME: &str = "ruby-gemfile-cataloger";
+
+const SECTIONS_WITH_GEMS: [&str; 4] = ["GEM", "GIT", "PATH", "PLUGIN SOURCE"];
+
+impl Cataloger for GemfileLock {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn scopes(&self) -> &'static [Scope] {
+        SCOPES
+    }
+
+    fn wants(&self, path: &str, _meta: &FileMeta) -> Option<Want> {
+        (file_name(path) == "Gemfile.lock").then_some(WANT)
+    }
+
+    fn parse(&self, path: &str, content: &[u8]) -> Result<Vec<Fact>, String> {
+        let mut found = Found::new(path, NAME, PackageType::Gem);
+        let mut in_gem_section = false;
+        for line in text(content)?.lines() {
+            let line = line.strip_suffix('\r').unwrap_or(line);
+            if !line.is_empty() && !line.starts_with(' ') {
+                in_gem_section = SECTIONS_WITH_GEMS.contains(&line.trim());
+                continue;
+            }
+            let Some(spec) = line.strip_prefix("    ").filter(|spec| !spec.starts_with(' ')) else { continue };
+            if !in_gem_section {
+                continue;
+            }
+            let Some((name, version)) = spec.split_once(' ') else { continue };
+            let Some(version) = version.strip_prefix('(').and_then(|version| version.strip_suffix(')')) else { continue };
+            let (version, platform) = version.split_once('-').unwrap_or((version, ""));
+            let purl = purl::build("gem", None, name, Some(version), &[("platform", platform)]);
+            found.add(name, version, purl, Vec::new());
+        }
+        Ok(found.into_facts())
+    }
+}

@@ -1,0 +1,219 @@
+//! `go-module-file-cataloger`: the modules a `go.mod` requires, direct and `// indirect` alike,
+//! after its `exclude` and `replace` directives (the main module itself is not listed).
+//!
+//! A `replace` with a module on the right puts that module and version in place of the required
+//! one; one with a directory on the right (`=> ../lib`) leaves the directory as the name and no
+//! version, as Syft writes it. Syft differs from the Go command in three cases, where this
+//! reader follows Go (Go Modules Reference, "replace directive" and "exclude directive"):
+//! - a `replace` of a module the file does not require adds the replacement as a package
+//!   (Go: "replace directives ... have no effect" on modules that are not in the build list);
+//! - a `replace` naming a version (`old v1.0.0 => new v1.1.0`) replaces the module whatever
+//!   version is required (Go: "only that specific version is replaced");
+//! - an `exclude` removes the module whatever version is required (Go: a requirement is ignored
+//!   only when it names the excluded version).
+
+use std::collections::BTreeMap;
+
+use palisade_pkg::{purl, PackageType};
+
+use super::{file_name, text, Found, SCOPES, WANT};
+use crate::{Cataloger, Fact, FileMeta, Scope, Want};
+
+/// Reads `go.mod`.
+pub(crate) struct GoModFile;
+
+const NAME: &str = "go-module-file-cataloger";
+
+impl Cataloger for GoModFile {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn scopes(&self) -> &'static [Scope] {
+        SCOPES
+    }
+
+    fn wants(&self, path: &str, _meta: &FileMeta) -> Option<Want> {
+        (file_name(path) == "go.mod").then_some(WANT)
+    }
+
+    fn parse(&self, path: &str, content: &[u8]) -> Result<Vec<Fact>, String> {
+        let directives = Directives::read(text(content)?)?;
+        let mut found = Found::new(path, NAME, PackageType::GoModule);
+        for (module, version) in directives.modules() {
+            found.add(&module, &version, golang_purl(&module, &version), Vec::new());
+        }
+        Ok(found.into_facts())
+    }
+}
+
+/// A module path with an optional version (`replace` may leave it out).
+struct Module {
+    path: String,
+    version: Option<String>,
+}
+
+#[derive(Default)]
+struct Directives {
+    require: Vec<Module>,
+    exclude: Vec<Module>,
+    replace: Vec<(Module, Module)>,
+}
+
+impl Directives {
+    fn read(text: &str) -> Result<Self, String> {
+        let mut directives = Directives::default();
+        let mut block: Option<String> = None;
+        for (index, line) in text.lines().enumerate() {
+            let number = index + 1;
+            let tokens = tokens(line).map_err(|problem| format!("line {number}: {problem}"))?;
+            let Some(first) = tokens.first() else { continue };
+            if let Some(verb) = &block {
+                if first == ")" && tokens.len() == 1 {
+                    block = None;
+                } else {
+                    directives.add(verb, &tokens).map_err(|problem| format!("line {number}: {problem}"))?;
+                }
+                continue;
+            }
+            match tokens.as_slice() {
+                [verb, open] if open == "(" => block = Some(verb.clone()),
+                [_, open, close] if open == "(" && close == ")" => {}
+                [verb, arguments @ ..] => directives.add(verb, arguments).map_err(|problem| format!("line {number}: {problem}"))?,
+                [] => {}
+            }
+        }
+        match block {
+            Some(verb) => Err(format!("the {verb} block is not closed with ')'")),
+            None => Ok(directives),
+        }
+    }
+
+    fn add(&mut self, verb: &str, arguments: &[String]) -> Result<(), String> {
+        let module = |arguments: &[String]| match arguments {
+            [path] => Some(Module { path: path.clone(), version: None }),
+            [path, version] => Some(Module { path: path.clone(), version: Some(version.clone()) }),
+            _ => None,
+        };
+        match verb {
+            "require" | "exclude" => {
+                let Some(module @ Module { version: Some(_), .. }) = module(arguments) else {
+                    return Err(format!("{verb} needs a module path and a version"));
+                };
+                if verb == "require" { self.require.push(module) } else { self.exclude.push(module) }
+            }
+            "replace" => {
+                let arrow = arguments.iter().position(|argument| argument == "=>");
+                let replacement = arrow.and_then(|arrow| Some((module(&arguments[..arrow])?, module(&arguments[arrow + 1..])?)));
+                let Some(replacement) = replacement else {
+                    return Err("replace needs `module [version] => module version` or `module [version] => directory`".to_owned());
+                };
+                self.replace.push(replacement);
+            }
+            // module, go, toolchain, godebug, retract, tool, ignore and directives of later Go
+            // versions name no dependency.
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// The required modules after exclusions and replacements: path and version.
+    fn modules(self) -> BTreeMap<String, String> {
+        let mut modules: BTreeMap<String, String> = BTreeMap::new();
+        for module in self.require {
+            modules.insert(module.path, module.version.unwrap_or_default());
+        }
+        for excluded in &self.exclude {
+            if modules.get(&excluded.path) == excluded.version.as_ref() {
+                modules.remove(&excluded.path);
+            }
+        }
+        for (old, new) in self.replace {
+            let applies = modules.get(&old.path).is_some_and(|required| old.version.as_ref().is_none_or(|version| version == required));
+            if applies {
+                modules.remove(&old.path);
+                modules.insert(new.path, new.version.unwrap_or_default());
+            }
+        }
+        modules
+    }
+}
+
+/// The tokens of one go.mod line: words, quoted strings (unquoted), `(`, `)` and `=>`; a `//`
+/// comment ends the line.
+fn tokens(line: &str) -> Result<Vec<String>, String> {
+    let mut tokens = Vec::new();
+    let mut rest = line.trim_start();
+    while !rest.is_empty() {
+        if rest.starts_with("//") {
+            break;
+        }
+        let (token, after) = if let Some(quoted) = rest.strip_prefix('"') {
+            unquote(quoted)?
+        } else if let Some(raw) = rest.strip_prefix('`') {
+            let end = raw.find('`').ok_or("a raw string is not closed")?;
+            (raw[..end].to_owned(), &raw[end + 1..])
+        } else if rest.starts_with(['(', ')']) {
+            (rest[..1].to_owned(), &rest[1..])
+        } else {
+            let end = rest.find(|character: char| character.is_whitespace() || matches!(character, '(' | ')' | '"' | '`')).unwrap_or(rest.len());
+            let end = if rest[..end].contains("//") { rest.find("//").unwrap_or(end) } else { end };
+            (rest[..end].to_owned(), &rest[end..])
+        };
+        if !token.is_empty() {
+            tokens.push(token);
+        }
+        rest = after.trim_start();
+    }
+    Ok(tokens)
+}
+
+/// A Go interpreted string after its opening quote: the text and what follows the closing quote.
+fn unquote(quoted: &str) -> Result<(String, &str), String> {
+    let mut text = String::new();
+    let mut characters = quoted.char_indices();
+    while let Some((index, character)) = characters.next() {
+        match character {
+            '"' => return Ok((text, &quoted[index + 1..])),
+            '\\' => match characters.next() {
+                Some((_, escaped @ ('"' | '\\'))) => text.push(escaped),
+                _ => return Err("only \\\" and \\\\ escapes are read in go.mod strings".to_owned()),
+            },
+            other => text.push(other),
+        }
+    }
+    Err("a quoted string is not closed".to_owned())
+}
+
+/// A Go module purl as Syft writes it: the first two path elements are the namespace, the third
+/// the name, the rest the subpath (`pkg:golang/github.com/aws/aws-sdk-go-v2@v1.40.0#service/s3`).
+fn golang_purl(module: &str, version: &str) -> String {
+    let elements: Vec<&str> = module.split('/').collect();
+    match elements.as_slice() {
+        [name] => purl::build("golang", None, name, Some(version), &[]),
+        [namespace, name] => purl::build("golang", Some(namespace), name, Some(version), &[]),
+        [host, owner, name, subpath @ ..] => {
+            let mut purl = purl::build("golang", Some(&format!("{host}/{owner}")), name, Some(version), &[]);
+            let subpath: Vec<String> = subpath.iter().filter(|element| !matches!(**element, "" | "." | "..")).map(|element| percent_encode(element)).collect();
+            if !subpath.is_empty() && !purl.is_empty() {
+                purl.push('#');
+                purl.push_str(&subpath.join("/"));
+            }
+            purl
+        }
+        [] => String::new(),
+    }
+}
+
+/// Percent-encodes all but the characters a purl subpath keeps as they are.
+fn percent_encode(segment: &str) -> String {
+    let mut encoded = String::with_capacity(segment.len());
+    for byte in segment.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            encoded.push(char::from(byte));
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    encoded
+}

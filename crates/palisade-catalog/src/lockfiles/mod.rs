@@ -1,0 +1,143 @@
+//! Lockfiles and manifests of a project directory: the packages a project declares, read as
+//! Syft 1.18.1's directory catalogers read them (same cataloger names, package names, versions
+//! and purls), except where Syft misreads a format; each such difference is documented at the
+//! parser and checked in `tests/lockfiles.rs`.
+//!
+//! Every parser works on one file's bytes, never follows includes or parent files, and is
+//! bounded: files are read up to [`LIMIT`] bytes, JSON nesting stops at serde_json's recursion
+//! limit, TOML at the toml parser's, YAML and XML at [`MAX_DEPTH`]. Errors name the line (and the
+//! column when the parser gives one).
+
+mod cargo;
+mod composer;
+mod gemfile;
+mod golang;
+mod gradle;
+mod javascript;
+mod npm;
+mod pipfile;
+mod pnpm;
+mod pom;
+mod python;
+mod requirements;
+mod toml_packages;
+mod yaml;
+mod yarn;
+
+pub(crate) use cargo::CargoLock;
+pub(crate) use composer::ComposerLock;
+pub(crate) use gemfile::GemfileLock;
+pub(crate) use golang::GoModFile;
+pub(crate) use gradle::GradleLockfile;
+pub(crate) use javascript::JavascriptLock;
+pub(crate) use pom::PomXml;
+pub(crate) use python::PythonPackage;
+
+use std::collections::HashSet;
+
+use palisade_pkg::{purl, Location, Package, PackageType};
+
+use crate::{Fact, Scope, Want};
+
+/// The largest lockfile read (real ones are a few MiB at most).
+pub(crate) const LIMIT: u64 = 64 << 20;
+
+/// How much of a lockfile is read.
+const WANT: Want = Want::Content { limit: LIMIT };
+
+/// Lockfiles declare what a project needs; they are read in project directories only.
+const SCOPES: &[Scope] = &[Scope::Directory];
+
+/// The deepest nesting of YAML or XML collections read; lockfiles and poms nest a few levels.
+const MAX_DEPTH: usize = 64;
+
+/// The last segment of a normalised absolute path.
+fn file_name(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+/// Whether the path runs through a `node_modules` directory: a lockfile there belongs to an
+/// installed dependency, not to the project (Syft skips these too).
+fn in_node_modules(path: &str) -> bool {
+    path.split('/').any(|segment| segment == "node_modules")
+}
+
+/// The file as UTF-8 text; the error names the line of the first byte that is not.
+fn text(content: &[u8]) -> Result<&str, String> {
+    std::str::from_utf8(content).map_err(|error| {
+        let valid = &content[..error.valid_up_to()];
+        let line = valid.iter().filter(|&&byte| byte == b'\n').count() + 1;
+        format!("line {line}: the file is not UTF-8 text")
+    })
+}
+
+/// 1-based line and column of a byte offset.
+fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = text.get(..offset.min(text.len())).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |last| last.chars().count()) + 1;
+    (line, column)
+}
+
+/// A JSON syntax or shape error with its position first, as every lockfile error reads.
+fn json_error(error: &serde_json::Error) -> String {
+    let message = error.to_string();
+    // serde_json ends its messages with " at line L column C"; the position goes first here.
+    let message = message.rsplit_once(" at line ").map_or(message.as_str(), |(message, _)| message);
+    if error.line() == 0 {
+        return message.to_owned();
+    }
+    format!("line {}, column {}: {message}", error.line(), error.column())
+}
+
+/// A Maven purl as Syft writes it: the group is the namespace; without a group, the artifact
+/// stands in for it. OSGi directives after a `;` in a group are dropped.
+fn maven_purl(group: &str, artifact: &str, version: &str) -> String {
+    let group = group.split(';').next().unwrap_or_default().trim();
+    let namespace = if group.is_empty() { artifact } else { group };
+    purl::build("maven", Some(namespace), artifact, Some(version), &[])
+}
+
+/// The packages found in one file, each (name, version, purl) once, as Syft's package IDs
+/// collapse repeated entries of one file.
+struct Found<'a> {
+    path: &'a str,
+    found_by: &'static str,
+    kind: PackageType,
+    seen: HashSet<(String, String, String)>,
+    facts: Vec<Fact>,
+}
+
+impl<'a> Found<'a> {
+    fn new(path: &'a str, found_by: &'static str, kind: PackageType) -> Self {
+        Self { path, found_by, kind, seen: HashSet::new(), facts: Vec::new() }
+    }
+
+    /// Adds a package unless the same one was already added; packages without a name (which
+    /// no purl can name) are left out.
+    fn add(&mut self, name: &str, version: &str, purl: String, licenses: Vec<String>) {
+        if name.is_empty() || purl.is_empty() {
+            return;
+        }
+        if !self.seen.insert((name.to_owned(), version.to_owned(), purl.clone())) {
+            return;
+        }
+        self.facts.push(Fact::Package(Package {
+            name: name.to_owned(),
+            version: version.to_owned(),
+            kind: self.kind,
+            purl,
+            licenses,
+            locations: vec![Location::new(self.path)],
+            found_by: self.found_by.to_owned(),
+            arch: None,
+            epoch: None,
+            source: None,
+            namespace: None,
+        }));
+    }
+
+    fn into_facts(self) -> Vec<Fact> {
+        self.facts
+    }
+}

@@ -1,0 +1,74 @@
+//! pnpm's `pnpm-lock.yaml`, lockfile versions 5.x, 6.x and 9.x.
+//!
+//! Every resolved package is a key of `packages`, written as a dependency path:
+//! - 5.x: `/name/1.2.3` and `/@scope/name/1.2.3`, with peer dependencies appended after `_`
+//!   (`/styled-jsx/5.1.1_react@18.2.0`);
+//! - 6.x: `/name@1.2.3`, peers in parentheses (`/styled-jsx@5.1.1(react@18.2.0)`);
+//! - 9.x: `name@1.2.3` (peers only in `snapshots`, which repeats `packages`).
+//!
+//! Syft splits 5.x paths on `/` and keeps the peer suffix in the version (`5.1.1_react@18.2.0`,
+//! a version no registry has); pnpm's own `dependency-path` package (`parse` in pnpm v7, which
+//! reads 5.x lockfiles) cuts the version at the first `_`, and so does this reader.
+//! Packages that are not from a registry (tarballs, git, `file:` directories) are keyed by
+//! their source and carry `name` and `version` fields, which win over the key when present
+//! (Syft reads the key only).
+//!
+//! Versions 5.x and 6.x also list the project's direct dependencies at the top level
+//! (`dependencies`); they are read too, as Syft reads them, except `link:` and other non-registry
+//! versions (`link:../lib`), which are workspace folders, not packages: Syft reports them with
+//! the link as version (`lib@link:../lib`). Dev dependencies are listed, as Syft lists them.
+
+use super::yaml::{self, Node};
+use super::{text, Found};
+
+pub(super) fn parse(content: &[u8], found: &mut Found) -> Result<(), String> {
+    let root = yaml::parse(text(content)?)?;
+    let Node::Mapping(_) = root else {
+        return Err("not a pnpm lockfile: the document is not a mapping".to_owned());
+    };
+    let lockfile_version: f64 = root.get("lockfileVersion").and_then(Node::as_str).and_then(|version| version.trim().parse().ok()).unwrap_or(0.0);
+    let peers_after_underscore = lockfile_version < 6.0;
+
+    if let Some(dependencies) = root.get("dependencies") {
+        for (name, value) in dependencies.entries() {
+            let version = match value {
+                Node::Scalar(version) => Some(version.as_str()),
+                _ => value.get("version").and_then(Node::as_str),
+            };
+            if let (Some(name), Some(version)) = (name.as_str(), version)
+                && !version.contains(':')
+            {
+                found.add_npm(name, strip_peers(version, peers_after_underscore), Vec::new());
+            }
+        }
+    }
+
+    if let Some(packages) = root.get("packages") {
+        for (key, value) in packages.entries() {
+            let Some(key) = key.as_str() else { continue };
+            let (name, version) = split_dependency_path(key, peers_after_underscore);
+            let name = value.get("name").and_then(Node::as_str).unwrap_or(name);
+            let version = value.get("version").and_then(Node::as_str).unwrap_or(version);
+            found.add_npm(name, version, Vec::new());
+        }
+    }
+    Ok(())
+}
+
+/// Name and version of a `packages` key.
+fn split_dependency_path(key: &str, peers_after_underscore: bool) -> (&str, &str) {
+    let path = key.strip_prefix('/').unwrap_or(key);
+    let path = path.split_once('(').map_or(path, |(before, _)| before);
+    let separator = if peers_after_underscore { '/' } else { '@' };
+    // The name's own `@` (a scope) comes first, so the version follows the last separator.
+    match path.rsplit_once(separator) {
+        Some((name, version)) if !name.is_empty() => (name, strip_peers(version, peers_after_underscore)),
+        _ => ("", ""),
+    }
+}
+
+/// The version without the peer dependencies pnpm appends to it.
+fn strip_peers(version: &str, peers_after_underscore: bool) -> &str {
+    let version = version.split_once('(').map_or(version, |(before, _)| before);
+    if peers_after_underscore { version.split_once('_').map_or(version, |(before, _)| before) } else { version }
+}
