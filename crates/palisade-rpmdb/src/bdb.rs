@@ -54,13 +54,15 @@ struct Database<'a> {
     page_count: usize,
     /// Overflow pages already read; a second read means a cycle or a shared page.
     visited: Vec<bool>,
+    /// Problems with the file as a whole that still leave records readable.
+    issues: Vec<String>,
 }
 
 /// The header blobs of every record, in header-number order.
 pub(crate) fn header_blobs(bytes: &[u8]) -> Result<HeaderBlobs<'_>, RpmDbError> {
     let mut db = Database::open(bytes)?;
     let mut keyed_blobs = Vec::new();
-    let mut issues = Vec::new();
+    let mut issues = std::mem::take(&mut db.issues);
     for page in 1..db.page_count {
         if let Err(problem) = db.hash_page(page, &mut keyed_blobs) {
             issues.push(format!("{} page {page}: {problem}", DbFormat::BerkeleyDb));
@@ -101,12 +103,17 @@ impl<'a> Database<'a> {
         if meta_flags & META_FLAG_CHECKSUM != 0 {
             return Err(fatal(Position::Offset(26), "checksummed pages are not supported (rpm does not write them)"));
         }
-        let last_page = field(32)? as usize;
-        let page_count = (bytes.len() / page_size).min(last_page.saturating_add(1));
-        if page_count == 0 {
+        let stated_pages = (field(32)? as usize).saturating_add(1);
+        let file_pages = bytes.len() / page_size;
+        if file_pages == 0 {
             return Err(fatal(Position::Page(0), format!("file of {} bytes holds no whole {page_size}-byte page", bytes.len())));
         }
-        Ok(Database { bytes, endian, page_size, page_count, visited: vec![false; page_count] })
+        let mut issues = Vec::new();
+        if stated_pages > file_pages {
+            issues.push(format!("{} offset 32: the metadata says {stated_pages} pages but the file holds {file_pages} (truncated)", DbFormat::BerkeleyDb));
+        }
+        let page_count = file_pages.min(stated_pages);
+        Ok(Database { bytes, endian, page_size, page_count, visited: vec![false; page_count], issues })
     }
 
     fn page(&self, page: usize) -> &'a [u8] {

@@ -154,11 +154,23 @@ impl<'a> Database<'a> {
         if encoding != TEXT_ENCODING_UTF8 && encoding != 0 {
             return Err(fatal(Position::Offset(56), format!("text encoding {encoding} is not UTF-8")));
         }
-        let page_count = u32::try_from(bytes.len() / page_size).unwrap_or(u32::MAX);
-        if page_count == 0 {
+        let file_pages = u32::try_from(bytes.len() / page_size).unwrap_or(u32::MAX);
+        if file_pages == 0 {
             return Err(fatal(Position::Offset(0), format!("file of {} bytes holds no whole {page_size}-byte page", bytes.len())));
         }
-        Ok(Database { bytes, page_size, usable_size, page_count, visited: vec![false; page_count as usize + 1], issues: Vec::new() })
+        // The header's page count is trustworthy only when written by the same change as the
+        // "version valid for" counter (older writers did not maintain it).
+        let [stated_pages, change_counter, valid_for] = [28, 24, 92].map(|offset| Endian::Big.u32(bytes, offset).unwrap_or_default());
+        let mut issues = Vec::new();
+        let page_count = if stated_pages != 0 && change_counter == valid_for {
+            if stated_pages > file_pages {
+                issues.push(format!("{} offset 28: the header says {stated_pages} pages but the file holds {file_pages} (truncated)", DbFormat::Sqlite));
+            }
+            stated_pages.min(file_pages)
+        } else {
+            file_pages
+        };
+        Ok(Database { bytes, page_size, usable_size, page_count, visited: vec![false; page_count as usize + 1], issues })
     }
 
     /// Marks `page` visited and returns its bytes, or says why it cannot be used.
@@ -173,30 +185,27 @@ impl<'a> Database<'a> {
         Ok(&self.bytes[start..start + self.page_size])
     }
 
-    /// All leaf cells of the table B-tree rooted at `root`, in rowid order. Damaged subtrees
-    /// are skipped and recorded in `self.issues`; `Err` carries the problems when the root
+    /// All leaf cells of the table B-tree rooted at `root`, in rowid order. Damaged pages and
+    /// cells are skipped and recorded in `self.issues`; `Err` carries the problems when the root
     /// itself is unreadable.
     fn table_rows(&mut self, root: u32) -> Result<Vec<Cell>, Vec<String>> {
         let mut rows = Vec::new();
-        let mut pending = vec![root];
-        let issues_before = self.issues.len();
-        while let Some(page) = pending.pop() {
+        // (page, the interior page that points to it)
+        let mut pending = vec![(root, None)];
+        while let Some((page, parent)) = pending.pop() {
             if let Err(problem) = self.table_page(page, &mut rows, &mut pending) {
-                let issue = format!("{} page {page}: {problem}", DbFormat::Sqlite);
-                if page == root {
-                    let mut issues = self.issues.split_off(issues_before);
-                    issues.push(issue);
-                    return Err(issues);
-                }
-                self.issues.push(issue);
+                let Some(parent) = parent else {
+                    return Err(vec![format!("{} page {page}: {problem}", DbFormat::Sqlite)]);
+                };
+                self.issues.push(format!("{} page {parent}: child {problem}", DbFormat::Sqlite));
             }
         }
         Ok(rows)
     }
 
     /// Reads one table B-tree page: leaf cells go to `rows`, children to `pending` (pushed in
-    /// reverse so they pop in key order).
-    fn table_page(&mut self, page: u32, rows: &mut Vec<Cell>, pending: &mut Vec<u32>) -> Result<(), String> {
+    /// reverse so they pop in key order). A bad cell is recorded and skipped.
+    fn table_page(&mut self, page: u32, rows: &mut Vec<Cell>, pending: &mut Vec<(u32, Option<u32>)>) -> Result<(), String> {
         let bytes = self.visit(page)?;
         let header_start = if page == 1 { FILE_HEADER_LEN } else { 0 };
         let kind = bytes[header_start];
@@ -204,27 +213,31 @@ impl<'a> Database<'a> {
         let header_len = match kind {
             PAGE_LEAF_TABLE => 8,
             PAGE_INTERIOR_TABLE => 12,
-            other => return Err(format!("page type 0x{other:02x} is not a table B-tree page")),
+            other => return Err(format!("page {page}: type 0x{other:02x} is not a table B-tree page")),
         };
         let pointers_start = header_start + header_len;
         if pointers_start + 2 * cell_count > self.usable_size {
-            return Err(format!("{cell_count} cells do not fit in the page"));
+            return Err(format!("page {page}: {cell_count} cells do not fit in the page"));
         }
+        let usable = &bytes[..self.usable_size];
         let page_start = (page as usize - 1) * self.page_size;
         let cell_offset = |n: usize| usize::from(Endian::Big.u16(bytes, pointers_start + 2 * n).unwrap_or_default());
+        let cell_issue = |n: usize, problem: String| format!("{} page {page} cell {n} at page offset {}: {problem}", DbFormat::Sqlite, cell_offset(n));
         if kind == PAGE_INTERIOR_TABLE {
-            let right_most = Endian::Big.u32(bytes, header_start + 8).unwrap_or_default();
-            pending.push(right_most);
+            pending.push((Endian::Big.u32(bytes, header_start + 8).unwrap_or_default(), Some(page)));
             for n in (0..cell_count).rev() {
-                let child = Endian::Big.u32(&bytes[..self.usable_size], cell_offset(n)).ok_or_else(|| format!("cell {n} lies outside the page"))?;
-                pending.push(child);
+                match Endian::Big.u32(usable, cell_offset(n)) {
+                    Some(child) => pending.push((child, Some(page))),
+                    None => self.issues.push(cell_issue(n, "child page number lies outside the page".into())),
+                }
             }
             return Ok(());
         }
         for n in 0..cell_count {
-            let at = cell_offset(n);
-            let cell = self.leaf_cell(page, &bytes[..self.usable_size], at, page_start).map_err(|problem| format!("cell {n} at page offset {at}: {problem}"))?;
-            rows.push(cell);
+            match self.leaf_cell(page, usable, cell_offset(n), page_start) {
+                Ok(cell) => rows.push(cell),
+                Err(problem) => self.issues.push(cell_issue(n, problem)),
+            }
         }
         Ok(())
     }

@@ -13,7 +13,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::process::Command;
 
-use common::{RPM_FILES_FORMAT, RPM_QUERY_FORMAT, file_lines, rpm_query, run, sorted, summary, syft_summaries, tools_available, write_os_release};
+use common::{RPM_FILES_FORMAT, RPM_QUERY_FORMAT, assert_damage_is_reported, file_lines, rpm_query, run, sorted, summary, syft_summaries, tools_available, write_os_release};
 use palisade_rpmdb::{DbFormat, detect, read};
 
 const SUBPACKAGES: usize = 30;
@@ -98,4 +98,20 @@ fn sqlite_rpmdb_written_by_rpm_reads_as_rpm_and_syft_list_it() {
         write_os_release(&root, "NAME=\"Fedora Linux\"\nID=fedora\nVERSION_ID=40\n");
         assert_eq!(sorted(ours), syft_summaries(&root));
     }
+
+    assert_damage_is_reported(DbFormat::Sqlite, &bytes, "generated rpmdb.sqlite", 1000);
+    assert_tree_cycle_is_reported(&bytes);
+}
+
+/// rpm creates `Packages` first, so its B-tree is rooted at page 2; with 32 rows of several KiB
+/// the root is an interior page. Pointing its right-most child back at itself is a cycle.
+fn assert_tree_cycle_is_reported(bytes: &[u8]) {
+    let page_size = usize::from(u16::from_be_bytes([bytes[16], bytes[17]]));
+    let root = page_size;
+    assert_eq!(bytes[root], 0x05, "Packages root (page 2) is an interior table page");
+    let mut damaged = bytes.to_vec();
+    damaged[root + 8..root + 12].copy_from_slice(&2u32.to_be_bytes());
+    let result = read(DbFormat::Sqlite, &damaged).expect("the rows left of the cycle are read");
+    assert!(result.packages.len() < 2 + SUBPACKAGES);
+    assert_eq!(result.issues, vec!["SQLite rpmdb page 2: child page 2 is reached twice (a cycle)".to_owned()]);
 }

@@ -3,10 +3,12 @@
 
 #![allow(dead_code)] // each test file uses a different subset
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::{Duration, Instant};
 
-use palisade_rpmdb::RpmPackage;
+use palisade_rpmdb::{DbFormat, ReadResult, RpmDbError, RpmPackage, read};
 
 /// `rpm -qa --qf` format printing what [`summary`] prints for our packages.
 pub const RPM_QUERY_FORMAT: &str = "%{NAME}|%{EPOCH}|%{VERSION}|%{RELEASE}|%{ARCH}|%{SOURCERPM}|%{LICENSE}|%{VENDOR}|%{SIZE}|%{MODULARITYLABEL}\\n";
@@ -110,8 +112,69 @@ pub fn sorted(mut lines: Vec<String>) -> Vec<String> {
     lines
 }
 
-/// Writes `/etc/os-release` under `root` (syft only catalogs RPM databases of a known distro layout).
+/// Writes `/etc/os-release` under `root` (syft takes the purl's distro from it).
 pub fn write_os_release(root: &Path, content: &str) {
     std::fs::create_dir_all(root.join("etc")).expect("mkdir etc");
     std::fs::write(root.join("etc/os-release"), content).expect("write os-release");
+}
+
+/// A small deterministic pseudo-random sequence (xorshift64), so failures reproduce.
+pub struct Xorshift(pub u64);
+
+impl Xorshift {
+    pub fn below(&mut self, bound: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 % bound as u64) as usize
+    }
+}
+
+/// Longest a read of a damaged fixture may take (debug build, shared machine): a hang or a
+/// quadratic walk shows up as seconds.
+const MAX_READ_TIME: Duration = Duration::from_secs(3);
+
+fn timed_read(format: DbFormat, bytes: &[u8], what: &str) -> Result<ReadResult, RpmDbError> {
+    let start = Instant::now();
+    let result = read(format, bytes);
+    assert!(start.elapsed() < MAX_READ_TIME, "{what}: read took {:?}", start.elapsed());
+    result
+}
+
+/// Reads `bytes` truncated at many lengths and with `mutations` bits flipped or words
+/// overwritten (one at a time): no read may panic or take long, and a truncated file never
+/// yields fewer packages without saying so (an error or an issue).
+pub fn assert_damage_is_reported(format: DbFormat, bytes: &[u8], label: &str, mutations: usize) {
+    let intact = read(format, bytes).unwrap_or_else(|error| panic!("{label}: {error}")).packages.len();
+    let mut lengths: BTreeSet<usize> = (0..bytes.len().min(128)).collect();
+    lengths.extend((0..bytes.len()).step_by((bytes.len() / 150).max(1)));
+    let page_boundaries: Vec<usize> = (4096..bytes.len()).step_by(4096).collect();
+    for boundary in page_boundaries.iter().step_by((page_boundaries.len() / 50).max(1)) {
+        lengths.extend([boundary - 1, *boundary, boundary + 1]);
+    }
+    for len in lengths.into_iter().filter(|len| *len < bytes.len()) {
+        let what = format!("{label} truncated to {len} bytes");
+        if let Ok(result) = timed_read(format, &bytes[..len], &what) {
+            assert!(!result.issues.is_empty() || result.packages.len() == intact, "{what}: {} of {intact} packages and no issue", result.packages.len());
+        }
+    }
+    let mut random = Xorshift(0x9e37_79b9_7f4a_7c15 ^ bytes.len() as u64);
+    let mut damaged = bytes.to_vec();
+    for n in 0..mutations {
+        // Half the mutations land in the first 8 KiB, where file headers, metadata, slot and
+        // root pages live; the rest anywhere.
+        let span = if n % 2 == 0 { bytes.len().min(8192) } else { bytes.len() };
+        let at = random.below(span);
+        let saved = damaged[at..(at + 4).min(bytes.len())].to_vec();
+        match n % 3 {
+            0 | 1 => damaged[at] ^= 1 << random.below(8),
+            _ => {
+                let word = [0u32, 1, 0x7fff_ffff, u32::MAX, random.below(1 << 16) as u32][random.below(5)].to_be_bytes();
+                let end = (at + 4).min(bytes.len());
+                damaged[at..end].copy_from_slice(&word[..end - at]);
+            }
+        }
+        let _ = timed_read(format, &damaged, &format!("{label} mutation {n} at offset {at}"));
+        damaged[at..at + saved.len()].copy_from_slice(&saved);
+    }
 }
