@@ -23,6 +23,7 @@ pub fn catalogers() -> Vec<&'static dyn Cataloger> {
         &crate::os_release::OsReleaseCataloger,
         &crate::dpkg::DpkgCataloger,
         &crate::apk::ApkCataloger,
+        &crate::rpm::RpmCataloger,
         &crate::lockfiles::JavascriptLock,
         &crate::lockfiles::PythonPackage,
         &crate::lockfiles::GoModFile,

@@ -10,6 +10,7 @@
 
 mod assemble;
 mod catalogers;
+mod rpm;
 mod lockfiles;
 mod apk;
 mod dpkg;
