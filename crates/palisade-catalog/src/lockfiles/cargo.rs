@@ -34,3 +34,18 @@ impl Cataloger for CargoLock {
         Ok(found.into_facts())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lockfiles::identities;
+
+    #[test]
+    fn every_package_with_its_version() {
+        let lock = "version = 4\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\n\n[[package]]\nname = \"serde\"\nversion = \"1.0.193\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n";
+        assert_eq!(
+            identities(CargoLock.parse("/app/Cargo.lock", lock.as_bytes()).unwrap()),
+            [("app".into(), "0.1.0".into(), "pkg:cargo/app@0.1.0".into()), ("serde".into(), "1.0.193".into(), "pkg:cargo/serde@1.0.193".into())]
+        );
+    }
+}

@@ -62,3 +62,22 @@ fn composer_purl(name: &str, version: &str) -> String {
         None => purl::build("composer", None, name, Some(version), &[]),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn purls_split_vendor_and_package() {
+        assert_eq!(composer_purl("symfony/console", "v6.3.0"), "pkg:composer/symfony/console@v6.3.0");
+        assert_eq!(composer_purl("a/b/c", "1.0"), "pkg:composer/a/b-c@1.0");
+    }
+
+    #[test]
+    fn packages_with_licences_and_no_dev_packages() {
+        let lock = r#"{"packages": [{"name": "psr/log", "version": "3.0.0", "license": ["MIT"]}], "packages-dev": [{"name": "phpunit/phpunit", "version": "10.4.2"}]}"#;
+        let facts = ComposerLock.parse("/app/composer.lock", lock.as_bytes()).unwrap();
+        let [Fact::Package(package)] = facts.as_slice() else { panic!("one package: {facts:?}") };
+        assert_eq!((package.name.as_str(), package.purl.as_str(), package.licenses.as_slice()), ("psr/log", "pkg:composer/psr/log@3.0.0", ["MIT".to_owned()].as_slice()));
+    }
+}

@@ -57,3 +57,23 @@ impl Cataloger for GemfileLock {
         Ok(found.into_facts())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lockfiles::identities;
+
+    #[test]
+    fn specs_of_gem_sections_with_platforms_in_the_purl() {
+        let lock = "GIT\n  remote: https://x/y.git\n  specs:\n    from_git (0.2.0)\n      dep (>= 1)\n\nGEM\n  remote: https://rubygems.org/\n  specs:\n    nokogiri (1.15.5-x86_64-linux)\n      racc (~> 1.4)\n    racc (1.7.3)\n\nCHECKSUMS\n    racc (9.9.9)\n\nDEPENDENCIES\n    nokogiri\n";
+        let facts = GemfileLock.parse("/app/Gemfile.lock", lock.as_bytes()).unwrap();
+        assert_eq!(
+            identities(facts),
+            [
+                ("from_git".into(), "0.2.0".into(), "pkg:gem/from_git@0.2.0".into()),
+                ("nokogiri".into(), "1.15.5".into(), "pkg:gem/nokogiri@1.15.5?platform=x86_64-linux".into()),
+                ("racc".into(), "1.7.3".into(), "pkg:gem/racc@1.7.3".into()),
+            ]
+        );
+    }
+}

@@ -217,3 +217,50 @@ fn percent_encode(segment: &str) -> String {
     }
     encoded
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn modules(go_mod: &str) -> Result<Vec<(String, String)>, String> {
+        Ok(Directives::read(go_mod)?.modules().into_iter().collect())
+    }
+
+    fn module(path: &str, version: &str) -> (String, String) {
+        (path.into(), version.into())
+    }
+
+    #[test]
+    fn requires_after_go_commands_replacement_and_exclusion_rules() {
+        let go_mod = "module example.com/app\n\nrequire (\n\ta v1.0.0\n\tb v1.1.0 // indirect\n\t\"c\" v1.2.0\n\td v1.3.0\n\te v1.4.0\n)\nrequire f v1.5.0\n\nreplace a => a2 v2.0.0\nreplace b v1.0.0 => b2 v2.0.0\nreplace c v1.2.0 => ../c\nreplace notrequired => x v1.0.0\nexclude d v1.3.0\nexclude e v1.0.0\nreplace (\n\tf => f2 v0.1.0 // fork\n)\n";
+        assert_eq!(
+            modules(go_mod).unwrap(),
+            [module("../c", ""), module("a2", "v2.0.0"), module("b", "v1.1.0"), module("e", "v1.4.0"), module("f2", "v0.1.0")]
+        );
+    }
+
+    #[test]
+    fn tokens_of_a_line() {
+        assert_eq!(tokens("require \"a b\" `v1`// comment").unwrap(), ["require", "a b", "v1"]);
+        assert_eq!(tokens("\tx v1.0.0// indirect").unwrap(), ["x", "v1.0.0"]);
+        assert_eq!(tokens("require (").unwrap(), ["require", "("]);
+        assert_eq!(tokens("\"unclosed").unwrap_err(), "a quoted string is not closed");
+    }
+
+    #[test]
+    fn malformed_directives_name_their_line() {
+        assert_eq!(modules("module m\nrequire a\n").unwrap_err(), "line 2: require needs a module path and a version");
+        assert_eq!(modules("replace a v1 b v2\n").unwrap_err(), "line 1: replace needs `module [version] => module version` or `module [version] => directory`");
+        assert_eq!(modules("require (\n\ta v1.0.0\n").unwrap_err(), "the require block is not closed with ')'");
+        assert_eq!(modules("require a \"v1\n").unwrap_err(), "line 1: a quoted string is not closed");
+    }
+
+    #[test]
+    fn purls_put_the_path_after_the_third_element_in_the_subpath() {
+        assert_eq!(golang_purl("github.com/aws/aws-sdk-go-v2/service/s3", "v1.44.0"), "pkg:golang/github.com/aws/aws-sdk-go-v2@v1.44.0#service/s3");
+        assert_eq!(golang_purl("golang.org/x/sys", "v0.14.0"), "pkg:golang/golang.org/x/sys@v0.14.0");
+        assert_eq!(golang_purl("gopkg.in/yaml.v3", "v3.0.1"), "pkg:golang/gopkg.in/yaml.v3@v3.0.1");
+        assert_eq!(golang_purl("../telemetry", ""), "pkg:golang/../telemetry");
+        assert_eq!(golang_purl("example.com/a/b/c d", "v1"), "pkg:golang/example.com/a/b@v1#c%20d");
+    }
+}

@@ -41,3 +41,19 @@ impl Cataloger for GradleLockfile {
         Ok(found.into_facts())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lockfiles::identities;
+
+    #[test]
+    fn coordinates_with_three_parts_are_dependencies() {
+        let lock = "# comment: with a colon\ncom.google.guava:guava:32.1.3-jre=compileClasspath\norg.x:no-version=runtimeClasspath\na:b:c:d=compileClasspath\nempty=annotationProcessor\n";
+        let facts = GradleLockfile.parse("/app/gradle.lockfile", lock.as_bytes()).unwrap();
+        assert_eq!(identities(facts), [("guava".into(), "32.1.3-jre".into(), "pkg:maven/com.google.guava/guava@32.1.3-jre".into())]);
+        let meta = FileMeta { size: 1, mode: 0o644 };
+        assert_eq!(GradleLockfile.wants("/app/gradle.lockfile.old", &meta), Some(WANT));
+        assert_eq!(GradleLockfile.wants("/app/buildscript-gradle.lockfile", &meta), None);
+    }
+}

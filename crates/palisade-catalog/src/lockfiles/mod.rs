@@ -40,7 +40,7 @@ use palisade_pkg::{purl, Location, Package, PackageType};
 use crate::{Fact, Scope, Want};
 
 /// The largest lockfile read (real ones are a few MiB at most).
-pub(crate) const LIMIT: u64 = 64 << 20;
+const LIMIT: u64 = 64 << 20;
 
 /// How much of a lockfile is read.
 const WANT: Want = Want::Content { limit: LIMIT };
@@ -139,5 +139,66 @@ impl<'a> Found<'a> {
 
     fn into_facts(self) -> Vec<Fact> {
         self.facts
+    }
+}
+
+/// Name, version and purl of each package fact, sorted: what the unit tests compare.
+#[cfg(test)]
+fn identities(facts: Vec<Fact>) -> Vec<(String, String, String)> {
+    let mut identities: Vec<_> = facts
+        .into_iter()
+        .filter_map(|fact| match fact {
+            Fact::Package(package) => Some((package.name, package.version, package.purl)),
+            _ => None,
+        })
+        .collect();
+    identities.sort();
+    identities
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_are_one_based_lines_and_columns() {
+        assert_eq!(line_and_column("ab\ncd", 0), (1, 1));
+        assert_eq!(line_and_column("ab\ncd", 4), (2, 2));
+        assert_eq!(line_and_column("ab", 99), (1, 3));
+    }
+
+    #[test]
+    fn text_that_is_not_utf8_names_its_line() {
+        assert_eq!(text(b"ok\nok\n\xff").unwrap_err(), "line 3: the file is not UTF-8 text");
+    }
+
+    #[test]
+    fn json_errors_put_the_position_first() {
+        let error = serde_json::from_str::<serde_json::Value>("{\n  \"a\": 1,\n  \"b\": x\n}").unwrap_err();
+        assert_eq!(json_error(&error), "line 3, column 8: expected value");
+    }
+
+    #[test]
+    fn a_package_is_added_once_and_only_with_a_name() {
+        let mut found = Found::new("/p/x.lock", "test-cataloger", PackageType::Npm);
+        found.add("a", "1", "pkg:npm/a@1".into(), Vec::new());
+        found.add("a", "1", "pkg:npm/a@1".into(), Vec::new());
+        found.add("", "1", "pkg:npm/@1".into(), Vec::new());
+        let facts = found.into_facts();
+        assert_eq!(facts.len(), 1);
+        let Fact::Package(package) = &facts[0] else { panic!("a package") };
+        assert_eq!((package.locations[0].path.as_str(), package.found_by.as_str()), ("/p/x.lock", "test-cataloger"));
+    }
+
+    #[test]
+    fn maven_purls_fall_back_to_the_artifact_and_drop_osgi_directives() {
+        assert_eq!(maven_purl("org.bar;uses:=\"org.foo\"", "bar", "1.0"), "pkg:maven/org.bar/bar@1.0");
+        assert_eq!(maven_purl("", "bar", "1.0"), "pkg:maven/bar/bar@1.0");
+    }
+
+    #[test]
+    fn lockfiles_in_node_modules_belong_to_dependencies() {
+        assert!(in_node_modules("/app/node_modules/x/package-lock.json"));
+        assert!(!in_node_modules("/app/node_modules_backup/package-lock.json"));
     }
 }

@@ -109,3 +109,54 @@ fn add_v2(packages: BTreeMap<String, V2Package>, found: &mut Found) {
         found.add_npm(name, &package.version, package.license.into_vec());
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{identities, Found};
+    use palisade_pkg::PackageType;
+
+    fn packages(lock: &str) -> Result<Vec<(String, String, String)>, String> {
+        let mut found = Found::new("/app/package-lock.json", "javascript-lock-cataloger", PackageType::Npm);
+        super::parse(lock.as_bytes(), &mut found)?;
+        Ok(identities(found.into_facts()))
+    }
+
+    fn package(name: &str, version: &str, purl: &str) -> (String, String, String) {
+        (name.into(), version.into(), purl.into())
+    }
+
+    #[test]
+    fn version_1_reads_nested_dependencies_aliases_and_skips_dev() {
+        let lock = r#"{"lockfileVersion": 1, "dependencies": {
+            "a": {"version": "1.0.0", "dependencies": {"b": {"version": "2.0.0", "dependencies": {"c": {"version": "3.0.0"}}}}},
+            "cjs": {"version": "npm:@s/real@4.0.0"},
+            "tool": {"version": "5.0.0", "dev": true, "dependencies": {"d": {"version": "6.0.0", "dev": true}}}}}"#;
+        assert_eq!(
+            packages(lock).unwrap(),
+            [package("@s/real", "4.0.0", "pkg:npm/%40s/real@4.0.0"), package("a", "1.0.0", "pkg:npm/a@1.0.0"), package("b", "2.0.0", "pkg:npm/b@2.0.0"), package("c", "3.0.0", "pkg:npm/c@3.0.0")]
+        );
+    }
+
+    #[test]
+    fn version_3_names_packages_by_folder_unless_the_entry_names_them() {
+        let lock = r#"{"lockfileVersion": 3, "packages": {
+            "": {"version": "0.0.1"},
+            "node_modules/a/node_modules/@s/b": {"version": "1.0.0", "license": ["MIT", "ISC"]},
+            "node_modules/alias": {"name": "real", "version": "2.0.0", "license": {"type": "BSD"}},
+            "node_modules/linked": {"resolved": "libs/linked", "link": true},
+            "node_modules/devonly": {"version": "3.0.0", "dev": true}}}"#;
+        assert_eq!(
+            packages(lock).unwrap(),
+            [package("@s/b", "1.0.0", "pkg:npm/%40s/b@1.0.0"), package("linked", "", "pkg:npm/linked"), package("real", "2.0.0", "pkg:npm/real@2.0.0")]
+        );
+    }
+
+    #[test]
+    fn unknown_lockfile_versions_and_other_json_are_named_errors() {
+        assert_eq!(packages(r#"{"lockfileVersion": 4}"#).unwrap_err(), "lockfileVersion 4 is not one npm writes (1, 2 or 3)");
+        assert_eq!(packages(r#"{"name": "x"}"#).unwrap_err(), "no lockfileVersion: not an npm package-lock.json");
+        assert_eq!(packages("{\n\"lockfileVersion\": \"3\"}").unwrap_err(), "line 2, column 22: invalid type: string \"3\", expected u64");
+        let deep = format!("{{\"lockfileVersion\": 1, \"dependencies\": {}{}", "{\"a\": {\"dependencies\": ".repeat(1_000), "}".repeat(2_001));
+        assert!(packages(&deep).unwrap_err().ends_with("recursion limit exceeded"), "{:?}", packages(&deep));
+    }
+}

@@ -30,3 +30,17 @@ pub(super) fn parse(content: &[u8], found: &mut Found) -> Result<(), String> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{identities, Found};
+    use palisade_pkg::PackageType;
+
+    #[test]
+    fn default_packages_without_the_equals_signs() {
+        let lock = r#"{"default": {"Flask": {"version": "==3.0.0"}, "lib": {"git": "https://x/lib.git"}}, "develop": {"pytest": {"version": "==7.4.3"}}}"#;
+        let mut found = Found::new("/app/Pipfile.lock", "python-package-cataloger", PackageType::Python);
+        super::parse(lock.as_bytes(), &mut found).unwrap();
+        assert_eq!(identities(found.into_facts()), [("flask".into(), "3.0.0".into(), "pkg:pypi/flask@3.0.0".into()), ("lib".into(), String::new(), "pkg:pypi/lib".into())]);
+    }
+}

@@ -72,3 +72,45 @@ fn strip_peers(version: &str, peers_after_underscore: bool) -> &str {
     let version = version.split_once('(').map_or(version, |(before, _)| before);
     if peers_after_underscore { version.split_once('_').map_or(version, |(before, _)| before) } else { version }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{identities, Found};
+    use super::{split_dependency_path, strip_peers};
+    use palisade_pkg::PackageType;
+
+    fn packages(lock: &str) -> Result<Vec<(String, String)>, String> {
+        let mut found = Found::new("/app/pnpm-lock.yaml", "javascript-lock-cataloger", PackageType::Npm);
+        super::parse(lock.as_bytes(), &mut found)?;
+        Ok(identities(found.into_facts()).into_iter().map(|(name, version, _)| (name, version)).collect())
+    }
+
+    #[test]
+    fn dependency_paths_of_each_lockfile_version() {
+        assert_eq!(split_dependency_path("/@babel/core/7.21.0", true), ("@babel/core", "7.21.0"));
+        assert_eq!(split_dependency_path("/styled-jsx/5.1.1_@babel+core@7.21.0+react@18.2.0", true), ("styled-jsx", "5.1.1"));
+        assert_eq!(split_dependency_path("/@babel/core@7.21.0", false), ("@babel/core", "7.21.0"));
+        assert_eq!(split_dependency_path("/styled-jsx@5.1.1(@babel/core@7.21.0)(react@18.2.0)", false), ("styled-jsx", "5.1.1"));
+        assert_eq!(split_dependency_path("@babel/core@7.21.0", false), ("@babel/core", "7.21.0"));
+        assert_eq!(split_dependency_path("no-version", false), ("", ""));
+        assert_eq!(strip_peers("1.0.0_react@18.2.0", false), "1.0.0_react@18.2.0");
+    }
+
+    #[test]
+    fn top_level_dependencies_skip_links_and_packages_use_their_own_name_and_version() {
+        let lock = "lockfileVersion: '6.0'\ndependencies:\n  a:\n    specifier: ^1\n    version: 1.0.0(b@2.0.0)\n  lib:\n    specifier: link:../lib\n    version: link:../lib\npackages:\n  /b@2.0.0:\n    resolution: {integrity: sha512-x}\n  file:vendor/c:\n    resolution: {directory: vendor/c, type: directory}\n    name: c\n    version: 3.0.0\n";
+        assert_eq!(packages(lock).unwrap(), [("a".into(), "1.0.0".into()), ("b".into(), "2.0.0".into()), ("c".into(), "3.0.0".into())]);
+    }
+
+    #[test]
+    fn version_5_numbers_and_peer_suffixes() {
+        let lock = "lockfileVersion: 5.4\ndependencies:\n  styled-jsx: 5.1.1_react@18.2.0\npackages:\n  /styled-jsx/5.1.1_react@18.2.0:\n    dev: false\n  /@types/node/20.8.10:\n    dev: true\n";
+        assert_eq!(packages(lock).unwrap(), [("@types/node".into(), "20.8.10".into()), ("styled-jsx".into(), "5.1.1".into())]);
+    }
+
+    #[test]
+    fn yaml_errors_name_the_line_and_other_documents_are_refused() {
+        assert_eq!(packages("lockfileVersion: '9.0'\npackages:\n  a@1.0.0: {}\n    optional: true\n").unwrap_err(), "line 4, column 5: did not find expected key");
+        assert_eq!(packages("- a\n- b\n").unwrap_err(), "not a pnpm lockfile: the document is not a mapping");
+    }
+}

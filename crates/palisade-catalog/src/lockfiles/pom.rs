@@ -235,3 +235,60 @@ fn dependency_list(path: &[&str]) -> Option<List> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lockfiles::identities;
+
+    fn packages(pom: &str) -> Result<Vec<(String, String, String)>, String> {
+        Ok(identities(PomXml.parse("/app/pom.xml", pom.as_bytes())?))
+    }
+
+    fn package(name: &str, version: &str, purl: &str) -> (String, String, String) {
+        (name.into(), version.into(), purl.into())
+    }
+
+    #[test]
+    fn properties_project_fields_and_managed_versions_are_resolved() {
+        let pom = r#"<project><parent><groupId>org.p</groupId><artifactId>parent</artifactId><version>7</version></parent>
+            <artifactId>app</artifactId>
+            <properties><a>${b}.1</a><b>2</b><loop>${loop}</loop></properties>
+            <dependencyManagement><dependencies><dependency><groupId>org.m</groupId><artifactId>managed</artifactId><version>${a}</version></dependency></dependencies></dependencyManagement>
+            <dependencies>
+              <dependency><groupId>${project.groupId}</groupId><artifactId>sibling</artifactId><version>${project.version}</version></dependency>
+              <dependency><groupId>org.m</groupId><artifactId>managed</artifactId></dependency>
+              <dependency><groupId>org.c</groupId><artifactId>cycle</artifactId><version>${loop}</version></dependency>
+              <dependency><groupId>org.u</groupId><artifactId>unknown</artifactId><version>${nowhere}</version></dependency>
+            </dependencies></project>"#;
+        assert_eq!(
+            packages(pom).unwrap(),
+            [
+                package("app", "7", "pkg:maven/org.p/app@7"),
+                package("cycle", "", "pkg:maven/org.c/cycle"),
+                package("managed", "2.1", "pkg:maven/org.m/managed@2.1"),
+                package("sibling", "7", "pkg:maven/org.p/sibling@7"),
+                package("unknown", "", "pkg:maven/org.u/unknown"),
+            ]
+        );
+    }
+
+    #[test]
+    fn entities_cdata_and_licences() {
+        let pom = "<project><groupId>a&amp;b</groupId><artifactId><![CDATA[x]]></artifactId><version>&#49;.0</version><licenses><license><name>MIT</name></license></licenses></project>";
+        let facts = PomXml.parse("/app/pom.xml", pom.as_bytes()).unwrap();
+        let [Fact::Package(package)] = facts.as_slice() else { panic!("one package: {facts:?}") };
+        assert_eq!((package.name.as_str(), package.version.as_str(), package.purl.as_str()), ("x", "1.0", "pkg:maven/a&b/x@1.0"));
+        assert_eq!(package.licenses, ["MIT"]);
+    }
+
+    #[test]
+    fn malformed_and_hostile_poms_are_named_errors() {
+        assert_eq!(packages("<project>\n<artifactId>a</groupId>\n</project>").unwrap_err().split(':').next(), Some("line 2, column 14"));
+        assert_eq!(packages("<settings><x/></settings>").unwrap_err(), "no <project> with an <artifactId> or <dependencies>: not a Maven pom");
+        let deep = format!("<project>{}", "<a>".repeat(1_000));
+        assert!(packages(&deep).unwrap_err().contains("nested deeper than 64 levels"));
+        let expansion = format!("<project><artifactId>a</artifactId><version>${{p0}}</version><properties>{}</properties></project>", (0..100).map(|n| format!("<p{n}>${{p{}}}${{p{}}}</p{n}>", n + 1, n + 1)).collect::<String>());
+        assert_eq!(packages(&expansion).unwrap(), [package("a", "", "pkg:maven/a/a")]);
+    }
+}

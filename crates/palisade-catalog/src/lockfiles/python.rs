@@ -68,3 +68,27 @@ impl Found<'_> {
         self.add(&name, version, purl, Vec::new());
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_normalised_as_pep_503_says() {
+        assert_eq!(normalize("Django"), "django");
+        assert_eq!(normalize("ruamel.yaml"), "ruamel-yaml");
+        assert_eq!(normalize("typing__extensions"), "typing-extensions");
+        assert_eq!(normalize("a-_.b"), "a-b");
+    }
+
+    #[test]
+    fn files_are_chosen_as_syfts_globs_choose_them() {
+        let meta = FileMeta { size: 10, mode: 0o644 };
+        for path in ["/p/requirements.txt", "/p/dev-requirements.txt", "/p/requirements-test.txt", "/p/poetry.lock", "/p/Pipfile.lock", "/p/uv.lock"] {
+            assert_eq!(PythonPackage.wants(path, &meta), Some(WANT), "{path}");
+        }
+        for path in ["/p/requirements.in", "/p/requirements/base.txt", "/p/Pipfile", "/p/pyproject.toml"] {
+            assert_eq!(PythonPackage.wants(path, &meta), None, "{path}");
+        }
+    }
+}

@@ -75,3 +75,51 @@ fn pinned(requirement: &str) -> Option<(&str, &str)> {
     let valid = !version.is_empty() && version.chars().all(|character| character.is_ascii_alphanumeric() || matches!(character, '.' | '+' | '!' | '-' | '_'));
     valid.then_some((name, version))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{pinned, strip_comment};
+
+    #[test]
+    fn only_one_exact_version_pins_a_requirement() {
+        let cases = [
+            ("requests==2.31.0", Some(("requests", "2.31.0"))),
+            ("requests[security,socks] == 2.31.0 ; python_version >= '3.7'", Some(("requests", "2.31.0"))),
+            ("amqp==5.2.0 --hash=sha256:827cb12f --hash=sha256:a1ecff42", Some(("amqp", "5.2.0"))),
+            ("torch==2.1.0+cpu", Some(("torch", "2.1.0+cpu"))),
+            ("pkg==1!2.0", Some(("pkg", "1!2.0"))),
+            ("certifi===2023.7.22", Some(("certifi", "2023.7.22"))),
+            ("old-style (==1.0)", Some(("old-style", "1.0"))),
+            ("zope.interface==6.1", Some(("zope.interface", "6.1"))),
+            ("django>=4.2", None),
+            ("gunicorn~=21.2", None),
+            ("numpy==1.*", None),
+            ("urllib3!=2.0.0,==1.26.18", None),
+            ("numpy", None),
+            ("pkg @ https://example.com/pkg-1.0.whl", None),
+            ("-e git+https://github.com/a/b.git#egg=b", None),
+            ("-r other.txt", None),
+            ("--index-url https://pypi.org/simple", None),
+            ("[extras-only]==1.0", None),
+            ("pkg[unclosed==1.0", None),
+        ];
+        for (requirement, expected) in cases {
+            assert_eq!(pinned(requirement), expected, "{requirement}");
+        }
+    }
+
+    #[test]
+    fn comments_need_whitespace_or_the_line_start_before_them() {
+        assert_eq!(strip_comment("pkg==1.0  # pinned"), "pkg==1.0  ");
+        assert_eq!(strip_comment("# a comment"), "");
+        assert_eq!(strip_comment("pkg @ https://x/pkg.whl#sha256=ab"), "pkg @ https://x/pkg.whl#sha256=ab");
+    }
+
+    #[test]
+    fn continued_lines_are_joined() {
+        let mut found = super::super::Found::new("/app/requirements.txt", "python-package-cataloger", palisade_pkg::PackageType::Python);
+        super::parse(b"Django==4.2.7 \\\n    --hash=sha256:ab \\\n    --hash=sha256:cd\nPyYAML==6.0.1 \\", &mut found).unwrap();
+        let names: Vec<_> = super::super::identities(found.into_facts()).into_iter().map(|(name, version, _)| (name, version)).collect();
+        assert_eq!(names, [("django".into(), "4.2.7".into()), ("pyyaml".into(), "6.0.1".into())]);
+    }
+}

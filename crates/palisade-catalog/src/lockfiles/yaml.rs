@@ -8,6 +8,7 @@ use super::MAX_DEPTH;
 
 /// A YAML node; scalars keep their text (lockfile keys and versions are read as text whatever
 /// their YAML type: `lockfileVersion: 5.4` is `"5.4"`).
+#[derive(Debug)]
 pub(super) enum Node {
     Scalar(String),
     /// Keys and values in file order.
@@ -106,5 +107,50 @@ fn build(text: &str) -> Result<Node, String> {
             Some(parent) => parent.push(node),
             None => return Ok(node),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{parse, Node};
+
+    #[test]
+    fn scalars_mappings_and_first_document_only() {
+        let root = parse("a: 1\nb:\n  c: [x, y]\n  d: &anchor text\n  e: *anchor\n---\nf: 2\n").unwrap();
+        assert_eq!(root.get("a").and_then(Node::as_str), Some("1"));
+        let b = root.get("b").unwrap();
+        assert!(matches!(b.get("c"), Some(Node::Nothing)));
+        assert_eq!(b.get("d").and_then(Node::as_str), Some("text"));
+        assert!(matches!(b.get("e"), Some(Node::Nothing)));
+        assert!(root.get("f").is_none());
+    }
+
+    #[test]
+    fn a_block_scalar_at_the_end_without_a_line_break_is_read() {
+        let root = parse("key: |\n  text").unwrap();
+        assert_eq!(root.get("key").and_then(Node::as_str), Some("text\n"));
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_before_it_is_built() {
+        let flow = "[".repeat(100_000);
+        assert_eq!(parse(&flow).unwrap_err(), "line 1, column 65: nested deeper than 64 levels");
+        let mut block = String::new();
+        for depth in 0..100 {
+            block.push_str(&" ".repeat(depth));
+            block.push_str("k:\n");
+        }
+        assert!(parse(&block).unwrap_err().contains("nested deeper than 64 levels"));
+        let mappings = "{a: ".repeat(100_000);
+        assert!(parse(&mappings).unwrap_err().contains("nested deeper than 64 levels"));
+    }
+
+    #[test]
+    fn an_alias_bomb_costs_nothing() {
+        let mut bomb = String::from("a: &a [x, x, x, x, x, x, x, x, x]\n");
+        for level in 1..10 {
+            bomb.push_str(&format!("l{level}: &l{level} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n", prev = if level == 1 { "a".to_owned() } else { format!("l{}", level - 1) }));
+        }
+        assert!(parse(&bomb).is_ok());
     }
 }

@@ -85,7 +85,7 @@ fn header_name(header: &str) -> Option<String> {
     // Classic quotes each specifier; Berry quotes the whole comma-separated list.
     let first = header.split(',').next()?.trim().trim_matches('"');
     let name = package_name(first);
-    if name.is_empty() {
+    if name.is_empty() || name == "@" {
         return None;
     }
     let range = &first[name.len()..].trim_start_matches('@');
@@ -110,4 +110,43 @@ fn package_name(specifier: &str) -> &str {
 
 fn unquote(value: &str) -> &str {
     value.strip_prefix('"').and_then(|value| value.strip_suffix('"')).unwrap_or(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{identities, Found};
+    use palisade_pkg::PackageType;
+
+    fn packages(lock: &str) -> Result<Vec<(String, String)>, String> {
+        let mut found = Found::new("/app/yarn.lock", "javascript-lock-cataloger", PackageType::Npm);
+        super::parse(lock.as_bytes(), &mut found)?;
+        Ok(identities(found.into_facts()).into_iter().map(|(name, version, _)| (name, version)).collect())
+    }
+
+    #[test]
+    fn header_names_come_from_the_first_specifier_or_its_alias() {
+        assert_eq!(super::header_name(r#""@babel/core@^7.0.0", "@babel/core@^7.1.0""#).as_deref(), Some("@babel/core"));
+        assert_eq!(super::header_name(r#""@babel/core@npm:^7.0.0, @babel/core@npm:^7.1.0""#).as_deref(), Some("@babel/core"));
+        assert_eq!(super::header_name(r#""cjs@npm:string-width@^4.2.0""#).as_deref(), Some("string-width"));
+        assert_eq!(super::header_name(r#""@s/cjs@npm:@s/real@^1""#).as_deref(), Some("@s/real"));
+        assert_eq!(super::header_name("lodash@4.17.21").as_deref(), Some("lodash"));
+        assert_eq!(super::header_name(r#""@""#), None);
+    }
+
+    #[test]
+    fn classic_entries_without_integrity_and_crlf_lines_are_read() {
+        let lock = "# yarn lockfile v1\r\n\r\n\"git-dep@git+https://x/y.git#v1\":\r\n  version \"1.0.0\"\r\n  resolved \"git+https://x/y.git#abc\"\r\n\r\nlodash@^4:\r\n  version \"4.17.21\"\r\n  dependencies:\r\n    version \"9\"\r\n";
+        assert_eq!(packages(lock).unwrap(), [("git-dep".into(), "1.0.0".into()), ("lodash".into(), "4.17.21".into())]);
+    }
+
+    #[test]
+    fn berry_takes_the_resolved_name_and_skips_metadata() {
+        let lock = "__metadata:\n  version: 8\n\n\"cjs@npm:string-width@^4.2.0\":\n  version: 4.2.3\n  resolution: \"string-width@npm:4.2.3\"\n\n\"resolve@patch:resolve@npm%3A^1#builtin<compat/resolve>\":\n  version: 1.22.8\n  resolution: \"resolve@patch:resolve@npm%3A1.22.8#builtin<compat/resolve>::version=1.22.8\"\n\n\"resolve@npm:^1\":\n  version: 1.22.8\n  resolution: \"resolve@npm:1.22.8\"\n";
+        assert_eq!(packages(lock).unwrap(), [("resolve".into(), "1.22.8".into()), ("string-width".into(), "4.2.3".into())]);
+    }
+
+    #[test]
+    fn a_header_without_a_colon_is_a_named_error() {
+        assert_eq!(packages("# yarn lockfile v1\n\nlodash@^4\n  version \"4.17.21\"\n").unwrap_err(), "line 3: an entry header must end with ':'");
+    }
 }
