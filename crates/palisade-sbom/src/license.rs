@@ -177,10 +177,14 @@ fn list_entry(name: &str) -> Option<spdx::LicenseId> {
     if name.eq_ignore_ascii_case("NOASSERTION") || name.eq_ignore_ascii_case("NONE") {
         return None;
     }
-    spdx::identifiers::LICENSES
-        .iter()
-        .find(|license| license.name.eq_ignore_ascii_case(name))
-        .and_then(|license| spdx::license_id(license.name))
+    // Exact spellings are found by binary search; only other cases need the scan.
+    let exact = spdx::license_id(name).filter(|id| id.name == name);
+    exact.or_else(|| {
+        spdx::identifiers::LICENSES
+            .iter()
+            .find(|license| license.name.eq_ignore_ascii_case(name))
+            .and_then(|license| spdx::license_id(license.name))
+    })
 }
 
 #[cfg(test)]
