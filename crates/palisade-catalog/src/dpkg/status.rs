@@ -12,20 +12,23 @@ use crate::os_release::Problems;
 
 use super::CATALOGER_NAME;
 
-/// The fields of one stanza that make a package, each with the line it was on.
+/// A field's value and the line it was on.
+type Field = Option<(usize, String)>;
+
+/// The fields of one stanza that make a package.
 #[derive(Default)]
 struct Stanza {
     first_line: usize,
     has_fields: bool,
-    package: Option<(usize, String)>,
-    version: Option<(usize, String)>,
-    architecture: Option<(usize, String)>,
-    source: Option<(usize, String)>,
+    package: Field,
+    version: Field,
+    architecture: Field,
+    source: Field,
 }
 
 impl Stanza {
-    fn field(&mut self, name: &[u8]) -> Option<&mut Option<(usize, String)>> {
-        let known: [(&[u8], &mut Option<(usize, String)>); 4] = [
+    fn field(&mut self, name: &[u8]) -> Option<&mut Field> {
+        let known: [(&[u8], &mut Field); 4] = [
             (b"package", &mut self.package),
             (b"version", &mut self.version),
             (b"architecture", &mut self.architecture),
@@ -41,7 +44,7 @@ impl Stanza {
             }
             return None;
         };
-        let value = |field: Option<(usize, String)>| field.map(|(_, value)| value).filter(|value| !value.is_empty());
+        let value = |field: Field| field.map(|(_, value)| value).filter(|value| !value.is_empty());
         Some(Package {
             name,
             version: value(self.version).unwrap_or_default(),
