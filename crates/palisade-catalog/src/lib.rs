@@ -14,6 +14,7 @@ mod rpm;
 mod lockfiles;
 mod apk;
 mod dpkg;
+mod lang;
 mod os_release;
 pub mod workloads;
 

@@ -118,8 +118,12 @@ pub(crate) fn choose_platform<'a>(reference: &str, manifests: &'a [Descriptor], 
     if let Some(found) = exact.or(matching.first()) {
         return Ok(found);
     }
-    if requested.is_none() && candidates.len() == 1 {
-        return Ok(candidates[0]);
+    // The only entry is taken when no platform was asked for, or when it names none (an index
+    // inside an index; the platform is checked further down).
+    if let [only] = candidates.as_slice() {
+        if requested.is_none() || only.platform.is_none() {
+            return Ok(only);
+        }
     }
     let available = candidates.iter().map(|descriptor| descriptor.platform.as_ref().map_or_else(|| format!("{} (no platform)", descriptor.digest), |platform| platform.platform().to_string())).collect();
     let wanted = if requested.is_some() { wanted.to_string() } else { format!("{wanted} (the default; choose one with --platform)") };
