@@ -110,7 +110,10 @@ struct Property {
 }
 
 fn property(name: impl Into<String>, value: impl Into<String>) -> Property {
-    Property { name: name.into(), value: value.into() }
+    Property {
+        name: name.into(),
+        value: value.into(),
+    }
 }
 
 #[derive(Serialize)]
@@ -133,31 +136,61 @@ struct Dependency {
     depends_on: Vec<String>,
 }
 
-pub(crate) fn write(inventory: &Inventory, options: &SbomOptions, out: &mut dyn io::Write) -> io::Result<()> {
+pub(crate) fn write(
+    inventory: &Inventory,
+    options: &SbomOptions,
+    out: &mut dyn io::Write,
+) -> io::Result<()> {
     crate::write_json(&bom(inventory, options), out)
 }
 
 fn bom(inventory: &Inventory, options: &SbomOptions) -> Bom {
     let mut refs = UniqueIds::default();
     let root = source_component(&inventory.source, &mut refs);
-    let mut components: Vec<Component> = inventory.distro.iter().map(|distro| distro_component(distro, &mut refs)).collect();
-    components.extend(inventory.packages.iter().map(|package| package_component(package, &mut refs)));
+    let mut components: Vec<Component> = inventory
+        .distro
+        .iter()
+        .map(|distro| distro_component(distro, &mut refs))
+        .collect();
+    components.extend(
+        inventory
+            .packages
+            .iter()
+            .map(|package| package_component(package, &mut refs)),
+    );
     let dependencies = vec![Dependency {
         reference: root.bom_ref.clone().unwrap_or_default(),
-        depends_on: components.iter().filter_map(|component| component.bom_ref.clone()).collect(),
+        depends_on: components
+            .iter()
+            .filter_map(|component| component.bom_ref.clone())
+            .collect(),
     }];
-    let tool = Component { kind: "application", name: options.tool_name.clone(), version: Some(options.tool_version.clone()), ..Component::default() };
+    let tool = Component {
+        kind: "application",
+        name: options.tool_name.clone(),
+        version: Some(options.tool_version.clone()),
+        ..Component::default()
+    };
     Bom {
         schema: "http://cyclonedx.org/schema/bom-1.6.schema.json",
         bom_format: "CycloneDX",
         spec_version: "1.6",
-        serial_number: format!("urn:uuid:{}", identity::document_uuid("cyclonedx-json", inventory, options).hyphenated()),
+        serial_number: format!(
+            "urn:uuid:{}",
+            identity::document_uuid("cyclonedx-json", inventory, options).hyphenated()
+        ),
         version: 1,
         metadata: Metadata {
             timestamp: crate::rfc3339(options.timestamp),
-            tools: Tools { components: vec![tool] },
+            tools: Tools {
+                components: vec![tool],
+            },
             component: root,
-            properties: inventory.issues.iter().map(|issue| property("palisade:inventory:issue", source::issue_text(issue))).collect(),
+            properties: inventory
+                .issues
+                .iter()
+                .map(|issue| property("palisade:inventory:issue", source::issue_text(issue)))
+                .collect(),
         },
         components,
         dependencies,
@@ -165,9 +198,17 @@ fn bom(inventory: &Inventory, options: &SbomOptions) -> Bom {
 }
 
 fn source_component(scanned: &SourceDescription, refs: &mut UniqueIds) -> Component {
-    let bom_ref = Some(refs.claim(format!("source:{}", identity::short_hash(&[&serde_json::to_string(scanned).unwrap_or_default()]))));
+    let bom_ref = Some(refs.claim(format!(
+        "source:{}",
+        identity::short_hash(&[&serde_json::to_string(scanned).unwrap_or_default()])
+    )));
     let SourceDescription::Image(image) = scanned else {
-        return Component { bom_ref, kind: "file", name: source::name(scanned).to_owned(), ..Component::default() };
+        return Component {
+            bom_ref,
+            kind: "file",
+            name: source::name(scanned).to_owned(),
+            ..Component::default()
+        };
     };
     let mut properties = Vec::new();
     let mut push = |name: &str, value: &str| {
@@ -177,7 +218,10 @@ fn source_component(scanned: &SourceDescription, refs: &mut UniqueIds) -> Compon
     };
     push("manifestDigest", &image.manifest_digest);
     push("configDigest", &image.config_digest);
-    image.repo_digests.iter().for_each(|digest| push("repoDigest", digest));
+    image
+        .repo_digests
+        .iter()
+        .for_each(|digest| push("repoDigest", digest));
     image.tags.iter().for_each(|tag| push("tag", tag));
     push("os", &image.os);
     push("architecture", &image.architecture);
@@ -193,7 +237,13 @@ fn source_component(scanned: &SourceDescription, refs: &mut UniqueIds) -> Compon
         kind: "container",
         name: image.reference.clone(),
         version: Some(image.manifest_digest.clone()).filter(|digest| !digest.is_empty()),
-        hashes: source::digest_parts(&image.manifest_digest).map(|(alg, _, hex)| Hash { alg, content: hex.to_owned() }).into_iter().collect(),
+        hashes: source::digest_parts(&image.manifest_digest)
+            .map(|(alg, _, hex)| Hash {
+                alg,
+                content: hex.to_owned(),
+            })
+            .into_iter()
+            .collect(),
         purl: source::oci_purl(image),
         properties,
         ..Component::default()
@@ -205,10 +255,23 @@ fn distro_component(distro: &Distro, refs: &mut UniqueIds) -> Component {
         Some(version) => format!("os:{}@{version}", distro.id),
         None => format!("os:{}", distro.id),
     };
-    let optional = [("versionID", &distro.version_id), ("versionCodename", &distro.version_codename), ("prettyName", &distro.pretty_name)];
+    let optional = [
+        ("versionID", &distro.version_id),
+        ("versionCodename", &distro.version_codename),
+        ("prettyName", &distro.pretty_name),
+    ];
     let mut properties = vec![property("palisade:distro:id", &distro.id)];
-    properties.extend(optional.into_iter().filter_map(|(name, value)| value.as_ref().map(|value| property(format!("palisade:distro:{name}"), value))));
-    properties.extend(distro.id_like.iter().map(|like| property("palisade:distro:idLike", like)));
+    properties.extend(optional.into_iter().filter_map(|(name, value)| {
+        value
+            .as_ref()
+            .map(|value| property(format!("palisade:distro:{name}"), value))
+    }));
+    properties.extend(
+        distro
+            .id_like
+            .iter()
+            .map(|like| property("palisade:distro:idLike", like)),
+    );
     Component {
         bom_ref: Some(refs.claim(wanted)),
         kind: "operating-system",
@@ -222,7 +285,10 @@ fn distro_component(distro: &Distro, refs: &mut UniqueIds) -> Component {
 }
 
 fn package_component(package: &Package, refs: &mut UniqueIds) -> Component {
-    let mut properties = vec![property("palisade:package:type", package.kind.as_str()), property("palisade:package:foundBy", &package.found_by)];
+    let mut properties = vec![
+        property("palisade:package:type", package.kind.as_str()),
+        property("palisade:package:foundBy", &package.found_by),
+    ];
     if let Some(arch) = &package.arch {
         properties.push(property("palisade:package:arch", arch));
     }
@@ -230,13 +296,19 @@ fn package_component(package: &Package, refs: &mut UniqueIds) -> Component {
         properties.push(property("palisade:package:epoch", epoch.to_string()));
     }
     if let Some(source_package) = &package.source {
-        properties.push(property("palisade:package:sourceName", &source_package.name));
+        properties.push(property(
+            "palisade:package:sourceName",
+            &source_package.name,
+        ));
         if let Some(version) = &source_package.version {
             properties.push(property("palisade:package:sourceVersion", version));
         }
     }
     for (index, location) in package.locations.iter().enumerate() {
-        properties.push(property(format!("palisade:location:{index}:path"), &location.path));
+        properties.push(property(
+            format!("palisade:location:{index}:path"),
+            &location.path,
+        ));
         if let Some(layer) = &location.layer {
             properties.push(property(format!("palisade:location:{index}:layer"), layer));
         }
@@ -262,7 +334,12 @@ fn package_ref(package: &Package) -> String {
     if package.purl.is_empty() {
         return format!("package:{}:{id}", package.kind);
     }
-    let (base, subpath) = package.purl.split_once('#').map_or((package.purl.as_str(), None), |(base, subpath)| (base, Some(subpath)));
+    let (base, subpath) = package
+        .purl
+        .split_once('#')
+        .map_or((package.purl.as_str(), None), |(base, subpath)| {
+            (base, Some(subpath))
+        });
     let separator = if base.contains('?') { '&' } else { '?' };
     match subpath {
         Some(subpath) => format!("{base}{separator}package-id={id}#{subpath}"),
@@ -273,7 +350,13 @@ fn package_ref(package: &Package) -> String {
 fn evidence(locations: &[Location]) -> Option<Evidence> {
     let occurrences: Vec<Occurrence> = locations
         .iter()
-        .map(|location| Occurrence { location: location.path.clone(), additional_context: location.layer.as_ref().map(|layer| format!("layer {layer}")) })
+        .map(|location| Occurrence {
+            location: location.path.clone(),
+            additional_context: location
+                .layer
+                .as_ref()
+                .map(|layer| format!("layer {layer}")),
+        })
         .collect();
     (!occurrences.is_empty()).then_some(Evidence { occurrences })
 }
@@ -286,10 +369,16 @@ fn licenses(declared: &[String]) -> Vec<LicenseChoice> {
     let mut listed = Vec::with_capacity(terms.len());
     for term in &terms {
         let license = match term {
-            Term::Id(id) => License { id: Some(id.clone()), ..License::default() },
+            Term::Id(id) => License {
+                id: Some(id.clone()),
+                ..License::default()
+            },
             Term::Text(text) => named(text.clone()),
             Term::Expression(_) => {
-                return license::conjunction(&terms).map(|expression| LicenseChoice::Expression { expression }).into_iter().collect();
+                return license::conjunction(&terms)
+                    .map(|expression| LicenseChoice::Expression { expression })
+                    .into_iter()
+                    .collect();
             }
         };
         listed.push(LicenseChoice::License { license });
@@ -302,14 +391,24 @@ fn licenses(declared: &[String]) -> Vec<LicenseChoice> {
 fn named(text: String) -> License {
     const NAME_CHARS: usize = 100;
     if !text.contains('\n') && text.chars().count() <= NAME_CHARS {
-        return License { name: Some(text), ..License::default() };
+        return License {
+            name: Some(text),
+            ..License::default()
+        };
     }
     let first_line = text.lines().next().unwrap_or_default().trim();
     let mut name: String = first_line.chars().take(NAME_CHARS).collect();
     if name.len() < first_line.len() || text.contains('\n') {
         name.push('…');
     }
-    License { name: Some(name), text: Some(Attachment { content_type: "text/plain", content: text }), ..License::default() }
+    License {
+        name: Some(name),
+        text: Some(Attachment {
+            content_type: "text/plain",
+            content: text,
+        }),
+        ..License::default()
+    }
 }
 
 #[cfg(test)]
@@ -317,14 +416,29 @@ mod tests {
     use super::*;
 
     fn licences(declared: &[&str]) -> serde_json::Value {
-        serde_json::to_value(licenses(&declared.iter().map(|text| text.to_string()).collect::<Vec<_>>())).unwrap()
+        serde_json::to_value(licenses(
+            &declared
+                .iter()
+                .map(|text| text.to_string())
+                .collect::<Vec<_>>(),
+        ))
+        .unwrap()
     }
 
     #[test]
     fn ids_and_names_are_listed_and_expressions_stand_alone() {
-        assert_eq!(licences(&["GPL-2+", "Expat"]), serde_json::json!([{"license": {"id": "GPL-2.0-or-later"}}, {"license": {"name": "Expat"}}]));
-        assert_eq!(licences(&["MIT OR Apache-2.0"]), serde_json::json!([{"expression": "MIT OR Apache-2.0"}]));
-        assert_eq!(licences(&["MIT OR Apache-2.0", "Zlib", "GPL"]), serde_json::json!([{"expression": "(MIT OR Apache-2.0) AND Zlib AND LicenseRef-GPL"}]));
+        assert_eq!(
+            licences(&["GPL-2+", "Expat"]),
+            serde_json::json!([{"license": {"id": "GPL-2.0-or-later"}}, {"license": {"name": "Expat"}}])
+        );
+        assert_eq!(
+            licences(&["MIT OR Apache-2.0"]),
+            serde_json::json!([{"expression": "MIT OR Apache-2.0"}])
+        );
+        assert_eq!(
+            licences(&["MIT OR Apache-2.0", "Zlib", "GPL"]),
+            serde_json::json!([{"expression": "(MIT OR Apache-2.0) AND Zlib AND LicenseRef-GPL"}])
+        );
         assert_eq!(licences(&[]), serde_json::json!([]));
     }
 
@@ -335,7 +449,14 @@ mod tests {
         assert_eq!(value[0]["license"]["name"], "Copyright (c) 2024 Someone…");
         assert_eq!(value[0]["license"]["text"]["content"], text);
         let long = "x".repeat(150);
-        assert_eq!(licences(&[&long])[0]["license"]["name"].as_str().unwrap().chars().count(), 101);
+        assert_eq!(
+            licences(&[&long])[0]["license"]["name"]
+                .as_str()
+                .unwrap()
+                .chars()
+                .count(),
+            101
+        );
     }
 
     #[test]
@@ -357,7 +478,11 @@ mod tests {
         assert!(plain.starts_with("pkg:npm/x@1?package-id="), "{plain}");
         package.purl = "pkg:golang/x@1?type=module#sub/dir".into();
         let with_subpath = package_ref(&package);
-        assert!(with_subpath.starts_with("pkg:golang/x@1?type=module&package-id=") && with_subpath.ends_with("#sub/dir"), "{with_subpath}");
+        assert!(
+            with_subpath.starts_with("pkg:golang/x@1?type=module&package-id=")
+                && with_subpath.ends_with("#sub/dir"),
+            "{with_subpath}"
+        );
         package.purl.clear();
         assert!(package_ref(&package).starts_with("package:npm:"));
     }

@@ -35,12 +35,23 @@ pub(crate) fn short_hash(parts: &[&str]) -> String {
 pub(crate) fn document_uuid(format: &str, inventory: &Inventory, options: &SbomOptions) -> Uuid {
     // Serialising the inventory's own derived `Serialize` cannot fail (string keys only).
     let content = serde_json::to_string(inventory).unwrap_or_default();
-    digest(&[format, &options.tool_name, &options.tool_version, &crate::rfc3339(options.timestamp), &content])
+    digest(&[
+        format,
+        &options.tool_name,
+        &options.tool_version,
+        &crate::rfc3339(options.timestamp),
+        &content,
+    ])
 }
 
 /// The parts that tell one package from another, evidence included.
 pub(crate) fn package_hash(package: &Package) -> String {
-    let mut parts = vec![package.kind.as_str(), &package.name, &package.version, &package.purl];
+    let mut parts = vec![
+        package.kind.as_str(),
+        &package.name,
+        &package.version,
+        &package.purl,
+    ];
     for location in &package.locations {
         parts.push(&location.path);
         parts.push(location.layer.as_deref().unwrap_or(""));
@@ -59,7 +70,9 @@ impl UniqueIds {
         if self.used.insert(wanted.clone()) {
             return wanted;
         }
-        let taken = (2..).map(|n| format!("{wanted}-{n}")).find(|candidate| !self.used.contains(candidate));
+        let taken = (2..)
+            .map(|n| format!("{wanted}-{n}"))
+            .find(|candidate| !self.used.contains(candidate));
         let unique = taken.unwrap_or(wanted);
         self.used.insert(unique.clone());
         unique
@@ -69,7 +82,12 @@ impl UniqueIds {
 /// `text` reduced to the characters `allowed` accepts, each run of others replaced by one `-`,
 /// at most `max` characters read, `-` and `.` trimmed from the ends; `fallback` when nothing
 /// is left.
-pub(crate) fn restricted(text: &str, max: usize, allowed: impl Fn(char) -> bool, fallback: &str) -> String {
+pub(crate) fn restricted(
+    text: &str,
+    max: usize,
+    allowed: impl Fn(char) -> bool,
+    fallback: &str,
+) -> String {
     let mut kept = String::with_capacity(text.len().min(max));
     for c in text.chars().take(max) {
         if allowed(c) {
@@ -79,7 +97,11 @@ pub(crate) fn restricted(text: &str, max: usize, allowed: impl Fn(char) -> bool,
         }
     }
     let trimmed = kept.trim_matches(['-', '.']);
-    if trimmed.is_empty() { fallback.to_owned() } else { trimmed.to_owned() }
+    if trimmed.is_empty() {
+        fallback.to_owned()
+    } else {
+        trimmed.to_owned()
+    }
 }
 
 #[cfg(test)]

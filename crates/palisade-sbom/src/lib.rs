@@ -79,22 +79,32 @@ pub struct SbomOptions {
 
 impl SbomOptions {
     /// Options naming `tool_name` `tool_version` as the author, without colour.
-    pub fn new(tool_name: impl Into<String>, tool_version: impl Into<String>, timestamp: OffsetDateTime) -> Self {
-        Self { timestamp, tool_name: tool_name.into(), tool_version: tool_version.into(), color: false }
+    pub fn new(
+        tool_name: impl Into<String>,
+        tool_version: impl Into<String>,
+        timestamp: OffsetDateTime,
+    ) -> Self {
+        Self {
+            timestamp,
+            tool_name: tool_name.into(),
+            tool_version: tool_version.into(),
+            color: false,
+        }
     }
 }
 
 /// The documents' timestamp: `SOURCE_DATE_EPOCH`'s value (seconds since 1970, as
 /// reproducible-builds.org defines it) when the caller passes one, else now. A malformed value
 /// is an error, as the specification asks, rather than silently the current time.
-pub fn timestamp_from_source_date_epoch(source_date_epoch: Option<&str>) -> Result<OffsetDateTime, String> {
+pub fn timestamp_from_source_date_epoch(
+    source_date_epoch: Option<&str>,
+) -> Result<OffsetDateTime, String> {
     let Some(value) = source_date_epoch else {
         return Ok(OffsetDateTime::now_utc());
     };
-    let seconds: u64 = value
-        .trim()
-        .parse()
-        .map_err(|_| format!("SOURCE_DATE_EPOCH=`{value}` is not a whole number of seconds since 1970-01-01"))?;
+    let seconds: u64 = value.trim().parse().map_err(|_| {
+        format!("SOURCE_DATE_EPOCH=`{value}` is not a whole number of seconds since 1970-01-01")
+    })?;
     // Years past 9999 have no RFC 3339 form.
     i64::try_from(seconds)
         .ok()
@@ -103,7 +113,12 @@ pub fn timestamp_from_source_date_epoch(source_date_epoch: Option<&str>) -> Resu
 }
 
 /// Writes `inventory` as `format`.
-pub fn write(inventory: &Inventory, format: Format, options: &SbomOptions, out: &mut dyn io::Write) -> io::Result<()> {
+pub fn write(
+    inventory: &Inventory,
+    format: Format,
+    options: &SbomOptions,
+    out: &mut dyn io::Write,
+) -> io::Result<()> {
     match format {
         Format::CycloneDxJson => cyclonedx::write(inventory, options, out),
         Format::SpdxJson => spdx_json::write(inventory, options, out),
@@ -139,19 +154,38 @@ mod tests {
     #[test]
     fn formats_parse_case_insensitively_and_round_trip() {
         for format in Format::ALL {
-            assert_eq!(format.to_string().to_uppercase().parse::<Format>(), Ok(format));
+            assert_eq!(
+                format.to_string().to_uppercase().parse::<Format>(),
+                Ok(format)
+            );
         }
-        assert!("cyclonedx".parse::<Format>().unwrap_err().contains("cyclonedx-json, spdx-json, table or json"));
+        assert!(
+            "cyclonedx"
+                .parse::<Format>()
+                .unwrap_err()
+                .contains("cyclonedx-json, spdx-json, table or json")
+        );
     }
 
     #[test]
     fn source_date_epoch_sets_the_timestamp() {
         let timestamp = timestamp_from_source_date_epoch(Some("1700000000")).unwrap();
         assert_eq!(rfc3339(timestamp), "2023-11-14T22:13:20Z");
-        assert_eq!(rfc3339(timestamp_from_source_date_epoch(Some("0")).unwrap()), "1970-01-01T00:00:00Z");
-        assert!(timestamp_from_source_date_epoch(Some("yesterday")).unwrap_err().contains("`yesterday`"));
+        assert_eq!(
+            rfc3339(timestamp_from_source_date_epoch(Some("0")).unwrap()),
+            "1970-01-01T00:00:00Z"
+        );
+        assert!(
+            timestamp_from_source_date_epoch(Some("yesterday"))
+                .unwrap_err()
+                .contains("`yesterday`")
+        );
         assert!(timestamp_from_source_date_epoch(Some("-1")).is_err());
-        assert!(timestamp_from_source_date_epoch(Some("99999999999999999")).unwrap_err().contains("out of range"));
+        assert!(
+            timestamp_from_source_date_epoch(Some("99999999999999999"))
+                .unwrap_err()
+                .contains("out of range")
+        );
         let now = timestamp_from_source_date_epoch(None).unwrap();
         assert!((OffsetDateTime::now_utc() - now).whole_seconds().abs() < 60);
     }
@@ -159,7 +193,9 @@ mod tests {
     #[test]
     fn timestamps_are_utc_whole_seconds() {
         let offset = UtcOffset::from_hms(2, 0, 0).unwrap();
-        let local = OffsetDateTime::from_unix_timestamp_nanos(1_700_000_000_123_456_789).unwrap().to_offset(offset);
+        let local = OffsetDateTime::from_unix_timestamp_nanos(1_700_000_000_123_456_789)
+            .unwrap()
+            .to_offset(offset);
         assert_eq!(rfc3339(local), "2023-11-14T22:13:20Z");
     }
 }

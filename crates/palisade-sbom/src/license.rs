@@ -48,7 +48,11 @@ impl Term {
 /// order is kept).
 pub(crate) fn terms(declared: &[String]) -> Vec<Term> {
     let mut seen = HashSet::new();
-    declared.iter().filter_map(|text| classify(text)).filter(|term| seen.insert(term.clone())).collect()
+    declared
+        .iter()
+        .filter_map(|text| classify(text))
+        .filter(|term| seen.insert(term.clone()))
+        .collect()
 }
 
 /// All of a package's licences as one SPDX expression (`AND`-joined, since each was declared
@@ -57,7 +61,13 @@ pub(crate) fn conjunction(terms: &[Term]) -> Option<String> {
     match terms {
         [] => None,
         [Term::Expression(only)] => Some(only.clone()),
-        _ => Some(terms.iter().map(Term::spdx).collect::<Vec<_>>().join(" AND ")),
+        _ => Some(
+            terms
+                .iter()
+                .map(Term::spdx)
+                .collect::<Vec<_>>()
+                .join(" AND "),
+        ),
     }
 }
 
@@ -66,7 +76,12 @@ pub(crate) fn conjunction(terms: &[Term]) -> Option<String> {
 /// characters (others become `-`, at most 64 kept) and a hash of the text, so two texts never
 /// share an identifier.
 pub(crate) fn license_ref(text: &str) -> String {
-    let readable = identity::restricted(text, 64, |c| c.is_ascii_alphanumeric() || c == '.' || c == '-', "text");
+    let readable = identity::restricted(
+        text,
+        64,
+        |c| c.is_ascii_alphanumeric() || c == '.' || c == '-',
+        "text",
+    );
     if readable == text {
         format!("LicenseRef-{readable}")
     } else {
@@ -83,7 +98,11 @@ fn classify(declared: &str) -> Option<Term> {
         return Some(Term::Text(text.to_owned()));
     };
     let is_list_id = spdx::license_id(&expression).is_some_and(|id| id.name == expression);
-    Some(if is_list_id { Term::Id(expression) } else { Term::Expression(expression) })
+    Some(if is_list_id {
+        Term::Id(expression)
+    } else {
+        Term::Expression(expression)
+    })
 }
 
 /// `text` rewritten as a canonical SPDX expression, when every licence term in it is one
@@ -94,7 +113,10 @@ fn canonical_expression(text: &str) -> Option<String> {
     for token in tokens(text) {
         let piece = match token {
             "(" | ")" => token.to_owned(),
-            _ if ["AND", "OR", "WITH"].iter().any(|op| token.eq_ignore_ascii_case(op)) => {
+            _ if ["AND", "OR", "WITH"]
+                .iter()
+                .any(|op| token.eq_ignore_ascii_case(op)) =>
+            {
                 after_with = token.eq_ignore_ascii_case("WITH");
                 canonical.push(' ');
                 canonical.push_str(&token.to_ascii_uppercase());
@@ -102,13 +124,18 @@ fn canonical_expression(text: &str) -> Option<String> {
                 continue;
             }
             _ if after_with => exception(token)?.to_owned(),
-            _ if token.starts_with("LicenseRef-") || token.starts_with("DocumentRef-") => token.to_owned(),
+            _ if token.starts_with("LicenseRef-") || token.starts_with("DocumentRef-") => {
+                token.to_owned()
+            }
             _ => list_license(token)?,
         };
         after_with = false;
         canonical.push_str(&piece);
     }
-    let mode = ParseMode { allow_deprecated: true, ..ParseMode::STRICT };
+    let mode = ParseMode {
+        allow_deprecated: true,
+        ..ParseMode::STRICT
+    };
     Expression::parse_mode(&canonical, mode).ok()?;
     Some(canonical)
 }
@@ -133,7 +160,10 @@ fn tokens(text: &str) -> impl Iterator<Item = &str> {
 }
 
 fn exception(name: &str) -> Option<&'static str> {
-    spdx::identifiers::EXCEPTIONS.iter().find(|exception| exception.name.eq_ignore_ascii_case(name)).map(|exception| exception.name)
+    spdx::identifiers::EXCEPTIONS
+        .iter()
+        .find(|exception| exception.name.eq_ignore_ascii_case(name))
+        .map(|exception| exception.name)
 }
 
 /// The canonical SPDX spelling of one licence term, `+` included.
@@ -142,9 +172,14 @@ fn list_license(term: &str) -> Option<String> {
         Some(base) => (base, true),
         None => (term, false),
     };
-    let id = list_entry(base).or_else(|| list_entry(&format!("{base}.0")).filter(|_| ends_with_bare_major(base)))?;
+    let id = list_entry(base)
+        .or_else(|| list_entry(&format!("{base}.0")).filter(|_| ends_with_bare_major(base)))?;
     if !id.is_gnu() {
-        return Some(if or_later { format!("{}+", id.name) } else { id.name.to_owned() });
+        return Some(if or_later {
+            format!("{}+", id.name)
+        } else {
+            id.name.to_owned()
+        });
     }
     let (stem, or_later) = if let Some(stem) = id.name.strip_suffix("-or-later") {
         (stem, true)
@@ -155,7 +190,10 @@ fn list_license(term: &str) -> Option<String> {
         }
         (stem, false)
     } else {
-        (id.name.trim_end_matches('+'), or_later || id.name.ends_with('+'))
+        (
+            id.name.trim_end_matches('+'),
+            or_later || id.name.ends_with('+'),
+        )
     };
     let suffixed = format!("{stem}{}", if or_later { "-or-later" } else { "-only" });
     match spdx::license_id(&suffixed) {
@@ -168,7 +206,8 @@ fn list_license(term: &str) -> Option<String> {
 
 /// `GPL-2`, `BSL-1`: the last `-` part is a bare number.
 fn ends_with_bare_major(name: &str) -> bool {
-    name.rsplit_once('-').is_some_and(|(_, major)| !major.is_empty() && major.bytes().all(|b| b.is_ascii_digit()))
+    name.rsplit_once('-')
+        .is_some_and(|(_, major)| !major.is_empty() && major.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// The list entry spelled `name` up to case; never `NOASSERTION`, which the crate's list
@@ -232,7 +271,18 @@ mod tests {
 
     #[test]
     fn names_off_the_list_stay_text() {
-        for text in ["GPL", "Expat", "public-domain", "CC0", "GFDL-3", "GPLv3+", "MIT/X11", "GPL-3+-WITH-BISON-EXCEPTION", "Apache License, Version 2.0", "NOASSERTION"] {
+        for text in [
+            "GPL",
+            "Expat",
+            "public-domain",
+            "CC0",
+            "GFDL-3",
+            "GPLv3+",
+            "MIT/X11",
+            "GPL-3+-WITH-BISON-EXCEPTION",
+            "Apache License, Version 2.0",
+            "NOASSERTION",
+        ] {
             assert_eq!(sorted(text), free(text), "{text}");
         }
         assert_eq!(sorted("   "), None);
@@ -242,11 +292,23 @@ mod tests {
     #[test]
     fn expressions_are_checked_and_canonicalised() {
         assert_eq!(sorted("MIT OR Apache-2.0"), expression("MIT OR Apache-2.0"));
-        assert_eq!(sorted("(mit or apache-2.0) and bsd-3-clause"), expression("(MIT OR Apache-2.0) AND BSD-3-Clause"));
-        assert_eq!(sorted("GPL-2+ or Artistic-2"), expression("GPL-2.0-or-later OR Artistic-2.0"));
-        assert_eq!(sorted("GPL-2.0-only WITH classpath-exception-2.0"), expression("GPL-2.0-only WITH Classpath-exception-2.0"));
+        assert_eq!(
+            sorted("(mit or apache-2.0) and bsd-3-clause"),
+            expression("(MIT OR Apache-2.0) AND BSD-3-Clause")
+        );
+        assert_eq!(
+            sorted("GPL-2+ or Artistic-2"),
+            expression("GPL-2.0-or-later OR Artistic-2.0")
+        );
+        assert_eq!(
+            sorted("GPL-2.0-only WITH classpath-exception-2.0"),
+            expression("GPL-2.0-only WITH Classpath-exception-2.0")
+        );
         assert_eq!(sorted("Apache-2.0+"), expression("Apache-2.0+"));
-        assert_eq!(sorted("LicenseRef-Proprietary"), expression("LicenseRef-Proprietary"));
+        assert_eq!(
+            sorted("LicenseRef-Proprietary"),
+            expression("LicenseRef-Proprietary")
+        );
         assert_eq!(sorted("MIT OR"), free("MIT OR"));
         assert_eq!(sorted("(MIT"), free("(MIT"));
         assert_eq!(sorted("MIT WITH Apache-2.0"), free("MIT WITH Apache-2.0"));
@@ -255,14 +317,25 @@ mod tests {
 
     #[test]
     fn a_package_licences_join_into_one_valid_expression() {
-        let declared = ["GPL-2+", "Expat", "GPL-2+", "MIT OR Apache-2.0", "", "Apache License 2.0"].map(String::from);
+        let declared = [
+            "GPL-2+",
+            "Expat",
+            "GPL-2+",
+            "MIT OR Apache-2.0",
+            "",
+            "Apache License 2.0",
+        ]
+        .map(String::from);
         let terms = terms(&declared);
         assert_eq!(terms.len(), 4, "{terms:?}");
         let joined = conjunction(&terms).unwrap();
         assert!(joined.starts_with("GPL-2.0-or-later AND LicenseRef-Expat AND (MIT OR Apache-2.0) AND LicenseRef-Apache-License-2.0-"), "{joined}");
         Expression::parse(&joined).unwrap();
         assert_eq!(conjunction(&[]), None);
-        assert_eq!(conjunction(&[Term::Expression("MIT OR 0BSD".into())]).as_deref(), Some("MIT OR 0BSD"));
+        assert_eq!(
+            conjunction(&[Term::Expression("MIT OR 0BSD".into())]).as_deref(),
+            Some("MIT OR 0BSD")
+        );
     }
 
     /// Every licence the Debian 12 minbase packages declare, with what Syft 1.18.1 made of it
@@ -272,18 +345,24 @@ mod tests {
     /// CycloneDX's licence schema knows them too).
     #[test]
     fn debian_licences_are_read_as_syft_reads_them() {
-        const SYFT_REPLACES_DEPRECATED: [(&str, &str); 1] = [("BSD-2-Clause-NetBSD", "BSD-2-Clause")];
+        const SYFT_REPLACES_DEPRECATED: [(&str, &str); 1] =
+            [("BSD-2-Clause-NetBSD", "BSD-2-Clause")];
         const LISTED_AFTER_SYFTS_LIST: [&str; 2] = ["Artistic-dist", "SMAIL-GPL"];
         let table = include_str!("../tests/fixtures/debian-licences.syft-1.18.1.tsv");
         let mut compared = 0;
         let mut differences = Vec::new();
         for line in table.lines().filter(|line| !line.starts_with('#')) {
-            let (declared, syft) = line.split_once('\t').unwrap_or_else(|| panic!("no tab in {line:?}"));
+            let (declared, syft) = line
+                .split_once('\t')
+                .unwrap_or_else(|| panic!("no tab in {line:?}"));
             let ours = match classify(declared) {
                 Some(Term::Text(_)) | None => String::new(),
                 Some(term) => term.spdx(),
             };
-            let expected = SYFT_REPLACES_DEPRECATED.iter().find(|(deprecated, _)| *deprecated == ours).map_or(ours.as_str(), |(_, successor)| successor);
+            let expected = SYFT_REPLACES_DEPRECATED
+                .iter()
+                .find(|(deprecated, _)| *deprecated == ours)
+                .map_or(ours.as_str(), |(_, successor)| successor);
             if LISTED_AFTER_SYFTS_LIST.contains(&declared) {
                 assert_eq!((ours.as_str(), syft), (declared, ""));
             } else if expected != syft {

@@ -18,5 +18,11 @@ struct Document<'a> {
 }
 
 pub(crate) fn write(inventory: &Inventory, out: &mut dyn io::Write) -> io::Result<()> {
-    crate::write_json(&Document { schema_version: SCHEMA_VERSION, inventory }, out)
+    crate::write_json(
+        &Document {
+            schema_version: SCHEMA_VERSION,
+            inventory,
+        },
+        out,
+    )
 }

@@ -18,17 +18,41 @@ pub(crate) fn oci_purl(image: &ImageDescription) -> Option<String> {
     if image.manifest_digest.is_empty() {
         return None;
     }
-    let from_digest = image.repo_digests.iter().find_map(|repo_digest| repo_digest.split_once('@').map(|(repository, _)| (repository, None)));
-    let from_tag = || image.tags.iter().find_map(|tag| split_tag(tag).map(|(repository, tag)| (repository, Some(tag))));
+    let from_digest = image.repo_digests.iter().find_map(|repo_digest| {
+        repo_digest
+            .split_once('@')
+            .map(|(repository, _)| (repository, None))
+    });
+    let from_tag = || {
+        image
+            .tags
+            .iter()
+            .find_map(|tag| split_tag(tag).map(|(repository, tag)| (repository, Some(tag))))
+    };
     let (repository, tag) = from_digest.or_else(from_tag)?;
-    let tag = tag.or_else(|| image.tags.iter().filter_map(|tag| split_tag(tag)).find(|(named, _)| *named == repository).map(|(_, tag)| tag));
-    let name = repository.rsplit('/').next().unwrap_or(repository).to_ascii_lowercase();
+    let tag = tag.or_else(|| {
+        image
+            .tags
+            .iter()
+            .filter_map(|tag| split_tag(tag))
+            .find(|(named, _)| *named == repository)
+            .map(|(_, tag)| tag)
+    });
+    let name = repository
+        .rsplit('/')
+        .next()
+        .unwrap_or(repository)
+        .to_ascii_lowercase();
     let purl = purl::build(
         "oci",
         None,
         &name,
         Some(&image.manifest_digest),
-        &[("arch", &image.architecture), ("repository_url", repository), ("tag", tag.unwrap_or_default())],
+        &[
+            ("arch", &image.architecture),
+            ("repository_url", repository),
+            ("tag", tag.unwrap_or_default()),
+        ],
     );
     (!purl.is_empty()).then_some(purl)
 }
@@ -49,7 +73,11 @@ pub(crate) fn digest_parts(digest: &str) -> Option<(&'static str, &'static str, 
         "sha512" => ("SHA-512", "SHA512", 128),
         _ => return None,
     };
-    (hex.len() == length && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))).then_some((cyclonedx, spdx, hex))
+    (hex.len() == length
+        && hex
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+    .then_some((cyclonedx, spdx, hex))
 }
 
 /// `/var/lib/dpkg/status (layer sha256:…)`.
@@ -75,7 +103,10 @@ mod tests {
             tags: tags.iter().map(|tag| tag.to_string()).collect(),
             manifest_digest: "sha256:0123".into(),
             architecture: "amd64".into(),
-            repo_digests: repo_digests.iter().map(|digest| digest.to_string()).collect(),
+            repo_digests: repo_digests
+                .iter()
+                .map(|digest| digest.to_string())
+                .collect(),
             ..ImageDescription::default()
         }
     }
@@ -85,10 +116,16 @@ mod tests {
         assert_eq!(oci_purl(&image(&[], &[])), None);
         assert_eq!(
             oci_purl(&image(&["docker.io/library/Nginx:1.27"], &[])).as_deref(),
-            Some("pkg:oci/nginx@sha256:0123?arch=amd64&repository_url=docker.io%2Flibrary%2FNginx&tag=1.27")
+            Some(
+                "pkg:oci/nginx@sha256:0123?arch=amd64&repository_url=docker.io%2Flibrary%2FNginx&tag=1.27"
+            )
         );
         assert_eq!(
-            oci_purl(&image(&["localhost:5000/app:v1"], &["localhost:5000/app@sha256:0123"])).as_deref(),
+            oci_purl(&image(
+                &["localhost:5000/app:v1"],
+                &["localhost:5000/app@sha256:0123"]
+            ))
+            .as_deref(),
             Some("pkg:oci/app@sha256:0123?arch=amd64&repository_url=localhost:5000%2Fapp&tag=v1")
         );
         assert_eq!(oci_purl(&image(&["localhost:5000/app"], &[])), None);
@@ -97,7 +134,10 @@ mod tests {
     #[test]
     fn digests_are_checked_before_they_become_hashes() {
         let hex = "a".repeat(64);
-        assert_eq!(digest_parts(&format!("sha256:{hex}")), Some(("SHA-256", "SHA256", hex.as_str())));
+        assert_eq!(
+            digest_parts(&format!("sha256:{hex}")),
+            Some(("SHA-256", "SHA256", hex.as_str()))
+        );
         assert_eq!(digest_parts(&format!("sha256:{}", "A".repeat(64))), None);
         assert_eq!(digest_parts("sha256:abc"), None);
         assert_eq!(digest_parts(&format!("md5:{hex}")), None);

@@ -114,7 +114,11 @@ fn purl_ref(purl: &str) -> Vec<ExternalRef> {
     if purl.is_empty() {
         return Vec::new();
     }
-    vec![ExternalRef { reference_category: "PACKAGE-MANAGER", reference_type: "purl", reference_locator: purl.to_owned() }]
+    vec![ExternalRef {
+        reference_category: "PACKAGE-MANAGER",
+        reference_type: "purl",
+        reference_locator: purl.to_owned(),
+    }]
 }
 
 #[derive(Serialize)]
@@ -132,7 +136,11 @@ struct Relationship {
     relationship_type: &'static str,
 }
 
-pub(crate) fn write(inventory: &Inventory, options: &SbomOptions, out: &mut dyn io::Write) -> io::Result<()> {
+pub(crate) fn write(
+    inventory: &Inventory,
+    options: &SbomOptions,
+    out: &mut dyn io::Write,
+) -> io::Result<()> {
     crate::write_json(&document(inventory, options), out)
 }
 
@@ -141,8 +149,17 @@ fn document(inventory: &Inventory, options: &SbomOptions) -> Document {
     ids.claim("SPDXRef-DOCUMENT".to_owned());
     let root = source_package(&inventory.source, &mut ids);
     let mut texts = BTreeMap::new();
-    let mut packages: Vec<SpdxPackage> = inventory.distro.iter().map(|distro| distro_package(distro, &mut ids)).collect();
-    packages.extend(inventory.packages.iter().map(|package| package_entry(package, &mut ids, &mut texts)));
+    let mut packages: Vec<SpdxPackage> = inventory
+        .distro
+        .iter()
+        .map(|distro| distro_package(distro, &mut ids))
+        .collect();
+    packages.extend(
+        inventory
+            .packages
+            .iter()
+            .map(|package| package_entry(package, &mut ids, &mut texts)),
+    );
     let mut relationships = vec![Relationship {
         spdx_element_id: "SPDXRef-DOCUMENT".to_owned(),
         related_spdx_element: root.spdx_id.clone(),
@@ -156,7 +173,12 @@ fn document(inventory: &Inventory, options: &SbomOptions) -> Document {
     packages.insert(0, root);
     let name = source::name(&inventory.source).to_owned();
     let uuid = identity::document_uuid("spdx-json", inventory, options);
-    let slug = identity::restricted(&name, 64, |c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'), "source");
+    let slug = identity::restricted(
+        &name,
+        64,
+        |c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'),
+        "source",
+    );
     let issues: Vec<String> = inventory.issues.iter().map(source::issue_text).collect();
     Document {
         spdx_version: "SPDX-2.3",
@@ -166,12 +188,26 @@ fn document(inventory: &Inventory, options: &SbomOptions) -> Document {
         document_namespace: format!("https://palisade.dev/spdxdocs/{slug}-{}", uuid.hyphenated()),
         creation_info: CreationInfo {
             license_list_version: license_list_version(),
-            creators: vec![format!("Tool: {}-{}", options.tool_name, options.tool_version)],
+            creators: vec![format!(
+                "Tool: {}-{}",
+                options.tool_name, options.tool_version
+            )],
             created: crate::rfc3339(options.timestamp),
-            comment: (!issues.is_empty()).then(|| format!("Files that could not be read; the inventory may miss what they hold:\n{}", issues.join("\n"))),
+            comment: (!issues.is_empty()).then(|| {
+                format!(
+                    "Files that could not be read; the inventory may miss what they hold:\n{}",
+                    issues.join("\n")
+                )
+            }),
         },
         packages,
-        has_extracted_licensing_infos: texts.into_iter().map(|(license_id, extracted_text)| ExtractedLicense { license_id, extracted_text }).collect(),
+        has_extracted_licensing_infos: texts
+            .into_iter()
+            .map(|(license_id, extracted_text)| ExtractedLicense {
+                license_id,
+                extracted_text,
+            })
+            .collect(),
         relationships,
     }
 }
@@ -190,7 +226,10 @@ fn license_list_version() -> String {
 /// identifier allows (letters, digits, `.`, `-`) and to its first 64 characters.
 fn spdx_ref(parts: &[&str]) -> String {
     let allowed = |c: char| c.is_ascii_alphanumeric() || c == '.' || c == '-';
-    let parts: Vec<String> = parts.iter().map(|part| identity::restricted(part, 64, allowed, "x")).collect();
+    let parts: Vec<String> = parts
+        .iter()
+        .map(|part| identity::restricted(part, 64, allowed, "x"))
+        .collect();
     format!("SPDXRef-{}", parts.join("-"))
 }
 
@@ -209,48 +248,82 @@ fn source_package(scanned: &SourceDescription, ids: &mut UniqueIds) -> SpdxPacka
     };
     package.version_info = Some(image.manifest_digest.clone()).filter(|digest| !digest.is_empty());
     package.checksums = source::digest_parts(&image.manifest_digest)
-        .map(|(_, algorithm, hex)| Checksum { algorithm, checksum_value: hex.to_owned() })
+        .map(|(_, algorithm, hex)| Checksum {
+            algorithm,
+            checksum_value: hex.to_owned(),
+        })
         .into_iter()
         .collect();
     package.external_refs = purl_ref(&source::oci_purl(image).unwrap_or_default());
     let mut lines = vec![format!("config digest (image ID): {}", image.config_digest)];
-    lines.extend(image.repo_digests.iter().map(|digest| format!("repository digest: {digest}")));
+    lines.extend(
+        image
+            .repo_digests
+            .iter()
+            .map(|digest| format!("repository digest: {digest}")),
+    );
     lines.extend(image.tags.iter().map(|tag| format!("tag: {tag}")));
     let platform = match &image.variant {
         Some(variant) => format!("{}/{}/{variant}", image.os, image.architecture),
         None => format!("{}/{}", image.os, image.architecture),
     };
     lines.push(format!("platform: {platform}"));
-    lines.extend(
-        image.layers.iter().enumerate().map(|(index, layer)| {
-            format!("layer {index}: {} (diff ID {}, {}, {} bytes)", layer.digest, layer.diff_id, layer.media_type, layer.size)
-        }),
-    );
+    lines.extend(image.layers.iter().enumerate().map(|(index, layer)| {
+        format!(
+            "layer {index}: {} (diff ID {}, {}, {} bytes)",
+            layer.digest, layer.diff_id, layer.media_type, layer.size
+        )
+    }));
     package.comment = Some(lines.join("\n"));
     package
 }
 
 fn distro_package(distro: &Distro, ids: &mut UniqueIds) -> SpdxPackage {
     let version = distro.version_id.as_deref().unwrap_or_default();
-    let mut package = SpdxPackage::new(distro.id.clone(), ids.claim(spdx_ref(&["OperatingSystem", &distro.id, version])));
+    let mut package = SpdxPackage::new(
+        distro.id.clone(),
+        ids.claim(spdx_ref(&["OperatingSystem", &distro.id, version])),
+    );
     package.version_info = distro.version_id.clone();
     package.description = distro.pretty_name.clone();
-    package.source_info = distro.location.as_ref().map(|location| format!("read from {}", source::location_text(location)));
+    package.source_info = distro
+        .location
+        .as_ref()
+        .map(|location| format!("read from {}", source::location_text(location)));
     // The 2.3 JSON schema spells it with an underscore (the prose with a hyphen).
     package.primary_package_purpose = Some("OPERATING_SYSTEM");
     package
 }
 
-fn package_entry(package: &Package, ids: &mut UniqueIds, texts: &mut BTreeMap<String, String>) -> SpdxPackage {
-    let spdx_id = ids.claim(spdx_ref(&["Package", package.kind.as_str(), &package.name, &identity::package_hash(package)]));
+fn package_entry(
+    package: &Package,
+    ids: &mut UniqueIds,
+    texts: &mut BTreeMap<String, String>,
+) -> SpdxPackage {
+    let spdx_id = ids.claim(spdx_ref(&[
+        "Package",
+        package.kind.as_str(),
+        &package.name,
+        &identity::package_hash(package),
+    ]));
     let mut entry = SpdxPackage::new(package.name.clone(), spdx_id);
     entry.version_info = Some(package.version.clone()).filter(|version| !version.is_empty());
-    let evidence: Vec<String> = package.locations.iter().map(source::location_text).collect();
-    entry.source_info = Some(format!("found by {} in {}", package.found_by, evidence.join(", ")));
+    let evidence: Vec<String> = package
+        .locations
+        .iter()
+        .map(source::location_text)
+        .collect();
+    entry.source_info = Some(format!(
+        "found by {} in {}",
+        package.found_by,
+        evidence.join(", ")
+    ));
     let terms = license::terms(&package.licenses);
     for term in &terms {
         if let Term::Text(text) = term {
-            texts.entry(license::license_ref(text)).or_insert_with(|| text.clone());
+            texts
+                .entry(license::license_ref(text))
+                .or_insert_with(|| text.clone());
         }
     }
     if let Some(expression) = license::conjunction(&terms) {
@@ -266,10 +339,19 @@ mod tests {
 
     #[test]
     fn identifiers_use_only_the_allowed_characters() {
-        assert_eq!(spdx_ref(&["Package", "npm", "@scope/x y", "ab12"]), "SPDXRef-Package-npm-scope-x-y-ab12");
-        assert_eq!(spdx_ref(&["DocumentRoot", "Directory", "/tmp/fx/bookworm"]), "SPDXRef-DocumentRoot-Directory-tmp-fx-bookworm");
+        assert_eq!(
+            spdx_ref(&["Package", "npm", "@scope/x y", "ab12"]),
+            "SPDXRef-Package-npm-scope-x-y-ab12"
+        );
+        assert_eq!(
+            spdx_ref(&["DocumentRoot", "Directory", "/tmp/fx/bookworm"]),
+            "SPDXRef-DocumentRoot-Directory-tmp-fx-bookworm"
+        );
         assert_eq!(spdx_ref(&["Package", "npm", "ü"]), "SPDXRef-Package-npm-x");
-        assert_eq!(spdx_ref(&["Package", &"a".repeat(100)]).len(), "SPDXRef-Package-".len() + 64);
+        assert_eq!(
+            spdx_ref(&["Package", &"a".repeat(100)]).len(),
+            "SPDXRef-Package-".len() + 64
+        );
     }
 
     #[test]

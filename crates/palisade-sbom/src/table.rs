@@ -11,10 +11,18 @@ use crate::SbomOptions;
 const HEADER: [&str; 3] = ["NAME", "VERSION", "TYPE"];
 const GAP: &str = "  ";
 
-pub(crate) fn write(inventory: &Inventory, options: &SbomOptions, out: &mut dyn io::Write) -> io::Result<()> {
+pub(crate) fn write(
+    inventory: &Inventory,
+    options: &SbomOptions,
+    out: &mut dyn io::Write,
+) -> io::Result<()> {
     let mut rows: BTreeMap<[String; 3], usize> = BTreeMap::new();
     for package in &inventory.packages {
-        let row = [printable(&package.name), printable(&package.version), package.kind.to_string()];
+        let row = [
+            printable(&package.name),
+            printable(&package.version),
+            package.kind.to_string(),
+        ];
         *rows.entry(row).or_default() += 1;
     }
     if rows.is_empty() {
@@ -26,9 +34,19 @@ pub(crate) fn write(inventory: &Inventory, options: &SbomOptions, out: &mut dyn 
             *width = (*width).max(cell.chars().count());
         }
     }
-    let style = |code: &str, text: &str| if options.color { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_owned() };
+    let style = |code: &str, text: &str| {
+        if options.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_owned()
+        }
+    };
     let line = |cells: [&str; 3]| {
-        let padded = [pad(cells[0], widths[0]), pad(cells[1], widths[1]), cells[2].to_owned()];
+        let padded = [
+            pad(cells[0], widths[0]),
+            pad(cells[1], widths[1]),
+            cells[2].to_owned(),
+        ];
         padded.join(GAP)
     };
     writeln!(out, "{}", style("1", line(HEADER).trim_end()))?;
@@ -37,20 +55,35 @@ pub(crate) fn write(inventory: &Inventory, options: &SbomOptions, out: &mut dyn 
         match count {
             1 => writeln!(out, "{}", text.trim_end())?,
             2 => writeln!(out, "{text} {}", style("2", "(+1 duplicate)"))?,
-            _ => writeln!(out, "{text} {}", style("2", &format!("(+{} duplicates)", count - 1)))?,
+            _ => writeln!(
+                out,
+                "{text} {}",
+                style("2", &format!("(+{} duplicates)", count - 1))
+            )?,
         }
     }
     Ok(())
 }
 
 fn pad(cell: &str, width: usize) -> String {
-    format!("{cell}{}", " ".repeat(width.saturating_sub(cell.chars().count())))
+    format!(
+        "{cell}{}",
+        " ".repeat(width.saturating_sub(cell.chars().count()))
+    )
 }
 
 /// Control characters (escape sequences, new lines) from a hostile package would reach the
 /// terminal; they are shown escaped instead (`\u{1b}`).
 fn printable(text: &str) -> String {
-    text.chars().map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() }).collect()
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -75,7 +108,12 @@ mod tests {
     }
 
     fn table(packages: Vec<Package>, color: bool) -> String {
-        let inventory = Inventory { source: SourceDescription::Directory { path: "/".into() }, distro: None, packages, issues: Vec::new() };
+        let inventory = Inventory {
+            source: SourceDescription::Directory { path: "/".into() },
+            distro: None,
+            packages,
+            issues: Vec::new(),
+        };
         let mut options = SbomOptions::new("palisade", "0", time::OffsetDateTime::UNIX_EPOCH);
         options.color = color;
         let mut out = Vec::new();
@@ -105,13 +143,22 @@ mod tests {
 
     #[test]
     fn colour_only_when_asked_and_control_characters_escaped() {
-        let packages = vec![package("evil\x1b[2Jname", "1\n2", PackageType::Npm), package("evil\x1b[2Jname", "1\n2", PackageType::Npm)];
+        let packages = vec![
+            package("evil\x1b[2Jname", "1\n2", PackageType::Npm),
+            package("evil\x1b[2Jname", "1\n2", PackageType::Npm),
+        ];
         let plain = table(packages.clone(), false);
         assert!(!plain.contains('\x1b'), "{plain:?}");
-        assert!(plain.contains("evil\\u{1b}[2Jname  1\\n2     npm (+1 duplicate)"), "{plain:?}");
+        assert!(
+            plain.contains("evil\\u{1b}[2Jname  1\\n2     npm (+1 duplicate)"),
+            "{plain:?}"
+        );
         let colored = table(packages, true);
         assert!(colored.starts_with("\x1b[1mNAME"), "{colored:?}");
-        assert!(colored.contains("\x1b[2m(+1 duplicate)\x1b[0m"), "{colored:?}");
+        assert!(
+            colored.contains("\x1b[2m(+1 duplicate)\x1b[0m"),
+            "{colored:?}"
+        );
     }
 
     #[test]

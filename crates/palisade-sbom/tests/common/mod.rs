@@ -22,7 +22,11 @@ pub fn upstream_dir() -> PathBuf {
 
 /// Says why a test does not run, past the harness's capture; fails instead under `CI=true`.
 pub fn skip(test: &str, why: &str) {
-    assert_ne!(std::env::var("CI").as_deref(), Ok("true"), "{test} cannot run in CI: {why}");
+    assert_ne!(
+        std::env::var("CI").as_deref(),
+        Ok("true"),
+        "{test} cannot run in CI: {why}"
+    );
     let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {why}");
 }
 
@@ -34,10 +38,18 @@ fn read_json(path: &Path) -> Value {
 /// The schemas' folder, or `None` after a loud skip.
 pub fn schemas_dir(test: &str) -> Option<PathBuf> {
     let dir = upstream_dir().join("sbom-schemas");
-    if dir.join("cyclonedx/bom-1.6.schema.json").is_file() && dir.join("spdx/spdx-schema-2.3.json").is_file() {
+    if dir.join("cyclonedx/bom-1.6.schema.json").is_file()
+        && dir.join("spdx/spdx-schema-2.3.json").is_file()
+    {
         return Some(dir);
     }
-    skip(test, &format!("{} is missing: set PALISADE_UPSTREAM to the folder holding sbom-schemas/", dir.display()));
+    skip(
+        test,
+        &format!(
+            "{} is missing: set PALISADE_UPSTREAM to the folder holding sbom-schemas/",
+            dir.display()
+        ),
+    );
     None
 }
 
@@ -46,8 +58,16 @@ pub fn schemas_dir(test: &str) -> Option<PathBuf> {
 pub fn cyclonedx_validator(schemas: &Path) -> Validator {
     let dir = schemas.join("cyclonedx");
     let registry = Registry::new()
-        .add("http://cyclonedx.org/schema/spdx.schema.json", read_json(&dir.join("spdx.schema.json")))
-        .and_then(|registry| registry.add("http://cyclonedx.org/schema/jsf-0.82.schema.json", read_json(&dir.join("jsf-0.82.schema.json"))))
+        .add(
+            "http://cyclonedx.org/schema/spdx.schema.json",
+            read_json(&dir.join("spdx.schema.json")),
+        )
+        .and_then(|registry| {
+            registry.add(
+                "http://cyclonedx.org/schema/jsf-0.82.schema.json",
+                read_json(&dir.join("jsf-0.82.schema.json")),
+            )
+        })
         .and_then(|registry| registry.prepare())
         .expect("the CycloneDX companion schemas register");
     jsonschema::options()
@@ -69,12 +89,19 @@ pub fn spdx_validator(schemas: &Path) -> Validator {
 
 /// Every schema violation of `document`, one per line with where it is.
 pub fn violations(validator: &Validator, document: &Value) -> Vec<String> {
-    validator.iter_errors(document).map(|error| format!("{} at {}", error, error.instance_path())).collect()
+    validator
+        .iter_errors(document)
+        .map(|error| format!("{} at {}", error, error.instance_path()))
+        .collect()
 }
 
 /// The options every test writes with: a fixed time, so output is comparable.
 pub fn options(seconds: i64) -> SbomOptions {
-    SbomOptions::new("palisade", "0.1.0", time::OffsetDateTime::from_unix_timestamp(seconds).expect("a valid time"))
+    SbomOptions::new(
+        "palisade",
+        "0.1.0",
+        time::OffsetDateTime::from_unix_timestamp(seconds).expect("a valid time"),
+    )
 }
 
 pub fn render(inventory: &Inventory, format: Format, options: &SbomOptions) -> Vec<u8> {
@@ -84,5 +111,6 @@ pub fn render(inventory: &Inventory, format: Format, options: &SbomOptions) -> V
 }
 
 pub fn render_json(inventory: &Inventory, format: Format) -> Value {
-    serde_json::from_slice(&render(inventory, format, &options(1_700_000_000))).expect("the output is JSON")
+    serde_json::from_slice(&render(inventory, format, &options(1_700_000_000)))
+        .expect("the output is JSON")
 }
