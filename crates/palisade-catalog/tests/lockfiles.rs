@@ -22,7 +22,8 @@ type Identity = (String, String, String, String);
 /// stub` default); Palisade leaves the version empty.
 const SYFT_NO_VERSION: &str = "UNKNOWN";
 
-/// A package only one of the two tools reports, and why.
+/// A package only one of the two tools reports, and why: a place where Syft misreads the format,
+/// or (`gap`) one where this per-file reader cannot see what Syft sees in other files.
 struct Difference {
     only_in: Tool,
     package: [&'static str; 4],
@@ -59,6 +60,8 @@ const UV_LOCK: &str = "Syft 1.18.1 has no uv.lock reader (added in Syft 1.29.0, 
 const GO_REPLACE_UNREQUIRED: &str = "Go Modules Reference, replace directive: a replacement of a module that is not required has no effect; Syft adds the replacement";
 const GO_REPLACE_VERSION: &str = "Go Modules Reference, replace directive: `old v1.58.3 => …` replaces only v1.58.3, and v1.59.0 is required; Syft replaces whatever version";
 const GO_EXCLUDE_VERSION: &str = "Go Modules Reference, exclude directive: excluding v0.17.0 leaves the requirement on v0.18.0 alone; Syft drops the module";
+const MAVEN_INHERITED_GROUP: &str = "Maven inherits the parent's groupId, so `${project.groupId}` is com.acme.orders (Maven POM reference, Inheritance); Syft's resolver looks the property up under `groupID` and falls back to the artifact";
+const MAVEN_PARENT_POM: &str = "gap: the version comes from the parent pom, another file of the project; catalogers read one file at a time (Syft finds the parent by its coordinates among the scanned poms)";
 const GEM_PLATFORM: &str = "Bundler's LockfileParser reads `1.15.5-x86_64-linux` as version 1.15.5 for platform x86_64-linux (purl spec, gem type: `platform` qualifier); Syft keeps the platform in the version";
 
 const CASES: &[Case] = &[
@@ -153,6 +156,17 @@ const CASES: &[Case] = &[
     Case { dir: "composer", differences: &[] },
     Case { dir: "gradle", differences: &[] },
     Case { dir: "maven", differences: &[] },
+    Case {
+        dir: "maven-modules",
+        differences: &[
+            syft_only(["java-archive", "orders-model", "2.0.0", "pkg:maven/orders-model/orders-model@2.0.0"], MAVEN_INHERITED_GROUP),
+            palisade_only(["java-archive", "orders-model", "2.0.0", "pkg:maven/com.acme.orders/orders-model@2.0.0"], MAVEN_INHERITED_GROUP),
+            syft_only(["java-archive", "guava", "32.1.3-jre", "pkg:maven/com.google.guava/guava@32.1.3-jre"], MAVEN_PARENT_POM),
+            palisade_only(["java-archive", "guava", "UNKNOWN", "pkg:maven/com.google.guava/guava"], MAVEN_PARENT_POM),
+            syft_only(["java-archive", "slf4j-api", "2.0.9", "pkg:maven/org.slf4j/slf4j-api@2.0.9"], MAVEN_PARENT_POM),
+            palisade_only(["java-archive", "slf4j-api", "UNKNOWN", "pkg:maven/org.slf4j/slf4j-api"], MAVEN_PARENT_POM),
+        ],
+    },
 ];
 
 fn fixtures() -> PathBuf {

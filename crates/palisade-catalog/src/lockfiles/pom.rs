@@ -6,10 +6,12 @@
 //! resolved from the file alone (a parent pom's property or managed version) is left empty, as
 //! Syft leaves it without network access.
 //!
-//! Syft also reads a parent pom from the scanned directory when `<relativePath>` names it; this
-//! reader sees one file at a time and does not. Syft loses `${project.groupId}` when the group
-//! is inherited from `<parent>` (its resolver looks the property up under the wrong name), which
-//! Maven resolves to the parent's group, as here.
+//! Syft also resolves a parent that is another pom of the scanned directory (found by its
+//! coordinates or `<relativePath>`), and takes properties and managed versions from it; this
+//! reader sees one file at a time and leaves those versions empty (a gap, checked in the
+//! `maven-modules` fixture). Syft loses `${project.groupId}` when the group is inherited from
+//! `<parent>` (its resolver looks the property up under the wrong name), which Maven resolves to
+//! the parent's group, as here.
 
 use std::collections::HashMap;
 

@@ -4,14 +4,16 @@
 //! `--hash` options) are packages: a range (`>=1.0`, `~=1.2`, `==1.*`, `==1.0,!=1.0.1`) does not
 //! say which version is installed, and a URL requirement (`name @ https://…`) says no version.
 //! Option lines (`-r other.txt`, `-c`, `-e`, `--index-url`) are skipped; included files are not
-//! followed. Lines continue after a trailing `\`; comments start at a `#` at the start of a line
-//! or after whitespace (pip's rule), so a `#` inside a URL is not a comment.
+//! followed. Lines continue after a trailing `\`; a comment starts at any `#`, as Syft reads it
+//! (pip wants whitespace before it, but the `#` it keeps is in URLs, which pin no version, or
+//! makes the requirement invalid).
 //!
 //! Syft reads the version with a pattern that stops at characters outside `[0-9A-Za-z.*]`, so a
-//! PEP 440 local version loses its label (`torch==2.1.0+cpu` becomes `2.1.0`) and an epoch
-//! (`==1!2.0`) makes the requirement unpinned; arbitrary equality (`===1.0`) becomes `=1.0`.
-//! Here the version is what the requirement pins, whole (PEP 440 "Version specifiers": local
-//! labels and epochs are part of the version; `===` compares the string as written).
+//! PEP 440 local version loses its label (`torch==2.1.0+cpu` becomes `2.1.0`, `1.0-1` becomes
+//! `1.0`) and an epoch (`==1!2.0`) makes the requirement unpinned; arbitrary equality (`===1.0`)
+//! becomes `=1.0`; PEP 508's parenthesised form (`name (==1.0)`) is not read. Here the version is
+//! what the requirement pins, whole (PEP 440 "Version specifiers": local labels, post-release
+//! spellings and epochs are part of the version; `===` compares the string as written).
 
 use super::{text, Found};
 
@@ -37,16 +39,9 @@ pub(super) fn parse(content: &[u8], found: &mut Found) -> Result<(), String> {
     Ok(())
 }
 
-/// The line without a comment: `#` at its start or after whitespace.
+/// The line without its comment.
 fn strip_comment(line: &str) -> &str {
-    let mut previous_is_space = true;
-    for (index, character) in line.char_indices() {
-        if character == '#' && previous_is_space {
-            return &line[..index];
-        }
-        previous_is_space = character.is_whitespace();
-    }
-    line
+    line.split_once('#').map_or(line, |(before, _)| before)
 }
 
 /// Name and version of a requirement pinned to one version.
@@ -88,6 +83,7 @@ mod tests {
             ("amqp==5.2.0 --hash=sha256:827cb12f --hash=sha256:a1ecff42", Some(("amqp", "5.2.0"))),
             ("torch==2.1.0+cpu", Some(("torch", "2.1.0+cpu"))),
             ("pkg==1!2.0", Some(("pkg", "1!2.0"))),
+            ("hyphen==1.0-1", Some(("hyphen", "1.0-1"))),
             ("certifi===2023.7.22", Some(("certifi", "2023.7.22"))),
             ("old-style (==1.0)", Some(("old-style", "1.0"))),
             ("zope.interface==6.1", Some(("zope.interface", "6.1"))),
@@ -109,10 +105,10 @@ mod tests {
     }
 
     #[test]
-    fn comments_need_whitespace_or_the_line_start_before_them() {
+    fn comments_start_at_any_hash() {
         assert_eq!(strip_comment("pkg==1.0  # pinned"), "pkg==1.0  ");
         assert_eq!(strip_comment("# a comment"), "");
-        assert_eq!(strip_comment("pkg @ https://x/pkg.whl#sha256=ab"), "pkg @ https://x/pkg.whl#sha256=ab");
+        assert_eq!(strip_comment("pkg==2.31.0#comment"), "pkg==2.31.0");
     }
 
     #[test]
