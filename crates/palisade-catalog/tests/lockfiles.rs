@@ -53,6 +53,7 @@ const NPM_V1_NESTED: &str = "npm lockfile v1 nests a dependency's own `dependenc
 const BERRY_ALIAS: &str = "Berry's `resolution` field names the resolved package (Yarn's Project.setupResolutions parses it with structUtils.parseLocator); Syft takes the alias name from the header";
 const PNPM_V5_PEERS: &str = "pnpm 5.x appends peer dependencies to the version after `_` (pnpm's dependency-path `parse` cuts the version there); Syft keeps them in the version";
 const PNPM_LINK: &str = "`link:` dependencies are workspace folders, not packages with a version; Syft reports the link as the version";
+const PNPM_ALIAS: &str = "an alias's version is the dependency path of the package it installs (pnpm's lockfile writes `/string-width@4.2.3` for `npm:string-width@^4.2.0`), which is listed under its own name; Syft reports the path as the alias's version";
 const PNPM_TARBALL: &str = "a tarball package's entry carries its `name` and `version`; Syft takes the URL in the key for the version";
 const PEP440_LOCAL: &str = "PEP 440: a local version label (`+cpu`) is part of the version; Syft's pattern stops at `+`";
 const PEP440_ARBITRARY: &str = "PEP 440 arbitrary equality `===` pins the version as written; Syft strips `==` and keeps the third `=`";
@@ -86,6 +87,7 @@ const CASES: &[Case] = &[
         dir: "pnpm-v5",
         differences: &[
             syft_only(["npm", "@acme/shared", "link:../shared", "pkg:npm/%40acme/shared@link:../shared"], PNPM_LINK),
+            syft_only(["npm", "string-width-cjs", "/string-width/4.2.3", "pkg:npm/string-width-cjs@/string-width/4.2.3"], PNPM_ALIAS),
             syft_only(["npm", "react-dom", "18.2.0_react@18.2.0", "pkg:npm/react-dom@18.2.0_react%4018.2.0"], PNPM_V5_PEERS),
             palisade_only(["npm", "react-dom", "18.2.0", "pkg:npm/react-dom@18.2.0"], PNPM_V5_PEERS),
             syft_only(["npm", "styled-jsx", "5.1.1_react@18.2.0", "pkg:npm/styled-jsx@5.1.1_react%4018.2.0"], PNPM_V5_PEERS),
@@ -96,6 +98,7 @@ const CASES: &[Case] = &[
         dir: "pnpm-v6",
         differences: &[
             syft_only(["npm", "@acme/shared", "link:../shared", "pkg:npm/%40acme/shared@link:../shared"], PNPM_LINK),
+            syft_only(["npm", "string-width-cjs", "/string-width@4.2.3", "pkg:npm/string-width-cjs@/string-width%404.2.3"], PNPM_ALIAS),
             syft_only(
                 ["npm", "@acme/icons", "https://downloads.acme.example/icons/acme-icons-3.1.0.tgz", "pkg:npm/%40acme/icons@https://downloads.acme.example/icons/acme-icons-3.1.0.tgz"],
                 PNPM_TARBALL,

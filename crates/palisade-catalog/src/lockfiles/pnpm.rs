@@ -16,7 +16,10 @@
 //! Versions 5.x and 6.x also list the project's direct dependencies at the top level
 //! (`dependencies`); they are read too, as Syft reads them, except `link:` and other non-registry
 //! versions (`link:../lib`), which are workspace folders, not packages: Syft reports them with
-//! the link as version (`lib@link:../lib`). Dev dependencies are listed, as Syft lists them.
+//! the link as version (`lib@link:../lib`). An alias (`string-width-cjs`) has the dependency path
+//! of what it installs as version (`/string-width@4.2.3`), read as that package here, where Syft
+//! reports `string-width-cjs@/string-width@4.2.3`. Dev dependencies are listed, as Syft lists
+//! them.
 
 use super::yaml::{self, Node};
 use super::{text, Found};
@@ -35,11 +38,13 @@ pub(super) fn parse(content: &[u8], found: &mut Found) -> Result<(), String> {
                 Node::Scalar(version) => Some(version.as_str()),
                 _ => value.get("version").and_then(Node::as_str),
             };
-            if let (Some(name), Some(version)) = (name.as_str(), version)
-                && !version.contains(':')
-            {
-                found.add_npm(name, strip_peers(version, peers_after_underscore), Vec::new());
-            }
+            let Some((name, version)) = name.as_str().zip(version).filter(|(_, version)| !version.contains(':')) else { continue };
+            let (name, version) = if version.starts_with('/') {
+                split_dependency_path(version, peers_after_underscore)
+            } else {
+                (name, strip_peers(version, peers_after_underscore))
+            };
+            found.add_npm(name, version, Vec::new());
         }
     }
 
@@ -98,8 +103,8 @@ mod tests {
 
     #[test]
     fn top_level_dependencies_skip_links_and_packages_use_their_own_name_and_version() {
-        let lock = "lockfileVersion: '6.0'\ndependencies:\n  a:\n    specifier: ^1\n    version: 1.0.0(b@2.0.0)\n  lib:\n    specifier: link:../lib\n    version: link:../lib\npackages:\n  /b@2.0.0:\n    resolution: {integrity: sha512-x}\n  file:vendor/c:\n    resolution: {directory: vendor/c, type: directory}\n    name: c\n    version: 3.0.0\n";
-        assert_eq!(packages(lock).unwrap(), [("a".into(), "1.0.0".into()), ("b".into(), "2.0.0".into()), ("c".into(), "3.0.0".into())]);
+        let lock = "lockfileVersion: '6.0'\ndependencies:\n  cjs:\n    specifier: npm:real@^4\n    version: /real@4.0.0\n  a:\n    specifier: ^1\n    version: 1.0.0(b@2.0.0)\n  lib:\n    specifier: link:../lib\n    version: link:../lib\npackages:\n  /b@2.0.0:\n    resolution: {integrity: sha512-x}\n  file:vendor/c:\n    resolution: {directory: vendor/c, type: directory}\n    name: c\n    version: 3.0.0\n";
+        assert_eq!(packages(lock).unwrap(), [("a".into(), "1.0.0".into()), ("b".into(), "2.0.0".into()), ("c".into(), "3.0.0".into()), ("real".into(), "4.0.0".into())]);
     }
 
     #[test]
