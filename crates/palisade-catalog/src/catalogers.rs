@@ -21,7 +21,8 @@ pub trait Cataloger: Sync {
 pub fn catalogers() -> Vec<&'static dyn Cataloger> {
     vec![
         &crate::os_release::OsReleaseCataloger,
-        &crate::dpkg::DpkgCataloger,
+        &crate::dpkg::DpkgCataloger::IMAGE,
+        &crate::dpkg::DpkgCataloger::DIRECTORY,
         &crate::apk::ApkCataloger,
         &crate::rpm::RpmCataloger,
         &crate::lang::PythonInstalled,

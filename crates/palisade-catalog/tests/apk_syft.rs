@@ -21,7 +21,7 @@ fn alpine_3_18_base_equals_syft() {
 /// An older database whose licences are not all SPDX expressions (`L:MIT BSD GPL2+`).
 #[test]
 fn alpine_3_16_with_free_form_licences_equals_syft() {
-    assert_differences(&compare_with_syft("apk", "alpine-3.16", Scope::Image), &[]);
+    assert_differences(&compare_with_syft("apk", "alpine-3.16", Scope::Directory), &[]);
 }
 
 /// Without a release file Syft writes no purl for apk packages (it would look for
@@ -30,7 +30,7 @@ fn alpine_3_16_with_free_form_licences_equals_syft() {
 #[test]
 fn without_a_distribution() {
     assert_differences(
-        &compare_with_syft("apk", "no-os-release", Scope::Image),
+        &compare_with_syft("apk", "no-os-release", Scope::Directory),
         &[r#"pkgname: purl: ours "pkg:apk/alpine/pkgname@1.2.3?arch=x86_64" syft """#],
     );
 }

@@ -38,18 +38,22 @@ fn debian_12_minbase_equals_syft() {
 
 #[test]
 fn distroless_status_d_equals_syft() {
-    assert_differences(&compare_with_syft("dpkg", "distroless", Scope::Image), &[]);
+    for scope in [Scope::Image, Scope::Directory] {
+        assert_differences(&compare_with_syft("dpkg", "distroless", scope), &[]);
+    }
 }
 
 /// Syft (and Palisade) list every stanza that names a package, whatever its `Status`; a stanza
 /// without `Package` is skipped (Palisade names it as an issue of the file).
 #[test]
 fn statuses_and_odd_stanzas_as_syft_reads_them() {
-    let differences = compare_with_syft("dpkg", "edge", Scope::Image);
-    // Syft's default "compliance" step (syft/cataloging/compliance.go) stubs a missing version
-    // as UNKNOWN after the purl is made; the catalog keeps it empty (the assembler or the SBOM
-    // writer decides how to show it).
-    assert_differences(&differences, &[r#"no-version: version: ours "" syft "UNKNOWN""#]);
+    for scope in [Scope::Image, Scope::Directory] {
+        let differences = compare_with_syft("dpkg", "edge", scope);
+        // Syft's default "compliance" step (syft/cataloging/compliance.go) stubs a missing version
+        // as UNKNOWN after the purl is made; the catalog keeps it empty (the assembler or the SBOM
+        // writer decides how to show it).
+        assert_differences(&differences, &[r#"no-version: version: ours "" syft "UNKNOWN""#]);
+    }
 }
 
 /// Any root filesystem named by `PALISADE_OS_ROOT` (a debootstrap tree, an unpacked image)
@@ -64,7 +68,7 @@ fn root_from_the_environment_equals_syft() {
     if !os_support::tool_available("syft", &["version"]) {
         return;
     }
-    let ours = os_support::trimmed_inventory(&inventory_of(&root, Scope::Image));
+    let ours = os_support::trimmed_inventory(&inventory_of(&root, Scope::Directory));
     let differences = os_support::differences(&ours, &os_support::run_syft(&root));
     let unexplained: Vec<&String> = differences
         .iter()

@@ -8,7 +8,7 @@ use os_support::{assert_differences, compare_with_syft};
 use palisade_catalog::Scope;
 
 fn differences(name: &str) -> Vec<String> {
-    compare_with_syft("os", name, Scope::Image)
+    compare_with_syft("os", name, Scope::Directory)
 }
 
 #[test]

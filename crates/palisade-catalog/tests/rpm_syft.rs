@@ -47,7 +47,7 @@ fn root_with_database(name: &str, database: &str, place: &str) -> tempfile::Temp
 
 fn compare_fixture(name: &str, database: &str, place: &str) -> Vec<String> {
     let root = root_with_database(name, database, place);
-    compare_root_with_syft(root.path(), &fixtures().join("rpm").join(format!("syft-{name}.json")), Scope::Image)
+    compare_root_with_syft(root.path(), &fixtures().join("rpm").join(format!("syft-{name}.json")), Scope::Directory)
 }
 
 /// RHEL 8 BerkeleyDB `Packages` with one package whose header spans 20 overflow pages.

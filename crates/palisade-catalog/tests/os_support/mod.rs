@@ -1,7 +1,9 @@
 //! Shared by the OS catalogers' tests: catalogue a fixture root directory as an image's root
 //! filesystem would be (every regular file, symbolic links not followed: an image layer holds a
 //! link, not what it points to), and compare the inventory with Syft's, recorded next to the
-//! fixture (`syft-NAME.json`, trimmed to what is compared) and, when Syft is installed, live.
+//! fixture (trimmed to what is compared) and, when Syft is installed, live: for
+//! [`Scope::Directory`] `syft dir:ROOT` (`syft-NAME.json`), for [`Scope::Image`] Syft on an OCI
+//! image of the root made with umoci (`syft-image-NAME.json`).
 //!
 //! `PALISADE_REGEN_SYFT=1` rewrites the recorded files from the live run
 //! (`tests/fixtures/regen-syft.sh`).
@@ -143,25 +145,52 @@ pub fn tool_available(tool: &str, probe: &[&str]) -> bool {
 
 /// Syft's trimmed inventory of a root directory, run now.
 pub fn run_syft(root: &Path) -> Value {
-    let output = Command::new("syft").arg(format!("dir:{}", root.display())).args(["-o", "json", "-q"]).output().expect("syft runs");
-    assert!(output.status.success(), "syft failed on {}: {}", root.display(), String::from_utf8_lossy(&output.stderr));
+    run_syft_on(&format!("dir:{}", root.display()))
+}
+
+fn run_syft_on(source: &str) -> Value {
+    let output = Command::new("syft").arg(source).args(["-o", "json", "-q"]).output().expect("syft runs");
+    assert!(output.status.success(), "syft failed on {source}: {}", String::from_utf8_lossy(&output.stderr));
     trimmed_syft(&serde_json::from_slice(&output.stdout).expect("syft writes JSON"))
 }
 
-/// Compares Palisade's inventory of `tests/fixtures/KIND/NAME` with Syft's recorded one
-/// (`tests/fixtures/KIND/syft-NAME.json`) and, when Syft is installed, with a live run (which
-/// must also equal the recording, unless `PALISADE_REGEN_SYFT=1` asks to rewrite it). Returns
-/// the differences, for the caller to assert equal to the documented ones.
+/// Syft's trimmed inventory of a one-layer OCI image of a root directory, made with umoci.
+pub fn run_syft_on_image(root: &Path) -> Value {
+    let work = tempfile::tempdir().expect("tempdir");
+    let layout = work.path().join("layout");
+    let image = format!("{}:fixture", layout.display());
+    let umoci = |arguments: &[&str]| {
+        let output = Command::new("umoci").args(arguments).output().expect("umoci runs");
+        assert!(output.status.success(), "umoci {arguments:?}: {}", String::from_utf8_lossy(&output.stderr));
+    };
+    umoci(&["init", "--layout", &layout.display().to_string()]);
+    umoci(&["new", "--image", &image]);
+    umoci(&["insert", "--image", &image, &root.display().to_string(), "/"]);
+    run_syft_on(&format!("oci-dir:{}", layout.display()))
+}
+
+/// Compares Palisade's inventory of `tests/fixtures/KIND/NAME` in `scope` with Syft's recorded
+/// one (`tests/fixtures/KIND/syft-NAME.json` for directories, `syft-image-NAME.json` for
+/// images) and, when the tools are installed, with a live run (which must also equal the
+/// recording, unless `PALISADE_REGEN_SYFT=1` asks to rewrite it). Returns the differences, for
+/// the caller to assert equal to the documented ones.
 pub fn compare_with_syft(kind: &str, name: &str, scope: Scope) -> Vec<String> {
     let root = fixtures().join(kind).join(name);
-    compare_root_with_syft(&root, &fixtures().join(kind).join(format!("syft-{name}.json")), scope)
+    let recording = match scope {
+        Scope::Directory => format!("syft-{name}.json"),
+        Scope::Image => format!("syft-image-{name}.json"),
+    };
+    compare_root_with_syft(&root, &fixtures().join(kind).join(recording), scope)
 }
 
 /// As [`compare_with_syft`], for any root directory and recording path.
 pub fn compare_root_with_syft(root: &Path, recorded_path: &Path, scope: Scope) -> Vec<String> {
     let ours = trimmed_inventory(&inventory_of(root, scope));
-    if tool_available("syft", &["version"]) {
-        let live = run_syft(root);
+    let live = match scope {
+        Scope::Directory => tool_available("syft", &["version"]).then(|| run_syft(root)),
+        Scope::Image => (tool_available("syft", &["version"]) && tool_available("umoci", &["--version"])).then(|| run_syft_on_image(root)),
+    };
+    if let Some(live) = live {
         if std::env::var("PALISADE_REGEN_SYFT").as_deref() == Ok("1") {
             let mut text = serde_json::to_string_pretty(&live).expect("JSON");
             text.push('\n');
