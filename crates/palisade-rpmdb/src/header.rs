@@ -164,7 +164,7 @@ impl<'a> Header<'a> {
         let data_start = INTRO_LEN + index_count * ENTRY_LEN;
         let expected_len = data_start + data_len;
         if blob.len() != expected_len {
-            return Err(error(0, format!("blob is {} bytes but {index_count} index entries and a {data_len}-byte data store make {expected_len}", blob.len())));
+            return Err(error(0, format!("blob is {} bytes but {index_count} index entries and a data store of {data_len} bytes make {expected_len}", blob.len())));
         }
         let index = &blob[INTRO_LEN..data_start];
         let data = &blob[data_start..];
@@ -370,5 +370,163 @@ fn data_length(kind: u32, data: &[u8], count: usize) -> Option<usize> {
             Some(len)
         }
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Builds header blobs the way rpm lays them out: entries in order, each value aligned for
+    /// its type, an optional region whose trailer follows the region's data.
+    #[derive(Default)]
+    struct Builder {
+        entries: Vec<[u32; 4]>,
+        data: Vec<u8>,
+    }
+
+    impl Builder {
+        fn with_region() -> Self {
+            Builder { entries: vec![[TAG_HEADER_IMMUTABLE, TYPE_BIN, 0, ENTRY_LEN as u32]], data: Vec::new() }
+        }
+
+        fn add(mut self, tag: u32, kind: u32, count: u32, value: &[u8]) -> Self {
+            while self.data.len() % alignment(kind) != 0 {
+                self.data.push(0);
+            }
+            self.entries.push([tag, kind, self.data.len() as u32, count]);
+            self.data.extend_from_slice(value);
+            self
+        }
+
+        fn string(self, tag: u32, value: &str) -> Self {
+            self.add(tag, TYPE_STRING, 1, format!("{value}\0").as_bytes())
+        }
+
+        fn strings(self, tag: u32, values: &[&str]) -> Self {
+            let joined: String = values.iter().map(|value| format!("{value}\0")).collect();
+            self.add(tag, TYPE_STRING_ARRAY, values.len() as u32, joined.as_bytes())
+        }
+
+        fn u32s(self, tag: u32, values: &[u32]) -> Self {
+            let bytes: Vec<u8> = values.iter().flat_map(|value| value.to_be_bytes()).collect();
+            self.add(tag, TYPE_INT32, values.len() as u32, &bytes)
+        }
+
+        fn nevr(self, name: &str) -> Self {
+            self.string(TAG_NAME, name).string(TAG_VERSION, "1.0").string(TAG_RELEASE, "1")
+        }
+
+        /// Ends the region: entries added later are install-time ("dribble") entries.
+        fn seal_region(mut self) -> Self {
+            let region_entries = self.entries.len() as i32;
+            self.entries[0][2] = self.data.len() as u32;
+            for field in [TAG_HEADER_IMMUTABLE, TYPE_BIN, (-region_entries * ENTRY_LEN as i32) as u32, ENTRY_LEN as u32] {
+                self.data.extend_from_slice(&field.to_be_bytes());
+            }
+            self
+        }
+
+        fn finish(self) -> Vec<u8> {
+            let mut blob = Vec::new();
+            blob.extend_from_slice(&(self.entries.len() as u32).to_be_bytes());
+            blob.extend_from_slice(&(self.data.len() as u32).to_be_bytes());
+            for entry in &self.entries {
+                for field in entry {
+                    blob.extend_from_slice(&field.to_be_bytes());
+                }
+            }
+            blob.extend_from_slice(&self.data);
+            blob
+        }
+    }
+
+    fn problem(blob: &[u8]) -> String {
+        parse_header(blob).expect_err("header must be rejected").problem
+    }
+
+    #[test]
+    fn minimal_header_without_region_has_only_nevr() {
+        let parsed = parse_header(&Builder::default().nevr("tiny").finish()).expect("parses");
+        assert_eq!(parsed.package, RpmPackage { name: "tiny".into(), version: "1.0".into(), release: "1".into(), ..RpmPackage::default() });
+        assert_eq!(parsed.file_list_error, None);
+    }
+
+    #[test]
+    fn install_time_entry_after_the_region_replaces_the_region_one() {
+        let blob = Builder::with_region().nevr("pkg").string(TAG_ARCH, "x86_64").u32s(TAG_EPOCH, &[1]).seal_region().u32s(TAG_EPOCH, &[2]).finish();
+        let package = parse_header(&blob).expect("parses").package;
+        assert_eq!((package.epoch, package.arch.as_deref()), (Some(2), Some("x86_64")));
+    }
+
+    #[test]
+    fn file_list_comes_from_compressed_names_or_old_file_names_and_size_prefers_long_size() {
+        let compressed = Builder::default()
+            .nevr("pkg")
+            .u32s(TAG_SIZE, &[10])
+            .add(TAG_LONG_SIZE, TYPE_INT64, 1, &5_000_000_000u64.to_be_bytes())
+            .u32s(TAG_DIR_INDEXES, &[0, 1, 1])
+            .strings(TAG_BASENAMES, &["etc", "a", "b"])
+            .strings(TAG_DIR_NAMES, &["/", "/etc/"])
+            .finish();
+        let package = parse_header(&compressed).expect("parses").package;
+        assert_eq!(package.files, ["/etc", "/etc/a", "/etc/b"]);
+        assert_eq!(package.size, 5_000_000_000);
+        let old = Builder::default().nevr("pkg").u32s(TAG_SIZE, &[10]).strings(TAG_OLD_FILENAMES, &["/bin/sh"]).finish();
+        let package = parse_header(&old).expect("parses").package;
+        assert_eq!((package.files.as_slice(), package.size), (["/bin/sh".to_owned()].as_slice(), 10));
+    }
+
+    #[test]
+    fn file_list_that_would_balloon_is_refused_but_the_package_is_kept() {
+        // One 60 000-byte directory shared by 20 000 one-letter files: 1.2 GB of paths from a 160 KB header.
+        let long_dir = format!("/{}/", "d".repeat(59_998));
+        let names = vec!["f"; 20_000];
+        let blob = Builder::default().nevr("bomb").strings(TAG_DIR_NAMES, &[&long_dir]).u32s(TAG_DIR_INDEXES, &vec![0; names.len()]).strings(TAG_BASENAMES, &names).finish();
+        let parsed = parse_header(&blob).expect("parses");
+        assert!(parsed.package.files.is_empty());
+        assert!(parsed.file_list_error.expect("refused").problem.starts_with("file list longer than"));
+    }
+
+    #[test]
+    fn malformed_headers_are_refused_with_the_entry_and_problem() {
+        assert_eq!(problem(&[0, 0, 0]), "blob of 3 bytes is shorter than the 8-byte header intro");
+        assert_eq!(problem(&[0, 1, 0, 0, 0, 0, 0, 0]), "65536 index entries (rpm allows 1 to 65535)");
+        assert_eq!(problem(&[0, 0, 0, 1, 1, 0, 0, 0]), "data store of 16777216 bytes (rpm allows less than 16 MiB)");
+        let mut extra = Builder::default().nevr("x").finish();
+        extra.push(0);
+        assert_eq!(problem(&extra), "blob is 65 bytes but 3 index entries and a data store of 8 bytes make 64");
+        assert_eq!(problem(&Builder::default().string(TAG_VERSION, "1").string(TAG_RELEASE, "1").finish()), "no NAME tag (1000)");
+        assert_eq!(problem(&Builder::default().u32s(TAG_NAME, &[1]).finish()), "index entry 0 (tag 1000) has type 4, expected a string");
+        assert_eq!(problem(&Builder::default().nevr("x").add(1004, 42, 1, b"?").finish()), "index entry 3 (tag 1004, type 42, offset 8, count 1): unknown type");
+        assert_eq!(problem(&Builder::default().nevr("x").add(1004, TYPE_STRING, 2, b"a\0").finish()), "index entry 3 (tag 1004, type 6, offset 8, count 2): data runs past the end of the data store");
+        assert_eq!(problem(&Builder::default().nevr("x").add(1004, TYPE_STRING, 1, b"unterminated").finish()), "index entry 3 (tag 1004, type 6, offset 8, count 1): data runs past the end of the data store");
+
+        let mut overlapping = Builder::default().nevr("x");
+        overlapping.entries[1][2] = 0; // VERSION now points at NAME's bytes
+        assert_eq!(problem(&overlapping.finish()), "index entry 1 (tag 1001, type 6, offset 0, count 1): data overlaps the previous entry's, which ends at 2");
+        let mut misaligned = Builder::default().nevr("x").u32s(TAG_EPOCH, &[1]);
+        misaligned.entries[3][2] += 1; // from 8 to 9
+        misaligned.data.push(0);
+        assert_eq!(problem(&misaligned.finish()), "index entry 3 (tag 1003, type 4, offset 9, count 1): offset not aligned to 4 bytes");
+        let mut bad_dir_index = Builder::default().nevr("x").u32s(TAG_DIR_INDEXES, &[3]).strings(TAG_BASENAMES, &["a"]).strings(TAG_DIR_NAMES, &["/"]).finish();
+        let parsed = parse_header(&bad_dir_index).expect("package kept");
+        assert_eq!(parsed.file_list_error.expect("file list refused").problem, "DIRINDEXES[0] is 3 but there are 1 DIRNAMES");
+        bad_dir_index.truncate(8);
+        assert!(parse_header(&bad_dir_index).is_err());
+    }
+
+    #[test]
+    fn region_trailer_must_be_inside_the_data_and_cover_the_entries() {
+        let mut past_end = Builder::with_region().nevr("x").seal_region();
+        past_end.entries[0][2] = 1000;
+        assert_eq!(problem(&past_end.finish()), "region tag 63: trailer at data offset 1000 lies outside the 24-byte data store");
+        let mut too_many = Builder::with_region().nevr("x").seal_region();
+        let trailer_at = too_many.data.len() - 8;
+        too_many.data[trailer_at..trailer_at + 4].copy_from_slice(&(-(5 * ENTRY_LEN as i32)).to_be_bytes());
+        assert_eq!(problem(&too_many.finish()), "region tag 63: trailer offset -80 does not cover 1..=4 entries");
+        let mut overlapping_trailer = Builder::with_region().nevr("x").seal_region().string(1004, "summary");
+        overlapping_trailer.entries[4][2] -= 4;
+        assert_eq!(problem(&overlapping_trailer.finish()), "index entry 4 (tag 1004, type 6, offset 20, count 1): data overlaps the region trailer");
     }
 }

@@ -36,7 +36,7 @@ fn beta_spec() -> String {
     }
     spec.push_str("%install\nfor i in $(seq 1 400); do mkdir -p %{buildroot}/usr/share/beta/dir-$((i % 7)); echo $i > %{buildroot}/usr/share/beta/dir-$((i % 7))/data-file-with-a-long-name-$i.txt; done\n");
     for n in 0..SUBPACKAGES {
-        let _ = write!(spec, "mkdir -p %{{buildroot}}/usr/lib/beta-part-{n:02}; for i in $(seq 1 25); do echo $i > %{{buildroot}}/usr/lib/beta-part-{n:02}/part-file-$i; done\n");
+        let _ = writeln!(spec, "mkdir -p %{{buildroot}}/usr/lib/beta-part-{n:02}; for i in $(seq 1 25); do echo $i > %{{buildroot}}/usr/lib/beta-part-{n:02}/part-file-$i; done");
     }
     spec.push_str("%files\n/usr/share/beta\n");
     for n in 0..SUBPACKAGES {
