@@ -2,9 +2,9 @@
 //! `node_modules` and the applications that installed them alike, as Syft reads them).
 //!
 //! As in Syft: a file may hold several JSON documents one after the other, each a package; a
-//! document without a name gives no package and one without a version is `UNKNOWN`; one value of
-//! the wrong type (an `author` that is a number, a `dependencies` entry that is not a string)
-//! drops every package of the file. Licences come from `license` as a string or `{type}` object,
+//! document without a name gives no package, one without a version is a package all the same;
+//! one value of the wrong type (an `author` that is a number, a `dependencies` entry that is not
+//! a string) drops every package of the file. Licences come from `license` as a string or `{type}` object,
 //! else from `licenses` as a list of `{type}` objects; a `license` list is not read (Syft neither).
 
 use palisade_pkg::{purl, PackageType};
@@ -146,7 +146,7 @@ mod tests {
                 r#"{"name":"@s/b","version":"2.0.0+build.1","licenses":[{"type":"MIT"},{"type":"Apache-2.0"}]}"#,
                 ("@s/b", "2.0.0+build.1", "pkg:npm/%40s/b@2.0.0%2Bbuild.1", vec!["Apache-2.0", "MIT"]),
             ),
-            (r#"{"name":"c"}"#, ("c", "UNKNOWN", "pkg:npm/c", vec![])),
+            (r#"{"name":"c"}"#, ("c", "", "pkg:npm/c", vec![])),
             (r#"{"name":"e","version":"1","license":["MIT","ISC"]}"#, ("e", "1", "pkg:npm/e@1", vec![])),
             (r#"{"Name":"f","VERSION":"2","license":"ISC","licenses":[{"type":"MIT"}]}"#, ("f", "2", "pkg:npm/f@2", vec!["ISC"])),
             (r#"{"name":"g","version":"3","license":null,"licenses":[{"type":"MIT"}]}"#, ("g", "3", "pkg:npm/g@3", vec![])),

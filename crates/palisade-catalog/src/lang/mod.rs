@@ -1,8 +1,9 @@
 //! Installed language packages, read as Syft 1.18.1's installed-package catalogers read them:
 //! the same cataloger names, file selection, package names, versions and purls. Where Syft's
-//! behaviour is surprising but deliberate (a package without a version is called `UNKNOWN`, a
-//! `package.json` whose `author` is a number is ignored whole), it is kept, so inventories can be
-//! compared side by side; what is left out is said at each cataloger.
+//! behaviour is surprising but deliberate (a `package.json` whose `author` is a number is ignored
+//! whole), it is kept, so inventories can be compared side by side; what is left out is said at
+//! each cataloger. One difference is deliberate: a package whose evidence names no version keeps
+//! an empty version, where Syft writes `UNKNOWN` (the purl has no version in both tools).
 //!
 //! Every parser reads one file's bytes and nothing else, is bounded by the file's [`Want`] limit
 //! and by the caps of nested archives and compressed sections, and never panics on hostile
@@ -32,9 +33,6 @@ pub(crate) use rust::CargoAuditableBinary;
 use palisade_pkg::{Location, Package, PackageType};
 
 use crate::{Fact, FileMeta, Scope, Want};
-
-/// Syft's stand-in version for a package whose evidence names none (its purl keeps no version).
-const UNKNOWN_VERSION: &str = "UNKNOWN";
 
 /// Catalogers Syft runs on images and directories alike.
 const INSTALLED: &[Scope] = &[Scope::Image, Scope::Directory];
@@ -86,8 +84,8 @@ fn json_error(error: &serde_json::Error) -> String {
 }
 
 /// The packages found in one file, made as Syft's cataloging makes them: a package without a
-/// name is dropped, one without a version gets [`UNKNOWN_VERSION`] (the purl, made before, has no
-/// version), and licences are a sorted set of the declared values.
+/// name is dropped, a version of only spaces is no version, and licences are a sorted set of the
+/// declared values.
 struct Found<'a> {
     path: &'a str,
     found_by: &'static str,
@@ -112,7 +110,7 @@ impl<'a> Found<'a> {
         if name.trim().is_empty() {
             return;
         }
-        let version = if version.trim().is_empty() { UNKNOWN_VERSION } else { version };
+        let version = if version.trim().is_empty() { "" } else { version };
         licenses.retain(|license| !license.is_empty());
         licenses.sort();
         licenses.dedup();
@@ -156,7 +154,7 @@ mod tests {
     }
 
     #[test]
-    fn a_package_without_a_version_is_unknown_and_one_without_a_name_is_dropped() {
+    fn a_package_without_a_version_is_kept_and_one_without_a_name_is_dropped() {
         let mut found = Found::new("/x/package.json", "javascript-package-cataloger");
         found.add(PackageType::Npm, "left-pad", "", "pkg:npm/left-pad".into(), vec![String::new(), "MIT".into(), "MIT".into()]);
         found.add(PackageType::Npm, " ", "1.0.0", "pkg:npm/%20@1.0.0".into(), vec![]);
@@ -164,7 +162,7 @@ mod tests {
         let facts = found.into_facts();
         assert_eq!(facts.len(), 1);
         let Fact::Package(package) = &facts[0] else { panic!("a package") };
-        assert_eq!((package.version.as_str(), package.purl.as_str()), ("UNKNOWN", "pkg:npm/left-pad"));
+        assert_eq!((package.version.as_str(), package.purl.as_str()), ("", "pkg:npm/left-pad"));
         assert_eq!(package.licenses, ["MIT"]);
     }
 }

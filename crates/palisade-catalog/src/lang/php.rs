@@ -120,7 +120,7 @@ mod tests {
         let found = packages(r#"{"packages":[{"name":"a/b/c","version":"1"},{"name":"solo"},{"version":"2"}]}"#).unwrap();
         let purls: Vec<&str> = found.iter().map(|(_, _, purl, _)| purl.as_str()).collect();
         assert_eq!(purls, ["pkg:composer/a/b-c@1", "pkg:composer/solo"]);
-        assert_eq!(found[1].1, "UNKNOWN");
+        assert_eq!(found[1].1, "");
     }
 
     #[test]

@@ -213,9 +213,9 @@ mod tests {
     }
 
     #[test]
-    fn without_a_version_the_package_is_unknown_and_python_itself_is_left_out() {
+    fn a_package_may_lack_a_version_and_python_itself_is_left_out() {
         let found = package(&format!("{SITE}/noversion-1.0.dist-info/METADATA"), "Metadata-Version: 2.1\nname: noversion\n");
-        assert_eq!(found, Ok(Some(("noversion".into(), "UNKNOWN".into(), "pkg:pypi/noversion".into(), vec![]))));
+        assert_eq!(found, Ok(Some(("noversion".into(), "".into(), "pkg:pypi/noversion".into(), vec![]))));
         assert_eq!(package(&format!("{SITE}/Python-3.dist-info/METADATA"), "Name: Python\nVersion: 3\n"), Ok(None));
         assert_eq!(package(&format!("{SITE}/x-1.dist-info/METADATA"), "Version: 3\n"), Ok(None));
     }

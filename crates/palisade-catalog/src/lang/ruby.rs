@@ -8,7 +8,7 @@
 //! Syft's quirks are kept so both tools name the same gems: the value runs to the last quote on
 //! the line, list items are split on commas and lose double quotes and spaces but not single
 //! quotes (`['MIT']` is the licence `'MIT'`), and a gemspec that assigns no version still makes a
-//! package, `UNKNOWN`.
+//! package, without a version.
 
 use std::sync::LazyLock;
 
@@ -145,7 +145,7 @@ mod tests {
         let spec = "spec.name = 'caf\\u00E9'\nspec.version = '1.0' # \"x\"\nspec.licenses = ['MIT', \"BSD\"]\n";
         let (name, version, _, licenses) = gem(spec).unwrap();
         assert_eq!((name.as_str(), version.as_str(), licenses), ("café", "1.0' # \"x", vec!["'MIT'".to_owned(), "BSD".to_owned()]));
-        assert_eq!(gem("s.name = \"only-name\"\n"), Some(("only-name".into(), "UNKNOWN".into(), "pkg:gem/only-name".into(), vec![])));
+        assert_eq!(gem("s.name = \"only-name\"\n"), Some(("only-name".into(), "".into(), "pkg:gem/only-name".into(), vec![])));
         assert_eq!(gem("s.version = \"1\"\n"), None);
         assert_eq!(gem("\u{0}\u{1}binary garbage"), None);
     }

@@ -45,21 +45,25 @@ const NAME: &str = "java-archive-cataloger";
 /// The extensions Syft reads (lower case only, as its globs are).
 const EXTENSIONS: [&str; 10] = ["jar", "war", "ear", "par", "sar", "nar", "jpi", "hpi", "kar", "lpkg"];
 
-/// The largest archive read from the filesystem.
+/// The largest archive read, from the filesystem or nested in another.
 const LIMIT: u64 = 256 << 20;
 
-/// How many archives deep nested archives are opened (the file itself is depth 0).
-const MAX_DEPTH: usize = 3;
+/// How far one file's archives are read.
+struct Limits {
+    /// How many archives deep nested archives are opened (the file itself is depth 0).
+    depth: usize,
+    /// The most entries one archive may have (a large application server archive has tens of
+    /// thousands).
+    entries: usize,
+    /// The largest nested archive inflated.
+    nested: u64,
+    /// The most bytes inflated from one file's archives, nested ones included.
+    inflated: u64,
+    /// The largest manifest or `pom.properties` read; real ones are a few KiB.
+    metadata: u64,
+}
 
-/// The most entries one archive may have (a large application server archive has tens of
-/// thousands).
-const MAX_ENTRIES: usize = 200_000;
-
-/// The most bytes inflated from one file's archives, nested ones included.
-const MAX_INFLATED: u64 = 1 << 30;
-
-/// The largest manifest or `pom.properties` read; real ones are a few KiB.
-const MAX_METADATA: u64 = 4 << 20;
+const LIMITS: Limits = Limits { depth: 3, entries: 200_000, nested: LIMIT, inflated: 1 << 30, metadata: 4 << 20 };
 
 /// The manifest fields whose values may be a group, tried before [`SECONDARY_GROUP_FIELDS`].
 const PRIMARY_GROUP_FIELDS: [&str; 8] = [
@@ -88,7 +92,7 @@ impl Cataloger for JavaArchive {
     }
 
     fn parse(&self, path: &str, content: &[u8]) -> Result<Vec<Fact>, String> {
-        let mut walk = Walk { found: Found::keeping_repeats(path, NAME), inflated: 0 };
+        let mut walk = Walk { found: Found::keeping_repeats(path, NAME), inflated: 0, limits: &LIMITS };
         match walk.archive(content, path, 0) {
             Ok(()) => Ok(walk.found.into_facts()),
             Err(Problem::Unreadable(message) | Problem::Bomb(message)) => Err(message),
@@ -111,6 +115,7 @@ enum Problem {
 struct Walk<'a> {
     found: Found<'a>,
     inflated: u64,
+    limits: &'a Limits,
 }
 
 /// A package of an archive while it is being identified.
@@ -126,8 +131,8 @@ impl Walk<'_> {
     /// archives, its path inside the parent).
     fn archive(&mut self, content: &[u8], path: &str, depth: usize) -> Result<(), Problem> {
         let mut zip = zip::ZipArchive::new(Cursor::new(content)).map_err(|error| Problem::Unreadable(format!("{path}: not a readable zip archive: {error}")))?;
-        if zip.len() > MAX_ENTRIES {
-            return Err(Problem::Bomb(format!("{path}: {} entries, more than {MAX_ENTRIES}: a zip bomb", zip.len())));
+        if zip.len() > self.limits.entries {
+            return Err(Problem::Bomb(format!("{path}: {} entries, more than {}: a zip bomb", zip.len(), self.limits.entries)));
         }
         // Entry names as Syft's manifest of the zip holds them, with a leading `/`.
         let names: Vec<(String, usize)> = (0..zip.len())
@@ -136,7 +141,7 @@ impl Walk<'_> {
         let manifests: Vec<usize> = names.iter().filter(|(name, _)| name == "/META-INF/MANIFEST.MF").map(|(_, index)| *index).collect();
         let manifest = match manifests[..] {
             [] => None,
-            [index] => Manifest::parse(&self.entry(&mut zip, index, MAX_METADATA, path)?),
+            [index] => Manifest::parse(&self.entry(&mut zip, index, Size::Metadata, path)?),
             _ => return Err(Problem::Unreadable(format!("{path}: several META-INF/MANIFEST.MF entries"))),
         };
         let archive_name = ArchiveName::parse(path);
@@ -166,9 +171,9 @@ impl Walk<'_> {
                 self.found.add(PackageType::JavaArchive, &package.name, &package.version, purl, licenses(package));
             }
         }
-        if depth < MAX_DEPTH {
+        if depth < self.limits.depth {
             for (name, index) in names.iter().filter(|(name, _)| is_archive(name)) {
-                let nested = match self.entry(&mut zip, *index, MAX_INFLATED, path) {
+                let nested = match self.entry(&mut zip, *index, Size::Nested, path) {
                     Ok(nested) => nested,
                     Err(Problem::Unreadable(_)) => continue,
                     Err(bomb) => return Err(bomb),
@@ -187,7 +192,7 @@ impl Walk<'_> {
     fn pom_properties(&mut self, zip: &mut Zip, names: &[(String, usize)], path: &str) -> Result<BTreeMap<String, PomProperties>, Problem> {
         let mut properties = BTreeMap::new();
         for (name, index) in names.iter().filter(|(name, _)| name.ends_with("pom.properties")) {
-            let content = self.entry(zip, *index, MAX_METADATA, path)?;
+            let content = self.entry(zip, *index, Size::Metadata, path)?;
             if let Some(found) = PomProperties::parse(&content).filter(|found| !found.artifact_id.is_empty() && !found.version.is_empty()) {
                 properties.insert(parent(name).to_owned(), found);
             }
@@ -195,27 +200,38 @@ impl Walk<'_> {
         Ok(properties)
     }
 
-    /// An entry's inflated bytes, counted against the file's budget.
-    fn entry(&mut self, zip: &mut Zip, index: usize, limit: u64, path: &str) -> Result<Vec<u8>, Problem> {
+    /// An entry's inflated bytes, counted against the file's budget. An entry that inflates past
+    /// its size limit or the budget is a zip bomb: no real archive comes near either.
+    fn entry(&mut self, zip: &mut Zip, index: usize, size: Size, path: &str) -> Result<Vec<u8>, Problem> {
         let mut file = zip.by_index(index).map_err(|error| Problem::Unreadable(format!("{path}: entry {index}: {error}")))?;
         let name = file.name().to_owned();
-        let budget = MAX_INFLATED - self.inflated;
-        let cap = limit.min(budget);
+        let limit = match size {
+            Size::Metadata => self.limits.metadata,
+            Size::Nested => self.limits.nested,
+        };
+        let budget = self.limits.inflated - self.inflated;
         let mut bytes = Vec::new();
-        (&mut file).take(cap + 1).read_to_end(&mut bytes).map_err(|error| Problem::Unreadable(format!("{path}: {name}: {error}")))?;
+        (&mut file).take(limit.min(budget) + 1).read_to_end(&mut bytes).map_err(|error| Problem::Unreadable(format!("{path}: {name}: {error}")))?;
         let read = bytes.len() as u64;
         self.inflated += read.min(budget);
         if read > budget {
-            return Err(Problem::Bomb(format!("{path}: {name}: archives inflate past {MAX_INFLATED} bytes: a zip bomb")));
+            return Err(Problem::Bomb(format!("{path}: {name}: the archive's entries inflate past {} bytes: a zip bomb", self.limits.inflated)));
         }
         if read > limit {
-            return Err(Problem::Unreadable(format!("{path}: {name}: larger than {limit} bytes")));
+            return Err(Problem::Bomb(format!("{path}: {name}: inflates past {limit} bytes: a zip bomb")));
         }
         Ok(bytes)
     }
 }
 
 type Zip<'a> = zip::ZipArchive<Cursor<&'a [u8]>>;
+
+/// Which size limit an entry is read under.
+#[derive(Clone, Copy)]
+enum Size {
+    Metadata,
+    Nested,
+}
 
 /// The directory part of an entry name.
 fn parent(name: &str) -> &str {
@@ -358,4 +374,151 @@ fn maven_purl(package: &JavaPackage) -> String {
     let group = group_id(package);
     let namespace = if group.is_empty() { package.name.as_str() } else { group.as_str() };
     purl::build("maven", Some(namespace), &package.name, Some(&package.version), &[])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A zip archive of stored entries, as `zip -0` writes one.
+    fn stored_zip(entries: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut archive = Vec::new();
+        let mut central = Vec::new();
+        for (name, data) in entries {
+            let mut crc = flate2::Crc::new();
+            crc.update(data);
+            let offset = archive.len() as u32;
+            let sizes = [crc.sum(), data.len() as u32, data.len() as u32];
+            archive.extend(0x0403_4b50u32.to_le_bytes());
+            archive.extend([20u16, 0, 0, 0, 0].iter().flat_map(|field| field.to_le_bytes()));
+            archive.extend(sizes.iter().flat_map(|field| field.to_le_bytes()));
+            archive.extend([name.len() as u16, 0].iter().flat_map(|field| field.to_le_bytes()));
+            archive.extend(name.as_bytes());
+            archive.extend(*data);
+            central.extend(0x0201_4b50u32.to_le_bytes());
+            central.extend([20u16, 20, 0, 0, 0, 0].iter().flat_map(|field| field.to_le_bytes()));
+            central.extend(sizes.iter().flat_map(|field| field.to_le_bytes()));
+            central.extend([name.len() as u16, 0, 0, 0, 0].iter().flat_map(|field| field.to_le_bytes()));
+            central.extend([0u32, offset].iter().flat_map(|field| field.to_le_bytes()));
+            central.extend(name.as_bytes());
+        }
+        let central_offset = archive.len() as u32;
+        let count = entries.len() as u16;
+        archive.extend(&central);
+        archive.extend(0x0605_4b50u32.to_le_bytes());
+        archive.extend([0u16, 0, count, count].iter().flat_map(|field| field.to_le_bytes()));
+        archive.extend([central.len() as u32, central_offset].iter().flat_map(|field| field.to_le_bytes()));
+        archive.extend(0u16.to_le_bytes());
+        archive
+    }
+
+    fn manifest(lines: &str) -> Vec<u8> {
+        format!("Manifest-Version: 1.0\r\n{}\r\n\r\n", lines.replace('\n', "\r\n")).into_bytes()
+    }
+
+    fn walk(path: &str, content: &[u8], limits: &Limits) -> Result<Vec<(String, String, String)>, String> {
+        let mut walk = Walk { found: Found::keeping_repeats(path, NAME), inflated: 0, limits };
+        match walk.archive(content, path, 0) {
+            Ok(()) => Ok(walk
+                .found
+                .into_facts()
+                .into_iter()
+                .map(|fact| match fact {
+                    Fact::Package(package) => (package.name, package.version, package.purl),
+                    other => panic!("unexpected fact {other:?}"),
+                })
+                .collect()),
+            Err(Problem::Unreadable(message) | Problem::Bomb(message)) => Err(message),
+        }
+    }
+
+    fn packages(path: &str, content: &[u8]) -> Result<Vec<(String, String, String)>, String> {
+        walk(path, content, &LIMITS)
+    }
+
+    fn names(found: &[(String, String, String)]) -> Vec<&str> {
+        found.iter().map(|(name, ..)| name.as_str()).collect()
+    }
+
+    // Expected values follow Syft 1.18.1's results for the same archives (tests/lang_syft.rs
+    // compares whole fixtures with Syft).
+    #[test]
+    fn maven_coordinates_name_the_archive_and_its_shaded_libraries() {
+        let jar = stored_zip(&[
+            ("META-INF/MANIFEST.MF", &manifest("Main-Class: com.example.service.Main\nImplementation-Title: service")),
+            ("META-INF/maven/com.example/service/pom.properties", b"groupId=com.example\nartifactId=service\nversion=2.4.1\n"),
+            ("META-INF/maven/com.example/service/pom.xml", b"<project/>"),
+            ("META-INF/maven/org.slf4j/slf4j-api/pom.properties", b"groupId=org.slf4j\nartifactId=slf4j-api\nversion=2.0.9\n"),
+            ("META-INF/maven/org.example/incomplete/pom.properties", b"groupId=org.example\nartifactId=incomplete\n"),
+        ]);
+        let found = packages("/opt/app/service-2.4.1.jar", &jar).unwrap();
+        assert_eq!(
+            found,
+            [
+                ("service".into(), "2.4.1".into(), "pkg:maven/com.example/service@2.4.1".into()),
+                ("slf4j-api".into(), "2.0.9".into(), "pkg:maven/org.slf4j/slf4j-api@2.0.9".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn manifests_name_archives_without_maven_coordinates() {
+        let tool = stored_zip(&[("META-INF/MANIFEST.MF", &manifest("Implementation-Title: io.acme.tool\nSpecification-Version: 7.1\nImplementation-Vendor: io.acme"))]);
+        assert_eq!(packages("/opt/tool.jar", &tool).unwrap(), [("tool".into(), "7.1".into(), "pkg:maven/io.acme/tool@7.1".into())]);
+        let bundle = stored_zip(&[("META-INF/MANIFEST.MF", &manifest("Created-By: Apache Maven Bundle Plugin\nBundle-SymbolicName: net.acme.widgets.core\nBundle-Version: 1.4.0"))]);
+        assert_eq!(packages("/opt/bundle-plugin.jar", &bundle).unwrap(), [("core".into(), "1.4.0".into(), "pkg:maven/net.acme.widgets.core/core@1.4.0".into())]);
+        let bare = stored_zip(&[("META-INF/MANIFEST.MF", &manifest("Created-By: 17"))]);
+        assert_eq!(packages("/opt/plain-lib-2.5.1.jar", &bare).unwrap(), [("plain-lib".into(), "2.5.1".into(), "pkg:maven/plain-lib/plain-lib@2.5.1".into())]);
+    }
+
+    #[test]
+    fn archives_that_are_not_packages_themselves() {
+        let properties: &[u8] = b"groupId=org.example\nartifactId=lib\nversion=1.0\n";
+        let without_manifest = stored_zip(&[("META-INF/maven/org.example/lib/pom.properties", properties)]);
+        assert_eq!(packages("/opt/lib-1.0.jar", &without_manifest).unwrap(), []);
+        let instrumentation = stored_zip(&[("META-INF/MANIFEST.MF", &manifest("Weave-Classes: org.Foo\nImplementation-Version: 1.0"))]);
+        assert_eq!(packages("/opt/agent-1.0.jar", &instrumentation).unwrap(), []);
+        let two_manifests = stored_zip(&[("META-INF/MANIFEST.MF", &manifest("A: b")), ("/META-INF/MANIFEST.MF", &manifest("A: b"))]);
+        assert_eq!(packages("/opt/x.jar", &two_manifests), Err("/opt/x.jar: several META-INF/MANIFEST.MF entries".into()));
+        assert!(packages("/opt/x.jar", b"PK\x03\x04 not really").unwrap_err().starts_with("/opt/x.jar: not a readable zip archive"));
+    }
+
+    /// An archive named `level-N.jar` holding the next level, `depth` levels down.
+    fn nested(depth: usize) -> Vec<u8> {
+        let mut inner: Option<Vec<u8>> = None;
+        for level in (0..=depth).rev() {
+            let own_manifest = manifest(&format!("Implementation-Title: level\nImplementation-Version: {level}"));
+            let name = format!("lib/level-{}.jar", level + 1);
+            let mut entries: Vec<(&str, &[u8])> = vec![("META-INF/MANIFEST.MF", &own_manifest)];
+            if let Some(inner) = &inner {
+                entries.push((&name, inner));
+            }
+            inner = Some(stored_zip(&entries));
+        }
+        inner.unwrap_or_default()
+    }
+
+    #[test]
+    fn nesting_is_followed_three_archives_deep_and_unreadable_nested_archives_are_skipped() {
+        let found = packages("/srv/level-0.war", &nested(5)).unwrap();
+        let versions: Vec<&str> = found.iter().map(|(_, version, _)| version.as_str()).collect();
+        assert_eq!(versions, ["0", "1", "2", "3"]);
+        let with_garbage = stored_zip(&[("META-INF/MANIFEST.MF", &manifest("Implementation-Version: 5.0")), ("WEB-INF/lib/garbage.jar", b"not a zip")]);
+        assert_eq!(names(&packages("/srv/shop.war", &with_garbage).unwrap()), ["shop"]);
+    }
+
+    #[test]
+    fn zip_bombs_are_named() {
+        let small = Limits { depth: 3, entries: 3, nested: 2000, inflated: 3000, metadata: 100 };
+        let many = stored_zip(&[("a", b""), ("b", b""), ("c", b""), ("d", b"")]);
+        assert_eq!(walk("/x.jar", &many, &small), Err("/x.jar: 4 entries, more than 3: a zip bomb".into()));
+        let big_nested = stored_zip(&[("lib/big.jar", &[0u8; 2001])]);
+        assert_eq!(walk("/x.jar", &big_nested, &small), Err("/x.jar: lib/big.jar: inflates past 2000 bytes: a zip bomb".into()));
+        let level = stored_zip(&[("lib/a.jar", &[0u8; 900])]);
+        let wide = stored_zip(&[("lib/1.jar", &level), ("lib/2.jar", &level)]);
+        // Each level is about 1 KiB with its 900-byte entry: the second level's entry passes 3000.
+        assert_eq!(walk("/x.jar", &wide, &small), Err("lib/2.jar: lib/a.jar: the archive's entries inflate past 3000 bytes: a zip bomb".into()));
+        let big_manifest = stored_zip(&[("META-INF/MANIFEST.MF", &[b'a'; 101])]);
+        assert_eq!(walk("/x.jar", &big_manifest, &small), Err("/x.jar: META-INF/MANIFEST.MF: inflates past 100 bytes: a zip bomb".into()));
+    }
 }
