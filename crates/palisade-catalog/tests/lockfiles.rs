@@ -288,16 +288,27 @@ fn packages_equal_what_syft_finds_now() {
         eprintln!("skipping: syft is not installed; the comparison with the recorded expected-syft.json files still ran");
         return;
     }
+    // One run over every case (Syft takes seconds to start); packages are grouped by the case
+    // directory of the file they were found in.
+    let output = Command::new("syft")
+        .arg(format!("dir:{}", fixtures().display()))
+        .args(["-o", "json", "-q"])
+        .env("SYFT_CHECK_FOR_APP_UPDATE", "false")
+        .output()
+        .expect("syft runs");
+    assert!(output.status.success(), "syft failed: {}", String::from_utf8_lossy(&output.stderr));
+    let document: serde_json::Value = serde_json::from_slice(&output.stdout).expect("Syft JSON");
     let mut mismatches = Vec::new();
     for case in CASES {
-        let output = Command::new("syft")
-            .arg(format!("dir:{}", fixtures().join(case.dir).display()))
-            .args(["-o", "json", "-q"])
-            .env("SYFT_CHECK_FOR_APP_UPDATE", "false")
-            .output()
-            .expect("syft runs");
-        assert!(output.status.success(), "{}: syft failed: {}", case.dir, String::from_utf8_lossy(&output.stderr));
-        let syft = syft_identities(&String::from_utf8_lossy(&output.stdout));
+        let prefix = format!("/{}/", case.dir);
+        let packages: Vec<serde_json::Value> = document["artifacts"]
+            .as_array()
+            .expect("artifacts")
+            .iter()
+            .filter(|package| package["locations"][0]["path"].as_str().is_some_and(|path| path.starts_with(&prefix)))
+            .cloned()
+            .collect();
+        let syft = syft_identities(&serde_json::Value::Array(packages).to_string());
         assert_eq!(syft, recorded(case), "{}: syft's output changed; run regen-syft.sh", case.dir);
         mismatches.extend(mismatch(case, &palisade(&fixtures().join(case.dir)), &expected(case, &syft)));
     }
