@@ -7,8 +7,9 @@
 //! - 9.x: `name@1.2.3` (peers only in `snapshots`, which repeats `packages`).
 //!
 //! Syft splits 5.x paths on `/` and keeps the peer suffix in the version (`5.1.1_react@18.2.0`,
-//! a version no registry has); pnpm's own `dependency-path` package (`parse` in pnpm v7, which
-//! reads 5.x lockfiles) cuts the version at the first `_`, and so does this reader.
+//! a version no registry has); pnpm's own `@pnpm/dependency-path` (`parse`, and
+//! `tryGetPackageId`) cuts a version without parentheses at the first `_`, and so does this
+//! reader.
 //! Packages that are not from a registry (tarballs, git, `file:` directories) are keyed by
 //! their source and carry `name` and `version` fields, which win over the key when present
 //! (Syft reads the key only).
