@@ -126,7 +126,10 @@ fn npm_purl(name: &str, version: &str) -> String {
 mod tests {
     use super::*;
 
-    fn packages(content: &str) -> Result<Vec<(String, String, String, Vec<String>)>, String> {
+    /// Name, version, purl and licences of a package found.
+    type Seen = (String, String, String, Vec<String>);
+
+    fn packages(content: &str) -> Result<Vec<Seen>, String> {
         let facts = JavascriptPackage.parse("/app/node_modules/x/package.json", content.as_bytes())?;
         Ok(facts
             .into_iter()

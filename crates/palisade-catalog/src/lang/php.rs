@@ -95,7 +95,10 @@ fn composer_purl(name: &str, version: &str) -> String {
 mod tests {
     use super::*;
 
-    fn packages(content: &str) -> Result<Vec<(String, String, String, Vec<String>)>, String> {
+    /// Name, version, purl and licences of a package found.
+    type Seen = (String, String, String, Vec<String>);
+
+    fn packages(content: &str) -> Result<Vec<Seen>, String> {
         let facts = ComposerInstalled.parse("/app/vendor/composer/installed.json", content.as_bytes())?;
         Ok(facts
             .into_iter()

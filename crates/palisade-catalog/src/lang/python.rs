@@ -186,7 +186,10 @@ fn normalize(name: &str) -> String {
 mod tests {
     use super::*;
 
-    fn package(path: &str, content: &str) -> Result<Option<(String, String, String, Vec<String>)>, String> {
+    /// Name, version, purl and licences of a package found.
+    type Seen = (String, String, String, Vec<String>);
+
+    fn package(path: &str, content: &str) -> Result<Option<Seen>, String> {
         let facts = PythonInstalled.parse(path, content.as_bytes())?;
         Ok(facts.into_iter().next().map(|fact| match fact {
             Fact::Package(package) => (package.name, package.version, package.purl, package.licenses),

@@ -208,7 +208,6 @@ fn read_recorded(case: &Case) -> Vec<Identity> {
 fn write_recorded(case: &Case, live: &[Identity]) {
     let packages: Vec<Value> = live
         .iter()
-        .cloned()
         .map(|[kind, name, version, purl, location, licenses]| json!({"type": kind, "name": name, "version": version, "purl": purl, "location": location, "licenses": licenses}))
         .collect();
     let document = json!({"syft": "1.18.1", "scope": scope_name(case.scope), "packages": packages});

@@ -71,7 +71,7 @@ fn raw(executable: &Executable) -> Option<(String, String)> {
     }
     // The module information is framed by two 16-byte sentinels; without them there is none.
     let modinfo = if modinfo.len() >= 33 && modinfo[modinfo.len() - 17] == b'\n' { &modinfo[16..modinfo.len() - 16] } else { &[][..] };
-    Some((String::from_utf8_lossy(&version).into_owned(), String::from_utf8_lossy(modinfo).into_owned()))
+    Some((String::from_utf8_lossy(version).into_owned(), String::from_utf8_lossy(modinfo).into_owned()))
 }
 
 /// The first 16-byte aligned magic in `[start, start + size)`, with room for the header.
