@@ -188,7 +188,7 @@ impl DockerArchive {
         let description = ImageDescription {
             reference: reference.to_owned(),
             tags: tags_of(entry),
-            manifest_digest: oci_manifest_digest(&members, file, &config_digest, limits).unwrap_or_default(),
+            manifest_digest: oci_manifest_digest(&members, file, &config_digest, limits).unwrap_or_else(|| synthesized_manifest_digest(&config_digest, config_bytes.len(), &descriptions)),
             config_digest,
             repo_digests: Vec::new(),
             os,
@@ -217,6 +217,21 @@ fn blob_digest(name: &str) -> Option<String> {
     let (algorithm, encoded) = rest.split_once('/')?;
     let digest = format!("{algorithm}:{encoded}");
     Digest::parse(&digest).is_ok().then_some(digest)
+}
+
+/// Legacy archives hold no manifest; this is the digest of the one go-containerregistry (hence
+/// syft) makes up for them: Docker schema 2, each layer as stored (for `docker save`, the
+/// uncompressed tar under its diff id, still typed gzip), in Go's field order.
+fn synthesized_manifest_digest(config_digest: &str, config_size: usize, layers: &[LayerDescription]) -> String {
+    let layers: Vec<String> = layers
+        .iter()
+        .map(|layer| format!(r#"{{"mediaType":"application/vnd.docker.image.rootfs.diff.tar.gzip","size":{},"digest":"{}"}}"#, layer.size, layer.digest))
+        .collect();
+    let manifest = format!(
+        r#"{{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{{"mediaType":"application/vnd.docker.container.image.v1+json","size":{config_size},"digest":"{config_digest}"}},"layers":[{}]}}"#,
+        layers.join(",")
+    );
+    sha256_of(manifest.as_bytes())
 }
 
 /// In the OCI-shaped archives of Docker 25+, the digest of the manifest whose config is ours.

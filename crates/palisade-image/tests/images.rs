@@ -124,29 +124,86 @@ fn umoci_layers_squash_like_a_runtime_in_every_format() {
     assert_eq!(from_zstd.files, from_oci.files);
 }
 
-/// syft's file catalog of the same image (every regular file with its layer, and the symlinks),
-/// a peer view of the squash: whiteouts, opaque directories and overwrites must agree.
+/// Docker 25+ `docker save` writes an OCI layout with a `manifest.json` beside it, naming blobs
+/// by digest; made here from the umoci layout (its layers stay gzip, so sniffing is exercised).
 #[test]
-fn final_files_and_layers_equal_syfts() {
-    if !have("umoci") || !have("syft") {
+fn oci_shaped_docker_archives_are_read_with_their_manifest_digest() {
+    if !have("umoci") {
         return;
     }
     let temp = tempfile::tempdir().unwrap();
     let layout = build_layout(temp.path());
     let oci = OciLayout::open("oci", &layout, None, None).unwrap();
-    let ours = analyze_image(&oci, &Lister, None, &quiet).unwrap();
-    let mine: BTreeSet<(String, String)> = ours.files.iter().map(|file| (file.path.clone(), file.layer_digest.clone().unwrap())).collect();
-    let my_links: BTreeSet<String> = ours.symlinks.links().keys().cloned().collect();
-    let (theirs, their_links) = syft_files(&format!("oci-dir:{}", layout.display()));
-    assert_eq!(mine, theirs);
-    assert_eq!(my_links, their_links);
+    let description = oci.description();
+    let blob = |digest: &str| format!("blobs/sha256/{}", &digest[7..]);
+    let manifest = serde_json::json!([{
+        "Config": blob(&description.config_digest),
+        "RepoTags": ["app:v1"],
+        "Layers": description.layers.iter().map(|layer| blob(&layer.digest)).collect::<Vec<_>>(),
+    }]);
+    let archive = temp.path().join("docker25.tar");
+    let mut builder = tar::Builder::new(std::fs::File::create(&archive).unwrap());
+    builder.append_dir_all(".", &layout).unwrap();
+    let bytes = serde_json::to_vec(&manifest).unwrap();
+    let mut header = tar::Header::new_ustar();
+    header.set_size(bytes.len() as u64);
+    header.set_mode(0o644);
+    header.set_cksum();
+    builder.append_data(&mut header, "manifest.json", bytes.as_slice()).unwrap();
+    builder.into_inner().unwrap();
+
+    let docker = DockerArchive::open("docker-archive:docker25.tar", &archive, None, None).unwrap();
+    assert_eq!(docker.description().manifest_digest, description.manifest_digest);
+    assert_eq!(docker.description().config_digest, description.config_digest);
+    let digests = |description: &ImageDescription| description.layers.iter().map(|layer| (layer.digest.clone(), layer.diff_id.clone(), layer.size)).collect::<Vec<_>>();
+    assert_eq!(digests(docker.description()), digests(description));
+    let analyzer = Recorder::new(&WANTED);
+    let from_docker = analyze_image(&docker, &analyzer, None, &quiet).unwrap();
+    check_squash(&from_docker);
+    assert_eq!(from_docker.files, analyze_image(&oci, &analyzer, None, &quiet).unwrap().files);
+}
+
+/// syft's file catalog of the same image (every regular file with its layer, and the symlinks),
+/// a peer view of the squash: whiteouts, opaque directories and overwrites must agree.
+#[test]
+fn final_files_layers_and_digests_equal_syfts() {
+    if !have("umoci") || !have("skopeo") || !have("syft") {
+        return;
+    }
+    let temp = tempfile::tempdir().unwrap();
+    let layout = build_layout(temp.path());
+    let archive = temp.path().join("image.tar");
+    run("skopeo", &["copy", "--insecure-policy", &format!("oci:{}:t", layout.display()), &format!("docker-archive:{}:app:v1", archive.display())]);
+    for reference in [format!("oci-dir:{}", layout.display()), format!("docker-archive:{}", archive.display())] {
+        let source = SourceRef::parse(&reference.replace("oci-dir:", "oci:")).unwrap().open_image(&reference, None).unwrap();
+        let ours = analyze_image(source.as_ref(), &Lister, None, &quiet).unwrap();
+        let mine: BTreeSet<(String, String)> = ours.files.iter().map(|file| (file.path.clone(), file.layer_digest.clone().unwrap())).collect();
+        let my_links: BTreeSet<String> = ours.symlinks.links().keys().cloned().collect();
+        let syft = syft_json(&reference);
+        let (theirs, their_links) = syft_files(&syft);
+        assert_eq!(mine, theirs, "{reference}");
+        assert_eq!(my_links, their_links, "{reference}");
+        let metadata = &syft["source"]["metadata"];
+        let description = source.description();
+        assert_eq!(metadata["manifestDigest"], description.manifest_digest.as_str(), "{reference}");
+        assert_eq!(metadata["imageID"], description.config_digest.as_str(), "{reference}");
+        let their_layers: Vec<&str> = metadata["layers"].as_array().unwrap().iter().map(|layer| layer["digest"].as_str().unwrap()).collect();
+        let diff_ids: Vec<&str> = description.layers.iter().map(|layer| layer.diff_id.as_str()).collect();
+        assert_eq!(their_layers, diff_ids, "{reference}");
+        if reference.starts_with("docker-archive:") {
+            assert_eq!(metadata["tags"], serde_json::json!(description.tags), "{reference}");
+        }
+    }
+}
+
+fn syft_json(source: &str) -> serde_json::Value {
+    let output = Command::new("syft").args([source, "-o", "json", "-q"]).env("SYFT_FILE_METADATA_SELECTION", "all").env("SYFT_CHECK_FOR_APP_UPDATE", "false").output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_slice(&output.stdout).unwrap()
 }
 
 /// (path, layer) of syft's regular files and hard links, and its symlinks.
-fn syft_files(source: &str) -> (BTreeSet<(String, String)>, BTreeSet<String>) {
-    let output = Command::new("syft").args([source, "-o", "json", "-q"]).env("SYFT_FILE_METADATA_SELECTION", "all").env("SYFT_CHECK_FOR_APP_UPDATE", "false").output().unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+fn syft_files(json: &serde_json::Value) -> (BTreeSet<(String, String)>, BTreeSet<String>) {
     let mut files = BTreeSet::new();
     let mut links = BTreeSet::new();
     for file in json["files"].as_array().unwrap() {
@@ -346,7 +403,7 @@ fn debian_rootfs_image_equals_its_directory_and_syfts_view() {
     let sizes = |files: &[palisade_image::FinalFile<()>]| files.iter().map(|file| file.meta).collect::<Vec<_>>();
     assert_eq!(sizes(&analyzed.files), sizes(&directory.files));
 
-    let (theirs, their_links) = syft_files(&format!("oci-dir:{}", layout.display()));
+    let (theirs, their_links) = syft_files(&syft_json(&format!("oci-dir:{}", layout.display())));
     let mine: BTreeSet<(String, String)> = analyzed.files.iter().map(|file| (file.path.clone(), file.layer_digest.clone().unwrap())).collect();
     assert_eq!(mine, theirs);
     assert_eq!(analyzed.symlinks.links().keys().cloned().collect::<BTreeSet<_>>(), their_links);
