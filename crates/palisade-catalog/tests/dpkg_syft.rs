@@ -61,26 +61,29 @@ fn statuses_and_odd_stanzas_as_syft_reads_them() {
 }
 
 /// Any root filesystem named by `PALISADE_OS_ROOT` (a debootstrap tree, an unpacked image)
-/// against a live Syft run: the only differences allowed are those of packages whose
-/// `/usr/share/doc/NAME` is a symbolic link (see [`SYMLINKED_DOC_DIRECTORIES`]).
+/// against live Syft runs, as a directory (`syft dir:`) and as a one-layer OCI image: the only
+/// differences allowed are those of packages whose `/usr/share/doc/NAME` is a symbolic link
+/// (see [`SYMLINKED_DOC_DIRECTORIES`]).
 #[test]
 fn root_from_the_environment_equals_syft() {
     let Some(root) = std::env::var_os("PALISADE_OS_ROOT").map(std::path::PathBuf::from) else {
         eprintln!("skipping: PALISADE_OS_ROOT is not set");
         return;
     };
-    if !os_support::tool_available("syft", &["version"]) {
+    if !os_support::tool_available("syft", &["version"]) || !os_support::tool_available("umoci", &["--version"]) {
         return;
     }
-    let ours = os_support::trimmed_inventory(&inventory_of(&root, Scope::Directory));
-    let differences = os_support::differences(&ours, &os_support::run_syft(&root));
-    let unexplained: Vec<&String> = differences
-        .iter()
-        .filter(|difference| {
-            let package = difference.split(':').next().unwrap_or_default();
-            !root.join("usr/share/doc").join(package).is_symlink()
-        })
-        .collect();
-    eprintln!("{} packages, {} differences, all from symlinked doc directories: {differences:#?}", ours["packages"].as_array().map_or(0, Vec::len), differences.len());
-    assert!(unexplained.is_empty(), "{unexplained:#?}");
+    for (scope, syft) in [(Scope::Directory, os_support::run_syft(&root)), (Scope::Image, os_support::run_syft_on_image(&root))] {
+        let ours = os_support::trimmed_inventory(&inventory_of(&root, scope));
+        let differences = os_support::differences(&ours, &syft);
+        let unexplained: Vec<&String> = differences
+            .iter()
+            .filter(|difference| {
+                let package = difference.split(':').next().unwrap_or_default();
+                !root.join("usr/share/doc").join(package).is_symlink()
+            })
+            .collect();
+        eprintln!("{scope:?}: {} packages, {} differences: {differences:#?}", ours["packages"].as_array().map_or(0, Vec::len), differences.len());
+        assert!(unexplained.is_empty(), "{scope:?}: {unexplained:#?}");
+    }
 }
