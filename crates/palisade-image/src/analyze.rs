@@ -143,9 +143,10 @@ pub enum LayerStage {
 }
 
 /// The key a layer's results are cached under: the diff id (the same tar compressed two ways
-/// has one), else the blob digest.
+/// has one), else the blob digest. Only SHA-256 keys, the ones checked while streaming: a
+/// layer is cached only once its content has been shown to be what the key says.
 fn layer_key(layer: &palisade_pkg::LayerDescription) -> Option<&str> {
-    [layer.diff_id.as_str(), layer.digest.as_str()].into_iter().find(|key| Digest::parse(key).is_ok())
+    [layer.diff_id.as_str(), layer.digest.as_str()].into_iter().find(|key| Digest::parse(key).is_ok_and(|digest| digest.is_sha256()))
 }
 
 /// Analyses every layer of `source` (in parallel, or from `cache`) and squashes them, with the

@@ -157,6 +157,10 @@ mod tests {
         cache.store(key, &layer, &limits, &sample()).unwrap();
         assert_eq!(cache.load::<Vec<String>>(key, &layer, &limits).unwrap(), sample());
         assert!(cache.entry_path(key, "sha256:../../x").is_none());
+        // Facts that serialise to null are still there when read back.
+        let unit = LayerAnalysis { entries: vec![LayerEntry { path: "/a".into(), kind: Kind::File, target: None, size: 0, mode: 0, facts: Some(()), issue: None }], ..LayerAnalysis::default() };
+        cache.store("unit", &layer, &limits, &unit).unwrap();
+        assert_eq!(cache.load::<()>("unit", &layer, &limits).unwrap(), unit);
         let leftovers: Vec<_> = std::fs::read_dir(path.parent().unwrap()).unwrap().map(|entry| entry.unwrap().file_name()).collect();
         assert_eq!(leftovers.len(), 1, "{leftovers:?}");
     }

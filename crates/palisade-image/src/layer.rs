@@ -38,7 +38,7 @@ pub(crate) enum Kind {
 
 /// One path a layer writes.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(bound(deserialize = "F: Deserialize<'de>"))]
+#[serde(bound(serialize = "F: Serialize", deserialize = "F: Deserialize<'de>"))]
 pub(crate) struct LayerEntry<F> {
     /// Absolute and normalised: `/usr/lib/os-release`.
     #[serde(rename = "p")]
@@ -53,12 +53,30 @@ pub(crate) struct LayerEntry<F> {
     #[serde(rename = "m", default)]
     pub mode: u32,
     /// What the analyser found in the file, when it wanted it.
-    #[serde(rename = "f", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "f", default = "no_facts", skip_serializing_if = "Option::is_none", with = "present")]
     pub facts: Option<F>,
     /// Why a wanted file was not analysed (too big, unreadable); reported only if the file
     /// survives in the final view.
     #[serde(rename = "x", default, skip_serializing_if = "Option::is_none")]
     pub issue: Option<String>,
+}
+
+fn no_facts<F>() -> Option<F> {
+    None
+}
+
+/// Facts are written as a one-element list, so that facts which serialise to `null` (a unit, an
+/// empty option) still read back as present.
+mod present {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer, F: Serialize>(facts: &Option<F>, serializer: S) -> Result<S::Ok, S::Error> {
+        facts.as_ref().map(std::slice::from_ref).serialize(serializer)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>, F: Deserialize<'de>>(deserializer: D) -> Result<Option<F>, D::Error> {
+        Ok(Option::<[F; 1]>::deserialize(deserializer)?.map(|[facts]| facts))
+    }
 }
 
 fn is_zero(value: &u64) -> bool {
