@@ -181,3 +181,65 @@ fn an_image_whose_every_layer_fails_is_an_error() {
     let error = analyze_image(&image, &Lister, None, &no_progress).unwrap_err();
     assert!(matches!(error, ImageError::Layer { position: 1, count: 1, problem: LayerProblem::WrongMediaType { .. }, .. }), "{error}");
 }
+
+/// Random damage (bytes changed, streams cut) to layers and to a docker archive never panics and
+/// never hangs: every outcome is files or named problems.
+#[test]
+fn mutated_layers_and_archives_never_panic() {
+    let tar = TarWriter::default()
+        .dir("etc")
+        .file("etc/os-release", b"ID=x\n")
+        .long_name(b"etc/a/rather/long/name/that/needs/a/gnu/long/name/entry/to/be/stored/in/the/archive/because/it/is/over/100")
+        .file("ignored", b"long")
+        .sparse("etc/sparse", 8192, &[(4096, &[5u8; 512])])
+        .symlink("etc/link", "os-release")
+        .hardlink("etc/hard", "etc/os-release")
+        .file("etc/.wh.gone", b"")
+        .finish();
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for round in 0..600 {
+        let mut damaged = if round % 2 == 0 { tar.clone() } else { gzip(&tar) };
+        for _ in 0..1 + next() % 4 {
+            let at = (next() % damaged.len() as u64) as usize;
+            damaged[at] = next() as u8;
+        }
+        if round % 3 == 0 {
+            let keep = (next() % damaged.len() as u64) as usize;
+            damaged.truncate(keep);
+        }
+        let media_type = if round % 2 == 0 { "application/vnd.oci.image.layer.v1.tar" } else { "application/vnd.oci.image.layer.v1.tar+gzip" };
+        let image = MemoryImage::new(vec![good("first"), layer(media_type, damaged, &tar)]);
+        let analyzed = analyze_image(&image, &Recorder::new(&["/etc"]), None, &no_progress).unwrap();
+        assert!(analyzed.files.iter().any(|file| file.path == "/etc/first"));
+    }
+
+    let temp = tempfile::tempdir().unwrap();
+    let config = br#"{"os":"linux","architecture":"amd64","rootfs":{"type":"layers","diff_ids":["DIFF"]}}"#;
+    let config = String::from_utf8_lossy(config).replace("DIFF", &common::sha256(&tar)).into_bytes();
+    let manifest = br#"[{"Config":"config.json","RepoTags":["a:b"],"Layers":["layer.tar"]}]"#;
+    let archive = TarWriter::default().file("manifest.json", manifest).file("config.json", &config).file("layer.tar", &tar).finish();
+    let path = temp.path().join("archive.tar");
+    std::fs::write(&path, &archive).unwrap();
+    let intact = palisade_image::DockerArchive::open("docker-archive", &path, None, None).unwrap();
+    let files = analyze_image(&intact, &Recorder::new(&["/etc"]), None, &no_progress).unwrap().files;
+    let paths: Vec<&str> = files.iter().map(|file| file.path.as_str()).collect();
+    assert_eq!(paths.len(), 4, "{paths:?}");
+    assert!(["/etc/hard", "/etc/os-release", "/etc/sparse"].iter().all(|path| paths.contains(path)), "{paths:?}");
+    for _ in 0..300 {
+        let mut damaged = archive.clone();
+        for _ in 0..1 + next() % 3 {
+            let at = (next() % 2048) as usize;
+            damaged[at] = next() as u8;
+        }
+        std::fs::write(&path, &damaged).unwrap();
+        if let Ok(image) = palisade_image::DockerArchive::open("docker-archive", &path, None, None) {
+            let _ = analyze_image(&image, &Recorder::new(&["/etc"]), None, &no_progress);
+        }
+    }
+}
