@@ -197,6 +197,8 @@ struct LayerBuilder<'x, A: FileAnalyzer> {
     batch_bytes: usize,
     links: Vec<WantedLink>,
     seen: u64,
+    /// Entries written with absolute paths: reported once per layer, with the first of them.
+    absolute: Option<(String, u64)>,
 }
 
 impl<'x, A: FileAnalyzer> LayerBuilder<'x, A> {
@@ -213,6 +215,7 @@ impl<'x, A: FileAnalyzer> LayerBuilder<'x, A> {
             batch_bytes: 0,
             links: Vec::new(),
             seen: 0,
+            absolute: None,
         }
     }
 
@@ -240,7 +243,7 @@ impl<'x, A: FileAnalyzer> LayerBuilder<'x, A> {
             }
         };
         if absolute {
-            self.issue(raw, "absolute path in the archive: read relative to the image root");
+            self.absolute.get_or_insert((raw, 0)).1 += 1;
         }
         let name = &path[path.rfind('/').map_or(0, |at| at + 1)..];
         if let Some(hidden) = name.strip_prefix(".wh.") {
@@ -379,7 +382,11 @@ impl<'x, A: FileAnalyzer> LayerBuilder<'x, A> {
         (self.into_analysis(bytes), wanted)
     }
 
-    fn into_analysis(self, bytes: u64) -> LayerAnalysis<A::Facts> {
+    fn into_analysis(mut self, bytes: u64) -> LayerAnalysis<A::Facts> {
+        if let Some((first, count)) = self.absolute.take() {
+            let message = if count == 1 { "absolute path in the archive: read relative to the image root".to_owned() } else { format!("{count} absolute paths in the archive (this is the first): read relative to the image root") };
+            self.issue(first, message);
+        }
         LayerAnalysis { entries: self.entries.into_iter().flatten().collect(), whiteouts: self.whiteouts, opaques: self.opaques, issues: self.issues, bytes }
     }
 }
