@@ -91,13 +91,13 @@ fn damaged_go_build_information_is_named() {
     let status = Command::new("sh").arg(fixtures().join("golang/build.sh")).arg(built.path()).status().expect("sh runs");
     assert!(status.success(), "build.sh failed");
     let program = std::fs::read(built.path().join("usr/local/bin/app2")).expect("app2");
-    assert_eq!(packages(&parse("/usr/local/bin/app2", EXECUTABLE, &program)), ["example.com/greet", "example.com/app2", "stdlib"]);
+    assert_eq!(packages(&parse("/usr/local/bin/app2", EXECUTABLE, &program)), ["example.com/Acme/greet", "example.com/app2", "stdlib"]);
     // The build information follows its magic (the runtime keeps another copy elsewhere).
     let magic = b"\xff Go buildinf:";
     let blob = program.windows(magic.len()).position(|window| window == magic).expect("the build information magic");
     // The dependency line (`dep`, path, version, empty sum) gets a tab in its version: four
     // columns where Go's ParseBuildInfo wants two or three.
-    let line = b"dep\texample.com/greet\tv1.2.3";
+    let line = b"dep\texample.com/Acme/greet\tv1.2.3";
     let at = blob + program[blob..].windows(line.len()).position(|window| window == line).expect("the dependency line");
     let mut damaged = program.clone();
     damaged[at + line.len() - 2] = b'\t';

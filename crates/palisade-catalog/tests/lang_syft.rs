@@ -23,13 +23,13 @@ fn root(name: &str) -> PathBuf {
     fixtures().join(name).join("root")
 }
 
-/// Compares both scopes; `issues` are the files Palisade reports an issue for when the cataloger
-/// runs in the scope, `image_only` whether it runs in image scans only (as Syft's does).
+/// Compares both scopes; `differences` and `issues` (the files Palisade reports an issue for) hold
+/// where the cataloger runs: `image_only` says it runs in image scans only (as Syft's does).
 fn compare_both_scopes(name: &str, root: &Path, differences: &[Difference], issues: &[&str], image_only: bool) -> usize {
     SCOPES
         .iter()
         .map(|&scope| {
-            let issues = if image_only && scope == Scope::Directory { &[][..] } else { issues };
+            let (differences, issues) = if image_only && scope == Scope::Directory { (&[][..], &[][..]) } else { (differences, issues) };
             compare(&Case { name, root: root.to_path_buf(), scope, differences, issues, recorded_applies: true })
         })
         .sum()
@@ -66,12 +66,25 @@ fn python_evidence_files_join_their_distribution() {
     assert_eq!(paths, [format!("{dist_info}/METADATA"), format!("{dist_info}/RECORD"), format!("{dist_info}/top_level.txt")]);
 }
 
+/// Palisade's own mistake, kept visible until palisade-pkg's `purl::build` is fixed: the
+/// packageurl crate (0.7) lowercases npm names and Go namespaces, an older reading of the purl
+/// spec. Syft keeps their case, and rightly: npm's purl type definition marks the name
+/// case-sensitive (old mixed-case packages such as JSONStream were grandfathered in,
+/// purl-spec types/npm-definition.json), and Go module paths are case-sensitive (the module
+/// proxy spells capitals `!a`, Go Modules Reference, "Module cache").
+const PURL_CASE: &str = "palisade-pkg purl::build lowercases npm names and Go namespaces (packageurl 0.7's type rules); Syft keeps the case, which npm's and Go's names need";
+
 #[test]
 fn node_packages() {
     // bad-author's `author` is a number: Syft drops the file, Palisade too, with an issue. Only the
     // image scope reads package.json; a directory scan leaves it to the lockfiles.
-    let compared = compare_both_scopes("javascript", &root("javascript"), &[], &["/srv/app/node_modules/bad-author/package.json"], true);
-    assert_eq!(compared, 11);
+    let stream = "/srv/app/node_modules/JSONStream/package.json";
+    let differences = [
+        syft_only(["npm", "JSONStream", "1.3.5", "pkg:npm/JSONStream@1.3.5", stream, "(MIT OR Apache-2.0)"], PURL_CASE),
+        palisade_only(["npm", "JSONStream", "1.3.5", "pkg:npm/jsonstream@1.3.5", stream, "(MIT OR Apache-2.0)"], PURL_CASE),
+    ];
+    let compared = compare_both_scopes("javascript", &root("javascript"), &differences, &["/srv/app/node_modules/bad-author/package.json"], true);
+    assert_eq!(compared, 12);
 }
 
 #[test]
@@ -145,7 +158,10 @@ fn go_programs() {
         ["go-module", "example.com/app", "(devel)", "pkg:golang/example.com/app@(devel)", hidden, ""].map(str::to_owned),
         ["go-module".into(), "stdlib".into(), go_version.clone(), stdlib_purl, hidden.into(), "BSD-3-Clause".into()],
     ];
-    let differences: Vec<Difference> = syft_only_packages.iter().map(|package| syft_only(package.each_ref().map(String::as_str), NOT_EXECUTABLE)).collect();
+    let mut differences: Vec<Difference> = syft_only_packages.iter().map(|package| syft_only(package.each_ref().map(String::as_str), NOT_EXECUTABLE)).collect();
+    let greet = ["go-module", "example.com/Acme/greet", "v1.2.3", "pkg:golang/example.com/Acme/greet@v1.2.3", "/usr/local/bin/app2", ""];
+    differences.push(syft_only(greet, PURL_CASE));
+    differences.push(palisade_only(["go-module", "example.com/Acme/greet", "v1.2.3", "pkg:golang/example.com/acme/greet@v1.2.3", "/usr/local/bin/app2", ""], PURL_CASE));
     let compared: usize = SCOPES
         .iter()
         .map(|&scope| compare(&Case { name: "golang", root: built.path().to_path_buf(), scope, differences: &differences, issues: &[], recorded_applies }))
