@@ -74,17 +74,29 @@ fn python_evidence_files_join_their_distribution() {
 /// proxy spells capitals `!a`, Go Modules Reference, "Module cache").
 const PURL_CASE: &str = "palisade-pkg purl::build lowercases npm names and Go namespaces (packageurl 0.7's type rules); Syft keeps the case, which npm's and Go's names need";
 
+/// Syft decodes package.json into typed structs; bad-author's `author` is a number, so Syft
+/// drops the file, while npm lists the package as installed (`npm ls` in the fixture's app
+/// prints `bad-author@1.0.0`).
+const ODD_FIELD: &str = "Syft drops a package.json whose unrelated fields have unexpected types; npm lists the package as installed";
+
+/// lic-array's `license` is a list of SPDX ids (npm documents a string, but published packages
+/// have lists): Palisade reads them, Syft reads none.
+const LICENSE_LIST: &str = "Syft reads no licence from a `license` list";
+
 #[test]
 fn node_packages() {
-    // bad-author's `author` is a number: Syft drops the file, Palisade too, with an issue. Only the
-    // image scope reads package.json; a directory scan leaves it to the lockfiles.
+    // Only the image scope reads package.json; a directory scan leaves it to the lockfiles.
     let stream = "/srv/app/node_modules/JSONStream/package.json";
+    let list = "/srv/app/node_modules/lic-array/package.json";
     let differences = [
         syft_only(["npm", "JSONStream", "1.3.5", "pkg:npm/JSONStream@1.3.5", stream, "(MIT OR Apache-2.0)"], PURL_CASE),
         palisade_only(["npm", "JSONStream", "1.3.5", "pkg:npm/jsonstream@1.3.5", stream, "(MIT OR Apache-2.0)"], PURL_CASE),
+        palisade_only(["npm", "bad-author", "1.0.0", "pkg:npm/bad-author@1.0.0", "/srv/app/node_modules/bad-author/package.json", ""], ODD_FIELD),
+        syft_only(["npm", "lic-array", "3.0.0", "pkg:npm/lic-array@3.0.0", list, ""], LICENSE_LIST),
+        palisade_only(["npm", "lic-array", "3.0.0", "pkg:npm/lic-array@3.0.0", list, "Apache-2.0|MIT"], LICENSE_LIST),
     ];
-    let compared = compare_both_scopes("javascript", &root("javascript"), &differences, &["/srv/app/node_modules/bad-author/package.json"], true);
-    assert_eq!(compared, 12);
+    let compared = compare_both_scopes("javascript", &root("javascript"), &differences, &[], true);
+    assert_eq!(compared, 13);
 }
 
 #[test]

@@ -4,29 +4,19 @@
 //! As Syft 1.18.1 reads it: every library is a package (projects and references as well as NuGet
 //! packages), the application itself included, with a `pkg:nuget` purl; a file whose own project
 //! (the library named as the file, `app.deps.json` → `app`) is not among the libraries is an
-//! error. Syft runs it on directories only, not on images.
+//! error. Syft runs it on directories only, not on images. Unlike Syft, fields of unexpected types
+//! elsewhere in the file (see [`json_fields`](super::json_fields)) do not hide its libraries.
 
 use palisade_pkg::{purl, PackageType};
 use serde_json::Value;
 
-use super::go_json::{self, Shape};
-use super::{file_name, json_error, Found, DIRECTORY, METADATA_LIMIT};
+use super::{file_name, json_error, json_fields, Found, DIRECTORY, METADATA_LIMIT};
 use crate::{Cataloger, Fact, FileMeta, Scope, Want};
 
 /// Reads `*.deps.json`.
 pub(crate) struct DotnetDeps;
 
 const NAME: &str = "dotnet-deps-cataloger";
-
-const TARGET: Shape = Shape::Struct(&[("dependencies", Shape::Map(&Shape::Text)), ("runtime", Shape::Map(&Shape::Struct(&[])))]);
-const LIBRARY: Shape = Shape::Struct(&[("type", Shape::Text), ("path", Shape::Text), ("sha512", Shape::Text), ("hashPath", Shape::Text)]);
-
-/// The fields Syft decodes, with the Go types it decodes them into.
-const DEPS_JSON: Shape = Shape::Struct(&[
-    ("runtimeTarget", Shape::Struct(&[("name", Shape::Text)])),
-    ("targets", Shape::Map(&Shape::Map(&TARGET))),
-    ("libraries", Shape::Map(&LIBRARY)),
-]);
 
 impl Cataloger for DotnetDeps {
     fn name(&self) -> &'static str {
@@ -45,8 +35,7 @@ impl Cataloger for DotnetDeps {
         // Syft decodes the first JSON document and ignores anything after it.
         let document = serde_json::Deserializer::from_slice(content).into_iter::<Value>().next().unwrap_or(Ok(Value::Null));
         let document = document.map_err(|error| json_error(&error))?;
-        go_json::check(&document, &DEPS_JSON)?;
-        let libraries = document.as_object().and_then(|object| go_json::field(object, "libraries")).and_then(Value::as_object);
+        let libraries = document.as_object().and_then(|object| json_fields::object(object, "libraries"));
         let mut keys: Vec<(&str, &str, &Value)> = Vec::new();
         for (key, library) in libraries.into_iter().flatten() {
             let Some((name, version)) = key.split_once('/') else {
@@ -57,7 +46,7 @@ impl Cataloger for DotnetDeps {
             keys.push((name, version, library));
         }
         let project = file_name(path).strip_suffix(".deps.json").unwrap_or_default();
-        let is_project = |library: &Value| library.as_object().is_some_and(|library| go_json::text(library, "type") == "project");
+        let is_project = |library: &Value| library.as_object().is_some_and(|library| json_fields::text(library, "type") == "project");
         let Some(&(root_name, root_version, _)) = keys.iter().find(|(name, _, library)| *name == project && is_project(library)) else {
             return Err(format!("no project library named {project:?}: the application is unknown"));
         };
@@ -116,6 +105,8 @@ mod tests {
     fn without_its_project_the_file_is_an_error() {
         assert_eq!(packages("/app/other.deps.json", DEPS), Err("no project library named \"other\": the application is unknown".into()));
         assert_eq!(packages("/app/x.deps.json", r#"{"libraries": {"x": {"type": "project"}}}"#), Err("libraries: key \"x\" is not Name/Version".into()));
-        assert_eq!(packages("/app/x.deps.json", r#"{"libraries": {"x/1": {"type": 1}}}"#), Err("libraries[\"x/1\"].type is a number where a string belongs".into()));
+        assert_eq!(packages("/app/x.deps.json", r#"{"libraries": {"x/1": {"type": 1}}}"#), Err("no project library named \"x\": the application is unknown".into()));
+        let odd = r#"{"targets": [], "libraries": {"x/1": {"type": "project", "sha512": 5}, "y/2": 7}}"#;
+        assert_eq!(packages("/app/x.deps.json", odd).map(|found| found.len()), Ok(2));
     }
 }

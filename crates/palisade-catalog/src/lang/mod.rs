@@ -13,9 +13,9 @@
 mod binary;
 mod dotnet;
 mod golang;
-mod go_json;
 mod java;
 mod javascript;
+mod json_fields;
 mod php;
 mod python;
 mod ruby;

@@ -3,14 +3,14 @@
 //! Composer 1's list of packages and Composer 2's `{"packages": [...]}`.
 //!
 //! As in Syft, a name `vendor/package` is the purl's namespace and name (deeper names join the
-//! rest with `-`), and a value of the wrong type anywhere in the declared fields (a `license`
-//! string instead of a list, an `authors` entry that is not an object) drops the whole file.
+//! rest with `-`). Unlike Syft, a field of an unexpected type (a `license` string where Composer
+//! writes a list, an `authors` entry that is not an object) does not hide the file's packages
+//! (see [`json_fields`](super::json_fields)).
 
 use palisade_pkg::{purl, PackageType};
 use serde_json::Value;
 
-use super::go_json::{self, Shape};
-use super::{file_name, json_error, Found, IMAGE};
+use super::{file_name, json_error, json_fields, Found, IMAGE};
 use crate::{Cataloger, Fact, FileMeta, Scope, Want};
 
 /// Reads `installed.json`.
@@ -20,33 +20,6 @@ const NAME: &str = "php-composer-installed-cataloger";
 
 /// The largest `installed.json` read (one with a thousand packages is about 2 MiB).
 const LIMIT: u64 = 64 << 20;
-
-const REFERENCE: Shape = Shape::Struct(&[("type", Shape::Text), ("url", Shape::Text), ("reference", Shape::Text), ("shasum", Shape::Text)]);
-const AUTHOR: Shape = Shape::Struct(&[("name", Shape::Text), ("email", Shape::Text), ("homepage", Shape::Text)]);
-
-/// An installed package, with the Go types Syft decodes its fields into.
-const PACKAGE: Shape = Shape::Struct(&[
-    ("name", Shape::Text),
-    ("version", Shape::Text),
-    ("source", REFERENCE),
-    ("dist", REFERENCE),
-    ("require", Shape::Map(&Shape::Text)),
-    ("provide", Shape::Map(&Shape::Text)),
-    ("require-dev", Shape::Map(&Shape::Text)),
-    ("suggest", Shape::Map(&Shape::Text)),
-    ("license", Shape::List(&Shape::Text)),
-    ("type", Shape::Text),
-    ("notification-url", Shape::Text),
-    ("bin", Shape::List(&Shape::Text)),
-    ("authors", Shape::List(&AUTHOR)),
-    ("description", Shape::Text),
-    ("homepage", Shape::Text),
-    ("keywords", Shape::List(&Shape::Text)),
-    ("time", Shape::Text),
-]);
-
-const PACKAGES: Shape = Shape::List(&PACKAGE);
-const COMPOSER_2: Shape = Shape::Struct(&[("packages", PACKAGES)]);
 
 impl Cataloger for ComposerInstalled {
     fn name(&self) -> &'static str {
@@ -65,18 +38,14 @@ impl Cataloger for ComposerInstalled {
         let mut found = Found::new(path, NAME);
         for document in serde_json::Deserializer::from_slice(content).into_iter::<Value>() {
             let document = document.map_err(|error| json_error(&error))?;
-            // Syft tries Composer 2's layout first and Composer 1's list when that fails.
-            let packages = match go_json::check(&document, &COMPOSER_2) {
-                Ok(()) => document.as_object().and_then(|object| go_json::field(object, "packages")).cloned().unwrap_or(Value::Null),
-                Err(composer_2) => match go_json::check(&document, &PACKAGES) {
-                    Ok(()) => document,
-                    Err(_) => return Err(composer_2),
-                },
+            let packages = match &document {
+                Value::Object(installed) => json_fields::field(installed, "packages"),
+                list => Some(list),
             };
-            for package in packages.as_array().into_iter().flatten().filter_map(Value::as_object) {
-                let name = go_json::text(package, "name");
-                let version = go_json::text(package, "version");
-                found.add(PackageType::PhpComposer, name, version, composer_purl(name, version), go_json::texts(package, "license"));
+            for package in packages.and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_object) {
+                let name = json_fields::text(package, "name");
+                let version = json_fields::text(package, "version");
+                found.add(PackageType::PhpComposer, name, version, composer_purl(name, version), json_fields::texts(package, "license"));
             }
         }
         Ok(found.into_facts())
@@ -127,12 +96,10 @@ mod tests {
     }
 
     #[test]
-    fn a_value_of_the_wrong_type_fails_the_whole_file() {
-        assert_eq!(
-            packages(r#"{"packages":[{"name":"a/b","version":"1"},{"name":"c/d","license":"MIT"}]}"#),
-            Err("packages[1].license is a string where a list belongs".into())
-        );
-        assert_eq!(packages(r#"{"packages":{"name":"x"}}"#), Err("packages is an object where a list belongs".into()));
+    fn odd_fields_do_not_hide_packages() {
+        let found = packages(r#"{"packages":[{"name":"a/b","version":"1","authors":["me"]},{"name":"c/d","version":"2","license":"MIT"}, 5]}"#).unwrap();
+        assert_eq!(found[1], ("c/d".to_owned(), "2".to_owned(), "pkg:composer/c/d@2".to_owned(), vec!["MIT".to_owned()]));
+        assert_eq!(packages(r#"{"packages":{"name":"x"}}"#).unwrap(), []);
         assert_eq!(packages("{\"packages\": [").map(|_| ()), Err("line 1, column 14: EOF while parsing a list".into()));
     }
 }
