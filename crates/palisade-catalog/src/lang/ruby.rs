@@ -6,9 +6,9 @@
 //! `\uXXXX` escapes are decoded, and `x.name = "..."`, `x.version = "..."` and
 //! `x.licenses = [...]` assignments are picked out with Syft's patterns (a later assignment wins).
 //! Syft's quirks are kept so both tools name the same gems: the value runs to the last quote on
-//! the line, list items are split on commas and lose double quotes and spaces but not single
-//! quotes (`['MIT']` is the licence `'MIT'`), and a gemspec that assigns no version still makes a
-//! package, without a version.
+//! the line, and a gemspec that assigns no version (`spec.version = App::VERSION`) still makes a
+//! package, without a version. One is not: list items are split on commas and lose their quotes,
+//! single as well as double (Syft keeps single quotes: `['MIT']` is its licence `'MIT'`).
 
 use std::sync::LazyLock;
 
@@ -97,7 +97,7 @@ fn gemspec(path: &str, found_by: &'static str, content: &[u8]) -> Vec<Fact> {
         } else if let Some(value) = first_value(&VERSION_PATTERN, &line) {
             version = value.to_owned();
         } else if let Some(value) = first_value(&LICENSES_PATTERN, &line) {
-            licenses = value.split(',').map(|item| item.trim_matches(|character| character == '"' || character == ' ').to_owned()).collect();
+            licenses = value.split(',').map(|item| item.trim_matches(|character| matches!(character, '"' | '\'' | ' ')).to_owned()).collect();
         }
     }
     let mut found = Found::new(path, found_by);
@@ -141,10 +141,10 @@ mod tests {
     }
 
     #[test]
-    fn syft_s_quirks_are_kept() {
+    fn syft_s_quirks_are_kept_but_for_single_quoted_licences() {
         let spec = "spec.name = 'caf\\u00E9'\nspec.version = '1.0' # \"x\"\nspec.licenses = ['MIT', \"BSD\"]\n";
         let (name, version, _, licenses) = gem(spec).unwrap();
-        assert_eq!((name.as_str(), version.as_str(), licenses), ("café", "1.0' # \"x", vec!["'MIT'".to_owned(), "BSD".to_owned()]));
+        assert_eq!((name.as_str(), version.as_str(), licenses), ("café", "1.0' # \"x", vec!["MIT".to_owned(), "BSD".to_owned()]));
         assert_eq!(gem("s.name = \"only-name\"\n"), Some(("only-name".into(), "".into(), "pkg:gem/only-name".into(), vec![])));
         assert_eq!(gem("s.version = \"1\"\n"), None);
         assert_eq!(gem("\u{0}\u{1}binary garbage"), None);
