@@ -144,7 +144,7 @@ mod tests {
     fn syft_s_quirks_are_kept_but_for_single_quoted_licences() {
         let spec = "spec.name = 'caf\\u00E9'\nspec.version = '1.0' # \"x\"\nspec.licenses = ['MIT', \"BSD\"]\n";
         let (name, version, _, licenses) = gem(spec).unwrap();
-        assert_eq!((name.as_str(), version.as_str(), licenses), ("café", "1.0' # \"x", vec!["MIT".to_owned(), "BSD".to_owned()]));
+        assert_eq!((name.as_str(), version.as_str(), licenses), ("café", "1.0' # \"x", vec!["BSD".to_owned(), "MIT".to_owned()]));
         assert_eq!(gem("s.name = \"only-name\"\n"), Some(("only-name".into(), "".into(), "pkg:gem/only-name".into(), vec![])));
         assert_eq!(gem("s.version = \"1\"\n"), None);
         assert_eq!(gem("\u{0}\u{1}binary garbage"), None);
