@@ -9,14 +9,14 @@
 //!    distribution, attaches licence and evidence files to their packages, and sorts.
 
 mod assemble;
-mod catalogers;
-mod rpm;
-mod lockfiles;
 mod apk;
+mod catalogers;
+pub mod workloads;
+mod lockfiles;
 mod dpkg;
 mod lang;
 mod os_release;
-pub mod workloads;
+mod rpm;
 
 pub use assemble::{assemble, SeenFile};
 pub use catalogers::{catalogers, Cataloger};

@@ -14,7 +14,11 @@ pub fn build(
     version: Option<&str>,
     qualifiers: &[(&str, &str)],
 ) -> String {
-    let Ok(mut purl) = PackageUrl::new(kind.to_owned(), name.to_owned()) else {
+    // The crate applies the purl specification's per-type normalisation (npm names, Go and
+    // Composer namespaces lower-cased); Syft keeps names as the ecosystem writes them, and a
+    // case-sensitive registry (npm's `JSONStream`) needs that. A type without rules gets only the
+    // encoding, and the real type is put back.
+    let Ok(mut purl) = PackageUrl::new(UNNORMALISED_TYPE, name.to_owned()) else {
         return String::new();
     };
     if let Some(namespace) = namespace.filter(|namespace| !namespace.is_empty()) {
@@ -28,13 +32,19 @@ pub fn build(
     for (key, value) in qualifiers {
         purl.add_qualifier(key.to_string(), value.to_string()).ok();
     }
-    purl.to_string()
+    let text = purl.to_string();
+    match text.strip_prefix(concat!("pkg:", "generic", "/")) {
+        Some(rest) => format!("pkg:{kind}/{rest}"),
+        None => text,
+    }
 }
+
+const UNNORMALISED_TYPE: &str = "generic";
 
 /// The purl of an OS package, which names the distribution it was built for:
 /// `pkg:deb/debian/bash@5.2.15-2+b8?arch=amd64&distro=debian-12&upstream=bash@5.2.15-2`
-/// (shown unencoded). Without a known distribution the namespace is the package type's usual
-/// vendor and `distro` is left out.
+/// (shown unencoded). Without a known distribution, Debian and Alpine packages get none (as in
+/// Syft) and RPM packages one without a namespace.
 pub fn os_package(package: &Package, distro: Option<&Distro>) -> String {
     let distro_id = distro.map(|distro| distro.id.as_str()).filter(|id| !id.is_empty());
     let distro_qualifier = distro_id
@@ -53,19 +63,26 @@ pub fn os_package(package: &Package, distro: Option<&Distro>) -> String {
         .unwrap_or_default();
     let arch = package.arch.as_deref().unwrap_or_default();
     let epoch = package.epoch.map(|epoch| epoch.to_string()).unwrap_or_default();
-    let (kind, default_namespace) = match package.kind {
-        crate::PackageType::Deb => ("deb", "debian"),
-        crate::PackageType::Apk => ("apk", "alpine"),
-        _ => ("rpm", "redhat"),
-    };
-    let namespace = distro_id.unwrap_or(default_namespace);
-    build(
-        kind,
-        Some(namespace),
-        &package.name,
-        Some(&package.version),
-        &[("arch", arch), ("epoch", &epoch), ("upstream", &upstream), ("distro", &distro_qualifier)],
-    )
+    let qualifiers = [("arch", arch), ("epoch", epoch.as_str()), ("upstream", upstream.as_str()), ("distro", distro_qualifier.as_str())];
+    match package.kind {
+        // As Syft: Debian and Alpine packages without a known distribution get no purl, since
+        // their namespace would be a guess.
+        crate::PackageType::Deb | crate::PackageType::Apk => {
+            let Some(id) = distro_id else { return String::new() };
+            let kind = if package.kind == crate::PackageType::Deb { "deb" } else { "apk" };
+            build(kind, Some(&id.to_lowercase()), &package.name, Some(&package.version), &qualifiers)
+        }
+        // RPM: Red Hat's vendor namespace is `redhat`; the version is `version-release`, with
+        // the epoch as a qualifier (the package's version shows it as `EPOCH:`).
+        _ => {
+            let namespace = distro_id.map_or("", |id| if id == "rhel" { "redhat" } else { id });
+            let version = match package.epoch {
+                Some(epoch) => package.version.strip_prefix(&format!("{epoch}:")).unwrap_or(&package.version),
+                None => &package.version,
+            };
+            build("rpm", Some(namespace), &package.name, Some(version), &qualifiers)
+        }
+    }
 }
 
 #[cfg(test)]
@@ -117,9 +134,27 @@ mod tests {
     }
 
     #[test]
-    fn without_a_distribution_the_purl_has_no_distro_qualifier() {
+    fn without_a_distribution_debian_packages_have_no_purl() {
         let package = deb("bash", "5.2.15-2+b8", "amd64", None);
-        assert_eq!(os_package(&package, None), "pkg:deb/debian/bash@5.2.15-2%2Bb8?arch=amd64");
+        assert_eq!(os_package(&package, None), "");
+    }
+
+    #[test]
+    fn rpm_purls_use_the_vendor_namespace_and_the_epoch_qualifier() {
+        let mut package = deb("hello", "2:1.0-3.el9", "x86_64", Some(("hello-1.0-3.el9.src.rpm", None)));
+        package.kind = PackageType::Rpm;
+        package.epoch = Some(2);
+        let rhel = Distro { id: "rhel".into(), version_id: Some("9.3".into()), ..Distro::default() };
+        assert_eq!(
+            os_package(&package, Some(&rhel)),
+            "pkg:rpm/redhat/hello@1.0-3.el9?arch=x86_64&distro=rhel-9.3&epoch=2&upstream=hello-1.0-3.el9.src.rpm"
+        );
+    }
+
+    #[test]
+    fn names_keep_their_case_as_in_syft() {
+        assert_eq!(build("npm", None, "JSONStream", Some("1.3.5"), &[]), "pkg:npm/JSONStream@1.3.5");
+        assert_eq!(build("golang", Some("github.com/BurntSushi"), "toml", Some("v1.3.2"), &[]), "pkg:golang/github.com/BurntSushi/toml@v1.3.2");
     }
 
     #[test]
