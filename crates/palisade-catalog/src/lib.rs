@@ -11,6 +11,7 @@
 mod assemble;
 mod apk;
 mod catalogers;
+pub mod source;
 pub mod workloads;
 mod lockfiles;
 mod dpkg;

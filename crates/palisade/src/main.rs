@@ -50,6 +50,8 @@ enum Command {
     Netpol(commands::netpol::NetpolArgs),
     /// The CIS Kubernetes Benchmark on a node, from kube-bench's control files: collect, check.
     Node(commands::node::NodeArgs),
+    /// What is installed in an image, root filesystem or project, as a CycloneDX or SPDX SBOM.
+    Sbom(commands::sbom::SbomArgs),
     /// Generate a CA and a serving certificate for the webhook's Service; prints the caBundle.
     Certs(commands::certs::CertsArgs),
 }
@@ -68,6 +70,7 @@ fn main() -> ExitCode {
         Command::Rbac(args) => commands::rbac::run(args),
         Command::Netpol(args) => commands::netpol::run(args),
         Command::Node(args) => commands::node::run(args),
+        Command::Sbom(args) => commands::sbom::run(args),
         Command::Certs(args) => commands::certs::run(args),
     };
     result.unwrap_or_else(|error| {

@@ -9,6 +9,7 @@ pub mod node;
 pub mod output;
 pub mod rbac;
 pub mod rules;
+pub mod sbom;
 pub mod scan;
 pub mod serve;
 pub mod serve_admission;

