@@ -28,6 +28,7 @@ pub struct ImageOutcome {
 
 /// The inventory rule that reads the images; the outcomes stay available to the caller (to
 /// write SBOMs) through [`WorkloadImages::outcomes`].
+#[derive(Clone)]
 pub struct WorkloadImages {
     inventorier: Arc<Inventorier>,
     progress: Arc<Progress>,

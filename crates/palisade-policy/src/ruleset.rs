@@ -24,6 +24,9 @@ pub struct Selection {
     pub inventory: bool,
     /// Analyses of running state that only a live cluster scan has.
     pub cluster: bool,
+    /// The image door (`scan --images`): its rules are reported; the door itself needs the
+    /// registry options and is added by the caller when [`RuleSet::runs_image_door`].
+    pub images: bool,
 }
 
 /// The rules one door runs, and what reports need to know about them.
@@ -74,10 +77,20 @@ impl RuleSet {
 
         let mut metas: Vec<&'static RuleMeta> = rules.iter().map(|rule| rule.meta()).collect();
         metas.extend(inventory_rules.iter().flat_map(|rule| rule.metas()).filter(|meta| selected(meta)));
+        if selection.images {
+            metas.extend(palisade_checks::images::metas().into_iter().filter(|meta| selected(meta)));
+        }
         metas.sort_by_key(|meta| meta.id);
         metas.dedup_by_key(|meta| meta.id);
         let evaluated = Evaluated { metas, severity: config.severity.clone() };
         Ok(Self { rules, inventory_rules, evaluated, warnings })
+    }
+}
+
+impl RuleSet {
+    /// Whether any rule of the image door is selected, so images are worth reading.
+    pub fn runs_image_door(&self) -> bool {
+        palisade_checks::images::metas().iter().any(|image| self.evaluated.metas.iter().any(|meta| meta.id == image.id))
     }
 }
 
@@ -144,6 +157,20 @@ mod tests {
         let selection = Selection { policy_files: vec!["/nonexistent/policy.yaml".into()], ..Selection::default() };
         let error = RuleSet::build(&Config::default(), default_pss(), &selection).err().unwrap();
         assert!(error.to_string().contains("/nonexistent/policy.yaml"), "{error}");
+    }
+
+    #[test]
+    fn the_image_door_runs_only_when_asked_for_and_selected() {
+        let config = Config::default();
+        let build = |images: bool, prefixes: &[&str]| {
+            let selection = Selection { images, prefixes: prefixes.iter().map(|p| p.to_string()).collect(), ..Selection::default() };
+            RuleSet::build(&config, default_pss(), &selection).unwrap()
+        };
+        assert!(!build(false, &[]).runs_image_door());
+        assert!(build(true, &[]).runs_image_door());
+        assert!(build(true, &["image/"]).runs_image_door());
+        assert!(!build(true, &["pss/"]).runs_image_door());
+        assert!(build(true, &[]).evaluated.ids().contains("image/not-evaluated"));
     }
 
     #[test]

@@ -100,12 +100,21 @@ pub fn run(args: SbomArgs) -> anyhow::Result<ExitCode> {
 
 /// A bar of layers read, on standard error when it is a terminal.
 pub fn layer_bar() -> indicatif::ProgressBar {
+    bar("layers")
+}
+
+/// A bar of images inventoried, on standard error when it is a terminal.
+pub fn image_bar() -> indicatif::ProgressBar {
+    bar("images")
+}
+
+fn bar(unit: &str) -> indicatif::ProgressBar {
     if !std::io::stderr().is_terminal() {
         return indicatif::ProgressBar::hidden();
     }
     let bar = indicatif::ProgressBar::new(0);
     bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-    if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} layers  {msg}") {
+    if let Ok(style) = indicatif::ProgressStyle::with_template(&format!("{{bar:30}} {{pos}}/{{len}} {unit}  {{msg}}")) {
         bar.set_style(style);
     }
     bar

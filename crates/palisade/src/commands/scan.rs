@@ -80,6 +80,18 @@ pub struct ScanArgs {
     #[arg(long)]
     pub show_suppressed: bool,
 
+    /// Inventory the images that pod templates run: each distinct image once, in parallel,
+    /// linked to every container that runs it (`image/inventory`, or `image/not-evaluated`).
+    #[arg(long)]
+    pub images: bool,
+
+    /// With --images, write each image's CycloneDX SBOM into DIR.
+    #[arg(long, value_name = "DIR", requires = "images")]
+    pub sbom_dir: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub image: super::sbom::ImageArgs,
+
     #[command(flatten)]
     pub cluster: super::cluster::ClusterArgs,
 }
@@ -107,15 +119,20 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         policy_files: args.policy.clone(),
         inventory: true,
         cluster: args.cluster.cluster,
+        images: args.images,
     };
     let pss = PssSetting { level: args.pss_level, version: args.pss_version };
     let rule_set = RuleSet::build(&config, pss, &selection).map_err(|e| anyhow::anyhow!("{e}"))?;
     for warning in &rule_set.warnings {
         eprintln!("warning: {warning}");
     }
+    let images = rule_set.runs_image_door().then(|| workload_images(&args.image)).transpose()?;
     let RuleSet { rules, mut inventory_rules, evaluated, .. } = rule_set;
     let inline = InlineExceptions::default();
     inventory_rules.push(Box::new(inline.clone()));
+    if let Some((rule, _)) = &images {
+        inventory_rules.push(Box::new(rule.clone()));
+    }
     let engine = Engine::new(rules, inventory_rules);
     let mut cluster = args.cluster.cluster.then(|| super::cluster::read(&args.cluster)).transpose()?;
     let mut outcome = match &mut cluster {
@@ -128,6 +145,10 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     outcome.findings.extend(nodes.findings.findings.iter().cloned());
     outcome.errors.extend(nodes.errors.iter().cloned());
     evaluated_ids.extend(nodes.findings.evaluated.iter().copied());
+
+    if let (Some((_, outcomes)), Some(dir)) = (&images, &args.sbom_dir) {
+        write_sboms(outcomes, dir)?;
+    }
 
     let baseline = args.baseline.as_deref().map(Baseline::load).transpose().map_err(|e| anyhow::anyhow!("{e}"))?;
     let inline = inline.take();
@@ -186,6 +207,49 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     // only delay that (by a tenth of a second on the 100k-object benchmark).
     std::mem::forget(report);
     Ok(code)
+}
+
+/// The image door: the inventory rule, and where its outcomes can be read after the scan.
+fn workload_images(
+    args: &super::sbom::ImageArgs,
+) -> anyhow::Result<(palisade_catalog::workloads::WorkloadImages, std::sync::Arc<Mutex<Vec<palisade_catalog::workloads::ImageOutcome>>>)> {
+    let options = args.read_options()?;
+    let bar = super::sbom::image_bar();
+    let progress_bar = bar.clone();
+    // A reference in a pod spec always names a registry image, even if a directory of that name
+    // happens to exist here.
+    let inventorier = std::sync::Arc::new(move |reference: &str| {
+        palisade_catalog::source::read(&format!("registry:{reference}"), &options, &|_| {}).map_err(|error| error.to_string())
+    });
+    let progress = std::sync::Arc::new(move |done: usize, total: usize, reference: &str| {
+        progress_bar.set_length(total as u64);
+        progress_bar.set_position(done as u64);
+        progress_bar.set_message(reference.to_owned());
+        if done == total {
+            progress_bar.finish_and_clear();
+        }
+    });
+    let rule = palisade_catalog::workloads::WorkloadImages::new(inventorier, progress);
+    let outcomes = rule.outcomes();
+    Ok((rule, outcomes))
+}
+
+/// `--sbom-dir`: one CycloneDX file per inventoried image, named after its reference.
+fn write_sboms(outcomes: &Mutex<Vec<palisade_catalog::workloads::ImageOutcome>>, dir: &std::path::Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let timestamp = palisade_sbom::timestamp_from_source_date_epoch(std::env::var("SOURCE_DATE_EPOCH").ok().as_deref())
+        .map_err(|problem| anyhow::anyhow!("SOURCE_DATE_EPOCH: {problem}"))?;
+    let options = palisade_sbom::SbomOptions::new("palisade", env!("CARGO_PKG_VERSION"), timestamp);
+    let outcomes = outcomes.lock().map_err(|_| anyhow::anyhow!("the image inventory failed"))?;
+    for outcome in outcomes.iter() {
+        let Ok(inventory) = &outcome.result else { continue };
+        let name: String = outcome.reference.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' }).collect();
+        let path = dir.join(format!("{name}.cdx.json"));
+        let mut out = Vec::new();
+        palisade_sbom::write(inventory, palisade_sbom::Format::CycloneDxJson, &options, &mut out)?;
+        std::fs::write(&path, out).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(())
 }
 
 /// `--node-snapshot`: the nodes' findings, their rules, and the benchmark whose controls a CIS

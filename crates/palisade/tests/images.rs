@@ -1,4 +1,4 @@
-//! `palisade sbom` side by side with Syft 1.18.1 on real images built here without Docker
+//! `palisade sbom` and `palisade scan --images` on real images, side by side with Syft 1.18.1 on real images built here without Docker
 //! (`scripts/image-fixtures/build`: debootstrap, umoci, skopeo, rpm). On each source the
 //! package sets (type, name, version, purl) must be equal, except for what Syft finds with its
 //! binary classifier (`binary` packages guessed from strings in executables, no package
@@ -127,4 +127,91 @@ fn rpm_image_with_a_sqlite_rpmdb_equals_syft() {
     if let Some(count) = compare("oci:FIXTURES/oci-rpm:9", "oci-dir:oci-rpm") {
         assert_eq!(count, 4);
     }
+}
+
+/// A plain-HTTP registry (Debian's `docker-registry`) on a free port of 127.0.0.1, serving one
+/// pushed image; stopped when dropped.
+struct Registry {
+    child: std::process::Child,
+    port: u16,
+    _storage: tempfile::TempDir,
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn registry_with(layout: &str) -> Option<Registry> {
+    if Command::new("sh").args(["-c", "command -v docker-registry"]).output().map_or(true, |o| !o.status.success()) {
+        return skip_or_fail("docker-registry is not installed").map(|()| unreachable!());
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let storage = tempfile::tempdir().unwrap();
+    let config = storage.path().join("config.yml");
+    std::fs::write(
+        &config,
+        format!("version: 0.1\nlog: {{level: error}}\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\n", storage.path().join("data").display()),
+    )
+    .unwrap();
+    let child = Command::new("docker-registry").arg("serve").arg(&config).stderr(std::process::Stdio::null()).spawn().unwrap();
+    let registry = Registry { child, port, _storage: storage };
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let pushed = Command::new("skopeo")
+        .args(["copy", "-q", "--insecure-policy", "--dest-tls-verify=false", layout, &format!("docker://127.0.0.1:{port}/shop/rpm:9")])
+        .status()
+        .unwrap();
+    assert!(pushed.success(), "skopeo could not push {layout}");
+    Some(registry)
+}
+
+#[test]
+fn scan_images_inventories_each_distinct_image_once_and_links_it_to_every_container() {
+    let Some(dir) = fixtures() else { return };
+    let Some(registry) = registry_with(&format!("oci:{}/oci-rpm:9", dir.display())) else { return };
+    let image = format!("127.0.0.1:{}/shop/rpm:9", registry.port);
+    let missing = format!("127.0.0.1:{}/shop/missing:1", registry.port);
+    let manifests = tempfile::tempdir().unwrap();
+    let deployment = |name: &str, images: &[&str]| {
+        let containers: String = images.iter().enumerate().map(|(index, image)| format!("      - name: c{index}\n        image: {image}\n")).collect();
+        format!("apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: {name}, namespace: shop}}\nspec:\n  template:\n    spec:\n      containers:\n{containers}")
+    };
+    std::fs::write(manifests.path().join("web.yaml"), deployment("web", &[&image, &image])).unwrap();
+    std::fs::write(manifests.path().join("api.yaml"), deployment("api", &[&image, &missing])).unwrap();
+    let sboms = manifests.path().join("sboms");
+    let output = Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args(["scan", "--images", "--select", "image/", "--fail-on", "never", "-f", "json", "--insecure-registry"])
+        .arg(format!("127.0.0.1:{}", registry.port))
+        .arg("--sbom-dir")
+        .arg(&sboms)
+        .arg(manifests.path())
+        .env("PALISADE_CACHE_DIR", manifests.path().join("cache"))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let findings = report["findings"].as_array().expect("findings");
+    let by_rule = |rule: &str| findings.iter().filter(|finding| finding["rule"] == rule).collect::<Vec<_>>();
+    let inventoried = by_rule("image/inventory");
+    assert_eq!(inventoried.len(), 3, "{findings:#?}");
+    for finding in &inventoried {
+        let message = finding["message"].as_str().unwrap();
+        assert!(message.starts_with(&format!("image {image} is sha256:")) && message.ends_with(": rhel 9.3, 4 packages (4 rpm)"), "{message}");
+    }
+    let not_evaluated = by_rule("image/not-evaluated");
+    assert_eq!(not_evaluated.len(), 1, "{findings:#?}");
+    assert!(not_evaluated[0]["message"].as_str().unwrap().contains(&missing));
+    // One SBOM for the one image that could be read, whatever the number of containers.
+    let written: Vec<_> = std::fs::read_dir(&sboms).unwrap().map(|entry| entry.unwrap().file_name()).collect();
+    assert_eq!(written.len(), 1, "{written:?}");
+    let sbom: serde_json::Value = serde_json::from_slice(&std::fs::read(sboms.join(&written[0])).unwrap()).unwrap();
+    assert_eq!(sbom["bomFormat"], "CycloneDX");
+    assert_eq!(sbom["components"].as_array().unwrap().iter().filter(|component| component["type"] == "library").count(), 4);
 }
