@@ -376,7 +376,7 @@ fn platforms_are_chosen_from_nested_indexes() {
 /// are the directory's files, and syft sees the same files in the same layer.
 #[test]
 fn debian_rootfs_image_equals_its_directory_and_syfts_view() {
-    let rootfs = std::env::var_os("PALISADE_TEST_ROOTFS").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/tmp/fx/bookworm"));
+    let rootfs = std::env::var_os("PALISADE_TEST_ROOTFS").map(PathBuf::from).unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/image-fixtures/rootfs-debian"));
     if !rootfs.join("var/lib/dpkg/status").exists() {
         assert!(std::env::var("CI").map_or(true, |value| value != "true"), "CI needs a Debian rootfs: debootstrap --variant=minbase bookworm {}", rootfs.display());
         eprintln!("skipping: no Debian rootfs at {} (debootstrap --variant=minbase bookworm DIR; PALISADE_TEST_ROOTFS=DIR)", rootfs.display());
