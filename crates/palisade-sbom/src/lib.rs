@@ -1,5 +1,5 @@
 //! Software bills of materials from an inventory: CycloneDX 1.6 JSON, SPDX 2.3 JSON, a table
-//! for people, and Palisade's own JSON (see `FORMATS.md` beside this crate).
+//! for people, and Palisade's own JSON (see `docs/formats/sbom.md`).
 //!
 //! Output is byte-stable: the same inventory, options and timestamp always give the same
 //! bytes. Only the timestamp changes from run to run (the CLI takes it from

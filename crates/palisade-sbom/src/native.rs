@@ -1,5 +1,5 @@
 //! `json`: the inventory as Palisade's model serialises it, under a `schemaVersion` (see
-//! `FORMATS.md`). Nothing in it depends on the time of the run.
+//! `docs/formats/sbom.md`). Nothing in it depends on the time of the run.
 
 use std::io;
 

@@ -10,7 +10,7 @@
 //! names, expressions; `LicenseRef-`s compared by the text they stand for), the same root, OS
 //! component, evidence paths and DESCRIBES/CONTAINS relationships. Our documents must also be
 //! valid against the official schemas. Known, intended differences are listed in
-//! `KNOWN_DIFFERENCES` and in FORMATS.md.
+//! `KNOWN_DIFFERENCES` and in docs/formats/sbom.md.
 
 mod common;
 

@@ -88,8 +88,11 @@ pub fn run(args: SbomArgs) -> anyhow::Result<ExitCode> {
     let inventory = palisade_catalog::source::read(&args.source, &options, &|progress| show(&bar, &progress))?;
     bar.finish_and_clear();
     for issue in &inventory.issues {
-        let layer = issue.location.layer.as_deref().map(|layer| format!(" (layer {layer})")).unwrap_or_default();
-        eprintln!("warning: {}{layer}: {}", issue.location.path, issue.message);
+        // Layer problems already name their layer; a file's problem names the file.
+        match issue.location.path.as_str() {
+            "" => eprintln!("warning: {}", issue.message),
+            path => eprintln!("warning: {path}: {}", issue.message),
+        }
     }
     let sbom_options = SbomOptions::new("palisade", env!("CARGO_PKG_VERSION"), timestamp);
     super::output::write_to(args.output.as_deref(), |out, color| {
