@@ -138,3 +138,19 @@ impl Catalog {
         facts
     }
 }
+
+/// The last segment of a normalised absolute path.
+pub(crate) fn file_name(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+/// A JSON syntax or shape error with its position first, as every cataloger error reads.
+pub(crate) fn json_error(error: &serde_json::Error) -> String {
+    let message = error.to_string();
+    // serde_json ends its messages with " at line L column C"; the position goes first here.
+    let message = message.rsplit_once(" at line ").map_or(message.as_str(), |(message, _)| message);
+    if error.line() == 0 {
+        return message.to_owned();
+    }
+    format!("line {}, column {}: {message}", error.line(), error.column())
+}

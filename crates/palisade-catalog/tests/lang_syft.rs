@@ -168,7 +168,7 @@ fn go_programs() {
         ["go-module", "example.com/app", "(devel)", "pkg:golang/example.com/app@(devel)", hidden, ""].map(str::to_owned),
         ["go-module".into(), "stdlib".into(), go_version.clone(), stdlib_purl, hidden.into(), "BSD-3-Clause".into()],
     ];
-    let mut differences: Vec<Difference> = syft_only_packages.iter().map(|package| syft_only(package.each_ref().map(String::as_str), NOT_EXECUTABLE)).collect();
+    let differences: Vec<Difference> = syft_only_packages.iter().map(|package| syft_only(package.each_ref().map(String::as_str), NOT_EXECUTABLE)).collect();
     let compared: usize = SCOPES
         .iter()
         .map(|&scope| compare(&Case { name: "golang", root: built.path().to_path_buf(), scope, differences: &differences, issues: &[], recorded_applies }))

@@ -30,6 +30,7 @@ pub(crate) use python::PythonInstalled;
 pub(crate) use ruby::{GemspecDeclared, GemspecInstalled};
 pub(crate) use rust::CargoAuditableBinary;
 
+use crate::{file_name, json_error};
 use palisade_pkg::{Location, Package, PackageType};
 
 use crate::{Fact, FileMeta, Scope, Want};
@@ -62,25 +63,9 @@ fn wants_executable(path: &str, meta: &FileMeta) -> Option<Want> {
     ((meta.is_executable() || named) && meta.size >= 52).then_some(Want::Content { limit: EXECUTABLE_LIMIT })
 }
 
-/// The last segment of a normalised absolute path.
-fn file_name(path: &str) -> &str {
-    path.rsplit('/').next().unwrap_or(path)
-}
-
 /// The directory of a normalised absolute path, without the trailing `/`.
 fn parent_dir(path: &str) -> &str {
     path.rsplit_once('/').map_or("", |(parent, _)| parent)
-}
-
-/// A JSON syntax error with its position first, as every cataloger error reads.
-fn json_error(error: &serde_json::Error) -> String {
-    let message = error.to_string();
-    // serde_json ends its messages with " at line L column C"; the position goes first here.
-    let message = message.rsplit_once(" at line ").map_or(message.as_str(), |(message, _)| message);
-    if error.line() == 0 {
-        return message.to_owned();
-    }
-    format!("line {}, column {}: {message}", error.line(), error.column())
 }
 
 /// The packages found in one file, made as Syft's cataloging makes them: a package without a

@@ -33,6 +33,7 @@ pub(crate) use javascript::JavascriptLock;
 pub(crate) use pom::PomXml;
 pub(crate) use python::PythonPackage;
 
+use crate::{file_name, json_error};
 use std::collections::HashSet;
 
 use palisade_pkg::{purl, Location, Package, PackageType};
@@ -50,11 +51,6 @@ const SCOPES: &[Scope] = &[Scope::Directory];
 
 /// The deepest nesting of YAML or XML collections read; lockfiles and poms nest a few levels.
 const MAX_DEPTH: usize = 64;
-
-/// The last segment of a normalised absolute path.
-fn file_name(path: &str) -> &str {
-    path.rsplit('/').next().unwrap_or(path)
-}
 
 /// Whether the path runs through a `node_modules` directory: a lockfile there belongs to an
 /// installed dependency, not to the project (Syft skips these too).
@@ -77,17 +73,6 @@ fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
     let line = before.matches('\n').count() + 1;
     let column = before.rsplit('\n').next().map_or(0, |last| last.chars().count()) + 1;
     (line, column)
-}
-
-/// A JSON syntax or shape error with its position first, as every lockfile error reads.
-fn json_error(error: &serde_json::Error) -> String {
-    let message = error.to_string();
-    // serde_json ends its messages with " at line L column C"; the position goes first here.
-    let message = message.rsplit_once(" at line ").map_or(message.as_str(), |(message, _)| message);
-    if error.line() == 0 {
-        return message.to_owned();
-    }
-    format!("line {}, column {}: {message}", error.line(), error.column())
 }
 
 /// A Maven purl as Syft writes it: the group is the namespace; without a group, the artifact
