@@ -41,6 +41,63 @@ pub fn build(
 
 const UNNORMALISED_TYPE: &str = "generic";
 
+/// `pkg:npm/%40scope/name@version` for scoped names, `pkg:npm/name@version` otherwise.
+pub fn npm(name: &str, version: &str) -> String {
+    match name.split_once('/') {
+        Some((scope, bare)) => build("npm", Some(scope), bare, Some(version), &[]),
+        None => build("npm", None, name, Some(version), &[]),
+    }
+}
+
+/// `vendor/package` as namespace and name; deeper names join the rest with `-`, as Syft does.
+pub fn composer(name: &str, version: &str) -> String {
+    match name.split_once('/') {
+        Some((vendor, package)) => build("composer", Some(vendor), &package.replace('/', "-"), Some(version), &[]),
+        None => build("composer", None, name, Some(version), &[]),
+    }
+}
+
+/// A Maven purl as Syft writes it: the group is the namespace; without a group, the artifact
+/// stands in for it.
+pub fn maven(group: &str, artifact: &str, version: &str) -> String {
+    let namespace = if group.is_empty() { artifact } else { group };
+    build("maven", Some(namespace), artifact, Some(version), &[])
+}
+
+/// A Go module purl as Syft writes it: the first two path elements are the namespace, the third
+/// the name, the rest the subpath (`pkg:golang/github.com/aws/aws-sdk-go-v2@v1.40.0#service/s3`).
+pub fn golang(module: &str, version: &str) -> String {
+    let elements: Vec<&str> = module.split('/').collect();
+    match elements.as_slice() {
+        [name] => build("golang", None, name, Some(version), &[]),
+        [namespace, name] => build("golang", Some(namespace), name, Some(version), &[]),
+        [host, owner, name, subpath @ ..] => {
+            let mut purl = build("golang", Some(&format!("{host}/{owner}")), name, Some(version), &[]);
+            let subpath: Vec<&str> = subpath.iter().copied().filter(|element| !matches!(*element, "" | "." | "..")).collect();
+            if !subpath.is_empty() && !purl.is_empty() {
+                purl.push('#');
+                purl.push_str(&escape_fragment(&subpath.join("/")));
+            }
+            purl
+        }
+        [] => String::new(),
+    }
+}
+
+/// A purl subpath as Go's `url.URL` (Syft's purl library) writes a fragment: unreserved and
+/// sub-delimiter characters as they are, anything else percent-encoded.
+fn escape_fragment(fragment: &str) -> String {
+    let mut escaped = String::with_capacity(fragment.len());
+    for byte in fragment.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/?".contains(&byte) {
+            escaped.push(char::from(byte));
+        } else {
+            escaped.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    escaped
+}
+
 /// The purl of an OS package, which names the distribution it was built for:
 /// `pkg:deb/debian/bash@5.2.15-2+b8?arch=amd64&distro=debian-12&upstream=bash@5.2.15-2`
 /// (shown unencoded). Without a known distribution, Debian and Alpine packages get none (as in

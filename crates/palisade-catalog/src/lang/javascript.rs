@@ -47,7 +47,7 @@ impl Cataloger for JavascriptPackage {
             };
             let name = json_fields::text(&package, "name");
             let version = json_fields::text(&package, "version");
-            found.add(PackageType::Npm, name, version, npm_purl(name, version), licenses(&package));
+            found.add(PackageType::Npm, name, version, purl::npm(name, version), licenses(&package));
         }
         Ok(found.into_facts())
     }
@@ -74,14 +74,6 @@ fn license(value: &Value) -> Option<String> {
         Value::String(license) => Some(license.clone()),
         Value::Object(license) => Some(json_fields::text(license, "type").to_owned()),
         _ => None,
-    }
-}
-
-/// `pkg:npm/%40scope/name@version` for scoped names.
-fn npm_purl(name: &str, version: &str) -> String {
-    match name.split_once('/') {
-        Some((scope, name)) => purl::build("npm", Some(scope), name, Some(version), &[]),
-        None => purl::build("npm", None, name, Some(version), &[]),
     }
 }
 

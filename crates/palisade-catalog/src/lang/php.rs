@@ -45,18 +45,10 @@ impl Cataloger for ComposerInstalled {
             for package in packages.and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_object) {
                 let name = json_fields::text(package, "name");
                 let version = json_fields::text(package, "version");
-                found.add(PackageType::PhpComposer, name, version, composer_purl(name, version), json_fields::texts(package, "license"));
+                found.add(PackageType::PhpComposer, name, version, purl::composer(name, version), json_fields::texts(package, "license"));
             }
         }
         Ok(found.into_facts())
-    }
-}
-
-/// `vendor/package` as namespace and name; deeper names join the rest with `-`, as Syft does.
-fn composer_purl(name: &str, version: &str) -> String {
-    match name.split_once('/') {
-        Some((vendor, package)) => purl::build("composer", Some(vendor), &package.replace('/', "-"), Some(version), &[]),
-        None => purl::build("composer", None, name, Some(version), &[]),
     }
 }
 

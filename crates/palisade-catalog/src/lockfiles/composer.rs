@@ -48,18 +48,10 @@ impl Cataloger for ComposerLock {
         let lock: Lock = serde_json::from_slice(content).map_err(|error| json_error(&error))?;
         let mut found = Found::new(path, NAME, PackageType::PhpComposer);
         for package in lock.packages {
-            let purl = composer_purl(&package.name, &package.version);
+            let purl = purl::composer(&package.name, &package.version);
             found.add(&package.name, &package.version, purl, package.license);
         }
         Ok(found.into_facts())
-    }
-}
-
-/// `vendor/package` as namespace and name; deeper names join the rest with `-`, as Syft does.
-fn composer_purl(name: &str, version: &str) -> String {
-    match name.split_once('/') {
-        Some((vendor, package)) => purl::build("composer", Some(vendor), &package.replace('/', "-"), Some(version), &[]),
-        None => purl::build("composer", None, name, Some(version), &[]),
     }
 }
 
@@ -69,8 +61,8 @@ mod tests {
 
     #[test]
     fn purls_split_vendor_and_package() {
-        assert_eq!(composer_purl("symfony/console", "v6.3.0"), "pkg:composer/symfony/console@v6.3.0");
-        assert_eq!(composer_purl("a/b/c", "1.0"), "pkg:composer/a/b-c@1.0");
+        assert_eq!(purl::composer("symfony/console", "v6.3.0"), "pkg:composer/symfony/console@v6.3.0");
+        assert_eq!(purl::composer("a/b/c", "1.0"), "pkg:composer/a/b-c@1.0");
     }
 
     #[test]

@@ -41,7 +41,7 @@ impl Cataloger for GoModFile {
         let directives = Directives::read(text(content)?)?;
         let mut found = Found::new(path, NAME, PackageType::GoModule);
         for (module, version) in directives.modules() {
-            found.add(&module, &version, golang_purl(&module, &version), Vec::new());
+            found.add(&module, &version, purl::golang(&module, &version), Vec::new());
         }
         Ok(found.into_facts())
     }
@@ -185,39 +185,6 @@ fn unquote(quoted: &str) -> Result<(String, &str), String> {
     Err("a quoted string is not closed".to_owned())
 }
 
-/// A Go module purl as Syft writes it: the first two path elements are the namespace, the third
-/// the name, the rest the subpath (`pkg:golang/github.com/aws/aws-sdk-go-v2@v1.40.0#service/s3`).
-fn golang_purl(module: &str, version: &str) -> String {
-    let elements: Vec<&str> = module.split('/').collect();
-    match elements.as_slice() {
-        [name] => purl::build("golang", None, name, Some(version), &[]),
-        [namespace, name] => purl::build("golang", Some(namespace), name, Some(version), &[]),
-        [host, owner, name, subpath @ ..] => {
-            let mut purl = purl::build("golang", Some(&format!("{host}/{owner}")), name, Some(version), &[]);
-            let subpath: Vec<String> = subpath.iter().filter(|element| !matches!(**element, "" | "." | "..")).map(|element| percent_encode(element)).collect();
-            if !subpath.is_empty() && !purl.is_empty() {
-                purl.push('#');
-                purl.push_str(&subpath.join("/"));
-            }
-            purl
-        }
-        [] => String::new(),
-    }
-}
-
-/// Percent-encodes all but the characters a purl subpath keeps as they are.
-fn percent_encode(segment: &str) -> String {
-    let mut encoded = String::with_capacity(segment.len());
-    for byte in segment.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            encoded.push(char::from(byte));
-        } else {
-            encoded.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    encoded
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -257,10 +224,10 @@ mod tests {
 
     #[test]
     fn purls_put_the_path_after_the_third_element_in_the_subpath() {
-        assert_eq!(golang_purl("github.com/aws/aws-sdk-go-v2/service/s3", "v1.44.0"), "pkg:golang/github.com/aws/aws-sdk-go-v2@v1.44.0#service/s3");
-        assert_eq!(golang_purl("golang.org/x/sys", "v0.14.0"), "pkg:golang/golang.org/x/sys@v0.14.0");
-        assert_eq!(golang_purl("gopkg.in/yaml.v3", "v3.0.1"), "pkg:golang/gopkg.in/yaml.v3@v3.0.1");
-        assert_eq!(golang_purl("../telemetry", ""), "pkg:golang/../telemetry");
-        assert_eq!(golang_purl("example.com/a/b/c d", "v1"), "pkg:golang/example.com/a/b@v1#c%20d");
+        assert_eq!(purl::golang("github.com/aws/aws-sdk-go-v2/service/s3", "v1.44.0"), "pkg:golang/github.com/aws/aws-sdk-go-v2@v1.44.0#service/s3");
+        assert_eq!(purl::golang("golang.org/x/sys", "v0.14.0"), "pkg:golang/golang.org/x/sys@v0.14.0");
+        assert_eq!(purl::golang("gopkg.in/yaml.v3", "v3.0.1"), "pkg:golang/gopkg.in/yaml.v3@v3.0.1");
+        assert_eq!(purl::golang("../telemetry", ""), "pkg:golang/../telemetry");
+        assert_eq!(purl::golang("example.com/a/b/c d", "v1"), "pkg:golang/example.com/a/b@v1#c%20d");
     }
 }

@@ -44,10 +44,6 @@ impl Cataloger for JavascriptLock {
 impl Found<'_> {
     /// Adds an npm package: `@scope/name` puts the scope in the purl's namespace.
     pub(super) fn add_npm(&mut self, name: &str, version: &str, licenses: Vec<String>) {
-        let purl = match name.split_once('/') {
-            Some((scope, bare)) => purl::build("npm", Some(scope), bare, Some(version), &[]),
-            None => purl::build("npm", None, name, Some(version), &[]),
-        };
-        self.add(name, version, purl, licenses);
+        self.add(name, version, purl::npm(name, version), licenses);
     }
 }

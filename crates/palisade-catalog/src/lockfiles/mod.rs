@@ -78,9 +78,7 @@ fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
 /// A Maven purl as Syft writes it: the group is the namespace; without a group, the artifact
 /// stands in for it. OSGi directives after a `;` in a group are dropped.
 fn maven_purl(group: &str, artifact: &str, version: &str) -> String {
-    let group = group.split(';').next().unwrap_or_default().trim();
-    let namespace = if group.is_empty() { artifact } else { group };
-    purl::build("maven", Some(namespace), artifact, Some(version), &[])
+    purl::maven(group.split(';').next().unwrap_or_default().trim(), artifact, version)
 }
 
 /// The packages found in one file, each (name, version, purl) once, as Syft's package IDs

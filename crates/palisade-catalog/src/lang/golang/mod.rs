@@ -73,7 +73,7 @@ fn add_packages(found: &mut Found, mut info: BuildInfo, content: &[u8]) {
     let mut any = false;
     for dep in &info.deps {
         let module = dep.replace.as_deref().unwrap_or(dep);
-        found.add(PackageType::GoModule, &module.path, &module.version, golang_purl(&module.path, &module.version), Vec::new());
+        found.add(PackageType::GoModule, &module.path, &module.version, purl::golang(&module.path, &module.version), Vec::new());
         any |= !module.path.is_empty();
     }
     if info.main != empty {
@@ -84,14 +84,14 @@ fn add_packages(found: &mut Found, mut info: BuildInfo, content: &[u8]) {
                 version = if found_version.starts_with('v') { found_version } else { format!("v{found_version}") };
             }
         }
-        found.add(PackageType::GoModule, &module.path, &version, golang_purl(&module.path, &version), Vec::new());
+        found.add(PackageType::GoModule, &module.path, &version, purl::golang(&module.path, &version), Vec::new());
         any = true;
     }
     // Syft adds the toolchain's standard library for every program it found a module in, when
     // the version has a number in it (`devel go1.23-...` builds have none before the space).
     let stdlib_version = go_version.strip_prefix("go").unwrap_or(&go_version);
     if any && stdlib_version.bytes().any(|byte| byte.is_ascii_digit()) {
-        found.add(PackageType::GoModule, "stdlib", &go_version, golang_purl("stdlib", stdlib_version), vec!["BSD-3-Clause".into()]);
+        found.add(PackageType::GoModule, "stdlib", &go_version, purl::golang("stdlib", stdlib_version), vec!["BSD-3-Clause".into()]);
     }
 }
 
@@ -103,35 +103,6 @@ fn main_module_from_path(info: &mut BuildInfo) -> Module {
         return info.deps.remove(index);
     }
     Module { path: info.path.clone(), version: DEVEL.into(), ..Module::default() }
-}
-
-/// `pkg:golang/<first two segments>/<third>@<version>#<rest>`, as Syft splits module paths.
-fn golang_purl(path: &str, version: &str) -> String {
-    let segments: Vec<&str> = path.split('/').collect();
-    match segments[..] {
-        [name] => purl::build("golang", None, name, Some(version), &[]),
-        [namespace, name] => purl::build("golang", Some(namespace), name, Some(version), &[]),
-        [first, second, name, ..] => {
-            let purl = purl::build("golang", Some(&format!("{first}/{second}")), name, Some(version), &[]);
-            let subpath = segments[3..].join("/");
-            if subpath.is_empty() { purl } else { format!("{purl}#{}", escape_fragment(&subpath)) }
-        }
-        [] => String::new(),
-    }
-}
-
-/// A purl subpath as Go's `url.URL` writes a fragment: unreserved and sub-delimiter characters
-/// as they are, anything else percent-encoded.
-fn escape_fragment(fragment: &str) -> String {
-    let mut escaped = String::with_capacity(fragment.len());
-    for byte in fragment.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/?".contains(&byte) {
-            escaped.push(char::from(byte));
-        } else {
-            escaped.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    escaped
 }
 
 #[cfg(test)]
@@ -157,12 +128,12 @@ mod tests {
 
     #[test]
     fn purls_split_module_paths_as_syft_does() {
-        assert_eq!(golang_purl("github.com/spf13/cobra", "v1.8.0"), "pkg:golang/github.com/spf13/cobra@v1.8.0");
-        assert_eq!(golang_purl("github.com/x/y/v2", "v2.0.0"), "pkg:golang/github.com/x/y@v2.0.0#v2");
-        assert_eq!(golang_purl("gopkg.in/yaml.v3", "v3.0.1"), "pkg:golang/gopkg.in/yaml.v3@v3.0.1");
-        assert_eq!(golang_purl("../lib", "(devel)"), "pkg:golang/../lib@(devel)");
-        assert_eq!(golang_purl("stdlib", "1.22.5"), "pkg:golang/stdlib@1.22.5");
-        assert_eq!(golang_purl("k8s.io/client-go/tools/a b", "v1"), "pkg:golang/k8s.io/client-go/tools@v1#a%20b");
+        assert_eq!(purl::golang("github.com/spf13/cobra", "v1.8.0"), "pkg:golang/github.com/spf13/cobra@v1.8.0");
+        assert_eq!(purl::golang("github.com/x/y/v2", "v2.0.0"), "pkg:golang/github.com/x/y@v2.0.0#v2");
+        assert_eq!(purl::golang("gopkg.in/yaml.v3", "v3.0.1"), "pkg:golang/gopkg.in/yaml.v3@v3.0.1");
+        assert_eq!(purl::golang("../lib", "(devel)"), "pkg:golang/../lib@(devel)");
+        assert_eq!(purl::golang("stdlib", "1.22.5"), "pkg:golang/stdlib@1.22.5");
+        assert_eq!(purl::golang("k8s.io/client-go/tools/a b", "v1"), "pkg:golang/k8s.io/client-go/tools@v1#a%20b");
     }
 
     // Expected values are Syft 1.18.1's for binaries built the same way (tests/lang_golang.rs).

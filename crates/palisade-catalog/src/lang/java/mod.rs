@@ -371,9 +371,7 @@ fn clean_group(group: &str) -> String {
 }
 
 fn maven_purl(package: &JavaPackage) -> String {
-    let group = group_id(package);
-    let namespace = if group.is_empty() { package.name.as_str() } else { group.as_str() };
-    purl::build("maven", Some(namespace), &package.name, Some(&package.version), &[])
+    purl::maven(&group_id(package), &package.name, &package.version)
 }
 
 #[cfg(test)]
