@@ -82,8 +82,7 @@ impl ImageArgs {
 
 pub fn run(args: SbomArgs) -> anyhow::Result<ExitCode> {
     let options = args.image.read_options()?;
-    let timestamp = palisade_sbom::timestamp_from_source_date_epoch(std::env::var("SOURCE_DATE_EPOCH").ok().as_deref())
-        .map_err(|problem| anyhow::anyhow!("SOURCE_DATE_EPOCH: {problem}"))?;
+    let sbom_options = sbom_options()?;
     let bar = layer_bar();
     let inventory = palisade_catalog::source::read(&args.source, &options, &|progress| show(&bar, &progress))?;
     bar.finish_and_clear();
@@ -94,11 +93,17 @@ pub fn run(args: SbomArgs) -> anyhow::Result<ExitCode> {
             path => eprintln!("warning: {path}: {}", issue.message),
         }
     }
-    let sbom_options = SbomOptions::new("palisade", env!("CARGO_PKG_VERSION"), timestamp);
     super::output::write_to(args.output.as_deref(), |out, color| {
         palisade_sbom::write(&inventory, args.format, &SbomOptions { color, ..sbom_options.clone() }, out)
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Palisade as the SBOMs' tool, dated `SOURCE_DATE_EPOCH` when it is set, else now.
+pub fn sbom_options() -> anyhow::Result<SbomOptions> {
+    let timestamp = palisade_sbom::timestamp_from_source_date_epoch(std::env::var("SOURCE_DATE_EPOCH").ok().as_deref())
+        .map_err(|problem| anyhow::anyhow!("SOURCE_DATE_EPOCH: {problem}"))?;
+    Ok(SbomOptions::new("palisade", env!("CARGO_PKG_VERSION"), timestamp))
 }
 
 /// A bar of layers read, on standard error when it is a terminal.

@@ -237,9 +237,7 @@ fn workload_images(
 /// `--sbom-dir`: one CycloneDX file per inventoried image, named after its reference.
 fn write_sboms(outcomes: &Mutex<Vec<palisade_catalog::workloads::ImageOutcome>>, dir: &std::path::Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let timestamp = palisade_sbom::timestamp_from_source_date_epoch(std::env::var("SOURCE_DATE_EPOCH").ok().as_deref())
-        .map_err(|problem| anyhow::anyhow!("SOURCE_DATE_EPOCH: {problem}"))?;
-    let options = palisade_sbom::SbomOptions::new("palisade", env!("CARGO_PKG_VERSION"), timestamp);
+    let options = super::sbom::sbom_options()?;
     let outcomes = outcomes.lock().map_err(|_| anyhow::anyhow!("the image inventory failed"))?;
     for outcome in outcomes.iter() {
         let Ok(inventory) = &outcome.result else { continue };
