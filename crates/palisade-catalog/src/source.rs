@@ -52,10 +52,7 @@ pub fn read(source: &str, options: &ReadOptions, progress: &(dyn Fn(LayerProgres
         let catalog = Catalog::new(scope);
         let analyzed = palisade_image::analyze_directory(path, &catalog)?;
         let files = analyzed.files.iter().map(|file| SeenFile { path: &file.path, layer: None, facts: &file.facts });
-        let mut inventory = assemble(SourceDescription::Directory { path: path.display().to_string() }, files);
-        inventory.issues.extend(analyzed.issues.into_iter().map(issue));
-        inventory.sort();
-        Ok(inventory)
+        Ok(inventory_of(SourceDescription::Directory { path: path.display().to_string() }, files, analyzed.issues))
     };
     let image = match &reference {
         SourceRef::RootFs(path) => return directory(path, Scope::Image),
@@ -67,10 +64,15 @@ pub fn read(source: &str, options: &ReadOptions, progress: &(dyn Fn(LayerProgres
     let catalog = Catalog::new(Scope::Image);
     let analyzed = palisade_image::analyze_image(image.as_ref(), &catalog, cache.as_ref(), progress)?;
     let files = analyzed.files.iter().map(|file| SeenFile { path: &file.path, layer: file.layer_digest.as_deref(), facts: &file.facts });
-    let mut inventory = assemble(SourceDescription::Image(analyzed.description.clone()), files);
-    inventory.issues.extend(analyzed.issues.into_iter().map(issue));
+    Ok(inventory_of(SourceDescription::Image(analyzed.description.clone()), files, analyzed.issues))
+}
+
+/// The assembled inventory, with the problems reading the source found among its issues.
+fn inventory_of<'a>(source: SourceDescription, files: impl IntoIterator<Item = SeenFile<'a>>, issues: Vec<palisade_image::AnalysisIssue>) -> Inventory {
+    let mut inventory = assemble(source, files);
+    inventory.issues.extend(issues.into_iter().map(issue));
     inventory.sort();
-    Ok(inventory)
+    inventory
 }
 
 fn registry_options(options: &ReadOptions) -> Result<registry::RegistryOptions, ImageError> {
