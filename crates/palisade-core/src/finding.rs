@@ -278,6 +278,55 @@ pub struct Finding {
     pub location: Location,
     pub remediation: &'static str,
     pub controls: &'static [Control],
+    /// Set on findings of known vulnerabilities (`vuln/<id>`): the advisory, the package that
+    /// has it and what fixes it.
+    pub vulnerability: Option<Arc<Vulnerability>>,
+}
+
+/// A known vulnerability in one installed package, as reports show it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Vulnerability {
+    /// The advisory the finding is named after (`GHSA-…`, `RUSTSEC-…`, `DSA-…`, `CVE-…`).
+    pub id: String,
+    /// The other ids of the same vulnerability, merged into this finding (sorted).
+    pub aliases: Vec<String>,
+    pub summary: String,
+    pub package: VulnerablePackage,
+    /// The versions that fix it, lowest first; empty when no fix is published.
+    pub fixed_versions: Vec<String>,
+    /// The CVSS score the severity was taken from, in tenths (98 = 9.8).
+    #[serde(serialize_with = "tenths")]
+    pub score: Option<u8>,
+    /// The vector the score was computed from (`CVSS:3.1/AV:N/…`).
+    pub vector: Option<String>,
+    /// Where the severity came from: `cvss-v3`, `cvss-v4`, `ghsa`, `ubuntu`, …
+    pub severity_source: Option<String>,
+    /// The advisory's web page.
+    pub url: Option<String>,
+}
+
+/// The package a vulnerability was found in, and the proof it is installed.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct VulnerablePackage {
+    pub name: String,
+    pub version: String,
+    /// The OSV ecosystem it was matched in (`Debian:12`, `PyPI`, `Go`).
+    pub ecosystem: String,
+    pub purl: String,
+    /// The source package the advisory names, when it differs from the binary package
+    /// (`openssl` for `libssl3`).
+    pub source: Option<String>,
+    /// The file that proves the package is installed (a dpkg status file, a lockfile, a binary).
+    pub path: String,
+    /// The image layer that wrote that file.
+    pub layer: Option<String>,
+}
+
+fn tenths<S: serde::Serializer>(score: &Option<u8>, serializer: S) -> Result<S::Ok, S::Error> {
+    match score {
+        Some(tenths) => serializer.serialize_f64(f64::from(*tenths) / 10.0),
+        None => serializer.serialize_none(),
+    }
 }
 
 impl Finding {
@@ -303,6 +352,7 @@ impl Finding {
             },
             remediation: meta.remediation,
             controls: meta.controls,
+            vulnerability: None,
         }
     }
 

@@ -9,7 +9,9 @@ pub mod rule;
 pub mod selector;
 pub mod value;
 
-pub use finding::{Control, Finding, Framework, InputError, Location, RuleMeta, Severity, Text, TextPool};
+pub use finding::{
+    Control, Finding, Framework, InputError, Location, RuleMeta, Severity, Text, TextPool, Vulnerability, VulnerablePackage,
+};
 pub use object::{DuplicateKey, Object, ObjectRef, Origin, Problem, api_group};
 pub use project::project;
 pub use selector::{Anchor, LabelSelector, Labels, SelectorError, labels_of};

@@ -79,6 +79,7 @@ pub fn findings(report: &NodeReport, file: &str) -> NodeFindings {
             },
             remediation: meta.remediation,
             controls: meta.controls,
+            vulnerability: None,
         });
     }
     out

@@ -78,6 +78,7 @@ mod tests {
             location: Location { file: "f".into(), line: 1, column: 1, path: "".into() },
             remediation: "",
             controls: A.controls,
+            vulnerability: None,
         };
         let evaluated: BTreeSet<&str> = ["x/a", "x/b"].into();
         let summary = summarize(Framework::Cis, &[&A, &B, &C], &evaluated, &[finding], &["5.3.1".to_owned(), "5.2.9".to_owned()]);

@@ -324,6 +324,7 @@ mod tests {
             location: Location { file: "a.yaml".into(), line, column: 1, path: path.into() },
             remediation: "r",
             controls: Default::default(),
+            vulnerability: None,
         }
     }
 

@@ -202,6 +202,10 @@ fn write_finding(text: &mut Vec<u8>, rules: &mut RuleText, finding: &Finding, ex
     json.key("path");
     json.string(&finding.location.path);
     json.end(b'}');
+    if let Some(vulnerability) = &finding.vulnerability {
+        json.key("vulnerability");
+        json.nested(&**vulnerability);
+    }
     let tail = rules.tails.entry((finding.remediation.as_ptr() as usize, finding.controls.as_ptr() as usize)).or_insert_with(|| {
         let mut tail = Vec::new();
         let mut json = Layout { text: &mut tail, depth: depth + 1, first: false };
@@ -288,6 +292,17 @@ impl<'a> Layout<'a> {
 
     fn number(&mut self, value: u32) {
         write!(self.text, "{value}").expect("writing to a Vec cannot fail");
+    }
+
+    /// A serialisable value in the same layout, at the current depth.
+    fn nested(&mut self, value: &impl Serialize) {
+        let pretty = serde_json::to_vec_pretty(value).expect("serialising to a Vec cannot fail");
+        for (index, line) in pretty.split(|byte| *byte == b'\n').enumerate() {
+            if index > 0 {
+                self.line();
+            }
+            self.raw(line);
+        }
     }
 
     fn raw(&mut self, text: &[u8]) {

@@ -281,6 +281,7 @@ mod tests {
             location: Location { file: "cluster://prod/deployments.apps".into(), line: 0, column: 0, path: "/spec/replicas".into() },
             remediation: "fix it",
             controls: CONTROLS,
+            vulnerability: None,
         }
     }
 

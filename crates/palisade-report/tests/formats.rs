@@ -94,6 +94,7 @@ fn finding(
         },
         remediation: meta.remediation,
         controls: meta.controls,
+        vulnerability: None,
     }
 }
 
