@@ -68,7 +68,7 @@ impl ConfigException {
 
     fn matches(&self, finding: &Finding) -> bool {
         let object = &finding.object;
-        self.rules.iter().any(|rule| glob::matches(rule, finding.rule))
+        self.rules.iter().any(|rule| names_rule(rule, finding))
             && glob::matches(&self.kind, &object.kind)
             && glob::matches(&self.namespace, object.namespace.as_deref().unwrap_or(""))
             && glob::matches(&self.name, &object.name)
@@ -77,6 +77,17 @@ impl ConfigException {
     fn expired(&self, today: Date) -> bool {
         self.expires.is_some_and(|last_day| last_day < today)
     }
+}
+
+/// Whether `pattern` names the finding's rule. A vulnerability is also named by each of its
+/// aliases, so `vuln/CVE-2024-1234` excepts the finding reported as `vuln/GHSA-…`.
+fn names_rule(pattern: &str, finding: &Finding) -> bool {
+    glob::matches(pattern, finding.rule)
+        || finding.vulnerability.as_ref().is_some_and(|vulnerability| {
+            pattern
+                .strip_prefix("vuln/")
+                .is_some_and(|id| vulnerability.aliases.iter().any(|alias| glob::matches(id, alias)))
+        })
 }
 
 pub fn parse_date(text: &str) -> Option<Date> {
@@ -157,7 +168,11 @@ pub fn fingerprint(finding: &Finding) -> String {
         object.kind,
         object.namespace.as_deref().unwrap_or(""),
         object.name,
-        finding.location.path
+        match &finding.vulnerability {
+            // One image or project has many packages: the package tells its findings apart.
+            Some(vulnerability) => &vulnerability.package.purl,
+            None => finding.location.path.as_str(),
+        }
     )
 }
 
@@ -218,7 +233,11 @@ pub fn apply(
 ) -> Resolution {
     // An exception whose rules did not run this time (`--select`, `--framework`, disabled
     // families) is not unused, only untested: it gets no note.
-    let ran = |pattern: &str| evaluated.iter().any(|id| glob::matches(pattern, id));
+    // A door whose rules are not known in advance (vulnerabilities: one rule per advisory)
+    // records that it ran as `family/*`.
+    let ran = |pattern: &str| {
+        evaluated.iter().any(|id| glob::matches(pattern, id) || id.strip_suffix('*').is_some_and(|family| pattern.starts_with(family)))
+    };
     let mut resolution = Resolution::default();
     let notes = &mut resolution.exceptions.notes;
     let mut note = |kind, source: &str, message: String| notes.push(ExceptionNote { kind, source: source.to_owned(), message });
@@ -240,7 +259,7 @@ pub fn apply(
         let finding = &findings[index];
         let by_inline = inline.iter().enumerate().find_map(|(index, exception)| {
             let reason = exception.reason.as_ref()?;
-            let rule = exception.rules.iter().find(|rule| glob::matches(rule, finding.rule))?;
+            let rule = exception.rules.iter().find(|rule| names_rule(rule, finding))?;
             (exception.object == finding.object).then(|| (index, rule.clone(), exception.source.clone(), reason.clone()))
         });
         let suppression = if let Some((inline_index, rule, source, reason)) = by_inline {
@@ -326,6 +345,44 @@ mod tests {
             controls: Default::default(),
             vulnerability: None,
         }
+    }
+
+    fn vulnerability(id: &str, aliases: &[&str]) -> Finding {
+        let rule: &'static str = Box::leak(format!("vuln/{id}").into_boxed_str());
+        let mut finding = finding(rule, "Image", "", "registry.example/web:1", "", 0);
+        finding.vulnerability = Some(Arc::new(palisade_core::Vulnerability {
+            id: id.into(),
+            aliases: aliases.iter().map(|alias| alias.to_string()).collect(),
+            summary: String::new(),
+            package: palisade_core::VulnerablePackage {
+                name: "openssl".into(),
+                version: "3.0.11-1~deb12u1".into(),
+                ecosystem: "Debian:12".into(),
+                purl: "pkg:deb/debian/openssl@3.0.11-1~deb12u1?distro=debian-12".into(),
+                source: None,
+                path: "/var/lib/dpkg/status".into(),
+                layer: None,
+            },
+            fixed_versions: vec![],
+            score: None,
+            vector: None,
+            severity_source: None,
+            url: None,
+        }));
+        finding
+    }
+
+    #[test]
+    fn vulnerabilities_are_excepted_by_any_alias_and_unused_entries_of_a_door_that_ran_are_reported() {
+        let by_alias = config_exception("rules: [vuln/CVE-2024-0727]\nreason: not reachable\n");
+        let gone = config_exception("rules: [vuln/CVE-2000-0001]\nreason: old\n");
+        let findings = vec![vulnerability("DSA-5621-1", &["CVE-2024-0727"]), vulnerability("DSA-1-1", &["CVE-2024-9999"])];
+        let resolution = apply(findings, &[by_alias, gone], &[], None, (2026, 1, 1), &BTreeSet::from(["vuln/*"]));
+        assert_eq!(resolution.kept.iter().map(|f| f.rule).collect::<Vec<_>>(), ["vuln/DSA-1-1"]);
+        assert_eq!(resolution.exceptions.suppressed[0].finding.rule, "vuln/DSA-5621-1");
+        let notes: Vec<_> = resolution.exceptions.notes.iter().map(|note| note.message.as_str()).collect();
+        assert_eq!(notes, ["matched no finding (vuln/CVE-2000-0001: old)"]);
+        assert!(fingerprint(&resolution.kept[0]).ends_with("|pkg:deb/debian/openssl@3.0.11-1~deb12u1?distro=debian-12"));
     }
 
     /// The rules the tests' scans ran.
