@@ -148,7 +148,7 @@ fn compare_identifier(a: &str, b: &str) -> Ordering {
 }
 
 /// Two digit strings by value, without a size limit; the empty string is zero.
-fn compare_decimal(a: &str, b: &str) -> Ordering {
+pub(crate) fn compare_decimal(a: &str, b: &str) -> Ordering {
     let a = a.trim_start_matches('0');
     let b = b.trim_start_matches('0');
     a.len().cmp(&b.len()).then_with(|| a.cmp(b))
