@@ -209,13 +209,21 @@ fn result(finding: &Finding, rule_index: usize) -> Value {
             "kind": "resource",
         }]),
     );
+    let mut properties = json!({ "path": finding.location.path });
+    if let Some(vulnerability) = &finding.vulnerability {
+        properties["vulnerability"] = json!(vulnerability);
+        // The same score GitHub ranks rules by, per result: advisories of one severity differ.
+        if let Some(score) = vulnerability.score {
+            properties["security-severity"] = json!(format!("{}.{}", score / 10, score % 10));
+        }
+    }
     json!({
         "ruleId": finding.rule,
         "ruleIndex": rule_index,
         "level": level(finding.severity),
         "message": { "text": finding.message },
         "locations": [location],
-        "properties": { "path": finding.location.path },
+        "properties": properties,
     })
 }
 

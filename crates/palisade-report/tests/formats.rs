@@ -432,7 +432,8 @@ fn sarif_is_valid_against_the_official_schema() {
     escape_lone_bracket_in_language_patterns(&mut schema);
     let validator = jsonschema::validator_for(&schema).unwrap();
     let empty = ScanReport::new(Vec::new(), Vec::new(), Scope::default(), None);
-    for (name, report) in [("full", report()), ("empty", empty)] {
+    let vulnerable = ScanReport::new(vec![vulnerability_finding()], Vec::new(), SCOPE, None);
+    for (name, report) in [("full", report()), ("empty", empty), ("vulnerability", vulnerable)] {
         let mut out = Vec::new();
         write(
             &report,
@@ -457,6 +458,66 @@ fn sarif_is_valid_against_the_official_schema() {
     let mut broken: Value = serde_json::from_str(&plain(Format::Sarif)).unwrap();
     broken["runs"][0]["results"][0]["level"] = Value::from("critical");
     assert!(!validator.is_valid(&broken));
+}
+
+static ADVISORY: RuleMeta = RuleMeta {
+    id: "vuln/GHSA-jfh8-c2jp-5v3q",
+    title: "Remote code injection in Log4j",
+    severity: Severity::Critical,
+    doc: "",
+    remediation: "Upgrade the package to a fixed version.",
+    controls: &[],
+};
+
+fn vulnerability_finding() -> Finding {
+    let mut found = finding(
+        &ADVISORY,
+        ObjectRef { api_version: "".into(), kind: "Image".into(), namespace: None, name: "registry.example/shop:1".into() },
+        "/app/lib/log4j-core-2.14.1.jar",
+        (0, 0),
+        "",
+        "log4j-core 2.14.1 is affected by GHSA-jfh8-c2jp-5v3q (CVE-2021-44228); fixed in 2.15.0",
+    );
+    found.vulnerability = Some(Arc::new(palisade_core::Vulnerability {
+        id: "GHSA-jfh8-c2jp-5v3q".into(),
+        aliases: vec!["CVE-2021-44228".into()],
+        summary: "Remote code injection in Log4j".into(),
+        package: palisade_core::VulnerablePackage {
+            name: "org.apache.logging.log4j:log4j-core".into(),
+            version: "2.14.1".into(),
+            ecosystem: "Maven".into(),
+            purl: "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1".into(),
+            source: None,
+            path: "/app/lib/log4j-core-2.14.1.jar".into(),
+            layer: Some("sha256:0123".into()),
+        },
+        fixed_versions: vec!["2.15.0".into()],
+        score: Some(100),
+        vector: Some("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H".into()),
+        severity_source: Some("cvss-v3".into()),
+        url: Some("https://github.com/advisories/GHSA-jfh8-c2jp-5v3q".into()),
+    }));
+    found
+}
+
+#[test]
+fn vulnerability_facts_reach_json_and_sarif() {
+    let report = ScanReport::new(vec![vulnerability_finding()], Vec::new(), SCOPE, None);
+    let json: Value = serde_json::from_str(&render(&report, Format::Json, &WriteOptions::default())).unwrap();
+    let facts = &json["findings"][0]["vulnerability"];
+    assert_eq!(facts["id"], "GHSA-jfh8-c2jp-5v3q");
+    assert_eq!(facts["aliases"][0], "CVE-2021-44228");
+    assert_eq!(facts["package"]["ecosystem"], "Maven");
+    assert_eq!(facts["package"]["path"], "/app/lib/log4j-core-2.14.1.jar");
+    assert_eq!(facts["fixed_versions"][0], "2.15.0");
+    assert_eq!(facts["score"], 10.0);
+    // Laid out as the rest of the document: the key after `location`, indented with it.
+    let text = render(&report, Format::Json, &WriteOptions::default());
+    assert!(text.contains("\n      },\n      \"vulnerability\": {\n        \"id\": \"GHSA-jfh8-c2jp-5v3q\","), "{text}");
+    let sarif: Value = serde_json::from_str(&render(&report, Format::Sarif, &WriteOptions::default())).unwrap();
+    let properties = &sarif["runs"][0]["results"][0]["properties"];
+    assert_eq!(properties["security-severity"], "10.0");
+    assert_eq!(properties["vulnerability"]["package"]["purl"], "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1");
 }
 
 /// The official schema's `language` patterns have a lone `]`, which ECMA-262 regexes (Annex B)
