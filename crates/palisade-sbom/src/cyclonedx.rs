@@ -197,6 +197,22 @@ fn bom(inventory: &Inventory, options: &SbomOptions) -> Bom {
     }
 }
 
+/// The bom-ref the CycloneDX document gives each package of `inventory`, in inventory order:
+/// for documents that refer to its components (a vulnerability list, VEX). Claimed in the
+/// order [`bom`] claims them, so a repeated purl gets the same `-2` suffix.
+pub fn package_bom_refs(inventory: &Inventory) -> Vec<String> {
+    let mut refs = UniqueIds::default();
+    source_component(&inventory.source, &mut refs);
+    if let Some(distro) = &inventory.distro {
+        distro_component(distro, &mut refs);
+    }
+    inventory
+        .packages
+        .iter()
+        .map(|package| refs.claim(package_ref(package)))
+        .collect()
+}
+
 fn source_component(scanned: &SourceDescription, refs: &mut UniqueIds) -> Component {
     let bom_ref = Some(refs.claim(format!(
         "source:{}",
@@ -457,6 +473,37 @@ mod tests {
                 .count(),
             101
         );
+    }
+
+    #[test]
+    fn package_bom_refs_are_the_written_ones() {
+        let package = Package {
+            name: "x".into(),
+            version: "1".into(),
+            kind: palisade_pkg::PackageType::Npm,
+            purl: "pkg:npm/x@1".into(),
+            licenses: Vec::new(),
+            locations: vec![Location::new("/a/package.json")],
+            found_by: "t".into(),
+            arch: None,
+            epoch: None,
+            source: None,
+            namespace: None,
+        };
+        // The same package twice: the second gets a suffix.
+        let inventory = Inventory {
+            source: SourceDescription::Directory { path: "/p".into() },
+            distro: Some(Distro { id: "debian".into(), ..Distro::default() }),
+            packages: vec![package.clone(), package],
+            issues: Vec::new(),
+        };
+        let options = SbomOptions::new("palisade", "0", time::OffsetDateTime::UNIX_EPOCH);
+        let written: Vec<String> = bom(&inventory, &options).components[1..]
+            .iter()
+            .filter_map(|component| component.bom_ref.clone())
+            .collect();
+        assert_eq!(package_bom_refs(&inventory), written);
+        assert!(written[1].ends_with("-2"), "{written:?}");
     }
 
     #[test]

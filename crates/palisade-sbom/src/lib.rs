@@ -16,6 +16,7 @@ mod table;
 
 use std::io;
 
+pub use cyclonedx::package_bom_refs;
 use palisade_pkg::Inventory;
 use time::{OffsetDateTime, UtcOffset};
 
