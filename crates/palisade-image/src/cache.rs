@@ -30,20 +30,25 @@ pub struct LayerCache {
     root: PathBuf,
 }
 
+/// The directory Palisade keeps its caches in (layers, the vulnerability database):
+/// `$PALISADE_CACHE_DIR`, else `$XDG_CACHE_HOME/palisade`, else `~/.cache/palisade`; `None`
+/// when none of them is set.
+pub fn cache_root() -> Option<PathBuf> {
+    let non_empty = |name: &str| std::env::var_os(name).filter(|value| !value.is_empty()).map(PathBuf::from);
+    non_empty("PALISADE_CACHE_DIR")
+        .or_else(|| non_empty("XDG_CACHE_HOME").map(|dir| dir.join("palisade")))
+        .or_else(|| non_empty("HOME").map(|home| home.join(".cache").join("palisade")))
+}
+
 impl LayerCache {
     /// A cache under `root` (the directory `palisade` keeps its caches in).
     pub fn new(root: impl Into<PathBuf>) -> Self {
         Self { root: root.into() }
     }
 
-    /// `$PALISADE_CACHE_DIR`, else `$XDG_CACHE_HOME/palisade`, else `~/.cache/palisade`; `None`
-    /// when none of them is set.
+    /// A cache under [`cache_root`].
     pub fn from_environment() -> Option<Self> {
-        let non_empty = |name: &str| std::env::var_os(name).filter(|value| !value.is_empty()).map(PathBuf::from);
-        non_empty("PALISADE_CACHE_DIR")
-            .or_else(|| non_empty("XDG_CACHE_HOME").map(|dir| dir.join("palisade")))
-            .or_else(|| non_empty("HOME").map(|home| home.join(".cache").join("palisade")))
-            .map(Self::new)
+        cache_root().map(Self::new)
     }
 
     pub fn root(&self) -> &Path {

@@ -20,7 +20,7 @@ mod squash;
 mod tar_stream;
 
 pub use analyze::{AnalysisIssue, AnalyzedImage, FileAnalyzer, FileMeta, FinalFile, LayerProgress, LayerStage, Limits, Want, analyze_image, analyze_image_with_limits};
-pub use cache::LayerCache;
+pub use cache::{LayerCache, cache_root};
 pub use directory::{AnalyzedDirectory, analyze_directory, analyze_directory_with_limits};
 pub use docker_archive::DockerArchive;
 pub use error::{ImageError, LayerProblem};
