@@ -1,5 +1,6 @@
 //! Software bills of materials from an inventory: CycloneDX 1.6 JSON, SPDX 2.3 JSON, a table
-//! for people, and Palisade's own JSON (see `docs/formats/sbom.md`).
+//! for people, and Palisade's own JSON (see `docs/formats/sbom.md`); and back: [`read`] turns
+//! CycloneDX and SPDX documents into inventories.
 //!
 //! Output is byte-stable: the same inventory, options and timestamp always give the same
 //! bytes. Only the timestamp changes from run to run (the CLI takes it from
@@ -10,6 +11,7 @@ mod cyclonedx;
 mod identity;
 mod license;
 mod native;
+pub mod read;
 mod source;
 mod spdx_json;
 mod table;
