@@ -19,14 +19,18 @@
 //! - Every decision is one JSON line; `dryRun` requests get the same answer and their line
 //!   says `"dryRun": true` (the webhook has no other side effects).
 //! - A body that is not an AdmissionReview is answered 400 with the reason, never a crash.
+//! - With an [`image_policy::ImagePolicy`] attached, each container's image is judged by its
+//!   known vulnerabilities from a cache the background scanner fills (see [`image_policy`]).
 
 pub mod capacity;
+pub mod image_policy;
 pub mod kube;
 pub mod namespaces;
 pub mod review;
 pub mod settings;
 pub mod webhook;
 
+pub use image_policy::{ImagePolicy, ImagePolicySettings, ImageScanner, ImageVerdict, ImageVulnerability};
 pub use namespaces::NamespaceStore;
 pub use settings::{Exemptions, Mode, Settings};
 pub use webhook::{BadRequest, DecisionLog, FindingFilter, Webhook};

@@ -9,6 +9,8 @@ use std::path::Path;
 use palisade_checks::pss::{ENFORCE_LABEL, ENFORCE_VERSION_LABEL, PssLevel, PssSetting, PssVersion};
 use palisade_core::{InputError, Map, Node, Value};
 
+use crate::image_policy::ImagePolicySettings;
+
 /// What happens to a request with a finding of a rule.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Mode {
@@ -59,6 +61,8 @@ pub struct Settings {
     pub exemptions: Exemptions,
     /// Rule id, family (`pss`) or `*` to mode; the longest matching pattern decides.
     pub modes: Vec<(String, Mode)>,
+    /// Images judged by their known vulnerabilities (off by default).
+    pub image_policy: ImagePolicySettings,
 }
 
 impl Default for Settings {
@@ -70,6 +74,7 @@ impl Default for Settings {
             namespaces: HashMap::new(),
             exemptions: Exemptions::default(),
             modes: vec![("*".into(), Mode::Warn), ("pss".into(), Mode::Enforce)],
+            image_policy: ImagePolicySettings::default(),
         }
     }
 }
@@ -116,7 +121,7 @@ impl Settings {
     fn from_node(section: &Node) -> Result<Self, (&Node, String)> {
         let mut settings = Self::default();
         let top = map(section, "`admission`")?;
-        known_keys(section, top, &["defaults", "namespaces", "exemptions", "modes"], "`admission`")?;
+        known_keys(section, top, &["defaults", "namespaces", "exemptions", "modes", "imagePolicy"], "`admission`")?;
         if let Some(node) = top.get("defaults") {
             let labels = pss_labels(node, "`admission.defaults`")?;
             settings.defaults = PssSetting::from_labels(&labels, settings.defaults);
@@ -150,6 +155,9 @@ impl Settings {
                 settings.modes.retain(|(known, _)| known != pattern);
                 settings.modes.push((pattern.to_owned(), mode));
             }
+        }
+        if let Some(node) = top.get("imagePolicy") {
+            settings.image_policy = ImagePolicySettings::from_node(node)?;
         }
         Ok(settings)
     }
@@ -204,7 +212,7 @@ fn check_labels<'n>(node: &'n Node, labels: &BTreeMap<String, String>) -> Result
 mod tests {
     use super::*;
 
-    const CONFIG: &str = "rules: {disable: [x]}\nadmission:\n  defaults: {enforce: baseline, enforce-version: v1.29}\n  namespaces:\n    legacy: {enforce: privileged}\n  exemptions:\n    namespaces: [kube-system]\n    usernames: [ops]\n    runtimeClasses: [kata]\n  modes:\n    workload: enforce\n    workload/default-namespace: audit\n    pss: warn\n";
+    const CONFIG: &str = "rules: {disable: [x]}\nadmission:\n  defaults: {enforce: baseline, enforce-version: v1.29}\n  namespaces:\n    legacy: {enforce: privileged}\n  exemptions:\n    namespaces: [kube-system]\n    usernames: [ops]\n    runtimeClasses: [kata]\n  modes:\n    workload: enforce\n    workload/default-namespace: audit\n    pss: warn\n  imagePolicy:\n    enabled: true\n    unscanned: warn\n";
 
     #[test]
     fn the_admission_section_is_read_and_other_sections_are_left_alone() {
@@ -220,6 +228,8 @@ mod tests {
         assert_eq!(settings.mode_of("rbac/anything"), Mode::Warn);
         // A family is not a prefix of a longer family name.
         assert_eq!(settings.mode_of("workloadx/y"), Mode::Warn);
+        assert!(settings.image_policy.enabled);
+        assert_eq!(settings.image_policy.unscanned, crate::image_policy::Unscanned::Warn);
     }
 
     #[test]
@@ -236,6 +246,7 @@ mod tests {
             ("admission:\n  defaults: {enforce: strict}\n", "unknown Pod Security level `strict`", 2),
             ("admission:\n  modes: {pss: deny}\n", "unknown mode `deny`", 2),
             ("admission:\n  exemptions: {namespaces: kube-system}\n", "must be a list", 2),
+            ("admission:\n  imagePolicy:\n    severity: urgent\n", "unknown severity `urgent`", 3),
         ] {
             let error = Settings::parse(text, Path::new("c.yaml")).unwrap_err();
             assert!(error.message.contains(expected), "{text}: {error}");

@@ -19,6 +19,7 @@ use palisade_server::metrics::{Counter, Histogram, LATENCY_BUCKETS, Registry};
 use serde_json::json;
 use tokio::sync::Semaphore;
 
+use crate::image_policy::ImagePolicy;
 use crate::namespaces::NamespaceStore;
 use crate::review::{API_VERSION, AdmissionRequest, AdmissionResponse, AdmissionReview, KIND, ReviewResponse, Status};
 use crate::settings::{Mode, Settings};
@@ -52,6 +53,7 @@ pub struct Webhook {
     namespaces: Arc<NamespaceStore>,
     log: DecisionLog,
     filter: Option<FindingFilter>,
+    image_policy: Option<ImagePolicy>,
     slots: Arc<Semaphore>,
     origin: Arc<str>,
     requests: Arc<Counter>,
@@ -104,6 +106,7 @@ impl Webhook {
             namespaces,
             log,
             filter: None,
+            image_policy: None,
             slots: Arc::new(Semaphore::new(crate::capacity::DEFAULT_REVIEW_SLOTS)),
             origin: Arc::from("admission-request"),
             requests: registry.counter(
@@ -128,6 +131,13 @@ impl Webhook {
     /// The same webhook, passing each request's findings through `filter` first.
     pub fn with_filter(mut self, filter: FindingFilter) -> Self {
         self.filter = Some(filter);
+        self
+    }
+
+    /// The same webhook, also judging each container's image by `policy` (its findings do not
+    /// pass through the [`FindingFilter`]: the policy has its own exemptions).
+    pub fn with_image_policy(mut self, policy: ImagePolicy) -> Self {
+        self.image_policy = Some(policy);
         self
     }
 
@@ -204,13 +214,15 @@ impl Webhook {
         let name = (!request.namespace.is_empty()).then_some(request.namespace.as_str());
         let facts = NamespaceFacts { name, labels };
         let mut findings = self.engine.check_object(&object, &facts);
-        if request.operation == "UPDATE" && object.is(&[""], "Pod") {
-            if let Some(old) = &request.old_object {
-                // A pod's spec is immutable but for a few fields (images, tolerations, ...), so
-                // a violation on a field the update leaves as it was cannot be fixed by the
-                // user and was judged when the pod was created: only changed fields count.
-                findings.retain(|finding| old.pointer(&finding.location.path) != object.root.pointer(&finding.location.path));
-            }
+        let mut image_findings = self.image_policy.as_ref().map(|policy| policy.judge(&object)).unwrap_or_default();
+        // A pod's spec is immutable but for a few fields (images, tolerations, ...), so a
+        // violation on a field a Pod update leaves as it was cannot be fixed by the user and
+        // was judged when the pod was created: only changed fields count.
+        let old_pod = request.old_object.as_ref().filter(|_| request.operation == "UPDATE" && object.is(&[""], "Pod"));
+        if let Some(old) = old_pod {
+            let changed = |finding: &Finding| old.pointer(&finding.location.path) != object.root.pointer(&finding.location.path);
+            findings.retain(changed);
+            image_findings.retain(|(finding, _)| changed(finding));
         }
         if let Some(filter) = &self.filter {
             findings = filter(findings);
@@ -223,6 +235,10 @@ impl Webhook {
             .into_iter()
             .map(|finding| {
                 let mode = self.settings.mode_of(finding.rule);
+                (finding, mode)
+            })
+            .chain(image_findings)
+            .map(|(finding, mode)| {
                 let line = || format!("{} ({}) at {}: {}", finding.rule, finding.severity, field_path(&finding.location.path), finding.message);
                 match mode {
                     Mode::Enforce => denials.add(|| truncate(line(), MAX_LINE_CHARS)),
@@ -440,7 +456,7 @@ pub fn field_path(pointer: &str) -> String {
     out
 }
 
-fn truncate(mut text: String, max_chars: usize) -> String {
+pub(crate) fn truncate(mut text: String, max_chars: usize) -> String {
     if let Some((index, _)) = text.char_indices().nth(max_chars) {
         text.truncate(index - text[..index].chars().next_back().map_or(0, char::len_utf8));
         text.push('…');

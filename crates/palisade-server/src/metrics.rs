@@ -59,6 +59,12 @@ impl Registry {
         self.register(Arc::new(ObservedCounter { name, help, label, series }));
     }
 
+    /// Registers a gauge kept elsewhere (a queue's depth, a cache's size), read when the
+    /// registry renders.
+    pub fn observed_gauge(&self, name: &'static str, help: &'static str, read: Box<dyn Fn() -> u64 + Send + Sync>) {
+        self.register(Arc::new(ObservedGauge { name, help, read }));
+    }
+
     fn register(&self, family: Arc<dyn Family>) {
         self.families.lock().unwrap_or_else(|poison| poison.into_inner()).push(family);
     }
@@ -165,6 +171,19 @@ impl Family for ObservedCounter {
     }
 }
 
+struct ObservedGauge {
+    name: &'static str,
+    help: &'static str,
+    read: Box<dyn Fn() -> u64 + Send + Sync>,
+}
+
+impl Family for ObservedGauge {
+    fn render(&self, out: &mut String) {
+        let name = self.name;
+        let _ = writeln!(out, "# HELP {name} {}\n# TYPE {name} gauge\n{name} {}", self.help, (self.read)());
+    }
+}
+
 #[derive(Default)]
 struct Buckets {
     /// Non-cumulative count per bucket; the last slot is `+Inf`.
@@ -222,6 +241,7 @@ mod tests {
         requests.inc(&["/m\"x", "500"]);
         let latency = registry.histogram("t_seconds", "Latency.", &[], &[0.001, 0.01]);
         registry.observed_counter("t_dropped_total", "Dropped.", "stream", vec![("out", Box::new(|| 4))]);
+        registry.observed_gauge("t_depth", "Depth.", Box::new(|| 7));
         latency.observe(&[], 0.0005);
         latency.observe(&[], 0.005);
         latency.observe(&[], 3.0);
@@ -234,7 +254,8 @@ mod tests {
             # HELP t_seconds Latency.\n# TYPE t_seconds histogram\n\
             t_seconds_bucket{le=\"0.001\"} 1\nt_seconds_bucket{le=\"0.01\"} 2\nt_seconds_bucket{le=\"+Inf\"} 3\n\
             t_seconds_sum 3.0055\nt_seconds_count 3\n\
-            # HELP t_dropped_total Dropped.\n# TYPE t_dropped_total counter\nt_dropped_total{stream=\"out\"} 4\n";
+            # HELP t_dropped_total Dropped.\n# TYPE t_dropped_total counter\nt_dropped_total{stream=\"out\"} 4\n\
+            # HELP t_depth Depth.\n# TYPE t_depth gauge\nt_depth 7\n";
         assert_eq!(text, expected);
     }
 }
