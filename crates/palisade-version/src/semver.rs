@@ -24,7 +24,14 @@ const MAX_SAFE_INTEGER: u64 = 9_007_199_254_740_991;
 /// How `a` orders against `b` by SemVer 2.0 precedence (build metadata ignored); any string is
 /// ordered, as OSV orders it.
 pub fn compare(a: &str, b: &str) -> Ordering {
-    Lenient::parse(a).cmp(&Lenient::parse(b))
+    compare_semver_like(a, b, 3, false)
+}
+
+/// osv-scalibr's "semver-like" ordering: `components` numeric components (the rest join the
+/// pre-release), pre-release identifiers compared as SemVer does, optionally ignoring ASCII case
+/// (NuGet).
+pub(crate) fn compare_semver_like(a: &str, b: &str, components: usize, ignore_case: bool) -> Ordering {
+    Lenient::parse(a, components).compare(&Lenient::parse(b, components), ignore_case)
 }
 
 /// Whether node-semver's strict parser accepts `version` (`semver.valid(version) !== null`).
@@ -37,10 +44,10 @@ pub fn is_valid(version: &str) -> bool {
 
 /// A version as osv-scalibr's `parseSemverLike` splits it: numeric components up to the first
 /// character that is neither a digit nor a dot, the rest being the "build" (pre-release and
-/// metadata). Components past the third are appended to the pre-release, as OSV does.
+/// metadata). Components past the scheme's count (3, NuGet 4) join the pre-release, as OSV does.
 struct Lenient<'a> {
-    main: [&'a str; 3],
-    /// The components past the third (dot-separated digits).
+    main: [&'a str; 4],
+    /// The components past the counted ones (dot-separated digits).
     extra: &'a str,
     /// The pre-release identifiers: the build up to `+`, one leading `-` removed.
     prerelease: &'a str,
@@ -49,18 +56,18 @@ struct Lenient<'a> {
 }
 
 impl<'a> Lenient<'a> {
-    fn parse(version: &'a str) -> Self {
+    fn parse(version: &'a str, components: usize) -> Self {
         // node-semver's loose prefix `[v=\s]*`; OSV itself strips one `v`.
         let text = version.trim().trim_start_matches(|c: char| c == 'v' || c == '=' || c.is_whitespace());
         let build_start = text.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(text.len());
         let numeric = &text[..build_start];
-        let mut main = [""; 3];
+        let mut main = [""; 4];
         let mut extra = "";
         let mut count = 0;
         let mut position = 0;
         for component in numeric.split('.') {
             if !component.is_empty() {
-                if count < 3 {
+                if count < components.min(4) {
                     main[count] = component;
                 } else if extra.is_empty() {
                     extra = &numeric[position..];
@@ -88,8 +95,8 @@ impl<'a> Lenient<'a> {
     }
 }
 
-impl Ord for Lenient<'_> {
-    fn cmp(&self, other: &Self) -> Ordering {
+impl Lenient<'_> {
+    fn compare(&self, other: &Self, ignore_case: bool) -> Ordering {
         for (a, b) in self.main.iter().zip(&other.main) {
             let order = compare_decimal(a, b);
             if order != Ordering::Equal {
@@ -109,7 +116,7 @@ impl Ord for Lenient<'_> {
                 (None, Some(_)) => return Ordering::Less,
                 (Some(_), None) => return Ordering::Greater,
                 (Some(a), Some(b)) => {
-                    let order = compare_identifier(a, b);
+                    let order = compare_identifier(a, b, ignore_case);
                     if order != Ordering::Equal {
                         return order;
                     }
@@ -119,30 +126,17 @@ impl Ord for Lenient<'_> {
     }
 }
 
-impl PartialOrd for Lenient<'_> {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl PartialEq for Lenient<'_> {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
-    }
-}
-
-impl Eq for Lenient<'_> {}
-
 fn is_numeric(identifier: &str) -> bool {
     !identifier.is_empty() && identifier.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// Numeric identifiers by value (any length), below alphanumeric ones, which compare as ASCII.
-fn compare_identifier(a: &str, b: &str) -> Ordering {
+fn compare_identifier(a: &str, b: &str, ignore_case: bool) -> Ordering {
     match (is_numeric(a), is_numeric(b)) {
         (true, true) => compare_decimal(a, b),
         (true, false) => Ordering::Less,
         (false, true) => Ordering::Greater,
+        (false, false) if ignore_case => a.bytes().map(|b| b.to_ascii_lowercase()).cmp(b.bytes().map(|b| b.to_ascii_lowercase())),
         (false, false) => a.cmp(b),
     }
 }
