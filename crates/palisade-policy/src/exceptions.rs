@@ -214,6 +214,27 @@ impl Baseline {
     }
 }
 
+/// A door's findings through the configuration's exceptions and a baseline (doors without
+/// objects have no annotations), as a report for every format and `--fail-on`. The exceptions
+/// section is shown only when some exception could apply.
+pub fn report_of(
+    findings: Vec<Finding>,
+    unread: Vec<InputError>,
+    scope: palisade_report::Scope,
+    fail_on: Option<palisade_core::Severity>,
+    config: &[ConfigException],
+    baseline: Option<&Baseline>,
+    evaluated: &BTreeSet<&str>,
+) -> palisade_report::ScanReport {
+    let resolution = apply(findings, config, &[], baseline, today(), evaluated);
+    let report = palisade_report::ScanReport::new(resolution.kept, unread, scope, fail_on);
+    if config.is_empty() && baseline.is_none() {
+        report
+    } else {
+        report.with_exceptions(resolution.exceptions)
+    }
+}
+
 /// The findings that remain and what exceptions did.
 #[derive(Debug, Default)]
 pub struct Resolution {

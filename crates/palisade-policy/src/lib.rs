@@ -11,7 +11,7 @@ pub mod operation;
 pub mod ruleset;
 
 pub use config::{Config, RuleSwitches};
-pub use exceptions::{Baseline, ConfigException, InlineExceptions, Resolution, apply};
+pub use exceptions::{Baseline, ConfigException, InlineExceptions, Resolution, apply, report_of};
 pub use operation::{OperationPolicy, load_policies};
 pub use ruleset::{Evaluated, RuleSet, Selection};
 

@@ -12,8 +12,7 @@ use palisade_node::controls::{Benchmark, load_benchmark};
 use palisade_node::evaluate::{Filter, NodeReport, evaluate};
 use palisade_node::replay::{Evaluated, Replay, ReplayError};
 use palisade_node::snapshot::Snapshot;
-use palisade_policy::Config;
-use palisade_policy::exceptions::{Baseline, Inline};
+use palisade_policy::exceptions::Baseline;
 use palisade_report::{Format, ScanReport, Scope, WriteOptions};
 
 use super::scan::FailOn;
@@ -319,28 +318,11 @@ fn palisade_report_of(
     evaluated: &std::collections::BTreeSet<&'static str>,
     nodes: usize,
 ) -> anyhow::Result<ScanReport> {
-    let config_path = args.config.clone().or_else(|| palisade_policy::config::discover(Path::new(".")));
-    let config = match config_path {
-        Some(path) => Config::load(&path).map_err(|error| anyhow::anyhow!("invalid configuration: {error}"))?,
-        None => Config::default(),
-    };
+    let config = super::scan::config_or_discovered(args.config.as_deref(), Path::new("."))?;
     let baseline = args.baseline.as_deref().map(Baseline::load).transpose().map_err(|e| anyhow::anyhow!("{e}"))?;
-    let inline: Vec<Inline> = Vec::new();
-    let uses_exceptions = !config.exceptions.is_empty() || baseline.is_some();
-    let resolution = palisade_policy::apply(
-        findings,
-        &config.exceptions,
-        &inline,
-        baseline.as_ref(),
-        palisade_policy::exceptions::today(),
-        evaluated,
-    );
     let scope = Scope { files_read: nodes, objects_scanned: nodes, rules_evaluated: evaluated.len() };
-    let mut report = ScanReport::new(resolution.kept, unread, scope, args.fail_on.0);
-    if uses_exceptions {
-        report = report.with_exceptions(resolution.exceptions);
-    }
-    Ok(report)
+    let evaluated = evaluated.iter().copied().collect();
+    Ok(palisade_policy::report_of(findings, unread, scope, args.fail_on.0, &config.exceptions, baseline.as_ref(), &evaluated))
 }
 
 /// `--apply-reports`: each node's ClusterPolicyReport, from the findings that remain after

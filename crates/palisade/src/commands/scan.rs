@@ -1,7 +1,7 @@
 //! `palisade scan`: manifests (files, directories, stdin) through every rule, into a report.
 
 use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Mutex;
 
@@ -291,11 +291,14 @@ impl NodeResults {
 
 /// `--config`, else `.palisade.yaml` discovered upward from the first path, else defaults.
 fn load_config(args: &ScanArgs) -> anyhow::Result<Config> {
-    let discovered = || {
-        let start = args.paths.iter().find(|path| path.as_os_str() != "-").cloned().unwrap_or_else(|| PathBuf::from("."));
-        palisade_policy::config::discover(&start)
-    };
-    match args.config.clone().or_else(discovered) {
+    let start = args.paths.iter().find(|path| path.as_os_str() != "-").cloned().unwrap_or_else(|| PathBuf::from("."));
+    config_or_discovered(args.config.as_deref(), &start)
+}
+
+/// The configuration at `explicit`, else `.palisade.yaml` discovered upward from `start`, else
+/// defaults.
+pub fn config_or_discovered(explicit: Option<&Path>, start: &Path) -> anyhow::Result<Config> {
+    match explicit.map(Path::to_path_buf).or_else(|| palisade_policy::config::discover(start)) {
         Some(path) => Config::load(&path).map_err(|error| anyhow::anyhow!("invalid configuration: {error}")),
         None => Ok(Config::default()),
     }
