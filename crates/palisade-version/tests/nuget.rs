@@ -2,8 +2,6 @@
 //! hand-written fixture `semantic/testdata/nuget-versions.txt` (google/osv-scalibr, commit
 //! c2094f2d68e3994551d9998a54e2e97985a18a39, Apache-2.0), transcribed row for row with its comments.
 
-// Only `common::ordering` is used: no vectors file exists for this ecosystem yet.
-#[allow(dead_code)]
 mod common;
 
 use std::cmp::Ordering;
