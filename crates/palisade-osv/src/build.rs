@@ -37,6 +37,8 @@ struct Tally {
     issues: Vec<RecordError>,
 }
 
+const GO_ZERO_TIME: &str = "0001-01-01T00:00:00Z";
+
 impl Tally {
     fn count(&mut self, keys: &[(String, String)], modified: &str) {
         self.records += 1;
@@ -48,7 +50,10 @@ impl Tally {
                 last = Some(ecosystem);
             }
         }
-        if !modified.is_empty() && self.newest_modified.as_deref().is_none_or(|newest| clock::compare(modified, newest).is_gt()) {
+        // Go's vulndb repository writes Go's zero time until vuln.go.dev publishes a record:
+        // it dates nothing.
+        let dated = !modified.is_empty() && modified != GO_ZERO_TIME;
+        if dated && self.newest_modified.as_deref().is_none_or(|newest| clock::compare(modified, newest).is_gt()) {
             self.newest_modified = Some(modified.to_owned());
         }
     }
