@@ -134,3 +134,52 @@ fn event_version(event: &Event) -> &str {
         Event::Introduced(at) | Event::Fixed(at) | Event::LastAffected(at) | Event::Limit(at) => at,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A range as the schema's examples write them.
+    fn range(kind: &str, events: serde_json::Value) -> Range {
+        serde_json::from_value(serde_json::json!({"type": kind, "events": events})).unwrap()
+    }
+
+    #[test]
+    fn last_affected_is_inclusive_and_fixed_exclusive() {
+        // The schema's `last_affected` example: 2.1.214 is the last affected version.
+        let last = range("SEMVER", serde_json::json!([{"introduced": "0"}, {"last_affected": "2.1.214"}]));
+        assert!(range_contains(&last, "2.1.214", Scheme::Semver));
+        assert!(!range_contains(&last, "2.1.215", Scheme::Semver));
+        let fixed = range("SEMVER", serde_json::json!([{"introduced": "1.0.0"}, {"fixed": "1.2.0"}]));
+        assert!(range_contains(&fixed, "1.0.0", Scheme::Semver) && range_contains(&fixed, "1.1.9", Scheme::Semver));
+        assert!(!range_contains(&fixed, "1.2.0", Scheme::Semver) && !range_contains(&fixed, "0.9.0", Scheme::Semver));
+    }
+
+    #[test]
+    fn limits_bound_the_range_and_events_are_sorted_first() {
+        // Events out of order: sorting puts `introduced: 0` first and orders the rest.
+        let unsorted = range("ECOSYSTEM", serde_json::json!([{"fixed": "2.0.0"}, {"introduced": "1.5.0"}, {"fixed": "1.0.0"}, {"introduced": "0"}]));
+        assert!(range_contains(&unsorted, "0.5.0", Scheme::Semver));
+        assert!(!range_contains(&unsorted, "1.2.0", Scheme::Semver));
+        assert!(range_contains(&unsorted, "1.9.0", Scheme::Semver));
+        assert!(!range_contains(&unsorted, "2.0.0", Scheme::Semver));
+        let limited = range("ECOSYSTEM", serde_json::json!([{"introduced": "1.0.0"}, {"limit": "1.5.0"}]));
+        assert!(range_contains(&limited, "1.4.0", Scheme::Semver));
+        assert!(!range_contains(&limited, "1.5.0", Scheme::Semver));
+        let unlimited = range("ECOSYSTEM", serde_json::json!([{"introduced": "1.0.0"}, {"limit": "*"}]));
+        assert!(range_contains(&unlimited, "99.0.0", Scheme::Semver));
+    }
+
+    #[test]
+    fn git_ranges_leave_only_the_versions_list() {
+        let advisory: Advisory = serde_json::from_value(serde_json::json!({
+            "id": "OSV-TEST",
+            "affected": [{"package": {"ecosystem": "PyPI", "name": "x"}, "ranges": [{"type": "GIT", "repo": "https://example.com/x", "events": [{"introduced": "0"}]}], "versions": ["1.0"]}]
+        }))
+        .unwrap();
+        let query = |version: &str| Query { ecosystem: "PyPI".into(), name: "x".into(), version: version.into(), scheme: Scheme::Pep440 };
+        // `1.0.0` is `1.0` in PEP 440.
+        assert!(affects(&advisory, &query("1.0.0")).is_some());
+        assert!(affects(&advisory, &query("1.1")).is_none());
+    }
+}
