@@ -14,6 +14,10 @@ use rayon::prelude::*;
 /// Reads one image reference into its inventory; the error says why it could not.
 pub type Inventorier = dyn Fn(&str) -> Result<Inventory, String> + Send + Sync;
 
+/// Findings about one inventoried image that hold for every container running it
+/// (vulnerabilities); each is repeated at the `image` field of those containers.
+pub type ImageFindings = dyn Fn(&str, &Inventory) -> Vec<Finding> + Send + Sync;
+
 /// Reports progress: images done, images in all, the reference just finished.
 pub type Progress = dyn Fn(usize, usize, &str) + Send + Sync;
 
@@ -32,12 +36,18 @@ pub struct ImageOutcome {
 pub struct WorkloadImages {
     inventorier: Arc<Inventorier>,
     progress: Arc<Progress>,
+    image_findings: Option<Arc<ImageFindings>>,
     outcomes: Arc<Mutex<Vec<ImageOutcome>>>,
 }
 
 impl WorkloadImages {
     pub fn new(inventorier: Arc<Inventorier>, progress: Arc<Progress>) -> Self {
-        Self { inventorier, progress, outcomes: Arc::default() }
+        Self { inventorier, progress, image_findings: None, outcomes: Arc::default() }
+    }
+
+    /// Also reports the `findings` of each image at every container that runs it.
+    pub fn with_image_findings(self, findings: Arc<ImageFindings>) -> Self {
+        Self { image_findings: Some(findings), ..self }
     }
 
     /// The outcomes of the last check, sorted by reference.
@@ -76,20 +86,25 @@ impl InventoryRule for WorkloadImages {
         }
         let total = users.len();
         let done = std::sync::atomic::AtomicUsize::new(0);
-        let results: Vec<(String, Result<Inventory, String>)> = users
+        type Read = (String, Result<Inventory, String>, Vec<Finding>);
+        let results: Vec<Read> = users
             .keys()
             .cloned()
             .collect::<Vec<_>>()
             .into_par_iter()
             .map(|reference| {
                 let result = (self.inventorier)(&reference);
+                let found = match (&result, &self.image_findings) {
+                    (Ok(inventory), Some(image_findings)) => image_findings(&reference, inventory),
+                    _ => Vec::new(),
+                };
                 let finished = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
                 (self.progress)(finished, total, &reference);
-                (reference, result)
+                (reference, result, found)
             })
             .collect();
         let mut outcomes = Vec::with_capacity(results.len());
-        for (reference, result) in results {
+        for (reference, result, found) in results {
             let containers = users.get(&reference).map_or(&[][..], Vec::as_slice);
             for (object, pointer) in containers {
                 let finding = match &result {
@@ -102,6 +117,11 @@ impl InventoryRule for WorkloadImages {
                     ),
                 };
                 out.push(Candidate { finding, gate: None });
+                let pointer = palisade_core::Text::from(pointer.as_str());
+                for image_finding in &found {
+                    let message = format!("image {reference}: {}", image_finding.message).into();
+                    out.push(Candidate { finding: image_finding.relocated(object, pointer.clone(), message), gate: None });
+                }
             }
             outcomes.push(ImageOutcome { reference, result, containers: containers.len() });
         }
@@ -215,5 +235,42 @@ mod tests {
             ("registry.test/private:3", 1, false),
             ("registry.test/web:2", 1, true)
         ]);
+    }
+
+    #[test]
+    fn image_findings_are_repeated_at_every_container_that_runs_the_image() {
+        static ADVISORY: RuleMeta = RuleMeta {
+            id: "vuln/DSA-5621-1",
+            title: "openssl security update",
+            severity: palisade_core::Severity::High,
+            doc: "",
+            remediation: "Upgrade.",
+            controls: &[],
+        };
+        let inventorier: Arc<Inventorier> = Arc::new(|reference: &str| if reference.contains("private") { Err("unauthorized".into()) } else { Ok(inventory(reference)) });
+        let image_findings: Arc<ImageFindings> = Arc::new(|reference: &str, _: &Inventory| {
+            if !reference.ends_with("base:1") {
+                return Vec::new();
+            }
+            let image = palisade_load::load_str("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: image}\n", "image").objects.remove(0);
+            vec![Finding::new(&ADVISORY, &image, String::new(), "libssl3 3.0.11-1~deb12u1 (source openssl) is affected by DSA-5621-1".into())]
+        });
+        let rule = WorkloadImages::new(inventorier, Arc::new(|_, _, _| {})).with_image_findings(image_findings);
+        let objects = objects(WORKLOADS);
+        let retained: Vec<Object> = objects.iter().filter_map(|object| rule.retain(object)).collect();
+        let mut out = Vec::new();
+        rule.check(&retained, &mut out);
+        let vulnerable: Vec<(&str, &str, String, u32, &str)> = out
+            .iter()
+            .map(|candidate| &candidate.finding)
+            .filter(|finding| finding.rule.starts_with("vuln/"))
+            .map(|finding| (finding.rule, finding.object.kind.as_str(), finding.location.path.to_string(), finding.location.line, finding.message.as_str()))
+            .collect();
+        let message = "image registry.test/base:1: libssl3 3.0.11-1~deb12u1 (source openssl) is affected by DSA-5621-1";
+        assert_eq!(vulnerable, [
+            ("vuln/DSA-5621-1", "Deployment", "/spec/template/spec/initContainers/0/image".to_owned(), 8, message),
+            ("vuln/DSA-5621-1", "Deployment", "/spec/template/spec/containers/1/image".to_owned(), 13, message),
+        ]);
+        assert!(out.iter().all(|candidate| candidate.finding.location.file.as_ref() == "workloads.yaml"));
     }
 }

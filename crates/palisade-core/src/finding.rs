@@ -356,6 +356,18 @@ impl Finding {
         }
     }
 
+    /// The same verdict said of `object` at the field `pointer` names, with `message`: a
+    /// finding about an image, repeated at each container that runs it.
+    pub fn relocated(&self, object: &Object, pointer: Text, message: Text) -> Self {
+        let mark = object.locate(&pointer);
+        Self {
+            message,
+            object: object.reference(),
+            location: Location { file: object.origin.file.clone(), line: mark.line, column: mark.column, path: pointer },
+            ..self.clone()
+        }
+    }
+
     /// The order reports use: by file, position, rule, object, message, then severity, so
     /// output is byte-stable whatever order the parallel engine produced findings in.
     pub fn sort_key(&self) -> impl Ord + '_ {

@@ -52,6 +52,11 @@ enum Command {
     Node(commands::node::NodeArgs),
     /// What is installed in an image, root filesystem or project, as a CycloneDX or SPDX SBOM.
     Sbom(commands::sbom::SbomArgs),
+    /// Known vulnerabilities in images, root filesystems, projects, lockfiles and SBOMs, from
+    /// OSV advisories.
+    Vuln(commands::vuln::VulnArgs),
+    /// The vulnerability database: update (download OSV's exports), import, status.
+    Db(commands::db::DbArgs),
     /// Generate a CA and a serving certificate for the webhook's Service; prints the caBundle.
     Certs(commands::certs::CertsArgs),
 }
@@ -71,6 +76,8 @@ fn main() -> ExitCode {
         Command::Netpol(args) => commands::netpol::run(args),
         Command::Node(args) => commands::node::run(args),
         Command::Sbom(args) => commands::sbom::run(args),
+        Command::Vuln(args) => commands::vuln::run(args),
+        Command::Db(args) => commands::db::run(args),
         Command::Certs(args) => commands::certs::run(args),
     };
     result.unwrap_or_else(|error| {

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod certs;
+pub mod db;
 pub mod cluster;
 pub mod explain;
 pub mod netpol;
@@ -14,3 +15,4 @@ pub mod scan;
 pub mod serve;
 pub mod serve_admission;
 pub mod serve_audit;
+pub mod vuln;

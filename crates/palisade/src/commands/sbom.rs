@@ -128,7 +128,7 @@ fn bar(unit: &str) -> indicatif::ProgressBar {
     bar
 }
 
-fn show(bar: &indicatif::ProgressBar, progress: &palisade_image::LayerProgress) {
+pub fn show(bar: &indicatif::ProgressBar, progress: &palisade_image::LayerProgress) {
     bar.set_length(progress.count as u64);
     match &progress.stage {
         palisade_image::LayerStage::Reading => bar.set_message(progress.digest.chars().take(19).collect::<String>()),

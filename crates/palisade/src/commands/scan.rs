@@ -89,6 +89,18 @@ pub struct ScanArgs {
     #[arg(long, value_name = "DIR", requires = "images")]
     pub sbom_dir: Option<PathBuf>,
 
+    /// With --images, match each image's packages against the vulnerability database and
+    /// report every vulnerability at each container that runs the image (`vuln/<id>`).
+    #[arg(long, requires = "images")]
+    pub vulns: bool,
+
+    /// With --vulns, leave out vulnerabilities without a published fix.
+    #[arg(long, requires = "vulns")]
+    pub ignore_unfixed: bool,
+
+    #[command(flatten)]
+    pub db: super::db::DbLocation,
+
     #[command(flatten)]
     pub image: super::sbom::ImageArgs,
 
@@ -126,7 +138,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     for warning in &rule_set.warnings {
         eprintln!("warning: {warning}");
     }
-    let images = rule_set.runs_image_door().then(|| workload_images(&args.image)).transpose()?;
+    let images = rule_set.runs_image_door().then(|| workload_images(&args)).transpose()?;
     let RuleSet { rules, mut inventory_rules, evaluated, .. } = rule_set;
     let inline = InlineExceptions::default();
     inventory_rules.push(Box::new(inline.clone()));
@@ -141,6 +153,9 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     };
     evaluated.adjust(&mut outcome.findings);
     let mut evaluated_ids = evaluated.ids();
+    if images.is_some() && args.vulns {
+        evaluated_ids.insert("vuln/*");
+    }
     let nodes = NodeResults::read(&args.node_snapshot);
     outcome.findings.extend(nodes.findings.findings.iter().cloned());
     outcome.errors.extend(nodes.errors.iter().cloned());
@@ -211,9 +226,9 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
 
 /// The image door: the inventory rule, and where its outcomes can be read after the scan.
 fn workload_images(
-    args: &super::sbom::ImageArgs,
+    args: &ScanArgs,
 ) -> anyhow::Result<(palisade_catalog::workloads::WorkloadImages, std::sync::Arc<Mutex<Vec<palisade_catalog::workloads::ImageOutcome>>>)> {
-    let options = args.read_options()?;
+    let options = args.image.read_options()?;
     let bar = super::sbom::image_bar();
     let progress_bar = bar.clone();
     // A reference in a pod spec always names a registry image, even if a directory of that name
@@ -229,7 +244,16 @@ fn workload_images(
             progress_bar.finish_and_clear();
         }
     });
-    let rule = palisade_catalog::workloads::WorkloadImages::new(inventorier, progress);
+    let mut rule = palisade_catalog::workloads::WorkloadImages::new(inventorier, progress);
+    if args.vulns {
+        let database = args.db.open()?;
+        super::db::warn_if_stale(&database.status(), std::time::Duration::from_secs(7 * 86_400));
+        let options = palisade_vuln::MatchOptions { ignore_unfixed: args.ignore_unfixed, ..Default::default() };
+        rule = rule.with_image_findings(std::sync::Arc::new(move |reference: &str, inventory: &palisade_pkg::Inventory| {
+            let matched = palisade_vuln::match_inventory(inventory, &database, &options);
+            palisade_vuln::findings(&matched, super::vuln::object_of(reference, inventory), reference)
+        }));
+    }
     let outcomes = rule.outcomes();
     Ok((rule, outcomes))
 }
