@@ -26,6 +26,9 @@ pub enum Queued {
     Full,
 }
 
+/// Which counter of [`Shared`] a gauge reads.
+type GaugeOf = fn(&Shared) -> &AtomicUsize;
+
 pub struct BackgroundScanner {
     sender: SyncSender<Arc<str>>,
     shared: Arc<Shared>,
@@ -73,7 +76,7 @@ impl BackgroundScanner {
                 &["result"],
             ),
         });
-        let gauges: [(&'static str, &'static str, fn(&Shared) -> &AtomicUsize); 2] = [
+        let gauges: [(&'static str, &'static str, GaugeOf); 2] = [
             ("palisade_admission_image_scan_queue_depth", "Images waiting for a background scan.", |shared| &shared.depth),
             ("palisade_admission_image_scans_running", "Background image scans running.", |shared| &shared.running),
         ];
