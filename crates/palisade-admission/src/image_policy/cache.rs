@@ -191,9 +191,20 @@ impl ImageVerdicts {
     fn insert(&self, key: &str, outcome: Outcome, scanned_at: Instant, retry_after: Instant) {
         let mut shard = self.write(key);
         if shard.len() >= self.per_shard && !shard.contains_key(key) {
-            let oldest = shard.iter().min_by_key(|(_, entry)| entry.last_used.load(Ordering::Relaxed)).map(|(key, _)| key.clone());
-            if let Some(oldest) = oldest {
-                shard.remove(&oldest);
+            // Failures go first, and a failure never evicts a verdict: anyone who may create
+            // pods can make scans fail (made-up image names), and must not thereby push the
+            // verdicts of real images out.
+            let incoming_is_verdict = matches!(outcome, Outcome::Judged(_));
+            let victim = shard
+                .iter()
+                .filter(|(_, entry)| incoming_is_verdict || matches!(entry.outcome, Outcome::Failed(_)))
+                .min_by_key(|(_, entry)| (matches!(entry.outcome, Outcome::Judged(_)), entry.last_used.load(Ordering::Relaxed)))
+                .map(|(key, _)| key.clone());
+            match victim {
+                Some(victim) => {
+                    shard.remove(&victim);
+                }
+                None => return,
             }
         }
         let entry = Entry { outcome, scanned_at, retry_after, last_used: AtomicU64::new(self.tick(scanned_at)) };
@@ -314,6 +325,24 @@ mod tests {
         assert_eq!(judged(cache.lookup(&format!("mirror.example/nginx@{digest}"), now)), (1, false));
         assert_eq!(pinned_digest("nginx:1.25"), None);
         assert_eq!(pinned_digest("localhost:5000/app@sha256:ab"), Some("sha256:ab"));
+    }
+
+    #[test]
+    fn failures_are_evicted_first_and_never_evict_a_verdict() {
+        let cache = ImageVerdicts::new(&ImagePolicySettings { cache_entries: 2, ..settings() });
+        let now = Instant::now();
+        cache.record("real:1", Ok(verdict(None, Vec::new())), now);
+        cache.record("made-up:1", Err("not found".into()), now);
+        // A newer failure replaces the older failure, not the verdict.
+        cache.record("made-up:2", Err("not found".into()), now + Duration::from_secs(1));
+        assert_eq!(cache.lookup("made-up:1", now), Lookup::Missing);
+        judged(cache.lookup("real:1", now));
+        cache.record("real:2", Ok(verdict(None, Vec::new())), now + Duration::from_secs(2));
+        // With only verdicts held, a failure is not kept.
+        cache.record("made-up:3", Err("not found".into()), now + Duration::from_secs(3));
+        assert_eq!(cache.lookup("made-up:3", now + Duration::from_secs(3)), Lookup::Missing);
+        judged(cache.lookup("real:1", now + Duration::from_secs(3)));
+        judged(cache.lookup("real:2", now + Duration::from_secs(3)));
     }
 
     #[test]
