@@ -23,7 +23,7 @@ type Identity = (String, String, String, String);
 const SYFT_NO_VERSION: &str = "UNKNOWN";
 
 /// A package only one of the two tools reports, and why: a place where Syft misreads the format,
-/// or (`gap`) one where this per-file reader cannot see what Syft sees in other files.
+/// one Palisade adds as osv-scanner does (Go's standard library from go.mod), or (`gap`) one where this per-file reader cannot see what Syft sees in other files.
 struct Difference {
     only_in: Tool,
     package: [&'static str; 4],
@@ -61,6 +61,7 @@ const UV_LOCK: &str = "Syft 1.18.1 has no uv.lock reader (added in Syft 1.29.0, 
 const GO_REPLACE_UNREQUIRED: &str = "Go Modules Reference, replace directive: a replacement of a module that is not required has no effect; Syft adds the replacement";
 const GO_REPLACE_VERSION: &str = "Go Modules Reference, replace directive: `old v1.58.3 => …` replaces only v1.58.3, and v1.59.0 is required; Syft replaces whatever version";
 const GO_EXCLUDE_VERSION: &str = "Go Modules Reference, exclude directive: excluding v0.17.0 leaves the requirement on v0.18.0 alone; Syft drops the module";
+const GO_STDLIB: &str = "not a Syft misreading: osv-scanner (osv-scalibr's go/gomod extractor) adds the standard library at the toolchain line's version (`toolchain go1.21.5`) so that Go's own advisories match; Syft 1.18.1 reads no stdlib from go.mod";
 const MAVEN_INHERITED_GROUP: &str = "Maven inherits the parent's groupId, so `${project.groupId}` is com.acme.orders (Maven POM reference, Inheritance); Syft's resolver looks the property up under `groupID` and falls back to the artifact";
 const MAVEN_PARENT_POM: &str = "gap: the version comes from the parent pom, another file of the project; catalogers read one file at a time (Syft finds the parent by its coordinates among the scanned poms)";
 const GEM_PLATFORM: &str = "Bundler's LockfileParser reads `1.15.5-x86_64-linux` as version 1.15.5 for platform x86_64-linux (purl spec, gem type: `platform` qualifier); Syft keeps the platform in the version";
@@ -141,6 +142,7 @@ const CASES: &[Case] = &[
             syft_only(["go-module", "google.golang.org/grpc", "v1.58.2", "pkg:golang/google.golang.org/grpc@v1.58.2"], GO_REPLACE_VERSION),
             palisade_only(["go-module", "google.golang.org/grpc", "v1.59.0", "pkg:golang/google.golang.org/grpc@v1.59.0"], GO_REPLACE_VERSION),
             palisade_only(["go-module", "golang.org/x/net", "v0.18.0", "pkg:golang/golang.org/x/net@v0.18.0"], GO_EXCLUDE_VERSION),
+            palisade_only(["go-module", "stdlib", "go1.21.5", "pkg:golang/stdlib@1.21.5"], GO_STDLIB),
         ],
     },
     Case { dir: "cargo", differences: &[] },

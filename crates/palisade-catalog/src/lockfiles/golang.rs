@@ -11,6 +11,13 @@
 //!   version is required (Go: "only that specific version is replaced");
 //! - an `exclude` removes the module whatever version is required (Go: a requirement is ignored
 //!   only when it names the excluded version).
+//!
+//! The Go standard library is a package too, as osv-scanner reads go.mod (osv-scalibr's
+//! `go/gomod` extractor): `stdlib` at the `toolchain` line's version, cut at its first `-`
+//! (`go1.23.6-xyz` is 1.23.6), else at the `go` line's (`go 1.21` is 1.21). Its version is written
+//! as Go programs record theirs (`go1.21`, the Go binary cataloger's `go1.22.5`), its purl as
+//! osv-scalibr and Syft write it (`pkg:golang/stdlib@1.21`). Syft 1.18.1 reads no stdlib from
+//! go.mod. A `toolchain default` line names no version, so the `go` line's stands.
 
 use std::collections::BTreeMap;
 
@@ -40,6 +47,9 @@ impl Cataloger for GoModFile {
     fn parse(&self, path: &str, content: &[u8]) -> Result<Vec<Fact>, String> {
         let directives = Directives::read(text(content)?)?;
         let mut found = Found::new(path, NAME, PackageType::GoModule);
+        if let Some(version) = directives.stdlib_version() {
+            found.add("stdlib", &format!("go{version}"), purl::golang("stdlib", &version), vec!["BSD-3-Clause".to_owned()]);
+        }
         for (module, version) in directives.modules() {
             found.add(&module, &version, purl::golang(&module, &version), Vec::new());
         }
@@ -58,6 +68,10 @@ struct Directives {
     require: Vec<Module>,
     exclude: Vec<Module>,
     replace: Vec<(Module, Module)>,
+    /// The `go` line's version: `1.21`, `1.22.5`.
+    go: Option<String>,
+    /// The `toolchain` line's name: `go1.21.5`, `go1.23.6-xyz`, `default`.
+    toolchain: Option<String>,
 }
 
 impl Directives {
@@ -110,11 +124,25 @@ impl Directives {
                 };
                 self.replace.push(replacement);
             }
-            // module, go, toolchain, godebug, retract, tool, ignore and directives of later Go
-            // versions name no dependency.
+            "go" | "toolchain" => {
+                let [version] = arguments else {
+                    return Err(format!("{verb} needs one version"));
+                };
+                if verb == "go" { self.go = Some(version.clone()) } else { self.toolchain = Some(version.clone()) }
+            }
+            // module, godebug, retract, tool, ignore and directives of later Go versions name
+            // no dependency.
             _ => {}
         }
         Ok(())
+    }
+
+    /// The standard library's version without `go`, as osv-scalibr takes it: the toolchain's
+    /// before any `-` suffix, else the go line's.
+    fn stdlib_version(&self) -> Option<String> {
+        let toolchain = self.toolchain.as_deref().map(|name| name.split('-').next().unwrap_or_default().trim_start_matches("go"));
+        let version = toolchain.filter(|version| version.starts_with(|c: char| c.is_ascii_digit())).or(self.go.as_deref())?;
+        Some(version.to_owned()).filter(|version| !version.is_empty())
     }
 
     /// The required modules after exclusions and replacements: path and version.
@@ -204,6 +232,25 @@ mod tests {
             modules(go_mod).unwrap(),
             [module("../c", ""), module("a2", "v2.0.0"), module("b", "v1.1.0"), module("e", "v1.4.0"), module("f2", "v0.1.0")]
         );
+    }
+
+    fn stdlib(go_mod: &str) -> Option<(String, String, String)> {
+        let facts = GoModFile.parse("/p/go.mod", go_mod.as_bytes()).unwrap();
+        super::super::identities(facts).into_iter().find(|(name, _, _)| name == "stdlib")
+    }
+
+    // The cases are osv-scalibr's gomod tests (testdata/two-packages.mod: `go 1.17` gives stdlib
+    // 1.17; toolchain-with-suffix.mod: `go 1.23.5` with `toolchain go1.23.6-xyz` gives 1.23.6),
+    // with the version written as Go programs record it.
+    #[test]
+    fn the_standard_library_comes_from_the_toolchain_else_the_go_line() {
+        let expected = |version: &str, purl: &str| Some(("stdlib".to_owned(), version.to_owned(), purl.to_owned()));
+        assert_eq!(stdlib("module m\n\ngo 1.17\n\nrequire (\n\tgithub.com/BurntSushi/toml v1.0.0\n)\n"), expected("go1.17", "pkg:golang/stdlib@1.17"));
+        assert_eq!(stdlib("module my-library\n\ngo 1.23.5\n\ntoolchain go1.23.6-xyz\n\nrequire (\n\tgithub.com/BurntSushi/toml v1.0.0\n)\n"), expected("go1.23.6", "pkg:golang/stdlib@1.23.6"));
+        assert_eq!(stdlib("module m\ngo 1.21\ntoolchain go1.21.5\n"), expected("go1.21.5", "pkg:golang/stdlib@1.21.5"));
+        assert_eq!(stdlib("module m\ngo 1.22.0\ntoolchain default\n"), expected("go1.22.0", "pkg:golang/stdlib@1.22.0"));
+        assert_eq!(stdlib("module m\nrequire a v1.0.0\n"), None);
+        assert_eq!(GoModFile.parse("/p/go.mod", b"module m\ngo\n").unwrap_err(), "line 2: go needs one version");
     }
 
     #[test]
