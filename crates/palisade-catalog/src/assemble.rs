@@ -37,6 +37,7 @@ pub fn assemble<'a>(source: SourceDescription, files: impl IntoIterator<Item = S
                     }
                 }
                 Fact::Evidence { kind, name, licenses } => evidence.push((*kind, name.as_str(), licenses, here())),
+                Fact::Issue { message } => issues.push(InventoryIssue { location: here(), message: message.clone() }),
             }
         }
     }

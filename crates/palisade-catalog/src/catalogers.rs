@@ -42,5 +42,6 @@ pub fn catalogers() -> Vec<&'static dyn Cataloger> {
         &crate::lockfiles::ComposerLock,
         &crate::lockfiles::GradleLockfile,
         &crate::lockfiles::PomXml,
+        &crate::lockfiles::SbomFile,
     ]
 }

@@ -76,6 +76,9 @@ pub enum Fact {
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         licenses: Vec<String>,
     },
+    /// A problem with part of a file that was otherwise read (an SBOM's components that name
+    /// no package): it becomes one of the inventory's issues, next to the file's packages.
+    Issue { message: String },
 }
 
 /// The facts of one file, and what went wrong reading it: a file that is partly unreadable still
@@ -131,7 +134,14 @@ impl Catalog {
                 continue;
             }
             match cataloger.parse(path, content) {
-                Ok(found) => facts.facts.extend(found),
+                Ok(found) => {
+                    for fact in found {
+                        match fact {
+                            Fact::Issue { message } => facts.issues.push(format!("{}: {message}", cataloger.name())),
+                            other => facts.facts.push(other),
+                        }
+                    }
+                }
                 Err(message) => facts.issues.push(format!("{}: {message}", cataloger.name())),
             }
         }

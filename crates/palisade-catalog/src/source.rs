@@ -1,8 +1,10 @@
 //! From a source as the user names it to its inventory: the image, root filesystem or project
 //! is read by `palisade-image`, every file goes through the catalogers of the right scope, and
-//! the facts of the files that are there in the end are assembled.
+//! the facts of the files that are there in the end are assembled. A single file (a lockfile,
+//! a package manifest, an SBOM) goes through the project catalogers alone.
 
-use std::path::PathBuf;
+use std::io::Read;
+use std::path::{Path, PathBuf};
 
 use palisade_image::{FileAnalyzer, ImageError, LayerCache, LayerProgress, Platform, SourceRef, registry};
 use palisade_pkg::{Inventory, InventoryIssue, Location, SourceDescription};
@@ -44,9 +46,13 @@ impl FileAnalyzer for Catalog {
 }
 
 /// The inventory of `source` (`oci:DIR[:TAG]`, `docker-archive:FILE`, `dir:ROOTFS`, a project
-/// directory, or an image reference). A layer that cannot be read is an issue of the inventory;
-/// only a source that cannot be read at all is an error.
+/// directory, a single lockfile, manifest or SBOM, or an image reference). A layer that cannot be
+/// read is an issue of the inventory; only a source that cannot be read at all is an error.
 pub fn read(source: &str, options: &ReadOptions, progress: &(dyn Fn(LayerProgress) + Sync)) -> Result<Inventory, ImageError> {
+    let path = Path::new(source);
+    if path.is_file() {
+        return read_file(path);
+    }
     let reference = SourceRef::parse(source)?;
     let directory = |path: &PathBuf, scope: Scope| -> Result<Inventory, ImageError> {
         let catalog = Catalog::new(scope);
@@ -65,6 +71,33 @@ pub fn read(source: &str, options: &ReadOptions, progress: &(dyn Fn(LayerProgres
     let analyzed = palisade_image::analyze_image(image.as_ref(), &catalog, cache.as_ref(), progress)?;
     let files = analyzed.files.iter().map(|file| SeenFile { path: &file.path, layer: file.layer_digest.as_deref(), facts: &file.facts });
     Ok(inventory_of(SourceDescription::Image(analyzed.description.clone()), files, analyzed.issues))
+}
+
+/// The largest single file read as a source (SBOMs of large images run to tens of MiB).
+const FILE_LIMIT: u64 = 1 << 30;
+
+/// One file: read by the project catalogers that want its name (lockfiles, manifests, SBOMs
+/// named as osv-scanner and Trivy name them), else as an SBOM told by its content (`sbom.json`).
+fn read_file(path: &Path) -> Result<Inventory, ImageError> {
+    let io_error = |source| ImageError::Io { path: path.to_owned(), source };
+    let file = std::fs::File::open(path).map_err(io_error)?;
+    let mut content = Vec::new();
+    file.take(FILE_LIMIT + 1).read_to_end(&mut content).map_err(io_error)?;
+    let name = path.display().to_string();
+    if content.len() as u64 > FILE_LIMIT {
+        return Err(ImageError::Invalid { file: name, problem: format!("larger than {FILE_LIMIT} bytes (limit)") });
+    }
+    let catalog = Catalog::new(Scope::Directory);
+    let meta = FileMeta { size: content.len() as u64, mode: 0o644 };
+    if catalog.wants(&name, &meta).is_none() {
+        return palisade_sbom::read::read_sbom(path, &content).map_err(|error| ImageError::Invalid {
+            file: name,
+            problem: format!("not a lockfile or package manifest Palisade reads, nor an SBOM it reads: {}", error.message()),
+        });
+    }
+    let facts = catalog.parse(&name, &meta, &content);
+    let files = [SeenFile { path: &name, layer: None, facts: &facts }];
+    Ok(inventory_of(SourceDescription::File { path: name.clone() }, files, Vec::new()))
 }
 
 /// The assembled inventory, with the problems reading the source found among its issues.

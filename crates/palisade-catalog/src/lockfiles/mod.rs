@@ -20,6 +20,7 @@ mod pnpm;
 mod pom;
 mod python;
 mod requirements;
+mod sbom;
 mod toml_packages;
 mod yaml;
 mod yarn;
@@ -32,6 +33,7 @@ pub(crate) use gradle::GradleLockfile;
 pub(crate) use javascript::JavascriptLock;
 pub(crate) use pom::PomXml;
 pub(crate) use python::PythonPackage;
+pub(crate) use sbom::SbomFile;
 
 use crate::{file_name, json_error};
 use std::collections::HashSet;

@@ -130,7 +130,9 @@ pub fn run(args: VulnArgs) -> anyhow::Result<ExitCode> {
             eprintln!("warning: {source}: {issue}");
         }
         summarize(source, &inventory, &matched);
-        findings.extend(palisade_vuln::findings(&matched, object_of(source, &inventory), source));
+        let mut found = palisade_vuln::findings(&matched, object_of(source, &inventory), source);
+        root_paths(&mut found, &inventory);
+        findings.extend(found);
         checked.push(Checked { inventory, matched });
     }
     if !args.severity.is_empty() {
@@ -186,6 +188,18 @@ pub fn object_of(source: &str, inventory: &Inventory) -> Arc<ObjectRef> {
         SourceDescription::File { path } => ("File", path.clone()),
     };
     Arc::new(ObjectRef { api_version: String::new(), kind: kind.into(), namespace: None, name: if name.is_empty() { source.to_owned() } else { name } })
+}
+
+/// The files that prove packages of a directory are named inside it (`/go.mod`): reports name
+/// them as the user can open them (`shop/go.mod`). Paths inside images stay as they are.
+fn root_paths(findings: &mut [Finding], inventory: &Inventory) {
+    let SourceDescription::Directory { path: root } = &inventory.source else { return };
+    let root = root.trim_end_matches('/');
+    for finding in findings {
+        if finding.location.file.starts_with('/') {
+            finding.location.file = format!("{root}{}", finding.location.file).into();
+        }
+    }
 }
 
 /// One line per source on standard error: what was matched and what could not be.
