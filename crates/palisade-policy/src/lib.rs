@@ -13,7 +13,7 @@ pub mod ruleset;
 pub use config::{Config, RuleSwitches};
 pub use exceptions::{Baseline, ConfigException, InlineExceptions, Resolution, apply, report_of};
 pub use operation::{OperationPolicy, load_policies};
-pub use ruleset::{Evaluated, RuleSet, Selection};
+pub use ruleset::{Evaluated, RuleSet, Selection, VULNERABILITY_FAMILY};
 
 /// Every rule Palisade can report, built-in and OperationPolicy, sorted by id: what
 /// `palisade rules`, `palisade explain`, `docs/rules/` and the compliance summary describe.

@@ -27,7 +27,13 @@ pub struct Selection {
     /// The image door (`scan --images`): its rules are reported; the door itself needs the
     /// registry options and is added by the caller when [`RuleSet::runs_image_door`].
     pub images: bool,
+    /// The vulnerability door (`scan --images --vulns`): one rule per advisory (`vuln/<id>`), so
+    /// the family is selected as a whole.
+    pub vulnerabilities: bool,
 }
+
+/// The family of the vulnerability door's rules.
+pub const VULNERABILITY_FAMILY: &str = "vuln/";
 
 /// The rules one door runs, and what reports need to know about them.
 pub struct RuleSet {
@@ -43,6 +49,8 @@ pub struct RuleSet {
 pub struct Evaluated {
     /// The metadata of every rule that runs, sorted by id, each once.
     pub metas: Vec<&'static RuleMeta>,
+    /// Families whose rules are made as findings arrive (`vuln/`): every rule of them runs.
+    pub families: Vec<&'static str>,
     severity: Vec<(String, palisade_core::Severity)>,
 }
 
@@ -82,7 +90,18 @@ impl RuleSet {
         }
         metas.sort_by_key(|meta| meta.id);
         metas.dedup_by_key(|meta| meta.id);
-        let evaluated = Evaluated { metas, severity: config.severity.clone() };
+        let family_selected = |family: &str| {
+            (selection.prefixes.is_empty()
+                || selection.prefixes.iter().any(|prefix| family.starts_with(prefix.as_str()) || prefix.starts_with(family)))
+                && config.rules.is_enabled(family.trim_end_matches('/'))
+                && selection.framework.is_none()
+        };
+        let families = [(selection.vulnerabilities, VULNERABILITY_FAMILY)]
+            .into_iter()
+            .filter(|(asked, family)| *asked && family_selected(family))
+            .map(|(_, family)| family)
+            .collect();
+        let evaluated = Evaluated { metas, families, severity: config.severity.clone() };
         Ok(Self { rules, inventory_rules, evaluated, warnings })
     }
 }
@@ -91,6 +110,12 @@ impl RuleSet {
     /// Whether any rule of the image door is selected, so images are worth reading.
     pub fn runs_image_door(&self) -> bool {
         palisade_checks::images::metas().iter().any(|image| self.evaluated.metas.iter().any(|meta| meta.id == image.id))
+            || self.runs_vulnerability_door()
+    }
+
+    /// Whether the vulnerability family is selected, so images' packages are worth matching.
+    pub fn runs_vulnerability_door(&self) -> bool {
+        self.evaluated.families.contains(&VULNERABILITY_FAMILY)
     }
 }
 
@@ -98,7 +123,11 @@ impl Evaluated {
     /// The ids of the rules that run: exceptions for other rules are not "unused", and the
     /// compliance summary counts only these.
     pub fn ids(&self) -> BTreeSet<&'static str> {
-        self.metas.iter().map(|meta| meta.id).collect()
+        let families = self.families.iter().map(|family| match *family {
+            VULNERABILITY_FAMILY => "vuln/*",
+            other => other,
+        });
+        self.metas.iter().map(|meta| meta.id).chain(families).collect()
     }
 
     /// Findings as the configuration wants them reported: an inventory analysis reports every
@@ -106,7 +135,10 @@ impl Evaluated {
     pub fn adjust(&self, findings: &mut Vec<Finding>) {
         // `metas` is sorted by id (see `RuleSet::build`): nothing to build per call, which
         // matters to the admission webhook that calls this for every review.
-        findings.retain(|finding| self.metas.binary_search_by_key(&finding.rule, |meta| meta.id).is_ok());
+        findings.retain(|finding| {
+            self.metas.binary_search_by_key(&finding.rule, |meta| meta.id).is_ok()
+                || self.families.iter().any(|family| finding.rule.starts_with(family))
+        });
         for finding in findings {
             finding.severity = crate::config::severity_override(&self.severity, finding.rule, finding.severity);
         }
@@ -171,6 +203,24 @@ mod tests {
         assert!(build(true, &["image/"]).runs_image_door());
         assert!(!build(true, &["pss/"]).runs_image_door());
         assert!(build(true, &[]).evaluated.ids().contains("image/not-evaluated"));
+    }
+
+    #[test]
+    fn the_vulnerability_family_runs_whole_when_asked_and_selected() {
+        let object = palisade_load::load_str("{apiVersion: v1, kind: Pod, metadata: {name: p}}", "p.yaml").objects.remove(0);
+        static ADVISORY: RuleMeta = RuleMeta { id: "vuln/GHSA-rv95-896h-c2vc", title: "t", severity: Severity::Medium, doc: "", remediation: "r", controls: &[] };
+        let kept = |config: &Config, selection: Selection| {
+            let set = RuleSet::build(config, default_pss(), &selection).unwrap();
+            let mut findings = vec![Finding::new(&ADVISORY, &object, String::new(), "m".into())];
+            set.evaluated.adjust(&mut findings);
+            (set.runs_image_door(), findings.len(), set.evaluated.ids().contains("vuln/*"))
+        };
+        let asked = || Selection { images: true, vulnerabilities: true, ..Selection::default() };
+        assert_eq!(kept(&Config::default(), asked()), (true, 1, true));
+        assert_eq!(kept(&Config::default(), Selection { prefixes: vec!["vuln/".into()], ..asked() }), (true, 1, true));
+        assert_eq!(kept(&Config::default(), Selection { prefixes: vec!["image/".into()], ..asked() }), (true, 0, false));
+        assert_eq!(kept(&Config::default(), Selection { images: true, ..Selection::default() }), (true, 0, false));
+        assert_eq!(kept(&config("rules:\n  disable: [vuln]\n"), asked()), (true, 0, false));
     }
 
     #[test]

@@ -130,7 +130,7 @@ fn rpm_image_with_a_sqlite_rpmdb_equals_syft() {
 }
 
 /// A plain-HTTP registry (Debian's `docker-registry`) on a free port of 127.0.0.1, serving one
-/// pushed image; stopped when dropped.
+/// pushed image as `repository` (`shop/rpm:9`); stopped when dropped.
 struct Registry {
     child: std::process::Child,
     port: u16,
@@ -144,7 +144,7 @@ impl Drop for Registry {
     }
 }
 
-fn registry_with(layout: &str) -> Option<Registry> {
+fn registry_with(layout: &str, repository: &str) -> Option<Registry> {
     if Command::new("sh").args(["-c", "command -v docker-registry"]).output().map_or(true, |o| !o.status.success()) {
         return skip_or_fail("docker-registry is not installed").map(|()| unreachable!());
     }
@@ -165,7 +165,7 @@ fn registry_with(layout: &str) -> Option<Registry> {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
     let pushed = Command::new("skopeo")
-        .args(["copy", "-q", "--insecure-policy", "--dest-tls-verify=false", layout, &format!("docker://127.0.0.1:{port}/shop/rpm:9")])
+        .args(["copy", "-q", "--insecure-policy", "--dest-tls-verify=false", layout, &format!("docker://127.0.0.1:{port}/{repository}")])
         .status()
         .unwrap();
     assert!(pushed.success(), "skopeo could not push {layout}");
@@ -175,7 +175,7 @@ fn registry_with(layout: &str) -> Option<Registry> {
 #[test]
 fn scan_images_inventories_each_distinct_image_once_and_links_it_to_every_container() {
     let Some(dir) = fixtures() else { return };
-    let Some(registry) = registry_with(&format!("oci:{}/oci-rpm:9", dir.display())) else { return };
+    let Some(registry) = registry_with(&format!("oci:{}/oci-rpm:9", dir.display()), "shop/rpm:9") else { return };
     let image = format!("127.0.0.1:{}/shop/rpm:9", registry.port);
     let missing = format!("127.0.0.1:{}/shop/missing:1", registry.port);
     let manifests = tempfile::tempdir().unwrap();
@@ -214,4 +214,120 @@ fn scan_images_inventories_each_distinct_image_once_and_links_it_to_every_contai
     let sbom: serde_json::Value = serde_json::from_slice(&std::fs::read(sboms.join(&written[0])).unwrap()).unwrap();
     assert_eq!(sbom["bomFormat"], "CycloneDX");
     assert_eq!(sbom["components"].as_array().unwrap().iter().filter(|component| component["type"] == "library").count(), 4);
+}
+
+/// The advisories of the vulnerability tests (tests/data/osv here and in palisade-vuln, each with
+/// its SOURCE.md) imported into an index in `dir`.
+fn vulnerability_database(dir: &Path) -> PathBuf {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let db = dir.join("db");
+    let output = Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args(["db", "import"])
+        .arg(manifest.join("tests/data/osv"))
+        .arg(manifest.join("../palisade-vuln/tests/data/osv"))
+        .arg("--db")
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    db
+}
+
+/// (rule, package, file) of every vulnerability finding of a JSON report.
+fn vulnerabilities(report: &serde_json::Value) -> BTreeSet<(String, String, String)> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|finding| finding["rule"].as_str().unwrap().starts_with("vuln/"))
+        .map(|finding| {
+            let text = |value: &serde_json::Value| value.as_str().unwrap().to_owned();
+            (text(&finding["rule"]), text(&finding["vulnerability"]["package"]["name"]), text(&finding["vulnerability"]["package"]["path"]))
+        })
+        .collect()
+}
+
+/// The matches expected in the Debian fixture image, by hand from the advisories' ranges:
+/// express 4.18.2 is below GHSA-rv95-896h-c2vc's fix (4.19.2); glibc has no fix in Debian 12
+/// for CVE-2010-4756, so both its binary packages in a minbase system match through their
+/// source package. urllib3 2.0.7 and requests 2.31.0 are exactly the fixes of PYSEC-2023-212
+/// and PYSEC-2023-74: not affected; no record names the other packages.
+fn expected_in_debian_image() -> BTreeSet<(String, String, String)> {
+    [
+        ("vuln/GHSA-rv95-896h-c2vc", "express", "/srv/app/node_modules/express/package.json"),
+        ("vuln/DEBIAN-CVE-2010-4756", "libc-bin", "/var/lib/dpkg/status"),
+        ("vuln/DEBIAN-CVE-2010-4756", "libc6", "/var/lib/dpkg/status"),
+    ]
+    .iter()
+    .map(|(rule, name, path)| (rule.to_string(), name.to_string(), path.to_string()))
+    .collect()
+}
+
+#[test]
+fn vuln_finds_exactly_the_expected_vulnerabilities_in_the_debian_image() {
+    let Some(dir) = fixtures() else { return };
+    let work = tempfile::tempdir().unwrap();
+    let db = vulnerability_database(work.path());
+    let run = |extra: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_palisade"))
+            .args(["vuln", &format!("oci:{}/oci-debian:12", dir.display()), "--db", db.to_str().unwrap(), "-f", "json", "--fail-on", "never"])
+            .args(extra)
+            .env("PALISADE_CACHE_DIR", work.path().join("cache"))
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        serde_json::from_slice::<serde_json::Value>(&output.stdout).unwrap()
+    };
+    let report = run(&[]);
+    assert_eq!(vulnerabilities(&report), expected_in_debian_image());
+    let glibc = report["findings"].as_array().unwrap().iter().find(|finding| finding["vulnerability"]["package"]["name"] == "libc6").unwrap();
+    assert_eq!(glibc["vulnerability"]["package"]["source"], "glibc");
+    assert_eq!(glibc["vulnerability"]["package"]["ecosystem"], "Debian:12");
+    assert_eq!(glibc["object"]["kind"], "Image");
+    assert!(glibc["vulnerability"]["package"]["layer"].as_str().unwrap().starts_with("sha256:"));
+    // Without a published fix, glibc's is left out.
+    let fixable = run(&["--ignore-unfixed"]);
+    assert_eq!(
+        vulnerabilities(&fixable).into_iter().map(|(rule, ..)| rule).collect::<Vec<_>>(),
+        ["vuln/GHSA-rv95-896h-c2vc"]
+    );
+}
+
+#[test]
+fn scan_images_with_vulns_reports_each_vulnerability_at_every_container_that_runs_the_image() {
+    let Some(dir) = fixtures() else { return };
+    let Some(registry) = registry_with(&format!("oci:{}/oci-debian:12", dir.display()), "shop/debian:12") else { return };
+    let image = format!("127.0.0.1:{}/shop/debian:12", registry.port);
+    let work = tempfile::tempdir().unwrap();
+    let db = vulnerability_database(work.path());
+    std::fs::write(
+        work.path().join("web.yaml"),
+        format!("apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: web, namespace: shop}}\nspec:\n  template:\n    spec:\n      containers:\n      - name: web\n        image: {image}\n      - name: sidecar\n        image: {image}\n"),
+    )
+    .unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args(["scan", "--images", "--vulns", "--select", "image/,vuln/", "--fail-on", "never", "-f", "json", "--db", db.to_str().unwrap(), "--insecure-registry"])
+        .arg(format!("127.0.0.1:{}", registry.port))
+        .arg(work.path().join("web.yaml"))
+        .env("PALISADE_CACHE_DIR", work.path().join("cache"))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(vulnerabilities(&report), expected_in_debian_image());
+    // Each of the three is reported at both containers, on the line of its image field.
+    let located: BTreeSet<(String, String, u64)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|finding| finding["rule"].as_str().unwrap().starts_with("vuln/"))
+        .map(|finding| {
+            assert_eq!(finding["object"]["kind"], "Deployment");
+            assert!(finding["message"].as_str().unwrap().starts_with(&format!("image {image}: ")));
+            (finding["vulnerability"]["package"]["name"].as_str().unwrap().to_owned(), finding["location"]["path"].as_str().unwrap().to_owned(), finding["location"]["line"].as_u64().unwrap())
+        })
+        .collect();
+    assert_eq!(located.len(), 6, "{located:?}");
+    assert!(located.contains(&("express".into(), "/spec/template/spec/containers/0/image".into(), 9)));
+    assert!(located.contains(&("express".into(), "/spec/template/spec/containers/1/image".into(), 11)));
 }

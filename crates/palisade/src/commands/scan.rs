@@ -132,13 +132,15 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         inventory: true,
         cluster: args.cluster.cluster,
         images: args.images,
+        vulnerabilities: args.vulns,
     };
     let pss = PssSetting { level: args.pss_level, version: args.pss_version };
     let rule_set = RuleSet::build(&config, pss, &selection).map_err(|e| anyhow::anyhow!("{e}"))?;
     for warning in &rule_set.warnings {
         eprintln!("warning: {warning}");
     }
-    let images = rule_set.runs_image_door().then(|| workload_images(&args)).transpose()?;
+    let vulnerabilities = rule_set.runs_vulnerability_door();
+    let images = rule_set.runs_image_door().then(|| workload_images(&args, vulnerabilities)).transpose()?;
     let RuleSet { rules, mut inventory_rules, evaluated, .. } = rule_set;
     let inline = InlineExceptions::default();
     inventory_rules.push(Box::new(inline.clone()));
@@ -153,9 +155,6 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     };
     evaluated.adjust(&mut outcome.findings);
     let mut evaluated_ids = evaluated.ids();
-    if images.is_some() && args.vulns {
-        evaluated_ids.insert("vuln/*");
-    }
     let nodes = NodeResults::read(&args.node_snapshot);
     outcome.findings.extend(nodes.findings.findings.iter().cloned());
     outcome.errors.extend(nodes.errors.iter().cloned());
@@ -227,6 +226,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
 /// The image door: the inventory rule, and where its outcomes can be read after the scan.
 fn workload_images(
     args: &ScanArgs,
+    vulnerabilities: bool,
 ) -> anyhow::Result<(palisade_catalog::workloads::WorkloadImages, std::sync::Arc<Mutex<Vec<palisade_catalog::workloads::ImageOutcome>>>)> {
     let options = args.image.read_options()?;
     let bar = super::sbom::image_bar();
@@ -245,7 +245,7 @@ fn workload_images(
         }
     });
     let mut rule = palisade_catalog::workloads::WorkloadImages::new(inventorier, progress);
-    if args.vulns {
+    if vulnerabilities {
         let database = args.db.open()?;
         super::db::warn_if_stale(&database.status(), std::time::Duration::from_secs(7 * 86_400));
         let options = palisade_vuln::MatchOptions { ignore_unfixed: args.ignore_unfixed, ..Default::default() };
