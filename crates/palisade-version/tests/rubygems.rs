@@ -4,21 +4,7 @@
 
 mod common;
 
-use std::cmp::Ordering;
-
 use palisade_version::rubygems;
-
-fn check(table: &[(&str, &str, &str)], compare: fn(&str, &str) -> Ordering) {
-    let wrong: Vec<String> = table
-        .iter()
-        .filter(|(a, op, b)| {
-            let expected = common::ordering(op);
-            compare(a, b) != expected || compare(b, a) != expected.reverse()
-        })
-        .map(|(a, op, b)| format!("{a} {op} {b}: got {:?}", compare(a, b)))
-        .collect();
-    assert!(wrong.is_empty(), "{} of {} rows disagree:\n{}", wrong.len(), table.len(), wrong.join("\n"));
-}
 
 /// google/osv-scalibr `semantic/testdata/rubygems-versions.txt`.
 const OSV_SCALIBR: &[(&str, &str, &str)] = &[
@@ -51,5 +37,5 @@ const OSV_SCALIBR: &[(&str, &str, &str)] = &[
 
 #[test]
 fn ordering_as_osv_scalibr_fixture() {
-    check(OSV_SCALIBR, rubygems::compare);
+    common::check_table(OSV_SCALIBR, rubygems::compare);
 }

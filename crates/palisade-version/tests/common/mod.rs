@@ -48,3 +48,16 @@ pub fn check_ordering(file: &str, compare: impl Fn(&str, &str) -> Ordering) {
     assert!(wrong.is_empty(), "{file}: {} of {} rows disagree:\n{}", wrong.len(), rows.len(), wrong.iter().take(40).cloned().collect::<Vec<_>>().join("\n"));
     eprintln!("{file}: {} rows agree", rows.len());
 }
+
+/// Checks every `(a, op, b)` of a table taken from an upstream test suite, both ways round.
+pub fn check_table(table: &[(&str, &str, &str)], compare: fn(&str, &str) -> Ordering) {
+    let wrong: Vec<String> = table
+        .iter()
+        .filter(|(a, op, b)| {
+            let expected = ordering(op);
+            compare(a, b) != expected || compare(b, a) != expected.reverse()
+        })
+        .map(|(a, op, b)| format!("{a} {op} {b}: got {:?}", compare(a, b)))
+        .collect();
+    assert!(wrong.is_empty(), "{} of {} rows disagree:\n{}", wrong.len(), table.len(), wrong.join("\n"));
+}
