@@ -2,7 +2,6 @@
 //! match against: download OSV's exports, import records for air-gapped sites, show what is
 //! there. The work lives in `palisade-osv`.
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -57,7 +56,7 @@ impl DbLocation {
                 path.display()
             );
         }
-        let bar = bar("records");
+        let bar = super::sbom::bar("records");
         let database = Database::open_with_progress(&path, &mut |progress| show(&bar, progress))
             .with_context(|| format!("cannot open the vulnerability database {}", path.display()))?;
         bar.finish_and_clear();
@@ -133,7 +132,7 @@ fn update(args: UpdateArgs) -> anyhow::Result<ExitCode> {
         timeout: Duration::from_secs(args.timeout),
         ca_certificates,
     };
-    let bar = bar("bytes");
+    let bar = super::sbom::bar("bytes");
     let report = palisade_osv::update(&directory, &options, &mut |progress| show(&bar, progress))?;
     bar.finish_and_clear();
     let mut failed = 0;
@@ -162,7 +161,7 @@ fn update(args: UpdateArgs) -> anyhow::Result<ExitCode> {
 
 fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
     let directory = args.location.path()?;
-    let bar = bar("records");
+    let bar = super::sbom::bar("records");
     let report = palisade_osv::import(&args.paths, &directory, &mut |progress| show(&bar, progress))?;
     bar.finish_and_clear();
     for source in &report.sources {
@@ -253,18 +252,6 @@ fn human_age(age: Duration) -> String {
 
 fn megabytes(bytes: u64) -> String {
     format!("{:.1} MB", bytes as f64 / 1_000_000.0)
-}
-
-fn bar(unit: &str) -> indicatif::ProgressBar {
-    if !std::io::stderr().is_terminal() {
-        return indicatif::ProgressBar::hidden();
-    }
-    let bar = indicatif::ProgressBar::new(0);
-    bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-    if let Ok(style) = indicatif::ProgressStyle::with_template(&format!("{{bar:30}} {{pos}}/{{len}} {unit}  {{msg}}")) {
-        bar.set_style(style);
-    }
-    bar
 }
 
 fn show(bar: &indicatif::ProgressBar, progress: Progress<'_>) {

@@ -116,7 +116,9 @@ pub fn image_bar() -> indicatif::ProgressBar {
     bar("images")
 }
 
-fn bar(unit: &str) -> indicatif::ProgressBar {
+/// A bar counting `unit`s, on standard error when it is a terminal (hidden otherwise, so logs
+/// and CI output stay clean).
+pub fn bar(unit: &str) -> indicatif::ProgressBar {
     if !std::io::stderr().is_terminal() {
         return indicatif::ProgressBar::hidden();
     }
