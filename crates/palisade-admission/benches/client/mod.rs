@@ -131,7 +131,8 @@ fn percentile(sorted: &[Duration], fraction: f64) -> f64 {
     sorted[index].as_secs_f64() * 1000.0
 }
 
-fn report(label: &str, latencies: &mut [Duration], errors: usize, elapsed: Duration) {
+/// Prints one step's line; returns its p99 in milliseconds.
+fn report(label: &str, latencies: &mut [Duration], errors: usize, elapsed: Duration) -> f64 {
     latencies.sort_unstable();
     println!(
         "{label:>12}  {:>8.0} req/s  p50 {:>6.3} ms  p90 {:>6.3} ms  p99 {:>6.3} ms  p99.9 {:>6.3} ms  max {:>7.3} ms  errors {errors}",
@@ -142,9 +143,11 @@ fn report(label: &str, latencies: &mut [Duration], errors: usize, elapsed: Durat
         percentile(latencies, 0.999),
         latencies.last().map_or(0.0, |max| max.as_secs_f64() * 1000.0),
     );
+    percentile(latencies, 0.99)
 }
 
-pub async fn fixed_rate(label: &str, port: u16, connector: &TlsConnector, request: Arc<Vec<u8>>, rate: u64, seconds: u64) {
+/// Returns the p99 in milliseconds.
+pub async fn fixed_rate(label: &str, port: u16, connector: &TlsConnector, request: Arc<Vec<u8>>, rate: u64, seconds: u64) -> f64 {
     let total = (rate * seconds) as usize;
     let interval = Duration::from_secs_f64(1.0 / rate as f64);
     let mut tasks = Vec::new();
@@ -181,10 +184,11 @@ pub async fn fixed_rate(label: &str, port: u16, connector: &TlsConnector, reques
         errors += lane_errors;
     }
     let elapsed = start.elapsed();
-    report(&format!("{label}{rate} req/s"), &mut latencies, errors, elapsed);
+    report(&format!("{label}{rate} req/s"), &mut latencies, errors, elapsed)
 }
 
-pub async fn saturation(label: &str, port: u16, connector: &TlsConnector, request: Arc<Vec<u8>>, seconds: u64) {
+/// Returns the p99 in milliseconds.
+pub async fn saturation(label: &str, port: u16, connector: &TlsConnector, request: Arc<Vec<u8>>, seconds: u64) -> f64 {
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let started = Instant::now();
     let mut tasks = Vec::new();
@@ -209,7 +213,7 @@ pub async fn saturation(label: &str, port: u16, connector: &TlsConnector, reques
         latencies.extend(lane);
         errors += lane_errors;
     }
-    report(&format!("{label}saturation"), &mut latencies, errors, started.elapsed());
+    report(&format!("{label}saturation"), &mut latencies, errors, started.elapsed())
 }
 
 /// A TLS connector trusting only `ca_pem`.

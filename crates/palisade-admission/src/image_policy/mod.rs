@@ -16,7 +16,7 @@
 
 pub mod cache;
 pub mod decision;
-pub mod queue;
+mod queue;
 pub mod scanner;
 pub mod settings;
 
