@@ -330,14 +330,18 @@ fn a_failed_scan_is_reported_not_retried_until_its_ttl_passes() {
     for uid in 0..5 {
         running.review(request(&format!("c{uid}"), pod(&["broken:1"])));
     }
-    if failed_at.elapsed() < Duration::from_millis(400) {
+    // (Unless this machine was so slow that the TTL passed meanwhile.)
+    let within_ttl = failed_at.elapsed() < Duration::from_millis(400);
+    if within_ttl {
         assert_eq!(running.table.scans_of("broken:1"), 1);
     }
     std::thread::sleep(Duration::from_millis(600).saturating_sub(failed_at.elapsed()));
     running.table.set("broken:1", Ok(critical()));
     running.review(request("d", pod(&["broken:1"])));
     running.scans("ok", 1);
-    assert_eq!(running.table.scans_of("broken:1"), 2);
+    if within_ttl {
+        assert_eq!(running.table.scans_of("broken:1"), 2);
+    }
     assert!(message(&running.review(request("e", pod(&["broken:1"])))).contains("CVE-2024-0001"));
     assert_eq!(running.metric("palisade_admission_image_lookups_total{result=\"failed\"}"), 7);
 }
