@@ -7,7 +7,10 @@
 //! The fixtures need root, debootstrap, umoci, skopeo, rpm and a Debian mirror; the test skips
 //! visibly without them, and fails under `CI=true`, where `.ci/run` installs them.
 
+mod support;
+
 use std::collections::BTreeSet;
+use std::io::BufRead as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
@@ -330,4 +333,76 @@ fn scan_images_with_vulns_reports_each_vulnerability_at_every_container_that_run
     assert_eq!(located.len(), 6, "{located:?}");
     assert!(located.contains(&("express".into(), "/spec/template/spec/containers/0/image".into(), 9)));
     assert!(located.contains(&("express".into(), "/spec/template/spec/containers/1/image".into(), 11)));
+}
+
+#[test]
+fn admission_image_policy_denies_a_vulnerable_image_once_the_background_scan_has_judged_it() {
+    let Some(dir) = fixtures() else { return };
+    let Some(registry) = registry_with(&format!("oci:{}/oci-debian:12", dir.display()), "shop/debian:12") else { return };
+    let registry_host = format!("127.0.0.1:{}", registry.port);
+    let work = tempfile::tempdir().unwrap();
+    let db = vulnerability_database(work.path());
+    let certs = Command::new(env!("CARGO_BIN_EXE_palisade")).args(["certs", "--name", "localhost", "--days", "2", "-o"]).arg(work.path()).output().unwrap();
+    assert!(certs.status.success(), "{}", String::from_utf8_lossy(&certs.stderr));
+    let config = work.path().join("palisade.yaml");
+    // express 4.18.2 in the image has a medium vulnerability with a fix (GHSA-rv95-896h-c2vc).
+    std::fs::write(&config, "admission:\n  imagePolicy:\n    enabled: true\n    action: deny\n    severity: medium\n    fixableOnly: true\n    unscanned: warn\n").unwrap();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_palisade"));
+    command
+        .args(["serve", "admission", "--listen", "127.0.0.1:0", "--no-kube", "--config"])
+        .arg(&config)
+        .args(["--db", db.to_str().unwrap(), "--insecure-registry", &registry_host, "--tls-cert"])
+        .arg(work.path().join("tls.crt"))
+        .arg("--tls-key")
+        .arg(work.path().join("tls.key"))
+        .env("PALISADE_CACHE_DIR", work.path().join("cache"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    let mut server = command.spawn().unwrap();
+    let mut stderr = std::io::BufReader::new(server.stderr.take().unwrap());
+    // Log lines are JSON; the stale test data is warned about before the address is logged.
+    let port = loop {
+        let mut line = String::new();
+        assert!(stderr.read_line(&mut line).unwrap() > 0, "the server stopped");
+        let logged: serde_json::Value = serde_json::from_str(&line).unwrap_or_else(|_| panic!("not a JSON line: {line}"));
+        if let Some(addr) = logged["addr"].as_str() {
+            break addr.rsplit(':').next().unwrap().to_owned();
+        }
+    };
+    let ca = std::fs::read(work.path().join("ca.crt")).unwrap();
+    let agent = support::agent_trusting(&ca, std::time::Duration::from_secs(5));
+    let review = |image: &str| -> serde_json::Value {
+        let body = serde_json::json!({
+            "apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
+            "request": {"uid": "u", "kind": {"group": "", "version": "v1", "kind": "Pod"}, "namespace": "shop", "operation": "CREATE",
+                        "userInfo": {"username": "alice"},
+                        "object": {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+                                   "spec": {"securityContext": {"runAsNonRoot": true, "seccompProfile": {"type": "RuntimeDefault"}},
+                                            "containers": [{"name": "c", "image": image, "securityContext": {"allowPrivilegeEscalation": false, "capabilities": {"drop": ["ALL"]}}}]}}}
+        });
+        let mut response = agent.post(format!("https://localhost:{port}/validate")).header("Content-Type", "application/json").send(body.to_string().as_bytes()).unwrap();
+        assert_eq!(response.status(), 200);
+        serde_json::from_str::<serde_json::Value>(&response.body_mut().read_to_string().unwrap()).unwrap()["response"].take()
+    };
+    let image = format!("{registry_host}/shop/debian:12");
+    // Not scanned yet: allowed with a warning, and queued.
+    let first = review(&image);
+    assert_eq!(first["allowed"], true, "{first}");
+    assert!(first["warnings"].to_string().contains("not scanned"), "{first}");
+    // Then decided from the cache the background scan filled.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let decided = loop {
+        let answer = review(&image);
+        if answer["allowed"] == false || std::time::Instant::now() > deadline {
+            break answer;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert_eq!(decided["allowed"], false, "{decided}");
+    let message = decided["status"]["message"].as_str().unwrap();
+    assert!(message.contains("image-policy/vulnerable") && message.contains("GHSA-rv95-896h-c2vc") && message.contains("express"), "{message}");
+    // glibc's vulnerability has no fix: with fixableOnly it does not count.
+    assert!(!message.contains("DEBIAN-CVE-2010-4756"), "{message}");
 }

@@ -234,15 +234,25 @@ fn write_status(status: &Status, max_age: Duration, out: &mut dyn std::io::Write
     Ok(())
 }
 
+/// How old the data may be before scans warn (OSV's exports change every day).
+pub const MAX_AGE: Duration = Duration::from_secs(7 * 86_400);
+
 /// A warning on standard error when the data is older than `max_age` (or undated).
 pub fn warn_if_stale(status: &Status, max_age: Duration) {
-    if status.stale(max_age) {
-        let age = status.age.map_or_else(|| "of unknown age".to_owned(), |age| format!("{} old", human_age(age)));
-        eprintln!(
-            "warning: the vulnerability database {} is {age}: run `palisade db update` (advisories published since are not matched)",
-            status.location.display()
-        );
+    if let Some(message) = stale(status, max_age) {
+        eprintln!("warning: {message}");
     }
+}
+
+/// What to say when the data is older than `max_age` (or undated).
+pub fn stale(status: &Status, max_age: Duration) -> Option<String> {
+    status.stale(max_age).then(|| {
+        let age = status.age.map_or_else(|| "of unknown age".to_owned(), |age| format!("{} old", human_age(age)));
+        format!(
+            "the vulnerability database {} is {age}: run `palisade db update` (advisories published since are not matched)",
+            status.location.display()
+        )
+    })
 }
 
 fn human_age(age: Duration) -> String {

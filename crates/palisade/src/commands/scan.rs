@@ -246,12 +246,11 @@ fn workload_images(
     });
     let mut rule = palisade_catalog::workloads::WorkloadImages::new(inventorier, progress);
     if vulnerabilities {
-        let database = args.db.open()?;
-        super::db::warn_if_stale(&database.status(), std::time::Duration::from_secs(7 * 86_400));
         let options = palisade_vuln::MatchOptions { ignore_unfixed: args.ignore_unfixed, ..Default::default() };
+        let matcher = super::vuln::ImageMatcher::open(&args.db, options)?;
+        super::db::warn_if_stale(&matcher.status(), super::db::MAX_AGE);
         rule = rule.with_image_findings(std::sync::Arc::new(move |reference: &str, inventory: &palisade_pkg::Inventory| {
-            let matched = palisade_vuln::match_inventory(inventory, &database, &options);
-            palisade_vuln::findings(&matched, super::vuln::object_of(reference, inventory), reference)
+            matcher.findings(reference, inventory)
         }));
     }
     let outcomes = rule.outcomes();

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use palisade_admission::{NamespaceStore, Settings, Webhook};
+use palisade_admission::{ImagePolicy, ImageScanner, ImageVerdict, NamespaceStore, Settings, Webhook};
 use palisade_policy::{Config, RuleSet};
 use palisade_scan::Engine;
 use palisade_server::{ClientAuth, Server, ServerOptions, TlsFiles, TokenFile};
@@ -88,6 +88,34 @@ pub struct ServeAdmissionArgs {
     /// arrives, the configured levels apply).
     #[arg(long, value_name = "SECONDS", default_value_t = 10)]
     pub sync_timeout: u64,
+
+    /// The vulnerability database the image policy (`admission.imagePolicy`) matches against.
+    #[command(flatten)]
+    pub db: super::db::DbLocation,
+
+    /// Registry hosts the image policy reaches over plain HTTP (`localhost:5000`); repeatable.
+    /// For test registries only.
+    #[arg(long, value_name = "HOST[:PORT]")]
+    pub insecure_registry: Vec<String>,
+}
+
+/// The image policy's scanner: the image read from its registry (credentials from
+/// `~/.docker/config.json`, layers cached), its packages matched against the database.
+struct RegistryScanner {
+    matcher: super::vuln::ImageMatcher,
+    read_options: palisade_catalog::source::ReadOptions,
+}
+
+impl ImageScanner for RegistryScanner {
+    // Reading stops at the source's own timeouts; the policy stops waiting at `deadline`.
+    fn scan(&self, image: &str, _deadline: std::time::Instant) -> Result<ImageVerdict, String> {
+        let inventory = palisade_catalog::source::read(&format!("registry:{image}"), &self.read_options, &|_| {}).map_err(|error| error.to_string())?;
+        let digest = match &inventory.source {
+            palisade_pkg::SourceDescription::Image(description) if !description.manifest_digest.is_empty() => Some(description.manifest_digest.clone()),
+            _ => None,
+        };
+        Ok(ImageVerdict::from_findings(digest, &self.matcher.findings(image, &inventory)))
+    }
 }
 
 pub fn run(args: ServeAdmissionArgs) -> anyhow::Result<ExitCode> {
@@ -131,7 +159,8 @@ pub fn run(args: ServeAdmissionArgs) -> anyhow::Result<ExitCode> {
     // Queued, never blocking: a stalled stdout drops (and counts) lines, not requests.
     let log: palisade_admission::DecisionLog = Box::new(|line: &str| palisade_server::log::stdout().write(line.to_owned()));
     let exceptions = config.exceptions.clone();
-    let webhook = Webhook::new(Engine::new(rules, Vec::new()), settings, namespaces.clone(), &server_options.metrics, log)
+    let image_policy = settings.image_policy.clone();
+    let mut webhook = Webhook::new(Engine::new(rules, Vec::new()), settings, namespaces.clone(), &server_options.metrics, log)
         .with_filter(Box::new(move |mut findings| {
             evaluated.adjust(&mut findings);
             let today = palisade_policy::exceptions::today();
@@ -139,6 +168,15 @@ pub fn run(args: ServeAdmissionArgs) -> anyhow::Result<ExitCode> {
             palisade_policy::apply(findings, &exceptions, &[], None, today, &Default::default()).kept
         }))
         .with_review_slots(review_slots);
+    if image_policy.enabled {
+        let matcher = super::vuln::ImageMatcher::open(&args.db, palisade_vuln::MatchOptions::default())?;
+        if let Some(message) = super::db::stale(&matcher.status(), super::db::MAX_AGE) {
+            palisade_server::log::event("warn", &message, serde_json::Value::Null);
+        }
+        let read_options = palisade_catalog::source::ReadOptions { insecure_hosts: args.insecure_registry.clone(), cache: true, ..Default::default() };
+        let scanner = Arc::new(RegistryScanner { matcher, read_options });
+        webhook = webhook.with_image_policy(ImagePolicy::start(image_policy, scanner, &server_options.metrics));
+    }
     let tls = TlsFiles { cert: args.tls_cert, key: args.tls_key };
     let readiness = server_options.readiness.clone();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the runtime")?;

@@ -180,6 +180,28 @@ fn read_vex(paths: &[PathBuf]) -> anyhow::Result<Vec<VexStatement>> {
     Ok(statements)
 }
 
+/// An image's vulnerabilities as findings on the image: what `scan --images --vulns` repeats at
+/// each container and what the admission webhook's image policy judges.
+pub struct ImageMatcher {
+    database: palisade_osv::Database,
+    options: MatchOptions,
+}
+
+impl ImageMatcher {
+    pub fn open(location: &DbLocation, options: MatchOptions) -> anyhow::Result<Self> {
+        Ok(Self { database: location.open()?, options })
+    }
+
+    pub fn status(&self) -> palisade_osv::Status {
+        self.database.status()
+    }
+
+    pub fn findings(&self, reference: &str, inventory: &Inventory) -> Vec<Finding> {
+        let matched = palisade_vuln::match_inventory(inventory, &self.database, &self.options);
+        palisade_vuln::findings(&matched, object_of(reference, inventory), reference)
+    }
+}
+
 /// The object findings of a source are reported on: the image, the directory or the file.
 pub fn object_of(source: &str, inventory: &Inventory) -> Arc<ObjectRef> {
     let (kind, name) = match &inventory.source {
