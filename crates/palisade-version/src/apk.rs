@@ -1,29 +1,40 @@
-//! Alpine, Wolfi and Chainguard version ordering, as apk-tools 3.x orders it.
+//! Alpine, Wolfi and Chainguard version ordering for OSV matching: apk-tools 3.x's order for
+//! the versions apk-tools accepts, OSV's own reference comparator for the strings it rejects.
 //!
-//! Follows `src/version.c` of <https://gitlab.alpinelinux.org/alpine/apk-tools> (GitHub mirror
-//! alpinelinux/apk-tools, master): a version is
-//! `digit{.digit}...{letter}{_suffix{number}}...{~hash}{-r#}`, read as a sequence of tokens
-//! compared pairwise while both sides have the same kind of token. Digits compare numerically,
-//! except that a dotted component with a leading zero on either side compares as a string
-//! (`8.2.0015` < `8.2.002`, Gentoo's rule); suffixes order
+//! Versions apk-tools 3.x accepts follow `src/version.c` of
+//! <https://gitlab.alpinelinux.org/alpine/apk-tools> (GitHub mirror alpinelinux/apk-tools,
+//! master): a version is `digit{.digit}...{letter}{_suffix{number}}...{~hash}{-r#}`, read as a
+//! sequence of tokens compared pairwise while both sides have the same kind of token. Digits
+//! compare numerically, except that a dotted component with a leading zero on either side
+//! compares as a string (`8.2.0015` < `8.2.002`, Gentoo's rule); suffixes order
 //! `_alpha` < `_beta` < `_pre` < `_rc` < (none) < `_cvs` < `_svn` < `_git` < `_hg` < `_p`; when one
 //! side runs out of tokens of the shared kind, a pre-release suffix makes it older and otherwise
-//! the side with more to say is newer. Strings apk calls invalid are still ordered, token by
-//! token up to the first invalid one, exactly as apk-tools orders them.
+//! the side with more to say is newer; `~hash` compares as text.
 //!
-//! Strings apk-tools 3.x rejects it orders only up to the first bad token and calls the rest
-//! equal (`6.6.2p1-r0` = `6.6.2p1-r1`, since a digit may not follow a letter in 3.x). Such
-//! strings occur in old Alpine data and OSV records, and apk-tools 2.x (branch 2.14-stable,
-//! same file) orders them further; so when either side is invalid for 3.x, the order is 2.x's,
-//! as `apk version -t` of 2.x gives it and as osv-scanner's reference data recorded it. For
-//! versions 3.x accepts, 2.x and 3.x differ only on leading zeros and `~hash`, and 3.x is
-//! followed. Compare allocates nothing and works on bytes.
+//! When apk-tools 3.x rejects either string (`6.6.2p1-r0`: a digit may not follow a letter in
+//! 3.x; `1.0_foo`; `1-ruff`), apk-tools itself gives no useful order (3.x stops at the first bad
+//! token and calls the rest equal, 2.x orders on by different rules), and such strings do occur
+//! in old Alpine data and OSV records. There the order is OSV's: google/osv-scalibr
+//! `semantic/version-alpine.go`, the comparator osv-scanner decides "affected" with and from
+//! which the osv-scalibr rows of the vectors come. Two strings it calls invalid (leftover text
+//! that is not `-r#`) compare as plain byte strings (`6.6.2p1-r0` < `6.6.2p1-r1`); otherwise
+//! numbers, letter, suffixes and `-r` are compared in turn and leftover text makes a version
+//! older (`1-ruff` < `1`).
+//!
+//! apk's own dependency operators (`compare_fuzzy`, the fuzzy operators of `matches`) follow
+//! apk-tools 3.x for every string, as apk evaluates them. Compare allocates nothing and works
+//! on bytes.
 
 use std::cmp::Ordering;
 
-/// How `a` orders against `b` as apk-tools orders Alpine versions.
+/// How `a` orders against `b`: apk-tools 3.x's order when it accepts both, else OSV's (see the
+/// module comment).
 pub fn compare(a: &str, b: &str) -> Ordering {
-    compare_either(a, b, false)
+    if is_valid(a) && is_valid(b) {
+        compare_tokens(a.as_bytes(), b.as_bytes(), false)
+    } else {
+        osv::compare(a.as_bytes(), b.as_bytes())
+    }
 }
 
 /// Whether apk-tools accepts `version` (`apk_version_validate`).
@@ -36,23 +47,16 @@ pub fn is_valid(version: &str) -> bool {
 }
 
 /// apk's fuzzy comparison: `version` against `pattern` where a `pattern` that runs out first
-/// matches as a prefix, so `3.6.9` is fuzzy-equal to `3.6` (apk's `~` operator).
+/// matches as a prefix, so `3.6.9` is fuzzy-equal to `3.6` (apk's `~` operator), as apk-tools
+/// 3.x evaluates it for any string (up to the first token it rejects).
 pub fn compare_fuzzy(version: &str, pattern: &str) -> Ordering {
-    compare_either(version, pattern, true)
-}
-
-/// apk-tools 3.x's order when it accepts both strings, else 2.x's (see the module comment).
-fn compare_either(a: &str, b: &str, fuzzy: bool) -> Ordering {
-    if is_valid(a) && is_valid(b) {
-        compare_tokens(a.as_bytes(), b.as_bytes(), fuzzy)
-    } else {
-        legacy::compare(a.as_bytes(), b.as_bytes(), fuzzy)
-    }
+    compare_tokens(version.as_bytes(), pattern.as_bytes(), true)
 }
 
 /// Whether `version op pattern` holds for an apk dependency operator (`<`, `<=`, `=`, `>=`,
 /// `>`, `~`, `<~`, `>~`, each optionally preceded by `!` to negate it, as `apk version -t`
-/// and the dependency syntax read them); `None` for anything else.
+/// and the dependency syntax read them); `None` for anything else. The fuzzy operators use
+/// `compare_fuzzy`, the others `compare`.
 pub fn matches(version: &str, op: &str, pattern: &str) -> Option<bool> {
     let (negated, op) = match op.strip_prefix('!') {
         Some(rest) => (true, rest),
@@ -71,7 +75,8 @@ pub fn matches(version: &str, op: &str, pattern: &str) -> Option<bool> {
     if !(less || equal || greater) {
         return None;
     }
-    let holds = match compare_either(version, pattern, fuzzy) {
+    let order = if fuzzy { compare_fuzzy(version, pattern) } else { compare(version, pattern) };
+    let holds = match order {
         Ordering::Less => less,
         Ordering::Equal => equal,
         Ordering::Greater => greater,
@@ -248,131 +253,149 @@ fn compare_tokens(a: &[u8], b: &[u8], fuzzy: bool) -> Ordering {
     b.kind.cmp(&a.kind)
 }
 
-/// apk-tools 2.x's ordering (`src/version.c` on branch 2.14-stable: `get_token`,
-/// `next_token`, `apk_version_compare_blob_fuzzy`), used for strings 3.x rejects.
-mod legacy {
+/// OSV's reference Alpine comparator (google/osv-scalibr `semantic/version-alpine.go`, the
+/// comparator osv-scanner matches with), used when apk-tools 3.x rejects either string. It
+/// reads `numbers{.numbers}`, an optional letter, every `_suffix{number}`, an optional
+/// `~hash` (ignored) and an optional `-r{number}`; whatever is left is the remainder, and a
+/// string is invalid when its leftover does not start with `-r`.
+mod osv {
     use std::cmp::Ordering;
 
-    /// Token kinds in 2.x's order (`TOKEN_INVALID` is -1 there, below all others).
-    #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-    enum Kind {
-        Invalid,
-        DigitOrZero,
-        Digit,
-        Letter,
-        Suffix,
-        SuffixNumber,
-        RevisionNumber,
-        End,
+    /// Suffix weights (`weightAlpineSuffixString`): pre-releases below the empty suffix at 4.
+    const SUFFIXES: [&[u8]; 10] = [b"alpha", b"beta", b"pre", b"rc", b"", b"cvs", b"svn", b"git", b"hg", b"p"];
+    /// The suffix a side without one more is compared as (`fetchSuffix`): weight 5 (`cvs`),
+    /// not the empty suffix's 4, so `1_rc` < `1` = `1_cvs` < `1_p`.
+    const MISSING_SUFFIX: (usize, &[u8]) = (5, b"0");
+
+    struct Parsed<'a> {
+        original: &'a [u8],
+        /// The leading `digits{.digits}` run (`^((\d+)\.?)*`), trailing dot included.
+        numbers: &'a [u8],
+        letter: Option<u8>,
+        /// The text searched for suffixes: everything after the letter (osv-scalibr takes every
+        /// suffix match in it, even past text that is no suffix).
+        after_letter: &'a [u8],
+        build: &'a [u8],
+        remainder: &'a [u8],
+        invalid: bool,
     }
 
-    const PRE_RELEASE_SUFFIXES: [&[u8]; 4] = [b"alpha", b"beta", b"pre", b"rc"];
-    const POST_RELEASE_SUFFIXES: [&[u8]; 5] = [b"cvs", b"svn", b"git", b"hg", b"p"];
+    fn parse(version: &[u8]) -> Parsed<'_> {
+        let mut numbers_len = 0;
+        while version.get(numbers_len).is_some_and(u8::is_ascii_digit) {
+            numbers_len += version[numbers_len..].iter().take_while(|b| b.is_ascii_digit()).count();
+            if version.get(numbers_len) == Some(&b'.') {
+                numbers_len += 1;
+            }
+        }
+        let (numbers, mut rest) = version.split_at(numbers_len);
+        let letter = rest.first().copied().filter(u8::is_ascii_lowercase);
+        if letter.is_some() {
+            rest = &rest[1..];
+        }
+        let after_letter = rest;
+        for (start, end, _, _) in suffixes(after_letter) {
+            // Each match is trimmed only where it starts the leftover (`strings.TrimPrefix`).
+            if start == after_letter.len() - rest.len() {
+                rest = &after_letter[end..];
+            }
+        }
+        if rest.first() == Some(&b'~') {
+            let len = rest[1..].iter().take_while(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')).count();
+            if len > 0 {
+                rest = &rest[1 + len..];
+            }
+        }
+        let (mut build, mut invalid): (&[u8], bool) = (b"0", false);
+        if let Some(after) = rest.strip_prefix(b"-r") {
+            let len = after.iter().take_while(|b| b.is_ascii_digit()).count();
+            build = &after[..len];
+            rest = &after[len..];
+        } else if !rest.is_empty() {
+            invalid = true;
+        }
+        Parsed { original: version, numbers, letter, after_letter, build, remainder: rest, invalid }
+    }
 
-    /// `next_token`: what kind of token starts `rest`, given the kind of the one before;
-    /// consumes the separator that announces it.
-    fn next_kind(previous: Kind, rest: &mut &[u8]) -> Kind {
-        let Some(&first) = rest.first().filter(|&&b| b != 0) else { return Kind::End };
-        let next = if matches!(previous, Kind::Digit | Kind::DigitOrZero) && first.is_ascii_lowercase() {
-            Kind::Letter
-        } else if previous == Kind::Letter && first.is_ascii_digit() {
-            Kind::Digit
-        } else if previous == Kind::Suffix && first.is_ascii_digit() {
-            Kind::SuffixNumber
-        } else {
-            let next = match first {
-                b'.' => Kind::DigitOrZero,
-                b'_' => Kind::Suffix,
-                b'-' if rest.get(1) == Some(&b'r') => {
-                    *rest = &rest[1..];
-                    Kind::RevisionNumber
+    /// Every match of `_(alpha|beta|pre|rc|cvs|svn|git|hg|p)(\d*)` in `text`, left to right
+    /// and without overlap, the first listed name winning (Go's leftmost-first regexp), as
+    /// `(start, end, weight, digits)`.
+    fn suffixes(text: &[u8]) -> impl Iterator<Item = (usize, usize, usize, &[u8])> {
+        let mut at = 0;
+        std::iter::from_fn(move || {
+            while at < text.len() {
+                let start = at;
+                at += 1;
+                if text[start] != b'_' {
+                    continue;
                 }
-                _ => Kind::Invalid,
+                let rest = &text[at..];
+                let Some(weight) = SUFFIXES.iter().position(|name| !name.is_empty() && rest.starts_with(name)) else { continue };
+                let digits_start = at + SUFFIXES[weight].len();
+                let digits = text[digits_start..].iter().take_while(|b| b.is_ascii_digit()).count();
+                at = digits_start + digits;
+                return Some((start, at, weight, &text[digits_start..at]));
+            }
+            None
+        })
+    }
+
+    /// Big-integer order of two digit strings (empty reads as 0).
+    fn compare_numbers(a: &[u8], b: &[u8]) -> Ordering {
+        let trim = |n: &[u8]| -> usize { n.iter().take_while(|&&d| d == b'0').count() };
+        let (a, b) = (&a[trim(a)..], &b[trim(b)..]);
+        a.len().cmp(&b.len()).then_with(|| a.cmp(b))
+    }
+
+    /// `compareComponents`: past the first component, a component with a leading zero on
+    /// either side compares as a string; a missing component is a `0` compared as a number.
+    fn compare_components(a: &[u8], b: &[u8]) -> Ordering {
+        fn components(numbers: &[u8]) -> impl Iterator<Item = (usize, &[u8])> {
+            numbers.split(|&c| c == b'.').take_while(|part| !part.is_empty()).enumerate()
+        }
+        let (mut a, mut b) = (components(a), components(b));
+        loop {
+            let order = match (a.next(), b.next()) {
+                (None, None) => return Ordering::Equal,
+                (Some((i, x)), Some((_, y))) if i > 0 && (x[0] == b'0' || y[0] == b'0') => x.cmp(y),
+                (x, y) => compare_numbers(x.map_or(b"0", |(_, x)| x), y.map_or(b"0", |(_, y)| y)),
             };
-            *rest = &rest[1..];
-            next
-        };
-        let allowed_step_back = matches!((next, previous), (Kind::DigitOrZero, Kind::Digit) | (Kind::Suffix, Kind::SuffixNumber) | (Kind::Digit, Kind::Letter));
-        if next < previous && !allowed_step_back {
-            Kind::Invalid
-        } else {
-            next
+            if order != Ordering::Equal {
+                return order;
+            }
         }
     }
 
-    /// `get_token`: the value of the token of kind `*kind` at the start of `rest`; leaves
-    /// `*kind` at the kind of the token after it.
-    fn take(kind: &mut Kind, rest: &mut &[u8]) -> i64 {
-        if rest.is_empty() {
-            *kind = Kind::End;
-            return 0;
+    fn compare_suffixes(a: &[u8], b: &[u8]) -> Ordering {
+        fn weighted(text: &[u8]) -> impl Iterator<Item = (usize, &[u8])> {
+            suffixes(text).map(|(_, _, weight, digits)| (weight, digits))
         }
-        let mut next_is_digit = false;
-        let (value, len) = match *kind {
-            // Leading zeros weigh as a negative value, the digits after them come next.
-            Kind::DigitOrZero if rest[0] == b'0' => {
-                let zeros = rest.iter().skip(1).take_while(|&&b| b == b'0').count();
-                next_is_digit = true;
-                (-(zeros as i64), zeros)
+        let (mut a, mut b) = (weighted(a), weighted(b));
+        loop {
+            let (x, y) = match (a.next(), b.next()) {
+                (None, None) => return Ordering::Equal,
+                (x, y) => (x.unwrap_or(MISSING_SUFFIX), y.unwrap_or(MISSING_SUFFIX)),
+            };
+            let order = x.0.cmp(&y.0).then_with(|| compare_numbers(x.1, y.1));
+            if order != Ordering::Equal {
+                return order;
             }
-            Kind::DigitOrZero | Kind::Digit | Kind::SuffixNumber | Kind::RevisionNumber => {
-                let len = rest.iter().take_while(|b| b.is_ascii_digit()).count();
-                if len >= 18 {
-                    *kind = Kind::Invalid;
-                    return -1;
-                }
-                (rest[..len].iter().fold(0i64, |n, d| n * 10 + i64::from(d - b'0')), len)
-            }
-            Kind::Letter => (i64::from(rest[0]), 1),
-            Kind::Suffix => {
-                let pre = PRE_RELEASE_SUFFIXES.iter().position(|s| rest.starts_with(s));
-                let post = || POST_RELEASE_SUFFIXES.iter().position(|s| rest.starts_with(s));
-                match (pre, pre.is_none().then(post).flatten()) {
-                    (Some(i), _) => (i as i64 - PRE_RELEASE_SUFFIXES.len() as i64, PRE_RELEASE_SUFFIXES[i].len()),
-                    (None, Some(i)) => (i as i64, POST_RELEASE_SUFFIXES[i].len()),
-                    (None, None) => {
-                        *kind = Kind::Invalid;
-                        return -1;
-                    }
-                }
-            }
-            Kind::Invalid | Kind::End => {
-                *kind = Kind::Invalid;
-                return -1;
-            }
-        };
-        *rest = &rest[len..];
-        *kind = if rest.is_empty() {
-            Kind::End
-        } else if next_is_digit {
-            Kind::Digit
-        } else {
-            next_kind(*kind, rest)
-        };
-        value
+        }
     }
 
-    /// `apk_version_compare_blob_fuzzy`.
-    pub(super) fn compare(mut a: &[u8], mut b: &[u8], fuzzy: bool) -> Ordering {
-        let (mut kind_a, mut kind_b) = (Kind::Digit, Kind::Digit);
-        let (mut value_a, mut value_b) = (0, 0);
-        while kind_a == kind_b && !matches!(kind_a, Kind::End | Kind::Invalid) && value_a == value_b {
-            value_a = take(&mut kind_a, &mut a);
-            value_b = take(&mut kind_b, &mut b);
+    /// osv-scalibr's `AlpineVersion.compare`.
+    pub(super) fn compare(a: &[u8], b: &[u8]) -> Ordering {
+        let (a, b) = (parse(a), parse(b));
+        if a.invalid && b.invalid {
+            return a.original.cmp(b.original);
         }
-        let order = value_a.cmp(&value_b);
-        if order != Ordering::Equal || kind_a == kind_b || fuzzy {
-            return order;
-        }
-        // The leading tokens are equal: the side that goes on is newer, unless it goes on with
-        // a pre-release suffix.
-        if kind_a == Kind::Suffix && take(&mut kind_a.clone(), &mut a) < 0 {
-            return Ordering::Less;
-        }
-        if kind_b == Kind::Suffix && take(&mut kind_b.clone(), &mut b) < 0 {
-            return Ordering::Greater;
-        }
-        kind_b.cmp(&kind_a)
+        compare_components(a.numbers, b.numbers)
+            // No letter sorts first.
+            .then_with(|| a.letter.cmp(&b.letter))
+            .then_with(|| compare_suffixes(a.after_letter, b.after_letter))
+            .then_with(|| compare_numbers(a.build, b.build))
+            // A remainder makes a version older.
+            .then_with(|| a.remainder.is_empty().cmp(&b.remainder.is_empty()))
     }
 }
 
@@ -426,11 +449,19 @@ mod tests {
     }
 
     #[test]
-    fn strings_apk_3_rejects_are_ordered_as_apk_2_orders_them() {
-        // A digit after a letter is invalid in 3.x, which would call these equal.
+    fn strings_apk_3_rejects_are_ordered_as_osv_orders_them() {
+        // A digit after a letter is invalid in 3.x, which would call these equal; OSV calls both
+        // invalid and compares them as strings.
         assert_eq!(compare("6.6.2p1-r0", "6.6.2p1-r1"), Less);
         assert_eq!(compare("6.6.2p1", "6.6.2p2"), Less);
+        assert_eq!(compare("6.6.2p10", "6.6.2p9"), Less);
+        // `-r` without a number is invalid in 3.x; OSV reads it as `-r0`.
         assert_eq!(compare("1-r", "1-r0"), Equal);
+        // One side invalid: OSV's parse, leftover text making a version older.
+        assert_eq!(compare("1-ruff", "1"), Less);
+        assert_eq!(compare("1.0_foo", "1.0_alpha"), Greater);
+        // apk's fuzzy operator still follows apk-tools 3.x.
+        assert_eq!(compare_fuzzy("6.6.2p1-r0", "6.6.2p1-r1"), Equal);
     }
 
     #[test]
