@@ -218,3 +218,13 @@ fn the_database_reports_its_contents_and_what_it_could_not_read() {
     assert_eq!(missing.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("no vulnerability database"), "{}", String::from_utf8_lossy(&missing.stderr));
 }
+
+#[test]
+fn explain_describes_an_advisory_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = palisade(&["explain", "vuln/GHSA-rv95-896h-c2vc"], dir.path());
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("https://osv.dev/vulnerability/GHSA-rv95-896h-c2vc"));
+    let unknown = palisade(&["explain", "nothing/such"], dir.path());
+    assert_eq!(unknown.status.code(), Some(2));
+}

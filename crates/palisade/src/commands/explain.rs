@@ -15,6 +15,17 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<ExitCode> {
             print!("{}", palisade_report::render_rule_doc(meta));
             Ok(ExitCode::SUCCESS)
         }
+        None if args.rule.starts_with(palisade_policy::VULNERABILITY_FAMILY) => {
+            let id = &args.rule[palisade_policy::VULNERABILITY_FAMILY.len()..];
+            print!(
+                "# {rule}\n\nA known vulnerability: the OSV advisory `{id}` (<https://osv.dev/vulnerability/{id}>) applies to an installed\n\
+                 package. `palisade vuln` and `palisade scan --images --vulns` report one rule per advisory, named after the\n\
+                 advisory the vulnerability is best known by; the finding names the package, its version, the file that proves it\n\
+                 and the versions that fix it. See docs/vulnerabilities.md.\n",
+                rule = args.rule
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         None => {
             let suggestions: Vec<_> = metas
                 .iter()
