@@ -169,19 +169,7 @@ mod tests {
     }
 
     fn inventory(reference: &str) -> Inventory {
-        let package = |name: &str, kind| Package {
-            name: name.into(),
-            version: "1".into(),
-            kind,
-            purl: String::new(),
-            licenses: vec![],
-            locations: vec![Location::new("/x")],
-            found_by: "test".into(),
-            arch: None,
-            epoch: None,
-            source: None,
-            namespace: None,
-        };
+        let package = |name: &str, kind| Package { locations: vec![Location::new("/x")], ..Package::new(kind, name, "1", "") };
         Inventory {
             source: SourceDescription::Image(ImageDescription {
                 reference: reference.into(),

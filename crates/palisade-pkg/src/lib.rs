@@ -139,6 +139,24 @@ pub struct Package {
 }
 
 impl Package {
+    /// A package known by its name, version and purl; licences, evidence and the rest are
+    /// filled in by whoever found it.
+    pub fn new(kind: PackageType, name: impl Into<String>, version: impl Into<String>, purl: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            version: version.into(),
+            kind,
+            purl: purl.into(),
+            licenses: Vec::new(),
+            locations: Vec::new(),
+            found_by: String::new(),
+            arch: None,
+            epoch: None,
+            source: None,
+            namespace: None,
+        }
+    }
+
     /// The key two inventories are compared on: type, name, version, purl.
     pub fn identity(&self) -> (PackageType, &str, &str, &str) {
         (self.kind, &self.name, &self.version, &self.purl)

@@ -478,17 +478,8 @@ mod tests {
     #[test]
     fn package_bom_refs_are_the_written_ones() {
         let package = Package {
-            name: "x".into(),
-            version: "1".into(),
-            kind: palisade_pkg::PackageType::Npm,
-            purl: "pkg:npm/x@1".into(),
-            licenses: Vec::new(),
             locations: vec![Location::new("/a/package.json")],
-            found_by: "t".into(),
-            arch: None,
-            epoch: None,
-            source: None,
-            namespace: None,
+            ..Package::new(palisade_pkg::PackageType::Npm, "x", "1", "pkg:npm/x@1")
         };
         // The same package twice: the second gets a suffix.
         let inventory = Inventory {
@@ -509,17 +500,8 @@ mod tests {
     #[test]
     fn package_refs_keep_the_purl_readable() {
         let mut package = Package {
-            name: "x".into(),
-            version: "1".into(),
-            kind: palisade_pkg::PackageType::Npm,
-            purl: "pkg:npm/x@1".into(),
-            licenses: Vec::new(),
             locations: vec![Location::new("/a/package.json")],
-            found_by: "t".into(),
-            arch: None,
-            epoch: None,
-            source: None,
-            namespace: None,
+            ..Package::new(palisade_pkg::PackageType::Npm, "x", "1", "pkg:npm/x@1")
         };
         let plain = package_ref(&package);
         assert!(plain.starts_with("pkg:npm/x@1?package-id="), "{plain}");

@@ -74,19 +74,7 @@ fn inventory_of(paths: &str, ecosystems: &[String]) -> Inventory {
         for (index, iterator) in iterators.iter_mut().enumerate() {
             if let Some(name) = iterator.next() {
                 let (_, kind, version) = kinds[index];
-                packages.push(Package {
-                    name: name.clone(),
-                    version: version.into(),
-                    kind,
-                    purl: String::new(),
-                    licenses: vec![],
-                    locations: vec![Location::new("/bench")],
-                    found_by: "bench".into(),
-                    arch: None,
-                    epoch: None,
-                    source: None,
-                    namespace: None,
-                });
+                packages.push(Package { locations: vec![Location::new("/bench")], ..Package::new(kind, name.clone(), version, "") });
             }
         }
         if packages.len() == before {

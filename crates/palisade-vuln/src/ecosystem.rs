@@ -269,19 +269,7 @@ mod tests {
     use palisade_pkg::{Location, SourcePackage};
 
     fn package(kind: PackageType, name: &str, version: &str) -> Package {
-        Package {
-            name: name.into(),
-            version: version.into(),
-            kind,
-            purl: String::new(),
-            licenses: vec![],
-            locations: vec![Location::new("/x")],
-            found_by: "test".into(),
-            arch: None,
-            epoch: None,
-            source: None,
-            namespace: None,
-        }
+        Package { locations: vec![Location::new("/x")], ..Package::new(kind, name, version, "") }
     }
 
     fn distro(id: &str, version: &str, pretty: Option<&str>) -> Distro {

@@ -12,19 +12,7 @@ use palisade_pkg::{Inventory, Location, Package, PackageType, SourceDescription}
 use palisade_vuln::{match_inventory, MatchOptions};
 
 fn package(kind: PackageType, name: &str, version: &str, purl: &str) -> Package {
-    Package {
-        name: name.into(),
-        version: version.into(),
-        kind,
-        purl: purl.into(),
-        licenses: vec![],
-        locations: vec![Location::new(format!("/proof/{name}"))],
-        found_by: "test".into(),
-        arch: None,
-        epoch: None,
-        source: None,
-        namespace: None,
-    }
+    Package { locations: vec![Location::new(format!("/proof/{name}"))], ..Package::new(kind, name, version, purl) }
 }
 
 #[test]

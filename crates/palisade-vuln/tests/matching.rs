@@ -14,19 +14,7 @@ fn database() -> Database {
 }
 
 fn package(kind: PackageType, name: &str, version: &str) -> Package {
-    Package {
-        name: name.into(),
-        version: version.into(),
-        kind,
-        purl: String::new(),
-        licenses: vec![],
-        locations: vec![Location::new(format!("/proof/{name}"))],
-        found_by: "test".into(),
-        arch: None,
-        epoch: None,
-        source: None,
-        namespace: None,
-    }
+    Package { locations: vec![Location::new(format!("/proof/{name}"))], ..Package::new(kind, name, version, "") }
 }
 
 fn with_source(mut package: Package, name: &str, version: Option<&str>) -> Package {
