@@ -123,7 +123,10 @@ pub fn run(args: VulnArgs) -> anyhow::Result<ExitCode> {
             }
         };
         for issue in &inventory.issues {
-            eprintln!("warning: {source}: {}{}", issue.location.path, if issue.location.path.is_empty() { issue.message.clone() } else { format!(": {}", issue.message) });
+            match issue.location.path.as_str() {
+                "" => eprintln!("warning: {source}: {}", issue.message),
+                path => eprintln!("warning: {source}: {path}: {}", issue.message),
+            }
         }
         let matched = palisade_vuln::match_inventory(&inventory, &database, &options);
         for issue in &matched.issues {
@@ -151,6 +154,10 @@ pub fn run(args: VulnArgs) -> anyhow::Result<ExitCode> {
             palisade_report::write(&report, format, &[], out, &WriteOptions { color, ..WriteOptions::default() })
         })?,
         VulnFormat::CycloneDxJson => {
+            // The document has no place for them: said on standard error, and in the exit status.
+            for error in report.errors() {
+                eprintln!("error: {}: {}", error.file, error.message);
+            }
             if let Some(one) = checked.first() {
                 let bom = cyclonedx_with_vulnerabilities(one, &report)?;
                 super::output::write_to(args.output.as_deref(), |out, _| {
