@@ -118,7 +118,10 @@ pub fn run(args: VulnArgs) -> anyhow::Result<ExitCode> {
         let inventory = match inventory {
             Ok(inventory) => inventory,
             Err(error) => {
-                unread.push(InputError { file: source.as_str().into(), line: 0, column: 0, message: error.to_string() });
+                let message = error.to_string();
+                // The error names the source itself; the report names it once, as the file.
+                let message = message.strip_prefix(&format!("{source}: ")).map_or(message.clone(), str::to_owned);
+                unread.push(InputError { file: source.as_str().into(), line: 0, column: 0, message });
                 continue;
             }
         };
