@@ -141,6 +141,10 @@ impl SourceRef {
         if Path::new(text).is_dir() {
             return Ok(Self::Project(PathBuf::from(text)));
         }
+        // No image reference starts so: a path that is not there.
+        if text.starts_with(['/', '.']) {
+            return Err(invalid("no such file or directory"));
+        }
         Ok(Self::Registry(text.to_owned()))
     }
 
@@ -228,6 +232,9 @@ mod tests {
         assert_eq!(SourceRef::parse(temp.path().to_str().unwrap()).unwrap(), SourceRef::Project(temp.path().to_owned()));
         assert_eq!(SourceRef::parse("nginx:1.27").unwrap(), SourceRef::Registry("nginx:1.27".into()));
         assert_eq!(SourceRef::parse("registry:localhost:5000/a:b").unwrap(), SourceRef::Registry("localhost:5000/a:b".into()));
+        for missing in ["/nowhere/requirements.txt", "./nowhere", "../nowhere"] {
+            assert!(SourceRef::parse(missing).unwrap_err().to_string().contains("no such file or directory"), "{missing}");
+        }
         for bad in ["", "oci:", "dir:", "docker-archive:", "registry:"] {
             let error = SourceRef::parse(bad).unwrap_err().to_string();
             assert!(error.contains("needs") || error.contains("empty"), "{bad}: {error}");
