@@ -21,6 +21,9 @@ pub struct Database {
     store: Store,
     sources: Vec<SourceStatus>,
     issues: Vec<RecordError>,
+    /// When the index's `meta.json` was last written, as it was at opening (`None` for
+    /// records read into memory).
+    written: Option<std::time::SystemTime>,
 }
 
 enum Store {
@@ -70,10 +73,11 @@ impl Database {
         let source = Source::open(path)?;
         let mut memory = MemoryIndex::new();
         let (status, issues) = build::to_memory(&source, &mut memory, progress);
-        Ok(Database { location: path.to_owned(), store: Store::Memory(memory), sources: vec![status], issues })
+        Ok(Database { location: path.to_owned(), store: Store::Memory(memory), sources: vec![status], issues, written: None })
     }
 
     fn open_index(directory: &Path) -> Result<Database, DbError> {
+        let written = meta_written(directory);
         let meta = Meta::load(directory)?;
         let mut partitions = Vec::with_capacity(meta.partitions.len());
         let mut sources = Vec::with_capacity(meta.partitions.len());
@@ -84,7 +88,13 @@ impl Database {
             issues.extend(entry.malformed);
             sources.push(entry.status);
         }
-        Ok(Database { location: directory.to_owned(), store: Store::Index(partitions), sources, issues })
+        Ok(Database { location: directory.to_owned(), store: Store::Index(partitions), sources, issues, written })
+    }
+
+    /// Whether the index was written again (`db update`, `db import`) since it was opened, so a
+    /// long-running reader should open it anew. Records read into memory never are.
+    pub fn rewritten(&self) -> bool {
+        self.written.is_some() && meta_written(&self.location) != self.written
     }
 
     /// The ecosystem strings present, suffixes included (`Debian:12`), sorted.
@@ -141,4 +151,9 @@ impl Database {
     pub fn issues(&self) -> &[RecordError] {
         &self.issues
     }
+}
+
+/// When `meta.json` was last written: an index is rewritten by renaming a new one into place.
+fn meta_written(directory: &Path) -> Option<std::time::SystemTime> {
+    std::fs::metadata(directory.join(crate::meta::META_FILE)).and_then(|metadata| metadata.modified()).ok()
 }

@@ -229,6 +229,16 @@ fn importing_the_same_path_again_replaces_it_and_other_sources_stay() {
     assert_eq!(ids(&database, "crates.io", "openssl"), ["RUSTSEC-2016-0001"]);
     let files: Vec<_> = std::fs::read_dir(&index).unwrap().map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned()).filter(|name| name.ends_with(".osvidx")).collect();
     assert_eq!(files.len(), 2, "replaced partitions are removed: {files:?}");
+
+    // A reader that stays open learns that the index was written again, and still reads the
+    // partition it opened (replaced files are unlinked, not truncated).
+    assert!(!database.rewritten());
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    import(&[zip.clone()], &index, &mut |_| {}).unwrap();
+    assert!(database.rewritten());
+    assert_eq!(ids(&database, "crates.io", "openssl"), ["RUSTSEC-2016-0001"]);
+    assert!(!Database::open(&index).unwrap().rewritten());
+    assert!(!Database::open(&directory).unwrap().rewritten(), "records in memory are never rewritten");
 }
 
 #[test]

@@ -191,24 +191,44 @@ fn read_vex(paths: &[PathBuf]) -> anyhow::Result<Vec<VexStatement>> {
 }
 
 /// An image's vulnerabilities as findings on the image: what `scan --images --vulns` repeats at
-/// each container and what the admission webhook's image policy judges.
+/// each container and what the admission webhook's image policy judges. A long-running user
+/// (the webhook) reads a newer index as soon as `db update` or `db import` has written it.
 pub struct ImageMatcher {
-    database: palisade_osv::Database,
+    location: DbLocation,
+    database: std::sync::RwLock<Arc<palisade_osv::Database>>,
     options: MatchOptions,
 }
 
 impl ImageMatcher {
     pub fn open(location: &DbLocation, options: MatchOptions) -> anyhow::Result<Self> {
-        Ok(Self { database: location.open()?, options })
+        let database = std::sync::RwLock::new(Arc::new(location.open()?));
+        Ok(Self { location: location.clone(), database, options })
     }
 
     pub fn status(&self) -> palisade_osv::Status {
-        self.database.status()
+        self.database().status()
     }
 
     pub fn findings(&self, reference: &str, inventory: &Inventory) -> Vec<Finding> {
-        let matched = palisade_vuln::match_inventory(inventory, &self.database, &self.options);
+        let matched = palisade_vuln::match_inventory(inventory, &*self.database(), &self.options);
         palisade_vuln::findings(&matched, object_of(reference, inventory), reference)
+    }
+
+    /// The database, opened anew when its index was rewritten; the one in use stays when the
+    /// new one cannot be opened.
+    fn database(&self) -> Arc<palisade_osv::Database> {
+        let current = self.database.read().unwrap_or_else(|poison| poison.into_inner()).clone();
+        if !current.rewritten() {
+            return current;
+        }
+        match self.location.open() {
+            Ok(fresh) => {
+                let fresh = Arc::new(fresh);
+                *self.database.write().unwrap_or_else(|poison| poison.into_inner()) = fresh.clone();
+                fresh
+            }
+            Err(_) => current,
+        }
     }
 }
 
