@@ -26,6 +26,7 @@ pub struct ImportReport {
 pub fn import(sources: &[PathBuf], db_dir: &Path, progress: &mut dyn FnMut(Progress<'_>)) -> Result<ImportReport, DbError> {
     let started = Instant::now();
     std::fs::create_dir_all(db_dir).map_err(|error| DbError::io(db_dir, error))?;
+    let _writer = crate::lock::WriterLock::acquire(db_dir)?;
     let mut meta = Meta::load_for_writing(db_dir)?;
     let mut written = Vec::new();
     let mut issues = Vec::new();

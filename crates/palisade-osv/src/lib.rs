@@ -9,6 +9,7 @@ mod error;
 mod import;
 mod index;
 mod meta;
+mod lock;
 pub mod model;
 mod name;
 mod record;

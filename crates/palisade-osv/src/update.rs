@@ -74,6 +74,7 @@ pub fn update(db_dir: &Path, options: &UpdateOptions, progress: &mut dyn FnMut(P
     let started = Instant::now();
     let base = base_url(&options.base_url)?;
     std::fs::create_dir_all(db_dir).map_err(|error| DbError::io(db_dir, error))?;
+    let _writer = crate::lock::WriterLock::acquire(db_dir)?;
     let mut meta = Meta::load_for_writing(db_dir)?;
     let client = client(options)?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|error| DbError::Setup(format!("cannot start the I/O runtime: {error}")))?;
