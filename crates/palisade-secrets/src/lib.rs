@@ -1,0 +1,4 @@
+//! Leaked credentials, found with gitleaks' rules: its TOML configurations loaded unmodified,
+//! its Go RE2 patterns compiled with the same meaning, and the text it scans (files, decoded
+//! segments, archive members, git changes) handed to one detector. Secrets never leave this
+//! crate unredacted.
