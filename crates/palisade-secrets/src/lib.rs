@@ -2,3 +2,5 @@
 //! its Go RE2 patterns compiled with the same meaning, and the text it scans (files, decoded
 //! segments, archive members, git changes) handed to one detector. Secrets never leave this
 //! crate unredacted.
+
+pub mod pattern;
