@@ -3,4 +3,5 @@
 //! segments, archive members, git changes) handed to one detector. Secrets never leave this
 //! crate unredacted.
 
+pub mod config;
 pub mod pattern;
