@@ -5,3 +5,5 @@
 
 pub mod config;
 pub mod pattern;
+pub mod archive;
+pub mod decode;
