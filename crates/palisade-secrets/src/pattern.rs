@@ -17,7 +17,9 @@
 //! Differences left (documented, not rewritten): `(?i)` folds ASCII only (Go also folds the
 //! Kelvin sign `K` with `k` and `ſ` with `s`); `.` and negated classes match one byte, where Go
 //! matches one UTF-8 character, so counted repetitions over non-ASCII text count bytes.
-//! Syntax Go has and Rust has not is refused with [`PatternError::Unsupported`].
+//! `\xHH` above 0x7F is a code point in Go (matched as UTF-8): wrapped in `(?u:…)` outside
+//! brackets. Syntax Go has and this translation does not carry over (`\C`; Unicode classes,
+//! non-ASCII characters and escapes inside brackets) is refused with [`PatternError::Unsupported`].
 
 use std::fmt;
 
@@ -96,6 +98,20 @@ pub fn translate(pattern: &str) -> Result<String, PatternError> {
                 ('s', false) => out.push_str(&format!("[{GO_SPACE}]")),
                 ('s', true) => out.push_str(GO_SPACE),
                 ('S', _) => out.push_str(&format!("[^{GO_SPACE}]")),
+                ('x', _) => {
+                    // `\xHH` or `\x{H…}`: a code point in Go, matched as its UTF-8 bytes.
+                    let digits_len = if rest.starts_with('{') { rest.find('}').map_or(rest.len(), |end| end + 1) } else { rest.len().min(2) };
+                    let digits = rest.get(..digits_len).ok_or_else(|| PatternError::Syntax(r"invalid \x escape".into()))?;
+                    rest = &rest[digits_len..];
+                    let value = u32::from_str_radix(digits.trim_start_matches('{').trim_end_matches('}'), 16);
+                    match (value, in_class) {
+                        (Ok(value), true) if value > 0x7f => {
+                            return Err(PatternError::Unsupported(format!(r"non-ASCII \x{digits} inside brackets")));
+                        }
+                        (Ok(value), false) if value > 0x7f => out.push_str(&format!(r"(?u:\x{{{value:x}}})")),
+                        _ => out.push_str(&format!(r"\x{digits}")),
+                    }
+                }
                 ('p' | 'P', true) => {
                     return Err(PatternError::Unsupported(format!(r"\{escaped} Unicode class inside brackets")));
                 }
@@ -134,6 +150,9 @@ pub fn translate(pattern: &str) -> Result<String, PatternError> {
                     out.push(c);
                 }
                 '-' if after_dash => out.push_str(r"\-"),
+                _ if !c.is_ascii() => {
+                    return Err(PatternError::Unsupported(format!("non-ASCII character `{c}` inside brackets")));
+                }
                 _ => out.push(c),
             }
             after_dash = c == '-' && !after_dash;
@@ -260,7 +279,19 @@ mod tests {
     }
 
     #[test]
+    fn hex_escapes_are_code_points_as_in_go() {
+        assert!(matches(r"^\x60\x{41}$", "`A"));
+        assert!(matches(r"^\x{e9}$", "é"));
+        assert!(matches(r"^\xe9$", "é"));
+        assert!(!matches(r"^\xe9$", "\u{e9}\u{e9}"));
+        assert!(matches(r"^[\x41-\x{5a}]+$", "AZ"));
+        assert!(matches(r"^é+$", "éé"));
+    }
+
+    #[test]
     fn unsupported_syntax_is_named() {
+        assert!(matches!(compile(r"[é]").unwrap_err(), PatternError::Unsupported(_)));
+        assert!(matches!(compile(r"[\xe9]").unwrap_err(), PatternError::Unsupported(_)));
         assert_eq!(compile(r"a\Cb").unwrap_err(), PatternError::Unsupported(r"\C (any byte)".into()));
         assert!(matches!(compile(r"[\pL]").unwrap_err(), PatternError::Unsupported(_)));
         assert!(matches!(compile(r"(?<=a)b").unwrap_err(), PatternError::Syntax(_)));
