@@ -128,7 +128,7 @@ fn caps_stop_the_walk_and_say_so() {
     let (_, summary) = repo.walked_added(&Options { max_commits: Some(2), ..Options::default() });
     assert_eq!((summary.commits, summary.stopped), (2, Some(Stop::MaxCommits)));
     let (walked, summary) = repo.walked_added(&Options { max_added_bytes: Some(1), ..Options::default() });
-    assert_eq!((walked.len() > 0, summary.changes, summary.stopped), (true, 1, Some(Stop::MaxAddedBytes)));
+    assert_eq!((!walked.is_empty(), summary.changes, summary.stopped), (true, 1, Some(Stop::MaxAddedBytes)));
 }
 
 #[test]
