@@ -31,9 +31,24 @@ fn linear_history_with_edits_deletions_and_renames_matches_git_log() {
     repo.write("docs/renamed.md", "one\ntwo\nthree\nfour\nfive\nsix\nseven\n");
     let rename_edit = repo.commit("rename with an edit");
 
+    // Repeated lines make the placement of an insertion ambiguous; line numbers must still be git's.
+    repo.write("code.c", "int f() {\n    return 1;\n}\n\nint h() {\n    return 3;\n}\n");
+    repo.commit("code");
+    repo.write("code.c", "int f() {\n    return 1;\n}\n\nint g() {\n    return 2;\n}\n\nint h() {\n    return 3;\n}\n");
+    repo.commit("insert a function between two");
+    // A symbolic link's blob is its target, which git log -p prints; turning a file into a link is a
+    // type change that gitleaks' --diff-filter leaves out; a mode change alone adds no line.
+    std::os::unix::fs::symlink("app/config.txt", repo.path().join("link")).unwrap();
+    repo.git(&["update-index", "--chmod=+x", "--add", "app/config.txt"]);
+    repo.commit("symlink and mode change");
+    std::fs::remove_file(repo.path().join("docs/renamed.md")).unwrap();
+    std::os::unix::fs::symlink("../app/config.txt", repo.path().join("docs/renamed.md")).unwrap();
+    repo.commit("file becomes a symbolic link");
+
     let (walked, summary) = repo.walked_added(&Options::default());
     assert_eq!(walked, repo.reference_added());
-    assert_eq!(summary.commits, 4);
+    assert_eq!(summary.commits, 8);
+    assert!(walked.iter().any(|(_, p, n, text)| p == "link" && *n == 1 && text == b"app/config.txt"));
     assert!(summary.problems.is_empty(), "{:?}", summary.problems);
 
     assert_eq!(lines_of(&walked, &root, "gone.txt"), vec![(1, "short lived".into())]);
