@@ -7,3 +7,4 @@ pub mod config;
 pub mod pattern;
 pub mod archive;
 pub mod decode;
+pub mod detect;

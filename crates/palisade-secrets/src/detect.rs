@@ -1,0 +1,545 @@
+//! The detector: a loaded [`Config`] run over one fragment (a file's content, a diff hunk, an
+//! archive member), in gitleaks' order of operations (its `detect` package, v8.30, commit
+//! b58d3f10), re-implemented here:
+//!
+//! 1. the global allowlists' paths and commits skip the whole fragment;
+//! 2. one ASCII case-insensitive Aho-Corasick automaton over every rule's keywords says which
+//!    rules may run (rules without keywords always run);
+//! 3. per rule: the rule's own path/commit allowlists skip it, its `path` filters (or, for a
+//!    path-only rule, is the finding), then every regex match; the secret is `secretGroup`, or
+//!    the first non-empty group, or the whole match (gitleaks re-runs the regex on the match);
+//! 4. `gitleaks:allow` on the match's line, 5. entropy (≤ threshold drops), 6. global then rule
+//!    allowlists (commits, paths, regexes on secret/match/line, stopwords; OR/AND);
+//! 7. composite rules: a finding is kept only if each `[[rules.required]]` rule matched within
+//!    `withinLines`/`withinColumns`; `skipReport` rules are only conditions;
+//! 8. decoding passes ([`Decoder`]) rescan the decoded text, a match counting only where it
+//!    touches a segment decoded in that pass, reported at the encoded text with
+//!    `decoded:<encoding>` and `decode-depth:<n>` tags;
+//! 9. a `generic*` finding is dropped when a specific rule found a secret containing it on the
+//!    same line (gitleaks' `filter`).
+//!
+//! Lines and columns are gitleaks' exactly, including its quirk: on every line after the
+//! first, columns count from the preceding `\n`, so they are one more than a 1-based column.
+//! One deliberate difference: for a match on a last line without a trailing newline gitleaks
+//! takes "the line" from the start of the fragment (so a `gitleaks:allow` anywhere before it
+//! suppresses it); we take the line itself.
+//!
+//! A [`Found`] holds spans into the fragment, never the secret's text; a decoded secret (which
+//! is not in the fragment) is kept privately and only ever shown through [`redacted`].
+
+use std::collections::HashMap;
+use std::fmt;
+use std::ops::Range;
+
+use aho_corasick::AhoCorasick;
+
+use crate::config::{Allowlist, Condition, Config, RegexTarget, Required, Rule};
+use crate::decode::{DecodeLimits, Decoder, Encoding};
+
+/// A line containing this is never reported (gitleaks' inline suppression).
+pub const ALLOW_SIGNATURE: &[u8] = b"gitleaks:allow";
+
+/// Text to scan and where it comes from.
+#[derive(Clone, Copy, Debug)]
+pub struct Fragment<'a> {
+    pub bytes: &'a [u8],
+    /// The file path as reported (`outer!inner` for archive members); "" when there is none.
+    pub path: &'a str,
+    /// The commit of a git scan.
+    pub commit: Option<&'a str>,
+    /// The number of the fragment's first line: 1 for a whole file, the hunk's first new line
+    /// for a diff (gitleaks' `StartLine` plus its `+1` for files).
+    pub start_line: usize,
+}
+
+impl<'a> Fragment<'a> {
+    /// A whole file's content.
+    pub fn file(bytes: &'a [u8], path: &'a str) -> Self {
+        Fragment { bytes, path, commit: None, start_line: 1 }
+    }
+}
+
+/// A finding. Spans index the fragment; no field holds the secret's text.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Found {
+    pub rule_id: String,
+    /// gitleaks' line and column numbers (see the module note on columns); 0 for a path-only rule.
+    pub start_line: usize,
+    pub start_column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
+    /// The match in the fragment (for a decoded finding: the encoded text it came from).
+    pub match_span: Range<usize>,
+    /// The secret in the fragment; for a decoded finding the same as `match_span` (the secret
+    /// itself is in [`Found::decoded`]).
+    pub secret_span: Range<usize>,
+    /// Shannon entropy of the secret, bits per character.
+    pub entropy: f64,
+    /// The rule's tags, then `decoded:<encoding>`… and `decode-depth:<n>` for decoded findings.
+    pub tags: Vec<String>,
+    /// gitleaks' fingerprint: `file:rule:line`, or `commit:file:rule:line` in a git scan.
+    pub fingerprint: String,
+    /// A path-only rule: the file itself is the finding.
+    pub whole_file: bool,
+    pub decoded: Option<Decoded>,
+    /// For a composite rule: the required rules' findings near this one.
+    pub required: Vec<Found>,
+}
+
+impl Found {
+    /// The secret's bytes: in the fragment, or decoded.
+    pub fn secret<'a>(&'a self, fragment: &'a [u8]) -> &'a [u8] {
+        match &self.decoded {
+            Some(decoded) => &decoded.secret,
+            None => &fragment[self.secret_span.clone()],
+        }
+    }
+}
+
+/// How a decoded finding was decoded, and its secret (shown redacted only).
+#[derive(Clone, PartialEq)]
+pub struct Decoded {
+    /// The decoding pass that found it (1 = decoded once).
+    pub depth: usize,
+    /// The decodings applied, outermost first.
+    pub chain: Vec<Encoding>,
+    secret: Vec<u8>,
+}
+
+impl fmt::Debug for Decoded {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Decoded").field("depth", &self.depth).field("chain", &self.chain).field("secret", &redacted(&self.secret)).finish()
+    }
+}
+
+/// A secret as it may be shown: a short prefix of a long printable secret, and its length.
+pub fn redacted(secret: &[u8]) -> String {
+    // A quarter of the secret at most, and never more than 4 bytes, so little of it is disclosed.
+    let shown = (secret.len() / 4).min(4);
+    let prefix = &secret[..shown];
+    if prefix.iter().all(u8::is_ascii_graphic) && !prefix.is_empty() {
+        format!("{}… ({} bytes)", String::from_utf8_lossy(prefix), secret.len())
+    } else {
+        format!("… ({} bytes)", secret.len())
+    }
+}
+
+/// Shannon entropy in bits per character, as gitleaks computes it (characters counted over
+/// UTF-8 text, bytes otherwise; divided by the length in bytes).
+pub fn shannon_entropy(data: &[u8]) -> f64 {
+    if data.is_empty() {
+        return 0.0;
+    }
+    let mut counts: HashMap<u32, usize> = HashMap::new();
+    match std::str::from_utf8(data) {
+        Ok(text) => text.chars().for_each(|c| *counts.entry(c as u32).or_default() += 1),
+        Err(_) => data.iter().for_each(|&b| *counts.entry(u32::from(b)).or_default() += 1),
+    }
+    let length = data.len() as f64;
+    counts.values().map(|&count| count as f64 / length).map(|p| -p * p.log2()).sum()
+}
+
+/// A configuration ready to scan fragments.
+pub struct Detector {
+    rules: Vec<Rule>,
+    global: Vec<Allowlist>,
+    /// Every distinct keyword; `None` when there are none, or when the automaton could not be
+    /// built (then every rule runs: slower, same findings).
+    keywords: Option<AhoCorasick>,
+    /// Per rule, the automaton's pattern ids of its keywords; empty = always runs.
+    rule_keywords: Vec<Vec<usize>>,
+    by_id: HashMap<String, usize>,
+    decode_limits: DecodeLimits,
+}
+
+impl Detector {
+    pub fn new(config: &Config) -> Detector {
+        let mut patterns: Vec<&str> = Vec::new();
+        let mut ids: HashMap<&str, usize> = HashMap::new();
+        let rule_keywords: Vec<Vec<usize>> = config
+            .rules
+            .iter()
+            .map(|rule| {
+                rule.keywords
+                    .iter()
+                    .map(|keyword| {
+                        *ids.entry(keyword.as_str()).or_insert_with(|| {
+                            patterns.push(keyword);
+                            patterns.len() - 1
+                        })
+                    })
+                    .collect()
+            })
+            .collect();
+        let keywords = if patterns.is_empty() { None } else { AhoCorasick::builder().ascii_case_insensitive(true).build(&patterns).ok() };
+        let rule_keywords = if keywords.is_some() { rule_keywords } else { vec![Vec::new(); config.rules.len()] };
+        Detector {
+            by_id: config.rules.iter().enumerate().map(|(index, rule)| (rule.id.clone(), index)).collect(),
+            rules: config.rules.clone(),
+            global: config.allowlists.clone(),
+            keywords,
+            rule_keywords,
+            decode_limits: DecodeLimits::default(),
+        }
+    }
+
+    /// Decoding passes and caps (`max_depth` 0 disables decoding).
+    pub fn with_decode_limits(mut self, limits: DecodeLimits) -> Detector {
+        self.decode_limits = limits;
+        self
+    }
+
+    /// Every finding in the fragment, in rule order per decoding pass.
+    pub fn detect(&self, fragment: &Fragment<'_>) -> Vec<Found> {
+        if self.global.iter().any(|allowlist| skips_fragment(allowlist, fragment)) {
+            return Vec::new();
+        }
+        let newlines: Vec<usize> = fragment.bytes.iter().enumerate().filter(|&(_, &b)| b == b'\n').map(|(i, _)| i).collect();
+        let mut decoder = Decoder::new(fragment.bytes, self.decode_limits.clone());
+        let mut found = Vec::new();
+        loop {
+            let present = self.keywords_present(decoder.text());
+            let pass = Pass { fragment, newlines: &newlines, decoder: &decoder };
+            for (index, rule) in self.rules.iter().enumerate() {
+                let keywords = &self.rule_keywords[index];
+                if keywords.is_empty() || keywords.iter().any(|&k| present[k]) {
+                    found.extend(self.detect_rule(&pass, rule, false));
+                }
+            }
+            if !decoder.next_pass() {
+                break;
+            }
+        }
+        drop_generic_duplicates(found, fragment.bytes)
+    }
+
+    /// Which keywords occur in `text` (case-insensitively), by pattern id.
+    fn keywords_present(&self, text: &[u8]) -> Vec<bool> {
+        let Some(automaton) = &self.keywords else { return Vec::new() };
+        let mut present = vec![false; automaton.patterns_len()];
+        let mut missing = present.len();
+        for found in automaton.find_overlapping_iter(text) {
+            let seen = &mut present[found.pattern().as_usize()];
+            if !*seen {
+                *seen = true;
+                missing -= 1;
+                if missing == 0 {
+                    break;
+                }
+            }
+        }
+        present
+    }
+
+    /// One rule over the current pass; `inherited` when it runs as another rule's requirement.
+    fn detect_rule(&self, pass: &Pass<'_>, rule: &Rule, inherited: bool) -> Vec<Found> {
+        let fragment = pass.fragment;
+        if rule.skip_report && !inherited {
+            return Vec::new();
+        }
+        if rule.allowlists.iter().any(|allowlist| skips_fragment(allowlist, fragment)) {
+            return Vec::new();
+        }
+        let path_matches = |path: &regex::bytes::Regex| path.is_match(fragment.path.as_bytes());
+        let Some(regex) = &rule.regex else {
+            // A path-only rule reports the file once, on the raw pass.
+            return match &rule.path {
+                Some(path) if pass.decoder.depth() == 0 && path_matches(path) => vec![whole_file(rule, fragment)],
+                _ => Vec::new(),
+            };
+        };
+        if rule.path.as_ref().is_some_and(|path| !path_matches(path)) {
+            return Vec::new();
+        }
+        let text = pass.decoder.text();
+        let mut findings = Vec::new();
+        for matched in regex.find_iter(text) {
+            if let Some(found) = self.candidate(pass, rule, regex, matched.range()) {
+                findings.push(found);
+            }
+        }
+        if inherited || rule.required.is_empty() || findings.is_empty() {
+            return findings;
+        }
+        self.with_required(pass, rule, findings)
+    }
+
+    /// A regex match through gitleaks' checks (steps 3–6), or `None` when something drops it.
+    fn candidate(&self, pass: &Pass<'_>, rule: &Rule, regex: &regex::bytes::Regex, span: Range<usize>) -> Option<Found> {
+        let (fragment, text) = (pass.fragment, pass.decoder.text());
+        // gitleaks trims newlines off the match (a pattern may consume the next line's `\n`).
+        let leading = text[span.clone()].iter().take_while(|&&b| b == b'\n').count();
+        let trailing = text[span.start + leading..span.end].iter().rev().take_while(|&&b| b == b'\n').count();
+        let trimmed = span.start + leading..span.end - trailing;
+        let (original, located) = if pass.decoder.depth() == 0 {
+            // gitleaks keeps the start and shortens the end by what was trimmed.
+            (span.start..span.start + trimmed.len(), None)
+        } else {
+            let located = pass.decoder.locate(span)?;
+            (located.original.clone(), Some(located))
+        };
+        let location = gitleaks_location(pass.newlines, fragment.bytes, original.clone());
+        if contains(&fragment.bytes[location.line.clone()], ALLOW_SIGNATURE) {
+            return None;
+        }
+        let current_line = located.as_ref().map_or(&fragment.bytes[location.line.clone()], |l| &text[l.line.clone()]);
+
+        let matched = &text[trimmed.clone()];
+        let secret_in_match = secret_range(regex, rule.secret_group, matched);
+        let secret = &matched[secret_in_match.clone()];
+        let entropy = shannon_entropy(secret);
+        if rule.entropy.is_some_and(|threshold| threshold != 0.0 && entropy <= threshold) {
+            return None;
+        }
+        let finding = Candidate { secret, matched, line: current_line };
+        if self.global.iter().chain(&rule.allowlists).any(|allowlist| allows(allowlist, fragment, &finding)) {
+            return None;
+        }
+
+        let mut tags = rule.tags.clone();
+        let (secret_span, decoded) = match located {
+            None => (trimmed.start + secret_in_match.start..trimmed.start + secret_in_match.end, None),
+            Some(located) => {
+                tags.extend(located.gitleaks_tags());
+                (original.clone(), Some(Decoded { depth: located.depth, chain: located.chain, secret: secret.to_vec() }))
+            }
+        };
+        let start_line = fragment.start_line + location.start_line;
+        Some(Found {
+            rule_id: rule.id.clone(),
+            start_line,
+            start_column: location.start_column,
+            end_line: fragment.start_line + location.end_line,
+            end_column: location.end_column,
+            match_span: original,
+            secret_span,
+            entropy,
+            tags,
+            fingerprint: fingerprint(fragment, &rule.id, start_line),
+            whole_file: false,
+            decoded,
+            required: Vec::new(),
+        })
+    }
+
+    /// Composite rules: the primary findings that have, for every required rule, a finding of
+    /// it within the required distance (gitleaks' `processRequiredRules`).
+    fn with_required(&self, pass: &Pass<'_>, rule: &Rule, primaries: Vec<Found>) -> Vec<Found> {
+        let required: Vec<(&Required, Vec<Found>)> = rule
+            .required
+            .iter()
+            .filter_map(|required| {
+                let index = *self.by_id.get(&required.id)?;
+                Some((required, self.detect_rule(pass, &self.rules[index], true)))
+            })
+            .collect();
+        primaries
+            .into_iter()
+            .filter_map(|mut primary| {
+                for (condition, candidates) in &required {
+                    let near: Vec<Found> = candidates.iter().filter(|other| within(&primary, other, condition)).cloned().collect();
+                    if near.is_empty() {
+                        return None;
+                    }
+                    primary.required.extend(near);
+                }
+                Some(primary)
+            })
+            .collect()
+    }
+}
+
+/// One decoding pass of one fragment.
+struct Pass<'a> {
+    fragment: &'a Fragment<'a>,
+    newlines: &'a [usize],
+    decoder: &'a Decoder<'a>,
+}
+
+/// What allowlists test a candidate against.
+struct Candidate<'a> {
+    secret: &'a [u8],
+    matched: &'a [u8],
+    line: &'a [u8],
+}
+
+fn whole_file(rule: &Rule, fragment: &Fragment<'_>) -> Found {
+    Found {
+        rule_id: rule.id.clone(),
+        start_line: 0,
+        start_column: 0,
+        end_line: 0,
+        end_column: 0,
+        match_span: 0..0,
+        secret_span: 0..0,
+        entropy: 0.0,
+        tags: rule.tags.clone(),
+        fingerprint: fingerprint(fragment, &rule.id, 0),
+        whole_file: true,
+        decoded: None,
+        required: Vec::new(),
+    }
+}
+
+fn fingerprint(fragment: &Fragment<'_>, rule_id: &str, line: usize) -> String {
+    match fragment.commit {
+        Some(commit) if !commit.is_empty() => format!("{commit}:{}:{rule_id}:{line}", fragment.path),
+        _ => format!("{}:{rule_id}:{line}", fragment.path),
+    }
+}
+
+/// The secret within the match: `secret_group`, else the first non-empty group, else all of it.
+/// gitleaks runs the regex again on the match alone to find the groups.
+fn secret_range(regex: &regex::bytes::Regex, secret_group: usize, matched: &[u8]) -> Range<usize> {
+    let whole = 0..matched.len();
+    if regex.captures_len() < 2 {
+        return whole;
+    }
+    let Some(captures) = regex.captures(matched) else { return whole };
+    if secret_group > 0 {
+        // A group that did not take part is Go's empty string.
+        return captures.get(secret_group).map_or(0..0, |group| group.range());
+    }
+    captures.iter().skip(1).flatten().find(|group| !group.is_empty()).map_or(whole, |group| group.range())
+}
+
+fn commit_allowed(allowlist: &Allowlist, commit: Option<&str>) -> bool {
+    commit.is_some_and(|commit| !commit.is_empty() && allowlist.commits.iter().any(|c| c.eq_ignore_ascii_case(commit)))
+}
+
+fn path_allowed(allowlist: &Allowlist, path: &str) -> bool {
+    !path.is_empty() && allowlist.paths.iter().any(|regex| regex.is_match(path.as_bytes()))
+}
+
+/// gitleaks' `checkCommitOrPathAllowed`: an allowlist that skips the fragment (or, per rule,
+/// the rule) before any match. An AND allowlist with regexes or stopwords waits for the match.
+fn skips_fragment(allowlist: &Allowlist, fragment: &Fragment<'_>) -> bool {
+    if fragment.path.is_empty() && fragment.commit.is_none_or(str::is_empty) {
+        return false;
+    }
+    let commit = commit_allowed(allowlist, fragment.commit);
+    let path = path_allowed(allowlist, fragment.path);
+    match allowlist.condition {
+        Condition::Or => commit || path,
+        Condition::And => {
+            allowlist.regexes.is_empty()
+                && allowlist.stopwords.is_empty()
+                && (allowlist.commits.is_empty() || commit)
+                && (allowlist.paths.is_empty() || path)
+        }
+    }
+}
+
+/// gitleaks' `checkFindingAllowed` for one allowlist.
+fn allows(allowlist: &Allowlist, fragment: &Fragment<'_>, candidate: &Candidate<'_>) -> bool {
+    let target = match allowlist.regex_target {
+        RegexTarget::Secret => candidate.secret,
+        RegexTarget::Match => candidate.matched,
+        RegexTarget::Line => candidate.line,
+    };
+    let commit = commit_allowed(allowlist, fragment.commit);
+    let path = path_allowed(allowlist, fragment.path);
+    let regex = !target.is_empty() && allowlist.regexes.iter().any(|regex| regex.is_match(target));
+    let stopword = !allowlist.stopwords.is_empty() && {
+        let secret = candidate.secret.to_ascii_lowercase();
+        allowlist.stopwords.iter().any(|word| contains(&secret, word.as_bytes()))
+    };
+    match allowlist.condition {
+        Condition::Or => commit || path || regex || stopword,
+        Condition::And => {
+            (allowlist.commits.is_empty() || commit)
+                && (allowlist.paths.is_empty() || path)
+                && (allowlist.regexes.is_empty() || regex)
+                && (allowlist.stopwords.is_empty() || stopword)
+        }
+    }
+}
+
+/// gitleaks' `withinProximity`, on reported start lines and columns.
+fn within(primary: &Found, other: &Found, required: &Required) -> bool {
+    let lines = required.within_lines.is_none_or(|max| primary.start_line.abs_diff(other.start_line) as u64 <= max);
+    let columns = required.within_columns.is_none_or(|max| primary.start_column.abs_diff(other.start_column) as u64 <= max);
+    lines && columns
+}
+
+/// gitleaks' `filter`: a `generic` rule's finding yields to a specific rule's finding on the
+/// same line whose secret contains it.
+fn drop_generic_duplicates(found: Vec<Found>, fragment: &[u8]) -> Vec<Found> {
+    let is_generic = |f: &Found| f.rule_id.to_ascii_lowercase().contains("generic");
+    let keep: Vec<bool> = found
+        .iter()
+        .map(|f| {
+            !is_generic(f)
+                || !found.iter().any(|other| {
+                    other.start_line == f.start_line
+                        && other.rule_id != f.rule_id
+                        && !is_generic(other)
+                        && contains(other.secret(fragment), f.secret(fragment))
+                })
+        })
+        .collect();
+    found.into_iter().zip(keep).filter_map(|(f, keep)| keep.then_some(f)).collect()
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty() || haystack.windows(needle.len()).any(|window| window == needle)
+}
+
+/// gitleaks' `location`: 0-based line indexes (the caller adds the fragment's first line
+/// number), its columns, and the line(s) of the match as a byte range.
+#[derive(Debug, Default)]
+struct Location {
+    start_line: usize,
+    end_line: usize,
+    start_column: usize,
+    end_column: usize,
+    line: Range<usize>,
+}
+
+fn gitleaks_location(newlines: &[usize], raw: &[u8], span: Range<usize>) -> Location {
+    // Without newlines gitleaks pretends one follows the text.
+    let pretend = [raw.len()];
+    let newlines = if newlines.is_empty() { &pretend[..] } else { newlines };
+    let (start, end) = (span.start, span.end);
+    // gitleaks walks the newlines; line k spans [newline k-1 (or 0), newline k).
+    let previous = |k: usize| if k == 0 { 0 } else { newlines[k - 1] };
+    let start_index = newlines.partition_point(|&n| n <= start);
+    if start_index == newlines.len() {
+        // After the last newline: gitleaks numbers it one past the last line.
+        let last = newlines[newlines.len() - 1];
+        let line_end = raw[end.min(raw.len())..].iter().position(|&b| b == b'\n' || b == b'\r').map_or(raw.len(), |i| end + i);
+        return Location {
+            start_line: newlines.len(),
+            end_line: newlines.len(),
+            start_column: start + 1 - last.min(start + 1),
+            end_column: end.saturating_sub(last),
+            line: last.min(start)..line_end.max(end),
+        };
+    }
+    let mut location = Location::default();
+    let set_start = |location: &mut Location| {
+        location.start_line = start_index;
+        location.end_line = start_index;
+        location.start_column = start - previous(start_index) + 1;
+        location.line = previous(start_index)..newlines[start_index];
+    };
+    let end_index = newlines.partition_point(|&n| n < end);
+    let set_end = |location: &mut Location| {
+        location.end_line = end_index;
+        location.end_column = end - previous(end_index);
+        location.line.end = newlines[end_index];
+    };
+    let end_found = end > 0 && end_index < newlines.len();
+    // Applied in gitleaks' loop order: the later line wins.
+    if end_found && end_index < start_index {
+        set_end(&mut location);
+        set_start(&mut location);
+    } else {
+        set_start(&mut location);
+        if end_found {
+            set_end(&mut location);
+        }
+    }
+    location.line.end = location.line.end.max(end);
+    location
+}
