@@ -27,6 +27,7 @@
 //! A [`Found`] holds spans into the fragment, never the secret's text; a decoded secret (which
 //! is not in the fragment) is kept privately and only ever shown through [`redacted`].
 
+use std::cell::OnceCell;
 use std::collections::HashMap;
 use std::fmt;
 use std::ops::Range;
@@ -194,7 +195,9 @@ impl Detector {
         if self.global.iter().any(|allowlist| skips_fragment(allowlist, fragment)) {
             return Vec::new();
         }
-        let newlines: Vec<usize> = fragment.bytes.iter().enumerate().filter(|&(_, &b)| b == b'\n').map(|(i, _)| i).collect();
+        // Found only when a candidate needs a line number: a text of nothing but newlines costs
+        // a word per newline, and most fragments have no candidate at all.
+        let newlines = OnceCell::new();
         let mut decoder = Decoder::new(fragment.bytes, self.decode_limits.clone());
         let mut found = Vec::new();
         loop {
@@ -278,7 +281,7 @@ impl Detector {
             let located = pass.decoder.locate(span)?;
             (located.original.clone(), Some(located))
         };
-        let location = gitleaks_location(pass.newlines, fragment.bytes, original.clone());
+        let location = gitleaks_location(pass.newlines(), fragment.bytes, original.clone());
         if contains(&fragment.bytes[location.line.clone()], ALLOW_SIGNATURE) {
             return None;
         }
@@ -352,8 +355,15 @@ impl Detector {
 /// One decoding pass of one fragment.
 struct Pass<'a> {
     fragment: &'a Fragment<'a>,
-    newlines: &'a [usize],
+    /// Offsets of the fragment's newlines, found on first use.
+    newlines: &'a OnceCell<Vec<usize>>,
     decoder: &'a Decoder<'a>,
+}
+
+impl Pass<'_> {
+    fn newlines(&self) -> &[usize] {
+        self.newlines.get_or_init(|| self.fragment.bytes.iter().enumerate().filter(|&(_, &b)| b == b'\n').map(|(i, _)| i).collect())
+    }
 }
 
 /// What allowlists test a candidate against.

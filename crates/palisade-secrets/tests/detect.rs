@@ -77,6 +77,8 @@ fn private_key_block_spans_lines_and_gitleaks_allow_suppresses_it() {
     assert_eq!(key.len(), 1, "{found:?}");
     assert_eq!((key[0].start_line, key[0].end_line), (1, 3));
     assert_eq!(key[0].match_span, 0..text.trim_end().len());
+    let last_newline = text.trim_end().rfind('\n').unwrap();
+    assert_eq!(key[0].end_column, text.trim_end().len() - last_newline);
 
     let allowed = format!("-----BEGIN RSA PRIVATE KEY----- # gitleaks:allow\n{body}\n-----END RSA PRIVATE KEY-----\n");
     assert!(of_rule(&scan("deploy/id_rsa", &allowed), "private-key").is_empty());
@@ -164,6 +166,39 @@ fn base64_encoded_secret_is_reported_at_the_encoded_text() {
     // Decoding switched off: nothing.
     let detector = Detector::new(&Config::default_rules()).with_decode_limits(DecodeLimits { max_depth: 0, ..DecodeLimits::default() });
     assert!(of_rule(&detector.detect(&Fragment::file(text.as_bytes(), "build/settings.yaml")), "github-pat").is_empty());
+}
+
+fn hex(data: &[u8]) -> String {
+    data.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[test]
+fn nested_encoding_is_decoded_pass_by_pass() {
+    let encoded = base64(hex(GITHUB_PAT.as_bytes()).as_bytes());
+    let text = format!("blob {encoded}\n");
+    let found = scan("data/blob.txt", &text);
+    let pat = of_rule(&found, "github-pat");
+    assert_eq!(pat.len(), 1, "{found:?}");
+    let start = text.find(&encoded).unwrap();
+    assert_eq!(pat[0].match_span, start..start + encoded.len());
+    let decoded = pat[0].decoded.as_ref().unwrap();
+    assert_eq!((decoded.depth, decoded.chain.as_slice()), (2, &[Encoding::Base64, Encoding::Hex][..]));
+    assert!(pat[0].tags.iter().any(|t| t == "decode-depth:2"));
+
+    // One pass only: the hex text is never decoded.
+    let detector = Detector::new(&Config::default_rules()).with_decode_limits(DecodeLimits { max_depth: 1, ..DecodeLimits::default() });
+    assert!(of_rule(&detector.detect(&Fragment::file(text.as_bytes(), "data/blob.txt")), "github-pat").is_empty());
+}
+
+#[test]
+fn last_line_without_newline_and_allow_on_another_line() {
+    // gitleaks would take "the line" from the start of the fragment here and let the first
+    // line's marker suppress the finding; we only honour the marker on the match's own line.
+    let text = format!("# gitleaks:allow\n{GITHUB_PAT}");
+    let found = scan("a.sh", &text);
+    let pat = of_rule(&found, "github-pat");
+    assert_eq!((pat[0].start_line, pat[0].start_column, pat[0].end_column), (2, 2, GITHUB_PAT.len() + 1));
+    assert!(of_rule(&scan("a.sh", &format!("x\n{GITHUB_PAT} # gitleaks:allow")), "github-pat").is_empty());
 }
 
 const COMPOSITE: &str = r#"
@@ -289,4 +324,35 @@ fn huge_line_and_random_bytes_are_scanned_to_the_end() {
     assert_eq!((pat[0].start_line, pat[0].match_span.clone()), (1, start..start + GITHUB_PAT.len()));
     assert_eq!(pat[0].start_column, start + 1);
     assert!(found.iter().all(|f| f.match_span.end <= text.len() && f.start_line == 1));
+}
+
+#[test]
+fn commits_and_targeted_global_allowlists() {
+    let config = r#"
+[[allowlists]]
+targetRules = ["tok"]
+regexes = ['''^[a-z]+$''']
+[[allowlists]]
+commits = ["FEEDBEEF"]
+
+[[rules]]
+id = "tok"
+regex = '''tok_([a-z0-9]{12})'''
+[[rules.allowlists]]
+commits = ["c0ffee"]
+
+[[rules]]
+id = "other"
+regex = '''oth_([a-z]{12})'''
+"#;
+    let detector = Detector::new(&Config::parse(config, "c.toml").unwrap());
+    let ids = |text: &str, commit: Option<&str>| -> Vec<String> {
+        let fragment = Fragment { bytes: text.as_bytes(), path: "x.txt", commit, start_line: 1 };
+        detector.detect(&fragment).into_iter().map(|f| f.rule_id).collect()
+    };
+    let text = "tok_q8w7e6r5t4y3 tok_abcdefghijkl oth_abcdefghijkl\n";
+    // The targeted global allowlist only drops tok's all-letters secret, not other's.
+    assert_eq!(ids(text, None), ["tok", "other"]);
+    assert_eq!(ids(text, Some("c0ffee")), ["other"], "the rule's commit allowlist skips the rule");
+    assert!(ids(text, Some("feedbeef")).is_empty(), "a global commit allowlist skips the fragment");
 }
