@@ -28,7 +28,7 @@
 //! is not in the fragment) is kept privately and only ever shown through [`redacted`].
 
 use std::cell::OnceCell;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::ops::Range;
 
@@ -473,21 +473,28 @@ fn within(primary: &Found, other: &Found, required: &Required) -> bool {
 }
 
 /// gitleaks' `filter`: a `generic` rule's finding yields to a specific rule's finding on the
-/// same line whose secret contains it.
+/// same line whose secret contains it. gitleaks compares every pair; here each line's generic
+/// secrets form one automaton run over that line's specific secrets, so a line crowded with
+/// findings stays linear.
 fn drop_generic_duplicates(found: Vec<Found>, fragment: &[u8]) -> Vec<Found> {
     let is_generic = |f: &Found| f.rule_id.to_ascii_lowercase().contains("generic");
-    let keep: Vec<bool> = found
-        .iter()
-        .map(|f| {
-            !is_generic(f)
-                || !found.iter().any(|other| {
-                    other.start_line == f.start_line
-                        && other.rule_id != f.rule_id
-                        && !is_generic(other)
-                        && contains(other.secret(fragment), f.secret(fragment))
-                })
-        })
-        .collect();
+    let mut lines: BTreeMap<usize, (Vec<usize>, Vec<usize>)> = BTreeMap::new();
+    for (index, f) in found.iter().enumerate() {
+        let (generic, specific) = lines.entry(f.start_line).or_default();
+        if is_generic(f) { generic.push(index) } else { specific.push(index) }
+    }
+    let mut keep = vec![true; found.len()];
+    for (generic, specific) in lines.values() {
+        if generic.is_empty() || specific.is_empty() {
+            continue;
+        }
+        let Ok(automaton) = AhoCorasick::new(generic.iter().map(|&g| found[g].secret(fragment))) else { continue };
+        for &s in specific {
+            for contained in automaton.find_overlapping_iter(found[s].secret(fragment)) {
+                keep[generic[contained.pattern().as_usize()]] = false;
+            }
+        }
+    }
     found.into_iter().zip(keep).filter_map(|(f, keep)| keep.then_some(f)).collect()
 }
 

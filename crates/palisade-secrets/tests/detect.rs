@@ -356,3 +356,13 @@ regex = '''oth_([a-z]{12})'''
     assert_eq!(ids(text, Some("c0ffee")), ["other"], "the rule's commit allowlist skips the rule");
     assert!(ids(text, Some("feedbeef")).is_empty(), "a global commit allowlist skips the fragment");
 }
+
+#[test]
+fn generic_findings_yield_only_to_containing_secrets_on_their_line() {
+    let config = "[[rules]]\nid = \"generic-x\"\nregex = '''gx_([a-z0-9]{8})'''\n\n[[rules]]\nid = \"svc\"\nregex = '''svc:(gx_[a-z0-9]{8})'''\n";
+    let detector = Detector::new(&Config::parse(config, "g.toml").unwrap());
+    let text = "gx_k3j9x2m1 gx_k3j9x2m1 gx_p0o9i8u7 svc:gx_k3j9x2m1\ngx_k3j9x2m1\n";
+    let found = detector.detect(&Fragment::file(text.as_bytes(), "g.txt"));
+    let kept: Vec<(&str, usize, &str)> = found.iter().map(|f| (f.rule_id.as_str(), f.start_line, secret_of(f, text))).collect();
+    assert_eq!(kept, [("generic-x", 1, "p0o9i8u7"), ("generic-x", 2, "k3j9x2m1"), ("svc", 1, "gx_k3j9x2m1")]);
+}
