@@ -326,21 +326,35 @@ impl Detector {
     }
 
     /// Composite rules: the primary findings that have, for every required rule, a finding of
-    /// it within the required distance (gitleaks' `processRequiredRules`).
+    /// it within the required distance (gitleaks' `processRequiredRules`). gitleaks attaches
+    /// every nearby finding; we attach at most [`MAX_REQUIRED_EVIDENCE`] per required rule, so
+    /// a fragment crowded with both parts cannot multiply the findings it returns.
     fn with_required(&self, pass: &Pass<'_>, rule: &Rule, primaries: Vec<Found>) -> Vec<Found> {
         let required: Vec<(&Required, Vec<Found>)> = rule
             .required
             .iter()
             .filter_map(|required| {
                 let index = *self.by_id.get(&required.id)?;
-                Some((required, self.detect_rule(pass, &self.rules[index], true)))
+                let mut candidates = self.detect_rule(pass, &self.rules[index], true);
+                candidates.sort_by_key(|found| (found.start_line, found.start_column));
+                Some((required, candidates))
             })
             .collect();
         primaries
             .into_iter()
             .filter_map(|mut primary| {
                 for (condition, candidates) in &required {
-                    let near: Vec<Found> = candidates.iter().filter(|other| within(&primary, other, condition)).cloned().collect();
+                    // Sorted by line: only the window of lines allowed is searched.
+                    let window = match condition.within_lines {
+                        Some(lines) => {
+                            let lines = usize::try_from(lines).unwrap_or(usize::MAX);
+                            let first = primary.start_line.saturating_sub(lines);
+                            let last = primary.start_line.saturating_add(lines);
+                            &candidates[candidates.partition_point(|c| c.start_line < first)..candidates.partition_point(|c| c.start_line <= last)]
+                        }
+                        None => &candidates[..],
+                    };
+                    let near: Vec<Found> = window.iter().filter(|other| within(&primary, other, condition)).take(MAX_REQUIRED_EVIDENCE).cloned().collect();
                     if near.is_empty() {
                         return None;
                     }
@@ -351,6 +365,9 @@ impl Detector {
             .collect()
     }
 }
+
+/// Nearby findings of one required rule attached to a composite finding.
+pub const MAX_REQUIRED_EVIDENCE: usize = 8;
 
 /// One decoding pass of one fragment.
 struct Pass<'a> {

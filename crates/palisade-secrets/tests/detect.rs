@@ -366,3 +366,23 @@ fn generic_findings_yield_only_to_containing_secrets_on_their_line() {
     let kept: Vec<(&str, usize, &str)> = found.iter().map(|f| (f.rule_id.as_str(), f.start_line, secret_of(f, text))).collect();
     assert_eq!(kept, [("generic-x", 1, "p0o9i8u7"), ("generic-x", 2, "k3j9x2m1"), ("svc", 1, "gx_k3j9x2m1")]);
 }
+
+#[test]
+fn composite_evidence_is_capped_and_searched_by_line() {
+    use palisade_secrets::detect::MAX_REQUIRED_EVIDENCE;
+    let detector = Detector::new(&Config::parse(COMPOSITE, "composite.toml").unwrap());
+    // 2,000 lines of ids, one secret in the middle: only ids on the neighbouring lines count.
+    let mut text = "svc_id=k3j9x2m1 svc_id=a1b2c3d4 svc_id=z9y8x7w6 svc_id=q1w2e3r4 svc_id=m5n6b7v8\n".repeat(1000);
+    text.push_str("svc_secret=Z8y7X6w5V4u3T2s1\n");
+    text.push_str(&"svc_id=k3j9x2m1\n".repeat(1000));
+    let found = detector.detect(&Fragment::file(text.as_bytes(), "svc.env"));
+    let secret = of_rule(&found, "service-secret");
+    assert_eq!(secret.len(), 1);
+    assert_eq!(secret[0].required.len(), 6, "five ids on the line before, one after");
+    assert!(secret[0].required.iter().all(|r| r.start_line.abs_diff(1001) <= 1));
+
+    let unbounded = COMPOSITE.replace("withinLines = 1\n", "");
+    let detector = Detector::new(&Config::parse(&unbounded, "composite.toml").unwrap());
+    let found = detector.detect(&Fragment::file(text.as_bytes(), "svc.env"));
+    assert_eq!(of_rule(&found, "service-secret")[0].required.len(), MAX_REQUIRED_EVIDENCE);
+}
