@@ -27,7 +27,7 @@
 //! A [`Found`] holds spans into the fragment, never the secret's text; a decoded secret (which
 //! is not in the fragment) is kept privately and only ever shown through [`redacted`].
 
-use std::cell::OnceCell;
+use std::cell::{OnceCell, RefCell};
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::ops::Range;
@@ -143,7 +143,11 @@ pub fn shannon_entropy(data: &[u8]) -> f64 {
 /// A configuration ready to scan fragments.
 pub struct Detector {
     rules: Vec<Rule>,
-    global: Vec<Allowlist>,
+    /// Every allowlist, global ones first, then each rule's in rule order.
+    allowlists: Vec<CompiledAllowlist>,
+    global: Range<usize>,
+    /// Per rule, its allowlists in `allowlists`.
+    rule_allowlists: Vec<Range<usize>>,
     /// Every distinct keyword; `None` when there are none, or when the automaton could not be
     /// built (then every rule runs: slower, same findings).
     keywords: Option<AhoCorasick>,
@@ -174,10 +178,23 @@ impl Detector {
             .collect();
         let keywords = if patterns.is_empty() { None } else { AhoCorasick::builder().ascii_case_insensitive(true).build(&patterns).ok() };
         let rule_keywords = if keywords.is_some() { rule_keywords } else { vec![Vec::new(); config.rules.len()] };
+        let mut allowlists: Vec<CompiledAllowlist> = config.allowlists.iter().map(CompiledAllowlist::new).collect();
+        let global = 0..allowlists.len();
+        let rule_allowlists = config
+            .rules
+            .iter()
+            .map(|rule| {
+                let start = allowlists.len();
+                allowlists.extend(rule.allowlists.iter().map(CompiledAllowlist::new));
+                start..allowlists.len()
+            })
+            .collect();
         Detector {
             by_id: config.rules.iter().enumerate().map(|(index, rule)| (rule.id.clone(), index)).collect(),
             rules: config.rules.clone(),
-            global: config.allowlists.clone(),
+            allowlists,
+            global,
+            rule_allowlists,
             keywords,
             rule_keywords,
             decode_limits: DecodeLimits::default(),
@@ -192,21 +209,21 @@ impl Detector {
 
     /// Every finding in the fragment, in rule order per decoding pass.
     pub fn detect(&self, fragment: &Fragment<'_>) -> Vec<Found> {
-        if self.global.iter().any(|allowlist| skips_fragment(allowlist, fragment)) {
+        if self.allowlists[self.global.clone()].iter().any(|compiled| skips_fragment(&compiled.allowlist, fragment)) {
             return Vec::new();
         }
         // Found only when a candidate needs a line number: a text of nothing but newlines costs
         // a word per newline, and most fragments have no candidate at all.
         let newlines = OnceCell::new();
+        let allow_marks = OnceCell::new();
         let mut decoder = Decoder::new(fragment.bytes, self.decode_limits.clone());
         let mut found = Vec::new();
         loop {
             let present = self.keywords_present(decoder.text());
-            let pass = Pass { fragment, newlines: &newlines, decoder: &decoder };
-            for (index, rule) in self.rules.iter().enumerate() {
-                let keywords = &self.rule_keywords[index];
+            let pass = Pass { fragment, newlines: &newlines, allow_marks: &allow_marks, decoder: &decoder, line_verdicts: RefCell::default() };
+            for (index, keywords) in self.rule_keywords.iter().enumerate() {
                 if keywords.is_empty() || keywords.iter().any(|&k| present[k]) {
-                    found.extend(self.detect_rule(&pass, rule, false));
+                    found.extend(self.detect_rule(&pass, index, false));
                 }
             }
             if !decoder.next_pass() {
@@ -235,12 +252,12 @@ impl Detector {
     }
 
     /// One rule over the current pass; `inherited` when it runs as another rule's requirement.
-    fn detect_rule(&self, pass: &Pass<'_>, rule: &Rule, inherited: bool) -> Vec<Found> {
-        let fragment = pass.fragment;
+    fn detect_rule(&self, pass: &Pass<'_>, index: usize, inherited: bool) -> Vec<Found> {
+        let (fragment, rule) = (pass.fragment, &self.rules[index]);
         if rule.skip_report && !inherited {
             return Vec::new();
         }
-        if rule.allowlists.iter().any(|allowlist| skips_fragment(allowlist, fragment)) {
+        if self.allowlists[self.rule_allowlists[index].clone()].iter().any(|compiled| skips_fragment(&compiled.allowlist, fragment)) {
             return Vec::new();
         }
         let path_matches = |path: &regex::bytes::Regex| path.is_match(fragment.path.as_bytes());
@@ -257,7 +274,7 @@ impl Detector {
         let text = pass.decoder.text();
         let mut findings = Vec::new();
         for matched in regex.find_iter(text) {
-            if let Some(found) = self.candidate(pass, rule, regex, matched.range()) {
+            if let Some(found) = self.candidate(pass, index, regex, matched.range()) {
                 findings.push(found);
             }
         }
@@ -268,8 +285,8 @@ impl Detector {
     }
 
     /// A regex match through gitleaks' checks (steps 3–6), or `None` when something drops it.
-    fn candidate(&self, pass: &Pass<'_>, rule: &Rule, regex: &regex::bytes::Regex, span: Range<usize>) -> Option<Found> {
-        let (fragment, text) = (pass.fragment, pass.decoder.text());
+    fn candidate(&self, pass: &Pass<'_>, index: usize, regex: &regex::bytes::Regex, span: Range<usize>) -> Option<Found> {
+        let (fragment, text, rule) = (pass.fragment, pass.decoder.text(), &self.rules[index]);
         // gitleaks trims newlines off the match (a pattern may consume the next line's `\n`).
         let leading = text[span.clone()].iter().take_while(|&&b| b == b'\n').count();
         let trailing = text[span.start + leading..span.end].iter().rev().take_while(|&&b| b == b'\n').count();
@@ -282,10 +299,10 @@ impl Detector {
             (located.original.clone(), Some(located))
         };
         let location = gitleaks_location(pass.newlines(), fragment.bytes, original.clone());
-        if contains(&fragment.bytes[location.line.clone()], ALLOW_SIGNATURE) {
+        if pass.allowed_inline(location.line.clone()) {
             return None;
         }
-        let current_line = located.as_ref().map_or(&fragment.bytes[location.line.clone()], |l| &text[l.line.clone()]);
+        let line = located.as_ref().map_or_else(|| location.line.clone(), |l| l.line.clone());
 
         let matched = &text[trimmed.clone()];
         let secret_in_match = secret_range(regex, rule.secret_group, matched);
@@ -294,8 +311,8 @@ impl Detector {
         if rule.entropy.is_some_and(|threshold| threshold != 0.0 && entropy <= threshold) {
             return None;
         }
-        let finding = Candidate { secret, matched, line: current_line };
-        if self.global.iter().chain(&rule.allowlists).any(|allowlist| allows(allowlist, fragment, &finding)) {
+        let finding = Candidate { secret, matched, line };
+        if self.global.clone().chain(self.rule_allowlists[index].clone()).any(|id| self.allows(pass, id, &finding)) {
             return None;
         }
 
@@ -335,7 +352,7 @@ impl Detector {
             .iter()
             .filter_map(|required| {
                 let index = *self.by_id.get(&required.id)?;
-                let mut candidates = self.detect_rule(pass, &self.rules[index], true);
+                let mut candidates = self.detect_rule(pass, index, true);
                 candidates.sort_by_key(|found| (found.start_line, found.start_column));
                 Some((required, candidates))
             })
@@ -374,12 +391,26 @@ struct Pass<'a> {
     fragment: &'a Fragment<'a>,
     /// Offsets of the fragment's newlines, found on first use.
     newlines: &'a OnceCell<Vec<usize>>,
+    /// Offsets of `gitleaks:allow` in the fragment, found on first use, so a long line with
+    /// many candidates is searched once.
+    allow_marks: &'a OnceCell<Vec<usize>>,
     decoder: &'a Decoder<'a>,
+    /// Line-target allowlist verdicts by (allowlist, line span in this pass's text): every
+    /// candidate on a long line would otherwise run the allowlist's regexes over it again.
+    line_verdicts: RefCell<HashMap<(usize, Range<usize>), bool>>,
 }
 
 impl Pass<'_> {
     fn newlines(&self) -> &[usize] {
         self.newlines.get_or_init(|| self.fragment.bytes.iter().enumerate().filter(|&(_, &b)| b == b'\n').map(|(i, _)| i).collect())
+    }
+
+    /// Whether `line` (a span of the fragment) contains `gitleaks:allow`.
+    fn allowed_inline(&self, line: Range<usize>) -> bool {
+        let marks = self.allow_marks.get_or_init(|| {
+            self.fragment.bytes.windows(ALLOW_SIGNATURE.len()).enumerate().filter(|(_, window)| *window == ALLOW_SIGNATURE).map(|(i, _)| i).collect()
+        });
+        marks.get(marks.partition_point(|&mark| mark < line.start)).is_some_and(|&mark| mark + ALLOW_SIGNATURE.len() <= line.end)
     }
 }
 
@@ -387,7 +418,34 @@ impl Pass<'_> {
 struct Candidate<'a> {
     secret: &'a [u8],
     matched: &'a [u8],
-    line: &'a [u8],
+    /// The candidate's line, in the pass's text (the fragment, or the decoded text).
+    line: Range<usize>,
+}
+
+/// An allowlist with its stop words in one automaton.
+struct CompiledAllowlist {
+    allowlist: Allowlist,
+    /// ASCII case-insensitive over the lowercased stop words; `None` without stop words, or
+    /// when it could not be built (then each stop word is searched for in turn).
+    stopwords: Option<AhoCorasick>,
+}
+
+impl CompiledAllowlist {
+    fn new(allowlist: &Allowlist) -> CompiledAllowlist {
+        let stopwords = if allowlist.stopwords.is_empty() { None } else { AhoCorasick::builder().ascii_case_insensitive(true).build(&allowlist.stopwords).ok() };
+        CompiledAllowlist { allowlist: allowlist.clone(), stopwords }
+    }
+
+    /// gitleaks lowercases the secret and looks for any stop word in it.
+    fn has_stopword(&self, secret: &[u8]) -> bool {
+        match &self.stopwords {
+            Some(automaton) => automaton.is_match(secret),
+            None => {
+                let secret = secret.to_ascii_lowercase();
+                self.allowlist.stopwords.iter().any(|word| contains(&secret, word.as_bytes()))
+            }
+        }
+    }
 }
 
 fn whole_file(rule: &Rule, fragment: &Fragment<'_>) -> Found {
@@ -457,27 +515,34 @@ fn skips_fragment(allowlist: &Allowlist, fragment: &Fragment<'_>) -> bool {
     }
 }
 
-/// gitleaks' `checkFindingAllowed` for one allowlist.
-fn allows(allowlist: &Allowlist, fragment: &Fragment<'_>, candidate: &Candidate<'_>) -> bool {
-    let target = match allowlist.regex_target {
-        RegexTarget::Secret => candidate.secret,
-        RegexTarget::Match => candidate.matched,
-        RegexTarget::Line => candidate.line,
-    };
-    let commit = commit_allowed(allowlist, fragment.commit);
-    let path = path_allowed(allowlist, fragment.path);
-    let regex = !target.is_empty() && allowlist.regexes.iter().any(|regex| regex.is_match(target));
-    let stopword = !allowlist.stopwords.is_empty() && {
-        let secret = candidate.secret.to_ascii_lowercase();
-        allowlist.stopwords.iter().any(|word| contains(&secret, word.as_bytes()))
-    };
-    match allowlist.condition {
-        Condition::Or => commit || path || regex || stopword,
-        Condition::And => {
-            (allowlist.commits.is_empty() || commit)
-                && (allowlist.paths.is_empty() || path)
-                && (allowlist.regexes.is_empty() || regex)
-                && (allowlist.stopwords.is_empty() || stopword)
+impl Detector {
+    /// gitleaks' `checkFindingAllowed` for allowlist `id`.
+    fn allows(&self, pass: &Pass<'_>, id: usize, candidate: &Candidate<'_>) -> bool {
+        let compiled = &self.allowlists[id];
+        let allowlist = &compiled.allowlist;
+        let fragment = pass.fragment;
+        let matches = |target: &[u8]| !target.is_empty() && allowlist.regexes.iter().any(|regex| regex.is_match(target));
+        let regex = !allowlist.regexes.is_empty()
+            && match allowlist.regex_target {
+                RegexTarget::Secret => matches(candidate.secret),
+                RegexTarget::Match => matches(candidate.matched),
+                RegexTarget::Line => *pass
+                    .line_verdicts
+                    .borrow_mut()
+                    .entry((id, candidate.line.clone()))
+                    .or_insert_with(|| matches(&pass.decoder.text()[candidate.line.clone()])),
+            };
+        let commit = commit_allowed(allowlist, fragment.commit);
+        let path = path_allowed(allowlist, fragment.path);
+        let stopword = !allowlist.stopwords.is_empty() && compiled.has_stopword(candidate.secret);
+        match allowlist.condition {
+            Condition::Or => commit || path || regex || stopword,
+            Condition::And => {
+                (allowlist.commits.is_empty() || commit)
+                    && (allowlist.paths.is_empty() || path)
+                    && (allowlist.regexes.is_empty() || regex)
+                    && (allowlist.stopwords.is_empty() || stopword)
+            }
         }
     }
 }

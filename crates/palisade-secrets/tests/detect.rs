@@ -386,3 +386,16 @@ fn composite_evidence_is_capped_and_searched_by_line() {
     let found = detector.detect(&Fragment::file(text.as_bytes(), "svc.env"));
     assert_eq!(of_rule(&found, "service-secret")[0].required.len(), MAX_REQUIRED_EVIDENCE);
 }
+
+#[test]
+fn a_long_line_of_candidates_is_checked_once_per_line() {
+    // 60,000 generic candidates on one 2 MB line: gitleaks:allow, the rule's line-target
+    // allowlist and its stop words are each settled without rescanning the line per candidate.
+    let one = "api_key=\"Xy7Kq9Lm2Pz4Rt8Vw3Jn\" ";
+    let line = one.repeat(60_000);
+    let found = scan("conf/huge.ini", &format!("{line}\n"));
+    assert_eq!(of_rule(&found, "generic-api-key").len(), 60_000);
+    assert!(scan("conf/huge.ini", &format!("{line}# gitleaks:allow\n")).is_empty());
+    // The line-target allowlist (`--mount=type=secret,`) drops them all.
+    assert!(of_rule(&scan("conf/huge.ini", &format!("--mount=type=secret, {line}\n")), "generic-api-key").is_empty());
+}
