@@ -48,6 +48,7 @@
 //! once per line).
 
 use std::borrow::Cow;
+use std::cell::OnceCell;
 use std::fmt;
 use std::ops::Range;
 
@@ -176,11 +177,14 @@ pub struct Decoder<'a> {
     decoded_bytes: usize,
     candidate_count: usize,
     limit_hit: Option<Limit>,
+    /// Offsets of the current text's newlines, found when a match is first located, so many
+    /// matches on one long line do not each scan it.
+    newlines: OnceCell<Vec<usize>>,
 }
 
 impl<'a> Decoder<'a> {
     pub fn new(fragment: &'a [u8], limits: DecodeLimits) -> Self {
-        Decoder { text: Cow::Borrowed(fragment), passes: Vec::new(), limits, decoded_bytes: 0, candidate_count: 0, limit_hit: None }
+        Decoder { text: Cow::Borrowed(fragment), passes: Vec::new(), limits, decoded_bytes: 0, candidate_count: 0, limit_hit: None, newlines: OnceCell::new() }
     }
 
     /// The text of the current pass (the raw fragment at depth 0).
@@ -242,7 +246,7 @@ impl<'a> Decoder<'a> {
             let (chain, encodings) = match self.passes.last() {
                 None => (vec![encoding], encoding.bit()),
                 Some(previous) => {
-                    let touching: Vec<&Segment> = previous.iter().filter(|p| touches(&p.decoded, &span)).collect();
+                    let touching = touching(previous, &span);
                     let mut chain = touching.first().map_or_else(Vec::new, |p| p.chain.clone());
                     chain.push(encoding);
                     (chain, touching.iter().fold(encoding.bit(), |bits, p| bits | p.encodings))
@@ -257,6 +261,7 @@ impl<'a> Decoder<'a> {
         out.extend_from_slice(&text[copied..]);
         self.text = Cow::Owned(out);
         self.passes.push(segments);
+        self.newlines = OnceCell::new();
         true
     }
 
@@ -265,9 +270,9 @@ impl<'a> Decoder<'a> {
     /// in this pass (an earlier pass already scanned that text).
     pub fn locate(&self, span: Range<usize>) -> Option<Located> {
         let Some(current) = self.passes.last() else {
-            return Some(Located { original: span.clone(), depth: 0, encodings: Vec::new(), chain: Vec::new(), line: line_around(&self.text, span) });
+            return Some(Located { original: span.clone(), depth: 0, encodings: Vec::new(), chain: Vec::new(), line: self.line_around(span) });
         };
-        let touching: Vec<&Segment> = current.iter().filter(|s| touches(&s.decoded, &span)).collect();
+        let touching = touching(current, &span);
         let first = touching.first()?;
         let bits = touching.iter().fold(0, |bits, s| bits | s.encodings);
         let merged = touching.iter().fold(first.decoded.clone(), |m, s| m.start.min(s.decoded.start)..m.end.max(s.decoded.end));
@@ -276,7 +281,7 @@ impl<'a> Decoder<'a> {
             depth: first.depth,
             encodings: Encoding::ALL.into_iter().filter(|e| bits & e.bit() != 0).collect(),
             chain: first.chain.clone(),
-            line: line_around(&self.text, merged),
+            line: self.line_around(merged),
         })
     }
 }
@@ -286,14 +291,26 @@ fn touches(a: &Range<usize>, b: &Range<usize>) -> bool {
     b.start <= a.end && a.start <= b.end
 }
 
-/// gitleaks' `CurrentLine`: from the `\n` at or before `span.start` (or the start) to the `\n`
-/// at or after `span.end` (or the end).
-fn line_around(text: &[u8], span: Range<usize>) -> Range<usize> {
-    let back_from = span.start.min(text.len().saturating_sub(1));
-    let start = if text.is_empty() { 0 } else { text[..=back_from].iter().rposition(|&b| b == b'\n').unwrap_or(0) };
-    let from = span.end.min(text.len());
-    let end = text[from..].iter().position(|&b| b == b'\n').map_or(text.len(), |i| from + i);
-    start..end
+impl Decoder<'_> {
+    /// gitleaks' `CurrentLine`: from the `\n` at or before `span.start` (or the start) to the
+    /// `\n` at or after `span.end` (or the end).
+    fn line_around(&self, span: Range<usize>) -> Range<usize> {
+        let text: &[u8] = &self.text;
+        let newlines = self.newlines.get_or_init(|| text.iter().enumerate().filter(|&(_, &b)| b == b'\n').map(|(i, _)| i).collect());
+        let back_from = span.start.min(text.len().saturating_sub(1));
+        let start = newlines.partition_point(|&n| n <= back_from).checked_sub(1).map_or(0, |i| newlines[i]);
+        let from = span.end.min(text.len());
+        let end = newlines.get(newlines.partition_point(|&n| n < from)).copied().unwrap_or(text.len());
+        start..end
+    }
+}
+
+/// The segments whose decoded text touches `span`: segments are in text order and do not
+/// overlap, so they form one run, found by binary search (a pass may hold many thousands).
+fn touching<'s>(segments: &'s [Segment], span: &Range<usize>) -> &'s [Segment] {
+    let first = segments.partition_point(|s| s.decoded.end < span.start);
+    let end = segments.partition_point(|s| s.decoded.start <= span.end);
+    &segments[first..end.max(first)]
 }
 
 /// Maps a span of the newest pass's text back through every pass to the raw fragment.
@@ -308,7 +325,7 @@ fn to_original(passes: &[Vec<Segment>], mut span: Range<usize>) -> Range<usize> 
 /// segment becomes the whole encoded segment; otherwise each end is mapped on its own, an end
 /// inside a segment moving outward to the segment's encoded edge.
 fn map_up(segments: &[Segment], span: Range<usize>) -> Range<usize> {
-    if let Some(s) = segments.iter().find(|s| s.decoded.start <= span.start && span.end <= s.decoded.end) {
+    if let Some(s) = touching(segments, &span).iter().find(|s| s.decoded.start <= span.start && span.end <= s.decoded.end) {
         return s.encoded.clone();
     }
     let map_point = |x: usize, is_start: bool| -> usize {

@@ -399,3 +399,16 @@ fn a_long_line_of_candidates_is_checked_once_per_line() {
     // The line-target allowlist (`--mount=type=secret,`) drops them all.
     assert!(of_rule(&scan("conf/huge.ini", &format!("--mount=type=secret, {line}\n")), "generic-api-key").is_empty());
 }
+
+#[test]
+fn many_encoded_secrets_on_one_line_are_each_located() {
+    // 20,000 base64 segments on one line, each decoding to a token: every decoded match is
+    // mapped back by binary search, not by scanning the segments and the line again.
+    let encoded = base64(GITHUB_PAT.as_bytes());
+    let line = format!("{encoded} ").repeat(20_000);
+    let found = scan("dump/tokens.txt", &format!("{line}\n"));
+    let pats = of_rule(&found, "github-pat");
+    assert_eq!(pats.len(), 20_000);
+    let step = encoded.len() + 1;
+    assert!(pats.iter().enumerate().all(|(i, f)| f.match_span == (i * step..i * step + encoded.len()) && f.decoded.is_some()));
+}
