@@ -1,0 +1,1 @@
+//! The secrets door: where `palisade secrets` looks, each source turned into findings.
