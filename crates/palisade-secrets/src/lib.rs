@@ -8,3 +8,4 @@ pub mod pattern;
 pub mod archive;
 pub mod decode;
 pub mod detect;
+pub mod manifest;

@@ -1,0 +1,1 @@
+//! Values in Kubernetes objects that can hold credentials, scanned with the detector.
