@@ -347,6 +347,12 @@ fn map_up(segments: &[Segment], span: Range<usize>) -> Range<usize> {
 /// The candidate segments of one pass, in text order, after gitleaks' precedence filter: at
 /// most `max` of them, and whether the text holds more.
 fn candidates(text: &[u8], max: usize) -> (Vec<(Encoding, Range<usize>)>, bool) {
+    candidates_skipping(text, max, next_possible_start)
+}
+
+/// [`candidates`], moving on from a position where nothing matched with `advance` (the tests
+/// compare [`next_possible_start`] with trying every position).
+fn candidates_skipping(text: &[u8], max: usize, advance: fn(&[u8], usize) -> usize) -> (Vec<(Encoding, Range<usize>)>, bool) {
     let mut all = Vec::new();
     let mut i = 0;
     // One match beyond the cap so the last kept one still meets its right neighbour.
@@ -356,7 +362,7 @@ fn candidates(text: &[u8], max: usize) -> (Vec<(Encoding, Range<usize>)>, bool) 
                 all.push((encoding, i..end));
                 i = end;
             }
-            None => i += 1,
+            None => i = advance(text, i),
         }
     }
     let beaten = |m: &(Encoding, Range<usize>), other: Option<&(Encoding, Range<usize>)>| {
@@ -388,11 +394,44 @@ fn match_at(text: &[u8], i: usize) -> Option<(Encoding, usize)> {
         })
 }
 
+/// The next position after `i` where an alternative may match, when none matched at `i`: the
+/// scan then skips in one step what testing each position would reject, so a pass costs a
+/// few operations per byte of ordinary text instead of re-reading every short run per byte.
+///
+/// - Inside a run of base64 bytes starting at `i`, no later position starts a hex or base64
+///   match: their runs are suffixes of this one, which is shorter than 16 (or base64 would
+///   have matched at `i`). `%` and `\` are not base64 bytes, so no percent or `\u` escape
+///   starts there either; only `U+XXXX`, made of base64 bytes, can.
+/// - Past the run, a position can start a match only at a base64 byte, `%` or `\`.
+fn next_possible_start(text: &[u8], i: usize) -> usize {
+    let run_end = i + run_len(text, i, is_base64_byte);
+    if let Some(u) = text[(i + 1).min(run_end)..run_end].windows(2).position(|pair| pair == b"U+") {
+        return i + 1 + u;
+    }
+    let mut j = run_end.max(i + 1);
+    while j < text.len() && !MAY_START[usize::from(text[j])] {
+        j += 1;
+    }
+    j
+}
+
+/// Bytes that can begin a candidate: base64 bytes (hex, base64 and `U+XXXX` are made of them),
+/// `%` and `\`.
+const MAY_START: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = is_base64_byte(&(b as u8)) || b == b'%' as usize || b == b'\\' as usize;
+        b += 1;
+    }
+    table
+};
+
 fn run_len(text: &[u8], i: usize, class: impl Fn(&u8) -> bool) -> usize {
     text[i..].iter().take_while(|b| class(b)).count()
 }
 
-fn is_base64_byte(b: &u8) -> bool {
+const fn is_base64_byte(b: &u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'_' | b'/' | b'+' | b'-')
 }
 
@@ -591,4 +630,37 @@ fn decode_unicode(encoded: &[u8]) -> Vec<u8> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A deterministic generator of texts dense in near-candidates: short and long runs of
+    /// hex and base64 bytes, `U+` and `\u` escapes (some broken), percent escapes, newlines.
+    fn texts() -> impl Iterator<Item = Vec<u8>> {
+        let pieces: [&[u8]; 16] =
+            [b"U+0041 ", b"U+00", b"U+", b"\\u0062", b"\\\\U00", b"%41", b"%4", b"%", b"0123456789abcdef", b"ABCDEFGHIJKLMNOP", b"-_/+", b"==", b"\n", b" ", b"x", b"\xff"];
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        (0..3000).map(move |n| {
+            let mut text = Vec::new();
+            for _ in 0..n % 60 {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                let piece = pieces[(state % 16) as usize];
+                text.extend_from_slice(&piece[..1 + (state >> 8) as usize % piece.len()]);
+            }
+            text
+        })
+    }
+
+    #[test]
+    fn skipping_finds_the_candidates_of_trying_every_position() {
+        for text in texts() {
+            for max in [usize::MAX, 3] {
+                assert_eq!(candidates_skipping(&text, max, next_possible_start), candidates_skipping(&text, max, |_, i| i + 1), "{:?}", String::from_utf8_lossy(&text));
+            }
+        }
+    }
 }
