@@ -32,7 +32,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::ops::Range;
 
-use aho_corasick::AhoCorasick;
+use aho_corasick::{AhoCorasick, AhoCorasickKind};
 
 use crate::config::{Allowlist, Condition, Config, RegexTarget, Required, Rule};
 use crate::decode::{DecodeLimits, Decoder, Encoding};
@@ -126,18 +126,24 @@ pub fn redacted(secret: &[u8]) -> String {
 }
 
 /// Shannon entropy in bits per character, as gitleaks computes it (characters counted over
-/// UTF-8 text, bytes otherwise; divided by the length in bytes).
+/// UTF-8 text, bytes otherwise; divided by the length in bytes). The terms are summed in
+/// character order, so the last bit of the result (and an entropy threshold met exactly) does
+/// not depend on a hash map's iteration order from one run to the next.
 pub fn shannon_entropy(data: &[u8]) -> f64 {
     if data.is_empty() {
         return 0.0;
     }
-    let mut counts: HashMap<u32, usize> = HashMap::new();
+    let mut bytes = [0usize; 256];
+    let mut wide: BTreeMap<char, usize> = BTreeMap::new();
     match std::str::from_utf8(data) {
-        Ok(text) => text.chars().for_each(|c| *counts.entry(c as u32).or_default() += 1),
-        Err(_) => data.iter().for_each(|&b| *counts.entry(u32::from(b)).or_default() += 1),
+        Ok(text) => text.chars().for_each(|c| match u8::try_from(c) {
+            Ok(b) if b.is_ascii() => bytes[usize::from(b)] += 1,
+            _ => *wide.entry(c).or_default() += 1,
+        }),
+        Err(_) => data.iter().for_each(|&b| bytes[usize::from(b)] += 1),
     }
     let length = data.len() as f64;
-    counts.values().map(|&count| count as f64 / length).map(|p| -p * p.log2()).sum()
+    bytes.into_iter().filter(|&count| count > 0).chain(wide.into_values()).map(|count| count as f64 / length).map(|p| -p * p.log2()).sum()
 }
 
 /// A configuration ready to scan fragments.
@@ -155,6 +161,16 @@ pub struct Detector {
     rule_keywords: Vec<Vec<usize>>,
     by_id: HashMap<String, usize>,
     decode_limits: DecodeLimits,
+    /// Per rule, its regex with a larger lazy-DFA cache (see [`DFA_CACHE_BYTES`]); `rules`
+    /// keeps the regexes as configured for [`Detector::detect_reference`].
+    fast_regexes: Vec<Option<regex::bytes::Regex>>,
+}
+
+/// How a fragment is scanned: with the shortcuts of [`Detector::detect`], or without them.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Path {
+    Fast,
+    Reference,
 }
 
 impl Detector {
@@ -176,7 +192,15 @@ impl Detector {
                     .collect()
             })
             .collect();
-        let keywords = if patterns.is_empty() { None } else { AhoCorasick::builder().ascii_case_insensitive(true).build(&patterns).ok() };
+        // A full DFA: the overlapping search that finds every keyword reads each byte of every
+        // pass once, and a DFA takes one table lookup per byte where the default (a contiguous
+        // NFA, for this many keywords) follows failure links; a few hundred keywords make a DFA
+        // of well under a megabyte.
+        let keywords = if patterns.is_empty() {
+            None
+        } else {
+            AhoCorasick::builder().ascii_case_insensitive(true).kind(Some(AhoCorasickKind::DFA)).build(&patterns).ok()
+        };
         let rule_keywords = if keywords.is_some() { rule_keywords } else { vec![Vec::new(); config.rules.len()] };
         let mut allowlists: Vec<CompiledAllowlist> = config.allowlists.iter().map(CompiledAllowlist::new).collect();
         let global = 0..allowlists.len();
@@ -192,6 +216,7 @@ impl Detector {
         Detector {
             by_id: config.rules.iter().enumerate().map(|(index, rule)| (rule.id.clone(), index)).collect(),
             rules: config.rules.clone(),
+            fast_regexes: config.rules.iter().map(|rule| rule.regex.as_ref().map(with_large_dfa_cache)).collect(),
             allowlists,
             global,
             rule_allowlists,
@@ -209,6 +234,17 @@ impl Detector {
 
     /// Every finding in the fragment, in rule order per decoding pass.
     pub fn detect(&self, fragment: &Fragment<'_>) -> Vec<Found> {
+        self.scan(fragment, Path::Fast)
+    }
+
+    /// The findings of [`Detector::detect`] by the straightforward path: rules chosen by a plain
+    /// substring search for each keyword in the lowercased text, and each regex as configured.
+    /// Slow; it is there so tests can hold every shortcut of `detect` to the same findings.
+    pub fn detect_reference(&self, fragment: &Fragment<'_>) -> Vec<Found> {
+        self.scan(fragment, Path::Reference)
+    }
+
+    fn scan(&self, fragment: &Fragment<'_>, path: Path) -> Vec<Found> {
         if self.allowlists[self.global.clone()].iter().any(|compiled| skips_fragment(&compiled.allowlist, fragment)) {
             return Vec::new();
         }
@@ -219,11 +255,23 @@ impl Detector {
         let mut decoder = Decoder::new(fragment.bytes, self.decode_limits.clone());
         let mut found = Vec::new();
         loop {
-            let present = self.keywords_present(decoder.text());
-            let pass = Pass { fragment, newlines: &newlines, allow_marks: &allow_marks, decoder: &decoder, line_verdicts: RefCell::default() };
-            for (index, keywords) in self.rule_keywords.iter().enumerate() {
-                if keywords.is_empty() || keywords.iter().any(|&k| present[k]) {
-                    found.extend(self.detect_rule(&pass, index, false));
+            let pass = Pass { fragment, newlines: &newlines, allow_marks: &allow_marks, decoder: &decoder, line_verdicts: RefCell::default(), path };
+            match path {
+                Path::Fast => {
+                    let present = self.keywords_present(decoder.text());
+                    for (index, keywords) in self.rule_keywords.iter().enumerate() {
+                        if keywords.is_empty() || keywords.iter().any(|&k| present[k]) {
+                            found.extend(self.detect_rule(&pass, index, false));
+                        }
+                    }
+                }
+                Path::Reference => {
+                    let lowered = decoder.text().to_ascii_lowercase();
+                    for (index, rule) in self.rules.iter().enumerate() {
+                        if rule.keywords.is_empty() || rule.keywords.iter().any(|k| contains(&lowered, k.as_bytes())) {
+                            found.extend(self.detect_rule(&pass, index, false));
+                        }
+                    }
                 }
             }
             if !decoder.next_pass() {
@@ -261,7 +309,11 @@ impl Detector {
             return Vec::new();
         }
         let path_matches = |path: &regex::bytes::Regex| path.is_match(fragment.path.as_bytes());
-        let Some(regex) = &rule.regex else {
+        let regex = match pass.path {
+            Path::Fast => &self.fast_regexes[index],
+            Path::Reference => &rule.regex,
+        };
+        let Some(regex) = regex else {
             // A path-only rule reports the file once, on the raw pass.
             return match &rule.path {
                 Some(path) if pass.decoder.depth() == 0 && path_matches(path) => vec![whole_file(rule, fragment)],
@@ -383,6 +435,19 @@ impl Detector {
     }
 }
 
+/// The lazy DFA's cache for each rule regex, per thread. With `regex`'s default (2 MiB) the
+/// cache of a large pattern like `generic-api-key` (which runs on nearly every file: its
+/// keywords are common words) fills and is cleared over and over, and rebuilding states costs
+/// more than the search; a cache this size is filled once. Small patterns never grow theirs.
+const DFA_CACHE_BYTES: usize = 32 << 20;
+
+/// The regex rebuilt from the same translated pattern with the same syntax options as
+/// [`crate::pattern::compile`] (unicode off, octal escapes), so it matches exactly as before,
+/// with a larger [`DFA_CACHE_BYTES`]; kept as it was if the rebuild fails.
+fn with_large_dfa_cache(regex: &regex::bytes::Regex) -> regex::bytes::Regex {
+    regex::bytes::RegexBuilder::new(regex.as_str()).unicode(false).octal(true).dfa_size_limit(DFA_CACHE_BYTES).build().unwrap_or_else(|_| regex.clone())
+}
+
 /// Nearby findings of one required rule attached to a composite finding.
 pub const MAX_REQUIRED_EVIDENCE: usize = 8;
 
@@ -398,6 +463,7 @@ struct Pass<'a> {
     /// Line-target allowlist verdicts by (allowlist, line span in this pass's text): every
     /// candidate on a long line would otherwise run the allowlist's regexes over it again.
     line_verdicts: RefCell<HashMap<(usize, Range<usize>), bool>>,
+    path: Path,
 }
 
 impl Pass<'_> {
