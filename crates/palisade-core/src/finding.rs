@@ -281,6 +281,71 @@ pub struct Finding {
     /// Set on findings of known vulnerabilities (`vuln/<id>`): the advisory, the package that
     /// has it and what fixes it.
     pub vulnerability: Option<Arc<Vulnerability>>,
+    /// Set on findings of leaked credentials (`secret/<gitleaks rule>`): where exactly, and
+    /// what identifies the leak; never the secret itself.
+    pub secret: Option<Arc<LeakedSecret>>,
+}
+
+/// A credential found in text, as reports show it. It holds no secret: only a redacted form
+/// (a short prefix and the length).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct LeakedSecret {
+    /// The gitleaks rule that found it (`aws-access-token`).
+    pub rule: String,
+    pub description: String,
+    /// `AKIA… (20 bytes)`.
+    pub redacted: String,
+    /// The text the rule matched with the secret replaced by `REDACTED`, as gitleaks'
+    /// `--redact` shows it (`aws_access_key_id = REDACTED`).
+    pub redacted_match: String,
+    /// gitleaks' fingerprint: `file:rule:line`, or `commit:file:rule:line` in git history;
+    /// what `.gitleaksignore` and baselines name.
+    pub fingerprint: String,
+    /// gitleaks' line and column numbers of the match.
+    pub start_line: usize,
+    pub start_column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
+    /// Shannon entropy of the secret, in thousandths of a bit per character.
+    #[serde(with = "thousandths")]
+    pub entropy: u32,
+    /// The rule's tags, and `decoded:<encoding>`, `decode-depth:<n>` for a secret found in
+    /// decoded text.
+    pub tags: Vec<String>,
+    /// The commit that added it, in git history.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<CommitInfo>,
+    /// The image layer whose file holds it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layer: Option<String>,
+    /// In an image: the file was deleted or replaced by a later layer, yet anyone who pulls
+    /// the image has it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub hidden_by_later_layer: bool,
+}
+
+/// The commit a secret was added in.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CommitInfo {
+    pub id: String,
+    pub author: String,
+    pub email: String,
+    /// RFC 3339, in the author's offset.
+    pub date: String,
+    pub message: String,
+}
+
+/// A number kept exactly in thousandths, written as a decimal (`3.684`).
+mod thousandths {
+    use serde::Deserialize;
+
+    pub fn serialize<S: serde::Serializer>(value: &u32, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_f64(f64::from(*value) / 1000.0)
+    }
+
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<u32, D::Error> {
+        Ok((f64::deserialize(deserializer)? * 1000.0).round().clamp(0.0, f64::from(u32::MAX)) as u32)
+    }
 }
 
 /// A known vulnerability in one installed package, as reports show it.
@@ -353,6 +418,7 @@ impl Finding {
             remediation: meta.remediation,
             controls: meta.controls,
             vulnerability: None,
+            secret: None,
         }
     }
 

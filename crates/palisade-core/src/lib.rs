@@ -10,7 +10,8 @@ pub mod selector;
 pub mod value;
 
 pub use finding::{
-    Control, Finding, Framework, InputError, Location, RuleMeta, Severity, Text, TextPool, Vulnerability, VulnerablePackage,
+    CommitInfo, Control, Finding, Framework, InputError, LeakedSecret, Location, RuleMeta, Severity, Text, TextPool, Vulnerability,
+    VulnerablePackage,
 };
 pub use object::{DuplicateKey, Object, ObjectRef, Origin, Problem, api_group};
 pub use project::project;

@@ -116,6 +116,9 @@ pub struct AnalyzedImage<F> {
     pub description: ImageDescription,
     /// Sorted by path.
     pub files: Vec<FinalFile<F>>,
+    /// Wanted files that a later layer deleted or replaced: gone from the final filesystem,
+    /// yet in the image's layers for anyone who pulls it. In layer order, then by path.
+    pub hidden: Vec<FinalFile<F>>,
     pub symlinks: SymlinkTable,
     pub issues: Vec<AnalysisIssue>,
 }
@@ -230,5 +233,15 @@ pub fn analyze_image_with_limits<A: FileAnalyzer>(
             files.push(FinalFile { path, layer_index, layer_digest: Some(layer_digests[layer_index].clone()), meta, facts });
         }
     }
-    Ok(AnalyzedImage { description: description.clone(), files, symlinks, issues })
+    let mut hidden = Vec::new();
+    for (layer_index, layer) in layers.iter_mut().enumerate() {
+        for entry in &mut layer.entries {
+            if let Some(facts) = entry.facts.take() {
+                let meta = entry.meta();
+                hidden.push(FinalFile { path: entry.path.clone(), layer_index, layer_digest: Some(layer_digests[layer_index].clone()), meta, facts });
+            }
+        }
+    }
+    hidden.sort_by(|a, b| (a.layer_index, &a.path).cmp(&(b.layer_index, &b.path)));
+    Ok(AnalyzedImage { description: description.clone(), files, hidden, symlinks, issues })
 }

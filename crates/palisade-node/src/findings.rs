@@ -80,6 +80,7 @@ pub fn findings(report: &NodeReport, file: &str) -> NodeFindings {
             remediation: meta.remediation,
             controls: meta.controls,
             vulnerability: None,
+            secret: None,
         });
     }
     out

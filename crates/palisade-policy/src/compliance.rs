@@ -79,6 +79,7 @@ mod tests {
             remediation: "",
             controls: A.controls,
             vulnerability: None,
+            secret: None,
         };
         let evaluated: BTreeSet<&str> = ["x/a", "x/b"].into();
         let summary = summarize(Framework::Cis, &[&A, &B, &C], &evaluated, &[finding], &["5.3.1".to_owned(), "5.2.9".to_owned()]);

@@ -160,6 +160,11 @@ pub struct Baseline {
 
 /// The key a baseline stores for `finding`.
 pub fn fingerprint(finding: &Finding) -> String {
+    if let Some(secret) = &finding.secret {
+        // gitleaks' fingerprint already names the file (and commit): a baseline written from
+        // a gitleaks report and one of ours name a leak the same way.
+        return secret_fingerprint(finding.rule, &secret.fingerprint);
+    }
     let object = &finding.object;
     format!(
         "{}|{}/{}/{}/{}|{}",
@@ -176,21 +181,63 @@ pub fn fingerprint(finding: &Finding) -> String {
     )
 }
 
+/// The key of a baseline entry: its `fingerprint`, or made from a JSON report's finding as
+/// [`fingerprint`] makes it from a finding.
+fn entry_key(entry: &serde_json::Value) -> Option<String> {
+    let text = |value: &serde_json::Value, pointer: &str| value.pointer(pointer).and_then(serde_json::Value::as_str).map(str::to_owned);
+    if let Some(fingerprint) = text(entry, "/fingerprint") {
+        return Some(fingerprint);
+    }
+    let rule = text(entry, "/rule")?;
+    if let Some(leak) = text(entry, "/secret/fingerprint") {
+        return Some(secret_fingerprint(&rule, &leak));
+    }
+    let distinction = match text(entry, "/vulnerability/package/purl") {
+        Some(purl) => purl,
+        None => text(entry, "/location/path")?,
+    };
+    Some(format!(
+        "{rule}|{}/{}/{}/{}|{distinction}",
+        api_group(&text(entry, "/object/apiVersion")?),
+        text(entry, "/object/kind")?,
+        text(entry, "/object/namespace").unwrap_or_default(),
+        text(entry, "/object/name")?,
+    ))
+}
+
+/// The baseline key of a leaked secret: its rule and gitleaks' fingerprint.
+pub fn secret_fingerprint(rule: &str, gitleaks_fingerprint: &str) -> String {
+    format!("{rule}|{gitleaks_fingerprint}")
+}
+
 impl Baseline {
+    /// Reads a baseline written by `--write-baseline`, or an earlier JSON report of Palisade
+    /// (`-f json`: its findings are accepted) or of gitleaks (`--report-format json`: its
+    /// leaks are accepted by fingerprint).
     pub fn load(path: &Path) -> Result<Self, InputError> {
         let file: Arc<str> = path.display().to_string().into();
         let error = |message: String| InputError { file: file.clone(), line: 0, column: 0, message };
         let text = std::fs::read_to_string(path).map_err(|e| error(format!("cannot read the baseline: {e}")))?;
-        let json: serde_json::Value =
-            serde_json::from_str(&text).map_err(|e| error(format!("not a baseline written by --write-baseline: {e}")))?;
-        let entries = json
-            .get("findings")
-            .and_then(serde_json::Value::as_array)
-            .ok_or_else(|| error("a baseline needs a `findings` list".into()))?
-            .iter()
-            .map(|entry| entry.get("fingerprint").and_then(serde_json::Value::as_str).map(str::to_owned))
-            .collect::<Option<_>>()
-            .ok_or_else(|| error("every baseline entry needs a `fingerprint` string".into()))?;
+        let json: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| error(format!("not a baseline, a Palisade JSON report or a gitleaks JSON report: {e}")))?;
+        let entries = match &json {
+            serde_json::Value::Array(leaks) => leaks
+                .iter()
+                .map(|leak| {
+                    let text = |key| leak.get(key).and_then(serde_json::Value::as_str);
+                    Some(secret_fingerprint(&format!("secret/{}", text("RuleID")?), text("Fingerprint")?))
+                })
+                .collect::<Option<_>>()
+                .ok_or_else(|| error("every leak of a gitleaks report needs `RuleID` and `Fingerprint` strings".into()))?,
+            _ => json
+                .get("findings")
+                .and_then(serde_json::Value::as_array)
+                .ok_or_else(|| error("a baseline needs a `findings` list".into()))?
+                .iter()
+                .map(entry_key)
+                .collect::<Option<_>>()
+                .ok_or_else(|| error("every baseline entry needs a `fingerprint` string, or a report finding's rule, object and location".into()))?,
+        };
         Ok(Self { source: format!("baseline {}", path.display()), entries })
     }
 
@@ -336,7 +383,7 @@ pub fn apply(
             .entries
             .iter()
             .filter(|entry| !baseline_used.contains(*entry))
-            .filter(|entry| entry.split_once('|').is_some_and(|(rule, _)| evaluated.contains(&rule)))
+            .filter(|entry| entry.split_once('|').is_some_and(|(rule, _)| ran(rule)))
             .count();
         if fixed > 0 {
             notes.push(ExceptionNote {
@@ -365,6 +412,7 @@ mod tests {
             remediation: "r",
             controls: Default::default(),
             vulnerability: None,
+            secret: None,
         }
     }
 

@@ -206,6 +206,10 @@ fn write_finding(text: &mut Vec<u8>, rules: &mut RuleText, finding: &Finding, ex
         json.key("vulnerability");
         json.nested(&**vulnerability);
     }
+    if let Some(secret) = &finding.secret {
+        json.key("secret");
+        json.nested(&**secret);
+    }
     let tail = rules.tails.entry((finding.remediation.as_ptr() as usize, finding.controls.as_ptr() as usize)).or_insert_with(|| {
         let mut tail = Vec::new();
         let mut json = Layout { text: &mut tail, depth: depth + 1, first: false };

@@ -282,6 +282,7 @@ mod tests {
             remediation: "fix it",
             controls: CONTROLS,
             vulnerability: None,
+            secret: None,
         }
     }
 

@@ -217,14 +217,20 @@ fn result(finding: &Finding, rule_index: usize) -> Value {
             properties["security-severity"] = json!(format!("{}.{}", score / 10, score % 10));
         }
     }
-    json!({
+    let mut result = json!({
         "ruleId": finding.rule,
         "ruleIndex": rule_index,
         "level": level(finding.severity),
         "message": { "text": finding.message },
         "locations": [location],
         "properties": properties,
-    })
+    });
+    if let Some(secret) = &finding.secret {
+        result["properties"]["secret"] = json!(secret);
+        // What code-scanning services track a result by across runs: gitleaks' own identity.
+        result["partialFingerprints"] = json!({ "gitleaksFingerprint/v1": secret.fingerprint });
+    }
+    result
 }
 
 fn notification(error: &InputError) -> Value {

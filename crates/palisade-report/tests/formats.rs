@@ -95,6 +95,7 @@ fn finding(
         remediation: meta.remediation,
         controls: meta.controls,
         vulnerability: None,
+        secret: None,
     }
 }
 

@@ -9,3 +9,6 @@ pub mod archive;
 pub mod decode;
 pub mod detect;
 pub mod manifest;
+pub mod finding;
+pub mod ignore;
+pub mod gitleaks_json;

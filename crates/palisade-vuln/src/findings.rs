@@ -36,6 +36,7 @@ pub fn findings(report: &MatchReport, object: Arc<ObjectRef>, file: &str) -> Vec
                 remediation: meta.remediation,
                 controls: meta.controls,
                 vulnerability: Some(Arc::new(vulnerability(found))),
+                secret: None,
             }
         })
         .collect()
