@@ -347,24 +347,7 @@ fn map_up(segments: &[Segment], span: Range<usize>) -> Range<usize> {
 /// The candidate segments of one pass, in text order, after gitleaks' precedence filter: at
 /// most `max` of them, and whether the text holds more.
 fn candidates(text: &[u8], max: usize) -> (Vec<(Encoding, Range<usize>)>, bool) {
-    candidates_skipping(text, max, next_possible_start)
-}
-
-/// [`candidates`], moving on from a position where nothing matched with `advance` (the tests
-/// compare [`next_possible_start`] with trying every position).
-fn candidates_skipping(text: &[u8], max: usize, advance: fn(&[u8], usize) -> usize) -> (Vec<(Encoding, Range<usize>)>, bool) {
-    let mut all = Vec::new();
-    let mut i = 0;
-    // One match beyond the cap so the last kept one still meets its right neighbour.
-    while i < text.len() && all.len() <= max {
-        match match_at(text, i) {
-            Some((encoding, end)) => {
-                all.push((encoding, i..end));
-                i = end;
-            }
-            None => i = advance(text, i),
-        }
-    }
+    let all = matches(text, max);
     let beaten = |m: &(Encoding, Range<usize>), other: Option<&(Encoding, Range<usize>)>| {
         other.is_some_and(|o| touches(&o.1, &m.1) && o.0.precedence() > m.0.precedence())
     };
@@ -376,52 +359,59 @@ fn candidates_skipping(text: &[u8], max: usize, advance: fn(&[u8], usize) -> usi
     (kept, more)
 }
 
-/// The first alternative (in precedence order) matching at `i`, with its end.
-fn match_at(text: &[u8], i: usize) -> Option<(Encoding, usize)> {
-    match_percent(text, i)
-        .map(|e| (Encoding::Percent, e))
-        .or_else(|| match_unicode(text, i).map(|e| (Encoding::Unicode, e)))
-        .or_else(|| {
-            let run = run_len(text, i, u8::is_ascii_hexdigit);
-            (run >= 32).then_some((Encoding::Hex, i + run))
-        })
-        .or_else(|| {
-            let run = run_len(text, i, is_base64_byte);
-            (run >= 16).then(|| {
-                let end = i + run;
-                (Encoding::Base64, end + text[end..].iter().take(2).take_while(|&&b| b == b'=').count())
-            })
-        })
+/// The alternation's successive leftmost-first matches, up to one beyond `max` (so the last
+/// kept one still meets its right neighbour): what trying the alternatives in precedence order
+/// at each position in turn finds (the tests hold it to exactly that), reading ordinary text
+/// about once. The first byte decides which alternatives can start: `%` only percent, `\`
+/// only unicode, a base64 byte hex or base64 (and `U+XXXX` at a `U`), anything else none.
+/// After a run of base64 bytes too short to match, no position inside it starts a hex or
+/// base64 match (their runs would be suffixes of it) nor a percent or `\u` escape (`%` and
+/// `\` are not base64 bytes): only a `U+XXXX`, whose bytes are all base64 bytes, so the scan
+/// jumps to the next `U+` in the run or past it.
+fn matches(text: &[u8], max: usize) -> Vec<(Encoding, Range<usize>)> {
+    let mut all = Vec::new();
+    let mut i = 0;
+    while i < text.len() && all.len() <= max {
+        let b = text[i];
+        let found = match b {
+            b'%' => match_percent(text, i).map(|end| (Encoding::Percent, end)),
+            b'\\' => match_unicode(text, i).map(|end| (Encoding::Unicode, end)),
+            _ if BASE64_BYTE[usize::from(b)] => {
+                let unicode = if b == b'U' { match_unicode(text, i) } else { None };
+                if let Some(end) = unicode {
+                    Some((Encoding::Unicode, end))
+                } else {
+                    let run = run_len(text, i, |b| BASE64_BYTE[usize::from(*b)]);
+                    if run >= 32 && run_len(text, i, u8::is_ascii_hexdigit) >= 32 {
+                        Some((Encoding::Hex, i + run_len(text, i, u8::is_ascii_hexdigit)))
+                    } else if run >= 16 {
+                        let end = i + run;
+                        Some((Encoding::Base64, end + text[end..].iter().take(2).take_while(|&&b| b == b'=').count()))
+                    } else {
+                        i = text[i + 1..i + run].windows(2).position(|pair| pair == b"U+").map_or(i + run, |u| i + 1 + u);
+                        continue;
+                    }
+                }
+            }
+            _ => None,
+        };
+        match found {
+            Some((encoding, end)) => {
+                all.push((encoding, i..end));
+                i = end;
+            }
+            None => i += 1,
+        }
+    }
+    all
 }
 
-/// The next position after `i` where an alternative may match, when none matched at `i`: the
-/// scan then skips in one step what testing each position would reject, so a pass costs a
-/// few operations per byte of ordinary text instead of re-reading every short run per byte.
-///
-/// - Inside a run of base64 bytes starting at `i`, no later position starts a hex or base64
-///   match: their runs are suffixes of this one, which is shorter than 16 (or base64 would
-///   have matched at `i`). `%` and `\` are not base64 bytes, so no percent or `\u` escape
-///   starts there either; only `U+XXXX`, made of base64 bytes, can.
-/// - Past the run, a position can start a match only at a base64 byte, `%` or `\`.
-fn next_possible_start(text: &[u8], i: usize) -> usize {
-    let run_end = i + run_len(text, i, is_base64_byte);
-    if let Some(u) = text[(i + 1).min(run_end)..run_end].windows(2).position(|pair| pair == b"U+") {
-        return i + 1 + u;
-    }
-    let mut j = run_end.max(i + 1);
-    while j < text.len() && !MAY_START[usize::from(text[j])] {
-        j += 1;
-    }
-    j
-}
-
-/// Bytes that can begin a candidate: base64 bytes (hex, base64 and `U+XXXX` are made of them),
-/// `%` and `\`.
-const MAY_START: [bool; 256] = {
+/// [`is_base64_byte`] as a table, for the scan's inner loops.
+const BASE64_BYTE: [bool; 256] = {
     let mut table = [false; 256];
     let mut b = 0;
     while b < 256 {
-        table[b] = is_base64_byte(&(b as u8)) || b == b'%' as usize || b == b'\\' as usize;
+        table[b] = is_base64_byte(&(b as u8));
         b += 1;
     }
     table
@@ -655,11 +645,41 @@ mod tests {
         })
     }
 
+    /// The alternation tried at each position in turn, in precedence order: gitleaks'
+    /// leftmost-first search spelled out.
+    fn matches_at_every_position(text: &[u8], max: usize) -> Vec<(Encoding, Range<usize>)> {
+        let match_at = |i: usize| {
+            match_percent(text, i)
+                .map(|e| (Encoding::Percent, e))
+                .or_else(|| match_unicode(text, i).map(|e| (Encoding::Unicode, e)))
+                .or_else(|| {
+                    let run = run_len(text, i, u8::is_ascii_hexdigit);
+                    (run >= 32).then_some((Encoding::Hex, i + run))
+                })
+                .or_else(|| {
+                    let run = run_len(text, i, is_base64_byte);
+                    (run >= 16).then(|| (Encoding::Base64, i + run + text[i + run..].iter().take(2).take_while(|&&b| b == b'=').count()))
+                })
+        };
+        let mut all = Vec::new();
+        let mut i = 0;
+        while i < text.len() && all.len() <= max {
+            match match_at(i) {
+                Some((encoding, end)) => {
+                    all.push((encoding, i..end));
+                    i = end;
+                }
+                None => i += 1,
+            }
+        }
+        all
+    }
+
     #[test]
-    fn skipping_finds_the_candidates_of_trying_every_position() {
+    fn the_scan_finds_the_matches_of_trying_every_position() {
         for text in texts() {
             for max in [usize::MAX, 3] {
-                assert_eq!(candidates_skipping(&text, max, next_possible_start), candidates_skipping(&text, max, |_, i| i + 1), "{:?}", String::from_utf8_lossy(&text));
+                assert_eq!(matches(&text, max), matches_at_every_position(&text, max), "{:?}", String::from_utf8_lossy(&text));
             }
         }
     }
