@@ -164,6 +164,9 @@ pub struct Detector {
     /// Per rule, its regex with a larger lazy-DFA cache (see [`DFA_CACHE_BYTES`]); `rules`
     /// keeps the regexes as configured for [`Detector::detect_reference`].
     fast_regexes: Vec<Option<regex::bytes::Regex>>,
+    /// [`ALLOW_SIGNATURE`] as a searcher (a vectorised substring search, where comparing at
+    /// every offset costs a dozen operations per byte of every fragment with a candidate).
+    allow_signature: AhoCorasick,
 }
 
 /// How a fragment is scanned: with the shortcuts of [`Detector::detect`], or without them.
@@ -223,6 +226,7 @@ impl Detector {
             keywords,
             rule_keywords,
             decode_limits: DecodeLimits::default(),
+            allow_signature: AhoCorasick::new([ALLOW_SIGNATURE]).expect("one short literal builds"),
         }
     }
 
@@ -255,7 +259,15 @@ impl Detector {
         let mut decoder = Decoder::new(fragment.bytes, self.decode_limits.clone());
         let mut found = Vec::new();
         loop {
-            let pass = Pass { fragment, newlines: &newlines, allow_marks: &allow_marks, decoder: &decoder, line_verdicts: RefCell::default(), path };
+            let pass = Pass {
+                fragment,
+                newlines: &newlines,
+                allow_marks: &allow_marks,
+                allow_signature: &self.allow_signature,
+                decoder: &decoder,
+                line_verdicts: RefCell::default(),
+                path,
+            };
             match path {
                 Path::Fast => {
                     let present = self.keywords_present(decoder.text());
@@ -459,6 +471,7 @@ struct Pass<'a> {
     /// Offsets of `gitleaks:allow` in the fragment, found on first use, so a long line with
     /// many candidates is searched once.
     allow_marks: &'a OnceCell<Vec<usize>>,
+    allow_signature: &'a AhoCorasick,
     decoder: &'a Decoder<'a>,
     /// Line-target allowlist verdicts by (allowlist, line span in this pass's text): every
     /// candidate on a long line would otherwise run the allowlist's regexes over it again.
@@ -468,14 +481,21 @@ struct Pass<'a> {
 
 impl Pass<'_> {
     fn newlines(&self) -> &[usize] {
-        self.newlines.get_or_init(|| self.fragment.bytes.iter().enumerate().filter(|&(_, &b)| b == b'\n').map(|(i, _)| i).collect())
+        self.newlines.get_or_init(|| {
+            let mut newlines = Vec::new();
+            for (i, &b) in self.fragment.bytes.iter().enumerate() {
+                if b == b'\n' {
+                    newlines.push(i);
+                }
+            }
+            newlines
+        })
     }
 
     /// Whether `line` (a span of the fragment) contains `gitleaks:allow`.
     fn allowed_inline(&self, line: Range<usize>) -> bool {
-        let marks = self.allow_marks.get_or_init(|| {
-            self.fragment.bytes.windows(ALLOW_SIGNATURE.len()).enumerate().filter(|(_, window)| *window == ALLOW_SIGNATURE).map(|(i, _)| i).collect()
-        });
+        // The signature cannot overlap itself, so non-overlapping matches are all of them.
+        let marks = self.allow_marks.get_or_init(|| self.allow_signature.find_iter(self.fragment.bytes).map(|found| found.start()).collect());
         marks.get(marks.partition_point(|&mark| mark < line.start)).is_some_and(|&mark| mark + ALLOW_SIGNATURE.len() <= line.end)
     }
 }
