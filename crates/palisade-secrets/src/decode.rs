@@ -367,11 +367,16 @@ fn candidates(text: &[u8], max: usize) -> (Vec<(Encoding, Range<usize>)>, bool) 
 /// After a run of base64 bytes too short to match, no position inside it starts a hex or
 /// base64 match (their runs would be suffixes of it) nor a percent or `\u` escape (`%` and
 /// `\` are not base64 bytes): only a `U+XXXX`, whose bytes are all base64 bytes, so the scan
-/// jumps to the next `U+` in the run or past it.
+/// jumps to the next `U+` in the run or past it. Stretches where nothing can start are
+/// skipped eight bytes at a time first ([`quiet_until`]).
 fn matches(text: &[u8], max: usize) -> Vec<(Encoding, Range<usize>)> {
     let mut all = Vec::new();
     let mut i = 0;
     while i < text.len() && all.len() <= max {
+        if let Some(end) = quiet_until(text, i) {
+            i = end;
+            continue;
+        }
         let b = text[i];
         let found = match b {
             b'%' => match_percent(text, i).map(|end| (Encoding::Percent, end)),
@@ -404,6 +409,19 @@ fn matches(text: &[u8], max: usize) -> Vec<(Encoding, Range<usize>)> {
         }
     }
     all
+}
+
+/// The end of the 8-byte block holding `i` (blocks start at multiples of 8) when no candidate
+/// can start from `i` to there. Percent and unicode candidates start at `%`, `\` or `U`; a
+/// hex or base64 candidate starting before the block's end runs for at least 16 base64 bytes,
+/// so it covers the whole next block. Neither here, nothing starts: each test is a fixed
+/// number of table lookups without a branch per byte, which ordinary text passes mostly.
+fn quiet_until(text: &[u8], i: usize) -> Option<usize> {
+    let end = (i / 8 + 1) * 8;
+    let next = text.get(end..end + 8).map_or(false, |block| block.iter().fold(true, |all, &b| all & BASE64_BYTE[usize::from(b)]));
+    let here = text.get(i..end)?;
+    let special = here.iter().fold(false, |any, &b| any | matches!(b, b'%' | b'\\' | b'U'));
+    (!special && !next).then_some(end)
 }
 
 /// [`is_base64_byte`] as a table, for the scan's inner loops.
@@ -629,16 +647,18 @@ mod tests {
     /// A deterministic generator of texts dense in near-candidates: short and long runs of
     /// hex and base64 bytes, `U+` and `\u` escapes (some broken), percent escapes, newlines.
     fn texts() -> impl Iterator<Item = Vec<u8>> {
-        let pieces: [&[u8]; 16] =
-            [b"U+0041 ", b"U+00", b"U+", b"\\u0062", b"\\\\U00", b"%41", b"%4", b"%", b"0123456789abcdef", b"ABCDEFGHIJKLMNOP", b"-_/+", b"==", b"\n", b" ", b"x", b"\xff"];
+        let pieces: [&[u8]; 18] = [
+            b"U+0041 ", b"U+00", b"U+", b"\\u0062", b"\\\\U00", b"%41", b"%4", b"%", b"0123456789abcdef", b"ABCDEFGHIJKLMNOP", b"-_/+", b"==", b"\n", b" ",
+            b"x", b"\xff", b"        ", b"let x = (y, z);\n",
+        ];
         let mut state = 0x9E37_79B9_7F4A_7C15u64;
         (0..3000).map(move |n| {
             let mut text = Vec::new();
-            for _ in 0..n % 60 {
+            for _ in 0..n % 90 {
                 state ^= state << 13;
                 state ^= state >> 7;
                 state ^= state << 17;
-                let piece = pieces[(state % 16) as usize];
+                let piece = pieces[(state % 18) as usize];
                 text.extend_from_slice(&piece[..1 + (state >> 8) as usize % piece.len()]);
             }
             text
