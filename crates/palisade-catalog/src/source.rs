@@ -63,14 +63,22 @@ pub fn read(source: &str, options: &ReadOptions, progress: &(dyn Fn(LayerProgres
     let image = match &reference {
         SourceRef::RootFs(path) => return directory(path, Scope::Image),
         SourceRef::Project(path) => return directory(path, Scope::Directory),
-        SourceRef::Registry(name) => Box::new(registry::open(name, &registry_options(options)?)?) as Box<dyn palisade_image::ImageSource>,
-        local => local.open_image(source, options.platform.as_ref())?,
+        image => open_image(image, source, options)?,
     };
     let cache = if options.cache { LayerCache::from_environment() } else { None };
     let catalog = Catalog::new(Scope::Image);
     let analyzed = palisade_image::analyze_image(image.as_ref(), &catalog, cache.as_ref(), progress)?;
     let files = analyzed.files.iter().map(|file| SeenFile { path: &file.path, layer: file.layer_digest.as_deref(), facts: &file.facts });
     Ok(inventory_of(SourceDescription::Image(analyzed.description.clone()), files, analyzed.issues))
+}
+
+/// Opens the image `reference` names (as the user wrote it: `source`): in a registry, an OCI
+/// layout or a docker archive.
+pub fn open_image(reference: &SourceRef, source: &str, options: &ReadOptions) -> Result<Box<dyn palisade_image::ImageSource>, ImageError> {
+    match reference {
+        SourceRef::Registry(name) => Ok(Box::new(registry::open(name, &registry_options(options)?)?)),
+        local => local.open_image(source, options.platform.as_ref()),
+    }
 }
 
 /// The largest single file read as a source (SBOMs of large images run to tens of MiB).

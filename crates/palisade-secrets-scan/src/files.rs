@@ -65,7 +65,7 @@ fn targets(paths: &[PathBuf], options: &Options, scan: &mut Scan) -> Vec<Target>
         let metadata = match std::fs::metadata(root) {
             Ok(metadata) => metadata,
             Err(error) => {
-                scan.problems.push(problem(&shown, format!("cannot read: {error}")));
+                scan.unread.push(problem(&shown, format!("cannot read: {error}")));
                 continue;
             }
         };

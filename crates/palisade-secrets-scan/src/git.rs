@@ -46,7 +46,7 @@ pub fn scan_git(engine: &Engine, repository: &Path, options: &GitOptions, progre
     let history = match History::open(repository) {
         Ok(history) => history,
         Err(error) => {
-            scan.problems.push(problem(&shown, error.to_string()));
+            scan.unread.push(problem(&shown, error.to_string()));
             return scan;
         }
     };
@@ -102,7 +102,7 @@ pub fn scan_git(engine: &Engine, repository: &Path, options: &GitOptions, progre
                 scan.problems.push(problem(&shown, format!("{} more unreadable objects not listed", summary.problems_dropped)));
             }
         }
-        Err(error) => scan.problems.push(problem(&shown, error.to_string())),
+        Err(error) => scan.unread.push(problem(&shown, error.to_string())),
     }
     scan
 }

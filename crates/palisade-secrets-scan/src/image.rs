@@ -62,7 +62,7 @@ pub fn scan_image(engine: &Engine, source: &dyn ImageSource, reference: &str, op
     let analyzed = match analyze_image(source, &Analyzer { engine, options }, cache, progress) {
         Ok(analyzed) => analyzed,
         Err(error) => {
-            scan.problems.push(problem(reference, error.to_string()));
+            scan.unread.push(problem(reference, error.to_string()));
             return scan;
         }
     };

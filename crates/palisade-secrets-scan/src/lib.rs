@@ -79,6 +79,11 @@ impl Default for Options {
 #[derive(Debug, Default)]
 pub struct Scan {
     pub findings: Vec<Finding>,
+    /// Sources that could not be read at all (a path that is not there, an image that cannot
+    /// be pulled, a directory that is no repository).
+    pub unread: Vec<InputError>,
+    /// Parts passed over (a file too big, an unreadable entry, an archive member over a cap):
+    /// the rest of the source was scanned.
     pub problems: Vec<InputError>,
     pub stats: Stats,
 }
@@ -97,8 +102,9 @@ pub struct Stats {
 }
 
 impl Scan {
-    fn merge(&mut self, other: Scan) {
+    pub fn merge(&mut self, other: Scan) {
         self.findings.extend(other.findings);
+        self.unread.extend(other.unread);
         self.problems.extend(other.problems);
         let (a, b) = (&mut self.stats, other.stats);
         a.scanned += b.scanned;

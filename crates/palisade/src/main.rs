@@ -55,6 +55,9 @@ enum Command {
     /// Known vulnerabilities in images, root filesystems, projects, lockfiles and SBOMs, from
     /// OSV advisories.
     Vuln(commands::vuln::VulnArgs),
+    /// Leaked credentials in files, git history, images and root filesystems, with gitleaks'
+    /// rules.
+    Secrets(commands::secrets::SecretsArgs),
     /// The vulnerability database: update (download OSV's exports), import, status.
     Db(commands::db::DbArgs),
     /// Generate a CA and a serving certificate for the webhook's Service; prints the caBundle.
@@ -77,6 +80,7 @@ fn main() -> ExitCode {
         Command::Node(args) => commands::node::run(args),
         Command::Sbom(args) => commands::sbom::run(args),
         Command::Vuln(args) => commands::vuln::run(args),
+        Command::Secrets(args) => commands::secrets::run(args),
         Command::Db(args) => commands::db::run(args),
         Command::Certs(args) => commands::certs::run(args),
     };

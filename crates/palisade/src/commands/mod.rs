@@ -11,6 +11,7 @@ pub mod output;
 pub mod rbac;
 pub mod rules;
 pub mod sbom;
+pub mod secrets;
 pub mod scan;
 pub mod serve;
 pub mod serve_admission;

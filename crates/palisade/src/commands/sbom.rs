@@ -130,6 +130,19 @@ pub fn bar(unit: &str) -> indicatif::ProgressBar {
     bar
 }
 
+/// A bar of bytes read, on standard error when it is a terminal.
+pub fn bytes_bar() -> indicatif::ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:30} {bytes}/{total_bytes} {bytes_per_sec}") {
+        bar.set_style(style);
+    }
+    bar
+}
+
 pub fn show(bar: &indicatif::ProgressBar, progress: &palisade_image::LayerProgress) {
     bar.set_length(progress.count as u64);
     match &progress.stage {
