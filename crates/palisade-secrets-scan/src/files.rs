@@ -43,7 +43,7 @@ pub fn scan_paths(engine: &Engine, paths: &[PathBuf], options: &Options, progres
                 match std::fs::read(&target.path) {
                     Ok(bytes) => {
                         let place = Place { object: target.object.clone(), file: target.name.as_str().into(), pointer: "".into(), commit: None, layer: None, hidden_by_later_layer: false };
-                        scan_file(engine, options, &bytes, &place, &mut scan);
+                        scan_file(engine, options, &bytes, &place, true, &mut scan);
                     }
                     Err(error) => scan.problems.push(problem(&target.name, format!("cannot read: {error}"))),
                 }

@@ -45,7 +45,7 @@ impl FileAnalyzer for Analyzer<'_> {
     fn analyze(&self, path: &str, _meta: &FileMeta, content: &[u8]) -> Vec<CachedLeak> {
         let mut scan = Scan::default();
         let place = Place { object: source_object("Image", ""), file: path.into(), pointer: "".into(), commit: None, layer: None, hidden_by_later_layer: false };
-        scan_file(self.engine, self.options, content, &place, &mut scan);
+        scan_file(self.engine, self.options, content, &place, false, &mut scan);
         scan.findings
             .into_iter()
             .filter_map(|finding| {

@@ -282,3 +282,41 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     files
 }
+
+#[test]
+fn manifests_are_scanned_field_by_field_and_reported_on_the_object() {
+    let dir = tempfile::tempdir().unwrap();
+    let encoded = "QUtJQVEzWlJXN1ROTVY0WEoyTFA="; // base64 of AWS_KEY_ID
+    let manifest = format!(
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: aws\n  namespace: prod\ndata:\n  AWS_ACCESS_KEY_ID: {encoded}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\ndata:\n  app.properties: |\n    mode=prod\n    github.token={GITHUB_PAT}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n      - name: web\n        image: web:1\n        env:\n        - name: GITLAB_TOKEN\n          value: {GITLAB_PAT}\n"
+    );
+    std::fs::write(dir.path().join("deploy.yaml"), &manifest).unwrap();
+    let scan = paths(&engine(), dir.path(), &Options::default());
+    let file = format!("{}/deploy.yaml", dir.path().display());
+    // gitleaks' own rule for Secret manifests finds the Secret in the text, once as written and
+    // once more where its decoded value starts a match, as gitleaks reports it.
+    let secret_yaml: Vec<u32> = scan.findings.iter().filter(|f| f.rule == "secret/kubernetes-secret-yaml").map(|f| f.location.line).collect();
+    assert_eq!(secret_yaml, [2, 2]);
+    let mut found: Vec<(String, String, String, u32)> = scan
+        .findings
+        .iter()
+        .filter(|f| f.rule != "secret/kubernetes-secret-yaml")
+        .map(|f| (f.rule.to_owned(), f.object.to_string(), f.location.path.to_string(), f.location.line))
+        .collect();
+    found.sort();
+    let line_of = |needle: &str| manifest.lines().position(|line| line.contains(needle)).unwrap() as u32 + 1;
+    assert_eq!(
+        found,
+        [
+            ("secret/aws-access-token".into(), "Secret/prod/aws".into(), "/data/AWS_ACCESS_KEY_ID".into(), line_of(encoded)),
+            ("secret/github-pat".into(), "ConfigMap/app".into(), "/data/app.properties".into(), line_of(GITHUB_PAT)),
+            ("secret/gitlab-pat".into(), "Deployment/web".into(), "/spec/template/spec/containers/0/env/0/value".into(), line_of(GITLAB_PAT)),
+        ],
+        "{:?}",
+        scan.findings.iter().map(|f| f.message.to_string()).collect::<Vec<_>>()
+    );
+    let aws = scan.findings.iter().find(|f| f.rule == "secret/aws-access-token").unwrap();
+    assert_eq!(aws.secret.as_deref().unwrap().fingerprint, format!("{file}:aws-access-token:{}", line_of(encoded)));
+    assert!(aws.message.contains("data[\"AWS_ACCESS_KEY_ID\"]"), "{}", aws.message);
+    assert_no_secret_text(&scan);
+}

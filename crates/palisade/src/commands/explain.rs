@@ -26,6 +26,14 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        None if args.rule.starts_with(palisade_secrets::finding::RULE_PREFIX) => {
+            let id = &args.rule[palisade_secrets::finding::RULE_PREFIX.len()..];
+            let config = palisade_secrets::config::Config::default_rules();
+            let rule = config.rule(id).ok_or_else(|| anyhow::anyhow!("no built-in gitleaks rule `{id}` (`palisade secrets --list-rules` lists them)"))?;
+            let meta = palisade_secrets::finding::rule_meta(&rule.id, &rule.description);
+            print!("{}", palisade_report::render_rule_doc(meta));
+            Ok(ExitCode::SUCCESS)
+        }
         None => {
             let suggestions: Vec<_> = metas
                 .iter()

@@ -44,6 +44,10 @@ pub struct SecretsArgs {
     #[arg(long, value_name = "FILE")]
     pub rules: Option<PathBuf>,
 
+    /// Print the rules (id and description) of the configuration and exit.
+    #[arg(long)]
+    pub list_rules: bool,
+
     /// Output format: text, json, sarif, junit, or gitleaks-json (gitleaks' own report, redacted).
     #[arg(long, short = 'f', default_value = "text", value_parser = parse_format)]
     pub format: SecretsFormat,
@@ -119,6 +123,12 @@ pub fn run(args: SecretsArgs) -> anyhow::Result<ExitCode> {
     };
     for warning in &config.warnings {
         eprintln!("warning: {warning}");
+    }
+    if args.list_rules {
+        for rule in &config.rules {
+            println!("{:<44} {}", rule.id, rule.description);
+        }
+        return Ok(ExitCode::SUCCESS);
     }
     let decode = DecodeLimits { max_depth: args.max_decode_depth, ..DecodeLimits::default() };
     let engine = Engine::new(config, decode, identity).with_ignore(ignore_files(&args, &sources)?);
