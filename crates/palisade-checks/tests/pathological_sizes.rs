@@ -103,14 +103,17 @@ fn ten_thousand_volumes_and_ten_thousand_ports() {
 #[test]
 fn secrets_in_50k_keys_and_a_3_mib_value_of_repeated_key_prefixes() {
     let data: serde_json::Map<String, Value> =
-        (0..50_000).map(|index| (format!("password{index}"), json!("hunter2hunter2hunter2"))).collect();
+        // Made-up values of high entropy: gitleaks' generic-api-key wants more than 3.5 bits.
+        (0..50_000).map(|index| (format!("password{index}"), json!(format!("Zq8Lw3Rt5Yp2Xc7V{index}")))).collect();
     let counts = check_all("50k configmap keys", json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "m"}, "data": data}));
     assert_eq!(counts["secrets/plaintext-in-configmap"], 50_000);
 
+    // A run of AKIA is not a key (no word boundary, too little entropy); the made-up key after it is.
     let repeated = "AKIA".repeat(3 << 18);
     let counts = check_all(
         "3 MiB of AKIA",
-        json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "m"}, "data": {"a": repeated, "b": format!("x://{}", "://".repeat(1 << 18))}}),
+        json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "m"},
+            "data": {"a": format!("{repeated} AKIAW2Q7RZ4T6XMB3NLP"), "b": format!("x://{}", "://".repeat(1 << 18))}}),
     );
     assert_eq!(counts["secrets/plaintext-in-configmap"], 1);
 }
