@@ -406,3 +406,32 @@ fn admission_image_policy_denies_a_vulnerable_image_once_the_background_scan_has
     // glibc's vulnerability has no fix: with fixableOnly it does not count.
     assert!(!message.contains("DEBIAN-CVE-2010-4756"), "{message}");
 }
+
+/// The made-up token `scripts/image-fixtures/build` writes into the leaky image's first layer.
+const LEAKY_TOKEN: &str = "ghp_Lk9Qz2Wx7Vb4Nm1Rt6Yp3Hs8Jd5Fg0Ac2Ev7";
+
+#[test]
+fn secrets_finds_a_credential_a_later_layer_deleted_in_oci_and_docker_archive_images() {
+    let Some(fixtures) = fixtures() else { return };
+    let cache = tempfile::tempdir().unwrap();
+    for source in [format!("oci:{}/oci-leaky:1", fixtures.display()), format!("docker-archive:{}/leaky.tar", fixtures.display())] {
+        let output = Command::new(env!("CARGO_BIN_EXE_palisade"))
+            .args(["secrets", &source, "-f", "json"])
+            .env("PALISADE_CACHE_DIR", cache.path())
+            .output()
+            .unwrap();
+        let all = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+        assert_eq!(output.status.code(), Some(1), "{source}: {all}");
+        assert!(!all.contains(LEAKY_TOKEN), "{source}: the token was printed");
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        let findings = report["findings"].as_array().unwrap();
+        assert_eq!(findings.len(), 1, "{source}: {findings:?}");
+        let finding = &findings[0];
+        assert_eq!(finding["rule"], "secret/github-pat");
+        assert_eq!(finding["location"]["file"], "/app/.env");
+        assert_eq!(finding["object"]["kind"], "Image");
+        assert_eq!(finding["secret"]["hidden_by_later_layer"], true, "{source}");
+        assert!(finding["secret"]["layer"].as_str().is_some_and(|layer| layer.starts_with("sha256:")));
+        assert!(finding["message"].as_str().unwrap().contains("later layer deleted"));
+    }
+}
