@@ -7,7 +7,8 @@ memory of the child (from wait4's rusage), the best of --runs runs each.
 
     palisade:       $CARGO_TARGET_DIR/release/palisade secrets DIR --format json (default
                     target/; built first unless --no-build; output discarded)
-    detect-secrets: bench/.venv/bin/detect-secrets --cores N scan --all-files DIR
+    detect-secrets: bench/.venv/bin/detect-secrets --cores N scan --all-files, run in DIR (given
+                    a path outside the working directory, detect-secrets 1.5 scans nothing)
 
 Until the `secrets` command exists in the release binary, palisade's line is replaced by the
 detector bench (crates/palisade-secrets/benches/detect.rs: one core, default rules, files read
@@ -21,6 +22,7 @@ bench/.venv/bin/pip install detect-secrets`); skipped with a note when absent.
 """
 
 import argparse
+import json
 import os
 import selectors
 import shutil
@@ -40,10 +42,10 @@ def pinned(command, cores):
     return command
 
 
-def run_child(command, env=None):
+def run_child(command, env=None, cwd=None):
     """Runs command and returns (seconds, peak RSS of that child in bytes, stdout text)."""
     start = time.perf_counter()
-    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=cwd)
     # Read both pipes before waiting, then reap with wait4 to get this child's own rusage.
     out_chunks, err_chunks = [], []
     selector = selectors.DefaultSelector()
@@ -81,8 +83,8 @@ def line(label, size, seconds, peak, note=""):
     print(f"  {label:<16} {seconds:8.2f} s  {size / seconds / 1e6:8.1f} MB/s  {peak_text}  {note}")
 
 
-def best(command, runs, env=None):
-    results = [run_child(command, env) for _ in range(runs)]
+def best(command, runs, cwd=None):
+    results = [run_child(command, cwd=cwd) for _ in range(runs)]
     return min(r[0] for r in results), max(r[1] for r in results), results[-1][2]
 
 
@@ -130,9 +132,11 @@ def main():
             for r in rounds:
                 print(f"    {r}")
         if peer:
-            command = pinned([DETECT_SECRETS, "--cores", str(args.cores), "scan", "--all-files", directory], args.cores)
-            seconds, peak, _ = best(command, args.runs)
-            line("detect-secrets", size, seconds, peak)
+            command = pinned([DETECT_SECRETS, "--cores", str(args.cores), "scan", "--all-files"], args.cores)
+            seconds, peak, out = best(command, args.runs, cwd=os.path.abspath(directory))
+            report = json.loads(out)
+            found = sum(len(v) for v in report.get("results", {}).values())
+            line("detect-secrets", size, seconds, peak, f"{found} findings")
 
 
 if __name__ == "__main__":
