@@ -418,7 +418,7 @@ fn matches(text: &[u8], max: usize) -> Vec<(Encoding, Range<usize>)> {
 /// number of table lookups without a branch per byte, which ordinary text passes mostly.
 fn quiet_until(text: &[u8], i: usize) -> Option<usize> {
     let end = (i / 8 + 1) * 8;
-    let next = text.get(end..end + 8).map_or(false, |block| block.iter().fold(true, |all, &b| all & BASE64_BYTE[usize::from(b)]));
+    let next = text.get(end..end + 8).is_some_and(|block| block.iter().fold(true, |all, &b| all & BASE64_BYTE[usize::from(b)]));
     let here = text.get(i..end)?;
     let special = here.iter().fold(false, |any, &b| any | matches!(b, b'%' | b'\\' | b'U'));
     (!special && !next).then_some(end)
