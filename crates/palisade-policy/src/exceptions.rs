@@ -554,6 +554,47 @@ mod tests {
     }
 
     #[test]
+    fn earlier_json_reports_of_palisade_and_gitleaks_are_baselines() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = vec![finding("r/a", "Deployment", "shop", "web", "/spec/a", 3)];
+        let report = palisade_report::ScanReport::new(old, Vec::new(), palisade_report::Scope::default(), None);
+        let mut json = Vec::new();
+        palisade_report::write(&report, palisade_report::Format::Json, &[], &mut json, &palisade_report::WriteOptions::default()).unwrap();
+        std::fs::write(dir.path().join("report.json"), json).unwrap();
+        let from_report = Baseline::load(&dir.path().join("report.json")).unwrap();
+        let now = vec![finding("r/a", "Deployment", "shop", "web", "/spec/a", 8), finding("r/b", "Deployment", "shop", "web", "/spec/b", 9)];
+        let kept = apply(now, &[], &[], Some(&from_report), (2025, 1, 1), &evaluated()).kept;
+        assert_eq!(kept.iter().map(|f| f.rule).collect::<Vec<_>>(), ["r/b"]);
+
+        let leak = |line: usize| {
+            let mut found = finding("secret/github-pat", "Directory", "", ".", "", line as u32);
+            found.secret = Some(Arc::new(palisade_core::LeakedSecret {
+                rule: "github-pat".into(),
+                description: String::new(),
+                redacted: "ghp_… (40 bytes)".into(),
+                redacted_match: "REDACTED".into(),
+                fingerprint: format!("ci.sh:github-pat:{line}"),
+                start_line: line,
+                start_column: 1,
+                end_line: line,
+                end_column: 41,
+                entropy: 4_500,
+                tags: Vec::new(),
+                commit: None,
+                layer: None,
+                hidden_by_later_layer: false,
+            }));
+            found
+        };
+        std::fs::write(dir.path().join("gitleaks.json"), r#"[{"RuleID": "github-pat", "Secret": "REDACTED", "Fingerprint": "ci.sh:github-pat:2"}]"#).unwrap();
+        let from_gitleaks = Baseline::load(&dir.path().join("gitleaks.json")).unwrap();
+        let kept = apply(vec![leak(2), leak(7)], &[], &[], Some(&from_gitleaks), (2025, 1, 1), &BTreeSet::from(["secret/*"])).kept;
+        assert_eq!(kept.iter().map(|f| f.location.line).collect::<Vec<_>>(), [7]);
+        std::fs::write(dir.path().join("bad.json"), r#"[{"RuleID": "github-pat"}]"#).unwrap();
+        assert!(Baseline::load(&dir.path().join("bad.json")).unwrap_err().message.contains("Fingerprint"));
+    }
+
+    #[test]
     fn dates_parse_and_today_is_plausible() {
         assert_eq!(parse_date("2025-12-31"), Some((2025, 12, 31)));
         assert_eq!(parse_date("2025-13-01"), None);
