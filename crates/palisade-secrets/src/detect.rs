@@ -36,6 +36,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickKind};
 
 use crate::config::{Allowlist, Condition, Config, RegexTarget, Required, Rule};
 use crate::decode::{DecodeLimits, Decoder, Encoding};
+use crate::window::WindowedRegex;
 
 /// A line containing this is never reported (gitleaks' inline suppression).
 pub const ALLOW_SIGNATURE: &[u8] = b"gitleaks:allow";
@@ -164,6 +165,9 @@ pub struct Detector {
     /// Per rule, its regex with a larger lazy-DFA cache (see [`DFA_CACHE_BYTES`]); `rules`
     /// keeps the regexes as configured for [`Detector::detect_reference`].
     fast_regexes: Vec<Option<regex::bytes::Regex>>,
+    /// Per rule, its regex searched only around its keywords, when that finds the same matches
+    /// (see [`crate::window`]).
+    windowed: Vec<Option<WindowedRegex>>,
     /// [`ALLOW_SIGNATURE`] as a searcher (a vectorised substring search, where comparing at
     /// every offset costs a dozen operations per byte of every fragment with a candidate).
     allow_signature: AhoCorasick,
@@ -220,6 +224,12 @@ impl Detector {
             by_id: config.rules.iter().enumerate().map(|(index, rule)| (rule.id.clone(), index)).collect(),
             rules: config.rules.clone(),
             fast_regexes: config.rules.iter().map(|rule| rule.regex.as_ref().map(with_large_dfa_cache)).collect(),
+            windowed: config
+                .rules
+                .iter()
+                .zip(&rule_keywords)
+                .map(|(rule, ids)| if ids.is_empty() { None } else { WindowedRegex::new(rule.regex.as_ref()?.as_str(), &rule.keywords) })
+                .collect(),
             allowlists,
             global,
             rule_allowlists,
@@ -259,8 +269,13 @@ impl Detector {
         let mut decoder = Decoder::new(fragment.bytes, self.decode_limits.clone());
         let mut found = Vec::new();
         loop {
+            let keyword_hits = match path {
+                Path::Fast => self.keyword_hits(decoder.text()),
+                Path::Reference => Vec::new(),
+            };
             let pass = Pass {
                 fragment,
+                keyword_hits: &keyword_hits,
                 newlines: &newlines,
                 allow_marks: &allow_marks,
                 allow_signature: &self.allow_signature,
@@ -270,9 +285,8 @@ impl Detector {
             };
             match path {
                 Path::Fast => {
-                    let present = self.keywords_present(decoder.text());
                     for (index, keywords) in self.rule_keywords.iter().enumerate() {
-                        if keywords.is_empty() || keywords.iter().any(|&k| present[k]) {
+                        if keywords.is_empty() || keywords.iter().any(|&k| !keyword_hits[k].is_empty()) {
                             found.extend(self.detect_rule(&pass, index, false));
                         }
                     }
@@ -293,22 +307,14 @@ impl Detector {
         drop_generic_duplicates(found, fragment.bytes)
     }
 
-    /// Which keywords occur in `text` (case-insensitively), by pattern id.
-    fn keywords_present(&self, text: &[u8]) -> Vec<bool> {
+    /// Every occurrence in `text` (case-insensitively, overlapping) of each keyword, by pattern id.
+    fn keyword_hits(&self, text: &[u8]) -> Vec<Vec<Range<usize>>> {
         let Some(automaton) = &self.keywords else { return Vec::new() };
-        let mut present = vec![false; automaton.patterns_len()];
-        let mut missing = present.len();
+        let mut hits = vec![Vec::new(); automaton.patterns_len()];
         for found in automaton.find_overlapping_iter(text) {
-            let seen = &mut present[found.pattern().as_usize()];
-            if !*seen {
-                *seen = true;
-                missing -= 1;
-                if missing == 0 {
-                    break;
-                }
-            }
+            hits[found.pattern().as_usize()].push(found.range());
         }
-        present
+        hits
     }
 
     /// One rule over the current pass; `inherited` when it runs as another rule's requirement.
@@ -336,9 +342,15 @@ impl Detector {
             return Vec::new();
         }
         let text = pass.decoder.text();
+        let spans: Vec<Range<usize>> = match (&self.windowed[index], pass.path) {
+            (Some(windowed), Path::Fast) => {
+                windowed.find_iter(text, self.rule_keywords[index].iter().flat_map(|&k| pass.keyword_hits[k].iter().cloned()))
+            }
+            _ => regex.find_iter(text).map(|matched| matched.range()).collect(),
+        };
         let mut findings = Vec::new();
-        for matched in regex.find_iter(text) {
-            if let Some(found) = self.candidate(pass, index, regex, matched.range()) {
+        for span in spans {
+            if let Some(found) = self.candidate(pass, index, regex, span) {
                 findings.push(found);
             }
         }
@@ -466,6 +478,8 @@ pub const MAX_REQUIRED_EVIDENCE: usize = 8;
 /// One decoding pass of one fragment.
 struct Pass<'a> {
     fragment: &'a Fragment<'a>,
+    /// Per keyword id, its occurrences in this pass's text (empty on the reference path).
+    keyword_hits: &'a [Vec<Range<usize>>],
     /// Offsets of the fragment's newlines, found on first use.
     newlines: &'a OnceCell<Vec<usize>>,
     /// Offsets of `gitleaks:allow` in the fragment, found on first use, so a long line with

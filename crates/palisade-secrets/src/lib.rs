@@ -12,3 +12,4 @@ pub mod manifest;
 pub mod finding;
 pub mod ignore;
 pub mod gitleaks_json;
+mod window;

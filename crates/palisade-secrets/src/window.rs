@@ -1,0 +1,250 @@
+//! A rule's regex searched only near its keywords, with the matches a whole-text search finds.
+//!
+//! A rule qualifies when its pattern (the translated pattern, parsed with the syntax options
+//! [`crate::pattern::compile`] uses) has a longest match of `L` bytes and every match contains
+//! one of the rule's keywords (ASCII case-insensitively, as the keyword automaton finds them).
+//! Then every match lies inside `[keyword start - L, keyword end + L]` of a keyword occurrence
+//! it contains, so inside one of those windows merged where they overlap. Why the matches are
+//! exactly a whole-text `find_iter`'s (leftmost-first, non-overlapping, in order):
+//!
+//! - a whole-text search resumed at `p` reports the match with the least start `>= p` (and,
+//!   among those, the leftmost-first end); that match lies in one merged window, and merged
+//!   windows are disjoint, so searching the windows in order from `max(p, window start)`
+//!   reaches the same start first;
+//! - bounding a search at the window's end removes no match that starts inside it (each lies
+//!   inside the window), so the leftmost-first choice among them is unchanged;
+//! - the search's `Input` spans the window of the whole text, so `^`, `$` and `\b` see the
+//!   bytes around it, as in the whole-text search;
+//! - no match is empty (each holds a keyword), so no empty-match stepping differs.
+//!
+//! When the analysis cannot show both properties the rule keeps the whole-text search.
+
+use std::ops::Range;
+
+use regex_automata::meta;
+use regex_automata::util::syntax;
+use regex_automata::Input;
+use regex_syntax::hir::{Class, Hir, HirKind};
+
+/// Most strings a sub-pattern's finite language is expanded to before the analysis gives up.
+const MAX_STRINGS: usize = 256;
+/// Longest string of such a language kept (longer ones are never needed to find a keyword).
+const MAX_STRING_LEN: usize = 64;
+/// The lazy-DFA cache, as the detector's fast regexes have it (see `detect::DFA_CACHE_BYTES`).
+const DFA_CACHE_BYTES: usize = 32 << 20;
+
+/// A qualifying rule's regex and its longest match.
+pub(crate) struct WindowedRegex {
+    regex: meta::Regex,
+    max_len: usize,
+}
+
+impl WindowedRegex {
+    /// `pattern` as translated (a compiled rule regex's `as_str()`); `None` when the rule does not
+    /// qualify.
+    pub(crate) fn new(pattern: &str, keywords: &[String]) -> Option<WindowedRegex> {
+        if keywords.is_empty() || keywords.iter().any(String::is_empty) {
+            return None;
+        }
+        let hir = regex_syntax::ParserBuilder::new().unicode(false).utf8(false).octal(true).build().parse(pattern).ok()?;
+        let properties = hir.properties();
+        let max_len = properties.maximum_len()?;
+        if properties.minimum_len()? == 0 {
+            return None;
+        }
+        let keywords: Vec<Vec<u8>> = keywords.iter().map(|k| k.as_bytes().to_ascii_lowercase()).collect();
+        if !contains_keyword(&hir, &keywords) {
+            return None;
+        }
+        // The options `regex::bytes::RegexBuilder` gives the rule regex, with the larger cache.
+        let regex = meta::Builder::new()
+            .configure(meta::Config::new().nfa_size_limit(Some(10 << 20)).hybrid_cache_capacity(DFA_CACHE_BYTES).utf8_empty(false))
+            .syntax(syntax::Config::new().unicode(false).utf8(false).octal(true))
+            .build(pattern)
+            .ok()?;
+        Some(WindowedRegex { regex, max_len })
+    }
+
+    /// The matches in `text` of a whole-text search, given every occurrence (sorted or not) of
+    /// the rule's keywords.
+    pub(crate) fn find_iter(&self, text: &[u8], keyword_hits: impl Iterator<Item = Range<usize>>) -> Vec<Range<usize>> {
+        let mut windows: Vec<Range<usize>> =
+            keyword_hits.map(|hit| hit.start.saturating_sub(self.max_len)..hit.end.saturating_add(self.max_len).min(text.len())).collect();
+        windows.sort_unstable_by_key(|w| w.start);
+        let mut merged: Vec<Range<usize>> = Vec::with_capacity(windows.len());
+        for window in windows {
+            match merged.last_mut() {
+                Some(last) if window.start <= last.end => last.end = last.end.max(window.end),
+                _ => merged.push(window),
+            }
+        }
+        let mut matches = Vec::new();
+        let mut resume = 0;
+        for window in merged {
+            let mut at = resume.max(window.start);
+            while at < window.end {
+                let Some(found) = self.regex.find(Input::new(text).range(at..window.end)) else { break };
+                matches.push(found.range());
+                at = found.end();
+                resume = at;
+            }
+        }
+        matches
+    }
+}
+
+/// Whether every string `hir` matches contains one of `keywords` (lowercase), ASCII
+/// case-insensitively. Sound, not complete: `false` when unsure.
+fn contains_keyword(hir: &Hir, keywords: &[Vec<u8>]) -> bool {
+    let all_contain = |strings: &[Vec<u8>]| strings.iter().all(|s| keywords.iter().any(|k| s.windows(k.len()).any(|w| w == k.as_slice())));
+    if finite(hir).is_some_and(|strings| all_contain(&strings)) {
+        return true;
+    }
+    match hir.kind() {
+        HirKind::Capture(capture) => contains_keyword(&capture.sub, keywords),
+        HirKind::Repetition(repetition) => repetition.min >= 1 && contains_keyword(&repetition.sub, keywords),
+        HirKind::Alternation(alternatives) => alternatives.iter().all(|alternative| contains_keyword(alternative, keywords)),
+        HirKind::Concat(parts) => {
+            if parts.iter().any(|part| contains_keyword(part, keywords)) {
+                return true;
+            }
+            // A keyword spread over consecutive finite parts (`(?i)api[_-]?key`): each run of
+            // them as one language, grown part by part.
+            let mut run: Option<Vec<Vec<u8>>> = None;
+            for part in parts {
+                run = match (run, finite(part)) {
+                    (_, None) => None,
+                    (None, Some(strings)) => Some(strings),
+                    (Some(before), Some(strings)) => product(&before, &strings),
+                };
+                if run.as_deref().is_some_and(all_contain) {
+                    return true;
+                }
+            }
+            false
+        }
+        _ => false,
+    }
+}
+
+/// Every string `hir` matches, lowercased, when there are few and they are short.
+fn finite(hir: &Hir) -> Option<Vec<Vec<u8>>> {
+    match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => Some(vec![Vec::new()]),
+        HirKind::Literal(literal) => Some(vec![literal.0.to_ascii_lowercase()]),
+        HirKind::Class(class) => {
+            let bytes: Vec<u8> = match class {
+                Class::Bytes(class) => class.iter().flat_map(|range| range.start()..=range.end()).collect(),
+                Class::Unicode(class) => {
+                    let mut bytes = Vec::new();
+                    for range in class.iter() {
+                        let (start, end) = (u8::try_from(u32::from(range.start())).ok()?, u8::try_from(u32::from(range.end())).ok()?);
+                        if !end.is_ascii() {
+                            return None;
+                        }
+                        bytes.extend(start..=end);
+                    }
+                    bytes
+                }
+            };
+            let mut lowered: Vec<u8> = bytes.iter().map(u8::to_ascii_lowercase).collect();
+            lowered.sort_unstable();
+            lowered.dedup();
+            (lowered.len() <= 4).then(|| lowered.into_iter().map(|b| vec![b]).collect())
+        }
+        HirKind::Capture(capture) => finite(&capture.sub),
+        HirKind::Concat(parts) => parts.iter().try_fold(vec![Vec::new()], |before, part| product(&before, &finite(part)?)),
+        HirKind::Alternation(alternatives) => {
+            let mut strings = Vec::new();
+            for alternative in alternatives {
+                strings.extend(finite(alternative)?);
+                if strings.len() > MAX_STRINGS {
+                    return None;
+                }
+            }
+            Some(strings)
+        }
+        HirKind::Repetition(repetition) => {
+            let max = repetition.max?;
+            let sub = finite(&repetition.sub)?;
+            let mut strings = Vec::new();
+            let mut power = vec![Vec::new()];
+            for count in 0..=max {
+                if count >= repetition.min {
+                    strings.extend(power.iter().cloned());
+                }
+                if count < max {
+                    power = product(&power, &sub)?;
+                }
+                if strings.len() > MAX_STRINGS {
+                    return None;
+                }
+            }
+            Some(strings)
+        }
+    }
+}
+
+fn product(before: &[Vec<u8>], after: &[Vec<u8>]) -> Option<Vec<Vec<u8>>> {
+    if before.len().saturating_mul(after.len()) > MAX_STRINGS {
+        return None;
+    }
+    let strings: Vec<Vec<u8>> = before.iter().flat_map(|b| after.iter().map(move |a| [b.as_slice(), a.as_slice()].concat())).collect();
+    strings.iter().all(|s| s.len() <= MAX_STRING_LEN).then_some(strings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn qualifies(pattern: &str, keywords: &[&str]) -> bool {
+        let keywords: Vec<String> = keywords.iter().map(|k| (*k).to_owned()).collect();
+        WindowedRegex::new(pattern, &keywords).is_some()
+    }
+
+    #[test]
+    fn bounded_patterns_holding_a_keyword_qualify() {
+        assert!(qualifies(r"(?i)\b(?:api[_-]?key)\s{0,3}=\s{0,3}[a-z0-9]{10,40}\b", &["apikey", "api_key", "api-key"]));
+        assert!(qualifies(r"(?i)passw(?:or)?d[:=][a-z]{8}", &["passwd", "password"]));
+        assert!(qualifies(r"\b(ghp_[A-Za-z0-9]{36})\b", &["ghp_"]));
+    }
+
+    #[test]
+    fn unbounded_or_keyword_free_patterns_do_not() {
+        // Unbounded: a match could lie farther than any window from its keyword.
+        assert!(!qualifies(r"ghp_[A-Za-z0-9]+", &["ghp_"]));
+        // One alternative holds no keyword.
+        assert!(!qualifies(r"(?:ghp_|gho_)[A-Za-z0-9]{36}", &["ghp_"]));
+        // An optional keyword is not in every match.
+        assert!(!qualifies(r"(?:key)?[a-z]{8}", &["key"]));
+        // A class of many bytes is not expanded, so `[a-z]ey` is not known to hold `key`.
+        assert!(!qualifies(r"[a-z]ey[0-9]{4}", &["key"]));
+    }
+
+    #[test]
+    fn default_rules_shaped_like_keyword_assignments_qualify() {
+        let config = crate::config::Config::default_rules();
+        let windowed: Vec<&str> = config
+            .rules
+            .iter()
+            .filter(|rule| rule.regex.as_ref().is_some_and(|regex| WindowedRegex::new(regex.as_str(), &rule.keywords).is_some()))
+            .map(|rule| rule.id.as_str())
+            .collect();
+        eprintln!("{} of {} rules windowed: {windowed:?}", windowed.len(), config.rules.len());
+        for id in ["cohere-api-token", "etsy-access-token", "linear-client-secret"] {
+            assert!(windowed.contains(&id), "{id}");
+        }
+    }
+
+    #[test]
+    fn windows_find_the_whole_text_matches() {
+        let keywords = ["key".to_owned()];
+        let windowed = WindowedRegex::new(r"(?i)\bkey[a-z]{0,6}|[a-z]key", &keywords).unwrap();
+        let whole = regex::bytes::RegexBuilder::new(r"(?i)\bkey[a-z]{0,6}|[a-z]key").unicode(false).build().unwrap();
+        for text in ["key keyKEYkey xkeykey", "akey", "keykeykeykey ... key", "", "ke y", "xxxxxxxxxxxxxxxxxxxxkey"] {
+            let hits: Vec<Range<usize>> = text.to_ascii_lowercase().match_indices("key").map(|(i, k)| i..i + k.len()).collect();
+            let expected: Vec<Range<usize>> = whole.find_iter(text.as_bytes()).map(|m| m.range()).collect();
+            assert_eq!(windowed.find_iter(text.as_bytes(), hits.into_iter()), expected, "{text:?}");
+        }
+    }
+}
