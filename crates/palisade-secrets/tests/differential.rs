@@ -135,6 +135,38 @@ fn generated_texts_give_the_reference_findings() {
     assert!(findings > 300 && decoded > 20, "{findings} findings, {decoded} decoded");
 }
 
+/// Texts where `detect` searches only near keywords: every default rule's keywords packed
+/// together, at the very start and end of the text, overlapping one another, followed by values
+/// close to a rule's longest match and by more keywords within that length, so windows merge,
+/// candidates overlap and a match may end where the next keyword's window begins.
+#[test]
+fn keyword_dense_texts_give_the_reference_findings() {
+    let config = Config::default_rules();
+    let detector = Detector::new(&config);
+    let keywords: Vec<&str> = config.rules.iter().flat_map(|rule| rule.keywords.iter().map(String::as_str)).collect();
+    let mut random = Random(0x5EC2_E75D_1FF0_0002);
+    let mut findings = 0;
+    for n in 0..300 {
+        let mut text = String::new();
+        for _ in 0..1 + n % 12 {
+            let keyword = keywords[random.below(keywords.len())];
+            let keyword = if random.below(2) == 0 { keyword.to_ascii_uppercase() } else { keyword.to_owned() };
+            let separator = [" = ", ":", "=\"", "_", "", "-", "\n", " ", ": '", "\t=> "][random.below(10)];
+            let value = match random.below(5) {
+                0 => random.string(ALNUM, 1, 20),
+                1 => random.string(ALNUM, 30, 140),
+                2 => random.string(b"abcdef0123456789-_.=+/", 8, 60),
+                3 => keywords[random.below(keywords.len())].to_owned(),
+                _ => String::new(),
+            };
+            let close = ["", "\"", "'", ";", "\n", " "][random.below(6)];
+            text.push_str(&format!("{keyword}{separator}{value}{close}"));
+        }
+        findings += assert_same(&detector, "dense.txt", text.as_bytes()).len();
+    }
+    assert!(findings > 20, "{findings} findings");
+}
+
 #[test]
 fn fixture_texts_give_the_reference_findings() {
     let detector = Detector::new(&Config::default_rules());
