@@ -9,8 +9,8 @@
 //!
 //! - a whole-text search resumed at `p` reports the match with the least start `>= p` (and,
 //!   among those, the leftmost-first end); that match lies in one merged window, and merged
-//!   windows are disjoint, so searching the windows in order from `max(p, window start)`
-//!   reaches the same start first;
+//!   windows are disjoint, so searching the windows in order (from `p` within the window of
+//!   the previous match) reaches the same start first;
 //! - bounding a search at the window's end removes no match that starts inside it (each lies
 //!   inside the window), so the leftmost-first choice among them is unchanged;
 //! - the search's `Input` spans the window of the whole text, so `^`, `$` and `\b` see the
@@ -78,15 +78,14 @@ impl WindowedRegex {
                 _ => merged.push(window),
             }
         }
+        // A match ends inside its window, so the next window's search starts at its own start.
         let mut matches = Vec::new();
-        let mut resume = 0;
         for window in merged {
-            let mut at = resume.max(window.start);
+            let mut at = window.start;
             while at < window.end {
                 let Some(found) = self.regex.find(Input::new(text).range(at..window.end)) else { break };
                 matches.push(found.range());
                 at = found.end();
-                resume = at;
             }
         }
         matches
