@@ -179,7 +179,7 @@ impl History {
                     continue;
                 }
             };
-            let commit_info = match CommitInfo::read(&commit) {
+            let commit_info = match crate::commit::read(&commit) {
                 Ok(commit_info) => commit_info,
                 Err(message) => {
                     summary.problem(Some(&id), None, message);

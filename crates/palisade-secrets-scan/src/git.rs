@@ -77,8 +77,7 @@ pub fn scan_git(engine: &Engine, repository: &Path, options: &GitOptions, progre
         let commit = match &last_commit {
             Some(commit) if commit.id == change.commit.id => commit.clone(),
             _ => {
-                let info = change.commit;
-                let commit = std::sync::Arc::new(CommitInfo { id: info.id.clone(), author: info.author.clone(), email: info.email.clone(), date: info.date.clone(), message: info.message.clone() });
+                let commit = std::sync::Arc::new(change.commit.clone());
                 last_commit = Some(commit.clone());
                 progress(1);
                 commit

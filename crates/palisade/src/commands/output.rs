@@ -27,3 +27,15 @@ pub fn write_to(
     }
     Ok(())
 }
+
+/// 2 when some input could not be read, 1 when a finding at or above `--fail-on` remains, else 0.
+pub fn exit_status(report: &palisade_report::ScanReport) -> std::process::ExitCode {
+    let summary = report.summary();
+    if summary.input_errors > 0 {
+        std::process::ExitCode::from(2)
+    } else if summary.threshold_exceeded {
+        std::process::ExitCode::from(1)
+    } else {
+        std::process::ExitCode::SUCCESS
+    }
+}

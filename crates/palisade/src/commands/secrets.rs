@@ -169,14 +169,7 @@ pub fn run(args: SecretsArgs) -> anyhow::Result<ExitCode> {
             super::output::write_to(args.output.as_deref(), |out, _| out.write_all(text.as_bytes()))?;
         }
     }
-    let summary = report.summary();
-    Ok(if summary.input_errors > 0 {
-        ExitCode::from(2)
-    } else if summary.threshold_exceeded {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(super::output::exit_status(&report))
 }
 
 /// One source, by what it names: a repository (`--git`), a file or directory, a root

@@ -170,14 +170,7 @@ pub fn run(args: VulnArgs) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    let summary = report.summary();
-    Ok(if summary.input_errors > 0 {
-        ExitCode::from(2)
-    } else if summary.threshold_exceeded {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(super::output::exit_status(&report))
 }
 
 fn read_vex(paths: &[PathBuf]) -> anyhow::Result<Vec<VexStatement>> {
