@@ -94,7 +94,7 @@ fn position(fragment: &[u8], found: &Found) -> (u32, u32) {
 
 /// The match with the secret replaced, as gitleaks' `--redact` writes `Match`. A decoded
 /// secret is not in the match's text: the whole encoded match is replaced.
-fn redacted_match(fragment: &[u8], found: &Found) -> String {
+pub(crate) fn redacted_match(fragment: &[u8], found: &Found) -> String {
     const MASK: &str = "REDACTED";
     if found.whole_file {
         return String::new();
@@ -110,7 +110,7 @@ fn redacted_match(fragment: &[u8], found: &Found) -> String {
 }
 
 /// The first sentence of a gitleaks description, shortened for one-line messages.
-fn short(description: &str) -> &str {
+pub(crate) fn short(description: &str) -> &str {
     let sentence = description.split(", ").next().unwrap_or(description).trim_end_matches('.');
     if sentence.is_empty() { description } else { sentence }
 }

@@ -33,6 +33,7 @@ use palisade_core::{Node, Object, PodView, pointer_under};
 
 use crate::config::Config;
 use crate::detect::{Detector, Found, Fragment, redacted};
+use crate::finding::{redacted_match, short};
 
 /// The annotation in which `kubectl apply` keeps a JSON copy of the object it applied.
 pub const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
@@ -156,25 +157,6 @@ fn field_secret(found: &Found, text: &[u8], field: &ScannedField) -> FieldSecret
         tags: found.tags.clone(),
         line_in_value,
     }
-}
-
-/// The match with the secret masked; the whole match when the secret is not a part of its
-/// text (found decoded).
-fn redacted_match(text: &[u8], found: &Found) -> String {
-    const MASK: &str = "REDACTED";
-    let (span, secret) = (found.match_span.clone(), found.secret_span.clone());
-    if found.decoded.is_some() || secret.start < span.start || secret.end > span.end || span.end > text.len() {
-        return MASK.to_owned();
-    }
-    let before = String::from_utf8_lossy(&text[span.start..secret.start]);
-    let after = String::from_utf8_lossy(&text[secret.end..span.end]);
-    format!("{before}{MASK}{after}")
-}
-
-/// The first sentence of a gitleaks description.
-fn short(description: &str) -> &str {
-    let sentence = description.split(", ").next().unwrap_or(description).trim_end_matches('.');
-    if sentence.is_empty() { description } else { sentence }
 }
 
 /// One field written into the fragment.
