@@ -162,9 +162,6 @@ pub struct Detector {
     rule_keywords: Vec<Vec<usize>>,
     by_id: HashMap<String, usize>,
     decode_limits: DecodeLimits,
-    /// Per rule, its regex with a larger lazy-DFA cache (see [`DFA_CACHE_BYTES`]); `rules`
-    /// keeps the regexes as configured for [`Detector::detect_reference`].
-    fast_regexes: Vec<Option<regex::bytes::Regex>>,
     /// Per rule, its regex searched only around its keywords, when that finds the same matches
     /// (see [`crate::window`]).
     windowed: Vec<Option<WindowedRegex>>,
@@ -223,7 +220,6 @@ impl Detector {
         Detector {
             by_id: config.rules.iter().enumerate().map(|(index, rule)| (rule.id.clone(), index)).collect(),
             rules: config.rules.clone(),
-            fast_regexes: config.rules.iter().map(|rule| rule.regex.as_ref().map(with_large_dfa_cache)).collect(),
             windowed: config
                 .rules
                 .iter()
@@ -252,7 +248,7 @@ impl Detector {
     }
 
     /// The findings of [`Detector::detect`] by the straightforward path: rules chosen by a plain
-    /// substring search for each keyword in the lowercased text, and each regex as configured.
+    /// substring search for each keyword in the lowercased text, and each regex over the whole text.
     /// Slow; it is there so tests can hold every shortcut of `detect` to the same findings.
     pub fn detect_reference(&self, fragment: &Fragment<'_>) -> Vec<Found> {
         self.scan(fragment, Path::Reference)
@@ -327,11 +323,7 @@ impl Detector {
             return Vec::new();
         }
         let path_matches = |path: &regex::bytes::Regex| path.is_match(fragment.path.as_bytes());
-        let regex = match pass.path {
-            Path::Fast => &self.fast_regexes[index],
-            Path::Reference => &rule.regex,
-        };
-        let Some(regex) = regex else {
+        let Some(regex) = &rule.regex else {
             // A path-only rule reports the file once, on the raw pass.
             return match &rule.path {
                 Some(path) if pass.decoder.depth() == 0 && path_matches(path) => vec![whole_file(rule, fragment)],
@@ -342,12 +334,11 @@ impl Detector {
             return Vec::new();
         }
         let text = pass.decoder.text();
-        let spans: Vec<Range<usize>> = match (&self.windowed[index], pass.path) {
-            (Some(windowed), Path::Fast) => {
-                windowed.find_iter(text, self.rule_keywords[index].iter().flat_map(|&k| pass.keyword_hits[k].iter().cloned()))
-            }
-            _ => regex.find_iter(text).map(|matched| matched.range()).collect(),
+        let windowed = match (&self.windowed[index], pass.path) {
+            (Some(windowed), Path::Fast) => windowed.find_iter(text, self.rule_keywords[index].iter().flat_map(|&k| pass.keyword_hits[k].iter().cloned())),
+            _ => None,
         };
+        let spans = windowed.unwrap_or_else(|| regex.find_iter(text).map(|matched| matched.range()).collect());
         let mut findings = Vec::new();
         for span in spans {
             if let Some(found) = self.candidate(pass, index, regex, span) {
@@ -457,19 +448,6 @@ impl Detector {
             })
             .collect()
     }
-}
-
-/// The lazy DFA's cache for each rule regex, per thread. With `regex`'s default (2 MiB) the
-/// cache of a large pattern like `generic-api-key` (which runs on nearly every file: its
-/// keywords are common words) fills and is cleared over and over, and rebuilding states costs
-/// more than the search; a cache this size is filled once. Small patterns never grow theirs.
-const DFA_CACHE_BYTES: usize = 32 << 20;
-
-/// The regex rebuilt from the same translated pattern with the same syntax options as
-/// [`crate::pattern::compile`] (unicode off, octal escapes), so it matches exactly as before,
-/// with a larger [`DFA_CACHE_BYTES`]; kept as it was if the rebuild fails.
-fn with_large_dfa_cache(regex: &regex::bytes::Regex) -> regex::bytes::Regex {
-    regex::bytes::RegexBuilder::new(regex.as_str()).unicode(false).octal(true).dfa_size_limit(DFA_CACHE_BYTES).build().unwrap_or_else(|_| regex.clone())
 }
 
 /// Nearby findings of one required rule attached to a composite finding.

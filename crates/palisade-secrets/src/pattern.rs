@@ -53,6 +53,12 @@ impl fmt::Display for PatternError {
 
 impl std::error::Error for PatternError {}
 
+/// The lazy DFA's cache for each compiled regex, per thread. With `regex`'s default (2 MiB) the
+/// cache of a large pattern like `generic-api-key` (which runs on nearly every file: its
+/// keywords are common words) fills and is cleared over and over, and rebuilding states costs
+/// more than the search; a cache this size is filled once. Small patterns never grow theirs.
+pub(crate) const DFA_CACHE_BYTES: usize = 32 << 20;
+
 /// Compiles a Go RE2 pattern into a bytes regex with Go's meaning (see the module notes).
 pub fn compile(pattern: &str) -> Result<Regex, PatternError> {
     let translated = translate(pattern)?;
@@ -60,6 +66,7 @@ pub fn compile(pattern: &str) -> Result<Regex, PatternError> {
         .unicode(false)
         // Go reads `\0`, `\012`, `\123` as octal escapes.
         .octal(true)
+        .dfa_size_limit(DFA_CACHE_BYTES)
         .build()
         .map_err(|error| match error {
             regex::Error::CompiledTooBig(limit) => PatternError::TooLarge(limit),

@@ -20,23 +20,27 @@
 //! When the analysis cannot show both properties the rule keeps the whole-text search.
 
 use std::ops::Range;
+use std::sync::OnceLock;
 
 use regex_automata::meta;
 use regex_automata::util::syntax;
 use regex_automata::Input;
 use regex_syntax::hir::{Class, Hir, HirKind};
 
+use crate::pattern::DFA_CACHE_BYTES;
+
 /// Most strings a sub-pattern's finite language is expanded to before the analysis gives up.
 const MAX_STRINGS: usize = 256;
 /// Longest string of such a language kept (longer ones are never needed to find a keyword).
 const MAX_STRING_LEN: usize = 64;
-/// The lazy-DFA cache, as the detector's fast regexes have it (see `detect::DFA_CACHE_BYTES`).
-const DFA_CACHE_BYTES: usize = 32 << 20;
 
-/// A qualifying rule's regex and its longest match.
+/// A qualifying rule's pattern, its longest match, and its regex for ranged searches, built on
+/// first use (most rules' keywords are absent from most trees, and building every rule's second
+/// regex up front was most of the detector's start-up).
 pub(crate) struct WindowedRegex {
-    regex: meta::Regex,
+    pattern: String,
     max_len: usize,
+    regex: OnceLock<Option<meta::Regex>>,
 }
 
 impl WindowedRegex {
@@ -56,18 +60,23 @@ impl WindowedRegex {
         if !contains_keyword(&hir, &keywords) {
             return None;
         }
-        // The options `regex::bytes::RegexBuilder` gives the rule regex, with the larger cache.
-        let regex = meta::Builder::new()
-            .configure(meta::Config::new().nfa_size_limit(Some(10 << 20)).hybrid_cache_capacity(DFA_CACHE_BYTES).utf8_empty(false))
-            .syntax(syntax::Config::new().unicode(false).utf8(false).octal(true))
-            .build(pattern)
-            .ok()?;
-        Some(WindowedRegex { regex, max_len })
+        Some(WindowedRegex { pattern: pattern.to_owned(), max_len, regex: OnceLock::new() })
     }
 
     /// The matches in `text` of a whole-text search, given every occurrence (sorted or not) of
-    /// the rule's keywords.
-    pub(crate) fn find_iter(&self, text: &[u8], keyword_hits: impl Iterator<Item = Range<usize>>) -> Vec<Range<usize>> {
+    /// the rule's keywords; `None` if the regex could not be built (then search the whole text).
+    pub(crate) fn find_iter(&self, text: &[u8], keyword_hits: impl Iterator<Item = Range<usize>>) -> Option<Vec<Range<usize>>> {
+        // The options `regex::bytes::RegexBuilder` gives the rule regex (see `pattern::compile`).
+        let regex = self
+            .regex
+            .get_or_init(|| {
+                meta::Builder::new()
+                    .configure(meta::Config::new().nfa_size_limit(Some(10 << 20)).hybrid_cache_capacity(DFA_CACHE_BYTES).utf8_empty(false))
+                    .syntax(syntax::Config::new().unicode(false).utf8(false).octal(true))
+                    .build(&self.pattern)
+                    .ok()
+            })
+            .as_ref()?;
         let mut windows: Vec<Range<usize>> =
             keyword_hits.map(|hit| hit.start.saturating_sub(self.max_len)..hit.end.saturating_add(self.max_len).min(text.len())).collect();
         windows.sort_unstable_by_key(|w| w.start);
@@ -83,12 +92,12 @@ impl WindowedRegex {
         for window in merged {
             let mut at = window.start;
             while at < window.end {
-                let Some(found) = self.regex.find(Input::new(text).range(at..window.end)) else { break };
+                let Some(found) = regex.find(Input::new(text).range(at..window.end)) else { break };
                 matches.push(found.range());
                 at = found.end();
             }
         }
-        matches
+        Some(matches)
     }
 }
 
@@ -243,7 +252,7 @@ mod tests {
         for text in ["key keyKEYkey xkeykey", "akey", "keykeykeykey ... key", "", "ke y", "xxxxxxxxxxxxxxxxxxxxkey"] {
             let hits: Vec<Range<usize>> = text.to_ascii_lowercase().match_indices("key").map(|(i, k)| i..i + k.len()).collect();
             let expected: Vec<Range<usize>> = whole.find_iter(text.as_bytes()).map(|m| m.range()).collect();
-            assert_eq!(windowed.find_iter(text.as_bytes(), hits.into_iter()), expected, "{text:?}");
+            assert_eq!(windowed.find_iter(text.as_bytes(), hits.into_iter()), Some(expected), "{text:?}");
         }
     }
 }

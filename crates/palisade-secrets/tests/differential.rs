@@ -1,5 +1,5 @@
-//! `Detector::detect` takes shortcuts for speed (a keyword DFA, larger regex caches, skipping
-//! text that cannot hold a match); `Detector::detect_reference` takes none. Both must give the
+//! `Detector::detect` takes shortcuts for speed (a keyword DFA, regexes searched only in windows
+//! around their keywords); `Detector::detect_reference` takes none. Both must give the
 //! same findings, here on generated text dense in credentials, encodings and near misses, on
 //! the rule fixtures' texts, and on this crate's own sources. Every credential is generated
 //! from a fixed seed or comes from the made-up fixtures.
