@@ -21,7 +21,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
-use regex::bytes::Regex;
+use crate::pattern::Pattern;
 
 /// gitleaks' default configuration, the built-in rules (see `rules/SOURCE.md`).
 pub const DEFAULT_TOML: &str = include_str!("../rules/gitleaks.toml");
@@ -55,9 +55,9 @@ pub struct Rule {
     pub id: String,
     pub description: String,
     /// Run over the content; `None` for a path-only rule (the file itself is the finding).
-    pub regex: Option<Regex>,
+    pub regex: Option<Pattern>,
     /// Run over the file path: with `regex` a filter, without it the finding.
-    pub path: Option<Regex>,
+    pub path: Option<Pattern>,
     /// Capture group holding the secret; 0 = the first non-empty group, or the whole match.
     pub secret_group: usize,
     /// Minimum Shannon entropy of the secret; a secret at or below it is dropped.
@@ -105,8 +105,8 @@ pub struct Allowlist {
     pub condition: Condition,
     /// Lowercased, trimmed, without repeats.
     pub commits: Vec<String>,
-    pub paths: Vec<Regex>,
-    pub regexes: Vec<Regex>,
+    pub paths: Vec<Pattern>,
+    pub regexes: Vec<Pattern>,
     /// What `regexes` are tested against.
     pub regex_target: RegexTarget,
     /// Lowercased, without repeats; a secret containing one is allowed.
@@ -161,7 +161,7 @@ impl Config {
         DEFAULT
             .get_or_init(|| {
                 // tests/config.rs loads this file; failing here is a build defect, not input.
-                assemble(DEFAULT_TOML, DEFAULT_NAME, None, MAX_EXTEND_DEPTH)
+                assemble(DEFAULT_TOML, DEFAULT_NAME, None, MAX_EXTEND_DEPTH, true)
                     .and_then(validated)
                     .unwrap_or_else(|error| panic!("built-in gitleaks rules: {error}"))
             })
@@ -177,7 +177,7 @@ impl Config {
     /// the directory of `name`.
     pub fn parse(text: &str, name: &str) -> Result<Config, ConfigError> {
         let dir = Path::new(name).parent().map(Path::to_path_buf);
-        assemble(text, name, dir.as_deref(), 0).and_then(validated)
+        assemble(text, name, dir.as_deref(), 0, false).and_then(validated)
     }
 
     /// The rule with this id.
@@ -195,12 +195,13 @@ fn load_file(path: &Path, depth: usize) -> Result<Config, ConfigError> {
     }
     let bytes = std::fs::read(path).map_err(|error| failed(error.to_string()))?;
     let text = String::from_utf8(bytes).map_err(|_| failed("not UTF-8 text".into()))?;
-    assemble(&text, &name, path.parent(), depth)
+    assemble(&text, &name, path.parent(), depth, false)
 }
 
 /// One file and what it extends, merged; targeted allowlists placed; not yet validated as a whole.
-fn assemble(text: &str, name: &str, dir: Option<&Path>, depth: usize) -> Result<Config, ConfigError> {
-    let file = document::read(text, name)?;
+/// `built_in`: the text is [`DEFAULT_TOML`], whose patterns are compiled on first use.
+fn assemble(text: &str, name: &str, dir: Option<&Path>, depth: usize, built_in: bool) -> Result<Config, ConfigError> {
+    let file = document::read(text, name, built_in)?;
     // gitleaks keeps a file's own global allowlists before those of the file it extends, and
     // places targeted ones once the extended rules are known.
     let (targeted, global): (Vec<_>, Vec<_>) = file.allowlists.into_iter().partition(|allowlist| !allowlist.target_rules.is_empty());

@@ -22,6 +22,8 @@
 //! non-ASCII characters and escapes inside brackets) is refused with [`PatternError::Unsupported`].
 
 use std::fmt;
+use std::ops::Deref;
+use std::sync::{Arc, OnceLock};
 
 use regex::bytes::{Regex, RegexBuilder};
 
@@ -61,8 +63,11 @@ pub(crate) const DFA_CACHE_BYTES: usize = 32 << 20;
 
 /// Compiles a Go RE2 pattern into a bytes regex with Go's meaning (see the module notes).
 pub fn compile(pattern: &str) -> Result<Regex, PatternError> {
-    let translated = translate(pattern)?;
-    RegexBuilder::new(&translated)
+    build(&translate(pattern)?)
+}
+
+fn build(translated: &str) -> Result<Regex, PatternError> {
+    RegexBuilder::new(translated)
         .unicode(false)
         // Go reads `\0`, `\012`, `\123` as octal escapes.
         .octal(true)
@@ -73,6 +78,63 @@ pub fn compile(pattern: &str) -> Result<Regex, PatternError> {
             regex::Error::Syntax(message) => PatternError::Syntax(message),
             other => PatternError::Syntax(other.to_string()),
         })
+}
+
+/// A configured pattern: a [`Regex`] (it derefs to one) with Go's meaning. A user's pattern is
+/// compiled when it is loaded, so every error is reported there; the built-in rules' patterns
+/// (all compiled by this crate's tests) are compiled on first use, since a scan runs few of
+/// them and compiling all is most of the start-up. Clones share the compiled regex.
+#[derive(Clone)]
+pub struct Pattern {
+    translated: Arc<str>,
+    regex: Arc<OnceLock<Regex>>,
+}
+
+impl Pattern {
+    /// Translated and compiled now.
+    pub fn compile(pattern: &str) -> Result<Pattern, PatternError> {
+        let translated = translate(pattern)?;
+        let regex = build(&translated)?;
+        Ok(Pattern { translated: translated.into(), regex: Arc::new(OnceLock::from(regex)) })
+    }
+
+    /// Translated now, compiled on first use: only for patterns known to compile.
+    pub(crate) fn compile_on_use(pattern: &str) -> Result<Pattern, PatternError> {
+        Ok(Pattern { translated: translate(pattern)?.into(), regex: Arc::new(OnceLock::new()) })
+    }
+
+    /// The translated pattern (Rust syntax), without compiling it.
+    pub fn as_str(&self) -> &str {
+        &self.translated
+    }
+
+    /// The number of capture groups, the whole match included, without compiling the pattern.
+    pub fn captures_len(&self) -> usize {
+        match self.regex.get() {
+            Some(regex) => regex.captures_len(),
+            None => regex_syntax::ParserBuilder::new()
+                .unicode(false)
+                .utf8(false)
+                .octal(true)
+                .build()
+                .parse(&self.translated)
+                .map_or(1, |hir| hir.properties().explicit_captures_len() + 1),
+        }
+    }
+}
+
+impl Deref for Pattern {
+    type Target = Regex;
+
+    fn deref(&self) -> &Regex {
+        self.regex.get_or_init(|| build(&self.translated).unwrap_or_else(|error| panic!("built-in pattern `{}`: {error}", self.translated)))
+    }
+}
+
+impl fmt::Debug for Pattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Pattern").field(&self.translated).finish()
+    }
 }
 
 /// Rewrites a Go RE2 pattern into Rust `regex` syntax with the same meaning under `unicode(false)`.

@@ -5,6 +5,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use palisade_secrets::config::{Condition, Config, ConfigError, DEFAULT_TOML, RegexTarget};
+use palisade_secrets::pattern::Pattern;
 
 /// A fresh directory for one test's files.
 fn scratch(name: &str) -> PathBuf {
@@ -26,6 +27,35 @@ fn parse_error(text: &str) -> ConfigError {
 
 fn ids(config: &Config) -> Vec<&str> {
     config.rules.iter().map(|rule| rule.id.as_str()).collect()
+}
+
+/// The built-in patterns are compiled on first use, so a scan would be the first to meet a
+/// pattern that does not compile; every one is compiled here (a failure panics naming it), with
+/// the captures the loader counted without compiling.
+#[test]
+fn every_built_in_pattern_compiles() {
+    let config = Config::default_rules();
+    let allowlists = config.allowlists.iter().chain(config.rules.iter().flat_map(|rule| &rule.allowlists));
+    let patterns: Vec<&Pattern> = config
+        .rules
+        .iter()
+        .flat_map(|rule| rule.regex.iter().chain(&rule.path))
+        .chain(allowlists.flat_map(|allowlist| allowlist.paths.iter().chain(&allowlist.regexes)))
+        .collect();
+    assert!(patterns.len() > 250, "{}", patterns.len());
+    for pattern in patterns {
+        let counted = pattern.captures_len();
+        let regex: &regex::bytes::Regex = pattern;
+        assert_eq!(regex.captures_len(), counted, "{}", pattern.as_str());
+        assert_eq!(regex.as_str(), pattern.as_str());
+    }
+}
+
+#[test]
+fn user_patterns_are_compiled_when_loaded() {
+    let error = Config::parse("[[rules]]\nid = \"big\"\nregex = '''(?:a{1000}){1000}'''\n", "big.toml").unwrap_err();
+    assert_eq!(error.line, Some(3), "{error}");
+    assert!(error.to_string().contains("size limit"), "{error}");
 }
 
 #[test]

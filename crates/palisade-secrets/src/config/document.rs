@@ -7,7 +7,7 @@ use toml::Spanned;
 use toml::de::{DeString, DeTable, DeValue};
 
 use super::{Allowlist, Condition, ConfigError, Origin, RegexTarget, Required, Rule};
-use crate::pattern;
+use crate::pattern::Pattern;
 
 /// What one file says, before extension.
 pub(super) struct File {
@@ -50,14 +50,17 @@ impl<'t, 'i> Table<'t, 'i> {
 /// The file being read: its name, its line starts, and the warnings gathered.
 struct Reader<'a> {
     name: &'a str,
+    /// The built-in rules: their patterns, known to compile, are compiled on first use.
+    built_in: bool,
     file: Arc<str>,
     line_starts: Vec<usize>,
     warnings: Vec<String>,
 }
 
-pub(super) fn read(text: &str, name: &str) -> Result<File, ConfigError> {
+pub(super) fn read(text: &str, name: &str, built_in: bool) -> Result<File, ConfigError> {
     let mut reader = Reader {
         name,
+        built_in,
         file: Arc::from(name),
         line_starts: std::iter::once(0).chain(text.match_indices('\n').map(|(at, _)| at + 1)).collect(),
         warnings: Vec::new(),
@@ -225,17 +228,19 @@ impl Reader<'_> {
         }
     }
 
-    /// A pattern compiled with Go's meaning; errors name the key and the rule.
-    fn pattern(&self, value: &Value<'_>, key: &str, rule: Option<&str>) -> Result<regex::bytes::Regex, ConfigError> {
+    /// A pattern with Go's meaning; errors name the key and the rule.
+    fn pattern(&self, value: &Value<'_>, key: &str, rule: Option<&str>) -> Result<Pattern, ConfigError> {
         let text = self.string(value, key, rule)?;
-        pattern::compile(&text).map_err(|error| self.error(value, rule, format!("`{key}`: {error}")))
+        self.compiled(&text, value, key, rule)
     }
 
-    fn patterns(&self, table: &Table<'_, '_>, key: &str, rule: Option<&str>) -> Result<Vec<regex::bytes::Regex>, ConfigError> {
-        self.string_values(table, key, rule)?
-            .into_iter()
-            .map(|(text, value)| pattern::compile(&text).map_err(|error| self.error(value, rule, format!("`{key}`: {error}"))))
-            .collect()
+    fn patterns(&self, table: &Table<'_, '_>, key: &str, rule: Option<&str>) -> Result<Vec<Pattern>, ConfigError> {
+        self.string_values(table, key, rule)?.into_iter().map(|(text, value)| self.compiled(&text, value, key, rule)).collect()
+    }
+
+    fn compiled(&self, text: &str, value: &Value<'_>, key: &str, rule: Option<&str>) -> Result<Pattern, ConfigError> {
+        let pattern = if self.built_in { Pattern::compile_on_use(text) } else { Pattern::compile(text) };
+        pattern.map_err(|error| self.error(value, rule, format!("`{key}`: {error}")))
     }
 
     fn rule(&mut self, value: &Value<'_>) -> Result<Rule, ConfigError> {
