@@ -296,7 +296,7 @@ impl Decoder<'_> {
     /// `\n` at or after `span.end` (or the end).
     fn line_around(&self, span: Range<usize>) -> Range<usize> {
         let text: &[u8] = &self.text;
-        let newlines = self.newlines.get_or_init(|| text.iter().enumerate().filter(|&(_, &b)| b == b'\n').map(|(i, _)| i).collect());
+        let newlines = self.newlines.get_or_init(|| memchr::memchr_iter(b'\n', text).collect());
         let back_from = span.start.min(text.len().saturating_sub(1));
         let start = newlines.partition_point(|&n| n <= back_from).checked_sub(1).map_or(0, |i| newlines[i]);
         let from = span.end.min(text.len());

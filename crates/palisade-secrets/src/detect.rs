@@ -473,15 +473,7 @@ struct Pass<'a> {
 
 impl Pass<'_> {
     fn newlines(&self) -> &[usize] {
-        self.newlines.get_or_init(|| {
-            let mut newlines = Vec::new();
-            for (i, &b) in self.fragment.bytes.iter().enumerate() {
-                if b == b'\n' {
-                    newlines.push(i);
-                }
-            }
-            newlines
-        })
+        self.newlines.get_or_init(|| memchr::memchr_iter(b'\n', self.fragment.bytes).collect())
     }
 
     /// Whether `line` (a span of the fragment) contains `gitleaks:allow`.
