@@ -2,7 +2,7 @@
 //! same meaning by Rust's `regex`.
 //!
 //! Both engines are linear-time and share most syntax; [`translate`] rewrites the places where
-//! they read the same text differently, and [`compile`] builds a `bytes::Regex` with Unicode
+//! they read the same text differently, and [`Pattern::compile`] builds a `bytes::Regex` with Unicode
 //! off, so `\w`, `\d` and `\b` are ASCII as in Go and content is matched as bytes, as gitleaks
 //! scans it. What is rewritten:
 //!
@@ -60,11 +60,6 @@ impl std::error::Error for PatternError {}
 /// keywords are common words) fills and is cleared over and over, and rebuilding states costs
 /// more than the search; a cache this size is filled once. Small patterns never grow theirs.
 pub(crate) const DFA_CACHE_BYTES: usize = 32 << 20;
-
-/// Compiles a Go RE2 pattern into a bytes regex with Go's meaning (see the module notes).
-pub fn compile(pattern: &str) -> Result<Regex, PatternError> {
-    build(&translate(pattern)?)
-}
 
 fn build(translated: &str) -> Result<Regex, PatternError> {
     RegexBuilder::new(translated)
@@ -286,6 +281,10 @@ fn posix_class_len(rest: &str) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn compile(pattern: &str) -> Result<Pattern, PatternError> {
+        Pattern::compile(pattern)
+    }
 
     fn matches(pattern: &str, text: &str) -> bool {
         compile(pattern).unwrap().is_match(text.as_bytes())

@@ -1,7 +1,7 @@
 //! A rule's regex searched only near its keywords, with the matches a whole-text search finds.
 //!
 //! A rule qualifies when every match of its pattern (the translated pattern, parsed with the
-//! syntax options [`crate::pattern::compile`] uses) contains one of the rule's keywords (ASCII
+//! syntax options [`crate::pattern::Pattern::compile`] uses) contains one of the rule's keywords (ASCII
 //! case-insensitively, as the keyword automaton finds them), in one of two shapes:
 //!
 //! - **Bounded**: its matches are at most `L` bytes long. Every match lies inside
@@ -107,7 +107,7 @@ impl WindowedRegex {
     /// The matches in `text` of a whole-text search, given every occurrence (sorted or not) of
     /// the rule's keywords; `None` if the regex could not be built (then search the whole text).
     pub(crate) fn find_iter(&self, text: &[u8], keyword_hits: impl Iterator<Item = Range<usize>>) -> Option<Vec<Range<usize>>> {
-        // The options `regex::bytes::RegexBuilder` gives the rule regex (see `pattern::compile`).
+        // The options `regex::bytes::RegexBuilder` gives the rule regex (see `pattern::Pattern::compile`).
         let regex = self
             .regex
             .get_or_init(|| {
