@@ -82,9 +82,8 @@ impl WindowedRegex {
         let keywords: Vec<Vec<u8>> = keywords.iter().map(|k| k.as_bytes().to_ascii_lowercase()).collect();
         let (pattern, shape) = match properties.maximum_len() {
             Some(max_len) => {
-                if !contains_keyword(&hir, &keywords) {
-                    return None;
-                }
+                // Every match holds a keyword (where it starts does not matter here).
+                keyword_start_bound(&hir, &keywords)?;
                 (pattern.to_owned(), Shape::Bounded(max_len))
             }
             None => {
@@ -178,19 +177,27 @@ fn lazy_class_prefix(hir: &Hir) -> Option<(Box<[bool; 256]>, usize, Hir)> {
         return None;
     }
     let mut table = Box::new([false; 256]);
+    class_bytes(class)?.into_iter().for_each(|b| table[usize::from(b)] = true);
+    Some((table, usize::try_from(repetition.max?).ok()?, Hir::concat(rest.to_vec())))
+}
+
+/// The bytes a class matches; `None` for a Unicode class reaching past ASCII (it matches
+/// multi-byte sequences, not single bytes).
+fn class_bytes(class: &Class) -> Option<Vec<u8>> {
     match class {
-        Class::Bytes(class) => class.iter().flat_map(|range| range.start()..=range.end()).for_each(|b| table[usize::from(b)] = true),
+        Class::Bytes(class) => Some(class.iter().flat_map(|range| range.start()..=range.end()).collect()),
         Class::Unicode(class) => {
+            let mut bytes = Vec::new();
             for range in class.iter() {
                 let (start, end) = (u8::try_from(u32::from(range.start())).ok()?, u8::try_from(u32::from(range.end())).ok()?);
                 if !end.is_ascii() {
                     return None;
                 }
-                (start..=end).for_each(|b| table[usize::from(b)] = true);
+                bytes.extend(start..=end);
             }
+            Some(bytes)
         }
     }
-    Some((table, usize::try_from(repetition.max?).ok()?, Hir::concat(rest.to_vec())))
 }
 
 /// A bound `P` such that every string `hir` matches holds one of `keywords` (lowercase, ASCII
@@ -207,7 +214,8 @@ fn keyword_start_bound(hir: &Hir, keywords: &[Vec<u8>]) -> Option<usize> {
         HirKind::Alternation(alternatives) => alternatives.iter().try_fold(0, |bound, alternative| Some(bound.max(keyword_start_bound(alternative, keywords)?))),
         HirKind::Concat(parts) => {
             // Parts before the first that holds a keyword must be bounded; a keyword may also
-            // be spread over a run of consecutive finite parts, as in `contains_keyword`.
+            // be spread over a run of consecutive finite parts (`(?i)api[_-]?key`), each run
+            // taken as one language, grown part by part.
             let mut before = 0usize;
             let mut run: Option<(usize, Vec<Vec<u8>>)> = None;
             for part in parts {
@@ -230,61 +238,13 @@ fn keyword_start_bound(hir: &Hir, keywords: &[Vec<u8>]) -> Option<usize> {
     }
 }
 
-/// Whether every string `hir` matches contains one of `keywords` (lowercase), ASCII
-/// case-insensitively. Sound, not complete: `false` when unsure.
-fn contains_keyword(hir: &Hir, keywords: &[Vec<u8>]) -> bool {
-    let all_contain = |strings: &[Vec<u8>]| strings.iter().all(|s| keywords.iter().any(|k| s.windows(k.len()).any(|w| w == k.as_slice())));
-    if finite(hir).is_some_and(|strings| all_contain(&strings)) {
-        return true;
-    }
-    match hir.kind() {
-        HirKind::Capture(capture) => contains_keyword(&capture.sub, keywords),
-        HirKind::Repetition(repetition) => repetition.min >= 1 && contains_keyword(&repetition.sub, keywords),
-        HirKind::Alternation(alternatives) => alternatives.iter().all(|alternative| contains_keyword(alternative, keywords)),
-        HirKind::Concat(parts) => {
-            if parts.iter().any(|part| contains_keyword(part, keywords)) {
-                return true;
-            }
-            // A keyword spread over consecutive finite parts (`(?i)api[_-]?key`): each run of
-            // them as one language, grown part by part.
-            let mut run: Option<Vec<Vec<u8>>> = None;
-            for part in parts {
-                run = match (run, finite(part)) {
-                    (_, None) => None,
-                    (None, Some(strings)) => Some(strings),
-                    (Some(before), Some(strings)) => product(&before, &strings),
-                };
-                if run.as_deref().is_some_and(all_contain) {
-                    return true;
-                }
-            }
-            false
-        }
-        _ => false,
-    }
-}
-
 /// Every string `hir` matches, lowercased, when there are few and they are short.
 fn finite(hir: &Hir) -> Option<Vec<Vec<u8>>> {
     match hir.kind() {
         HirKind::Empty | HirKind::Look(_) => Some(vec![Vec::new()]),
         HirKind::Literal(literal) => Some(vec![literal.0.to_ascii_lowercase()]),
         HirKind::Class(class) => {
-            let bytes: Vec<u8> = match class {
-                Class::Bytes(class) => class.iter().flat_map(|range| range.start()..=range.end()).collect(),
-                Class::Unicode(class) => {
-                    let mut bytes = Vec::new();
-                    for range in class.iter() {
-                        let (start, end) = (u8::try_from(u32::from(range.start())).ok()?, u8::try_from(u32::from(range.end())).ok()?);
-                        if !end.is_ascii() {
-                            return None;
-                        }
-                        bytes.extend(start..=end);
-                    }
-                    bytes
-                }
-            };
-            let mut lowered: Vec<u8> = bytes.iter().map(u8::to_ascii_lowercase).collect();
+            let mut lowered: Vec<u8> = class_bytes(class)?.iter().map(u8::to_ascii_lowercase).collect();
             lowered.sort_unstable();
             lowered.dedup();
             (lowered.len() <= 4).then(|| lowered.into_iter().map(|b| vec![b]).collect())
