@@ -299,14 +299,7 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
     if args.apply_reports {
         apply_reports(&args, &nodes, &report)?;
     }
-    let code = if !errors.is_empty() {
-        ExitCode::from(2)
-    } else if report.summary().threshold_exceeded {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    };
-    Ok(code)
+    Ok(super::output::exit_code(!errors.is_empty(), report.summary().threshold_exceeded))
 }
 
 /// The node findings through the exceptions every door shares (configuration entries and a

@@ -28,12 +28,17 @@ pub fn write_to(
     Ok(())
 }
 
-/// 2 when some input could not be read, 1 when a finding at or above `--fail-on` remains, else 0.
+/// The report's exit status: see [`exit_code`].
 pub fn exit_status(report: &palisade_report::ScanReport) -> std::process::ExitCode {
     let summary = report.summary();
-    if summary.input_errors > 0 {
+    exit_code(summary.input_errors > 0, summary.threshold_exceeded)
+}
+
+/// 2 when some input could not be read, 1 when a finding at or above `--fail-on` remains, else 0.
+pub fn exit_code(unread_input: bool, threshold_exceeded: bool) -> std::process::ExitCode {
+    if unread_input {
         std::process::ExitCode::from(2)
-    } else if summary.threshold_exceeded {
+    } else if threshold_exceeded {
         std::process::ExitCode::from(1)
     } else {
         std::process::ExitCode::SUCCESS

@@ -210,13 +210,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     }
     let summary = report.summary();
     let tolerated = cluster.as_ref().map_or(0, |cluster| cluster.tolerated_errors(&args.cluster));
-    let code = if summary.input_errors > tolerated {
-        ExitCode::from(2)
-    } else if summary.threshold_exceeded {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    };
+    let code = super::output::exit_code(summary.input_errors > tolerated, summary.threshold_exceeded);
     // The process exits next: freeing hundreds of thousands of findings one at a time would
     // only delay that (by a tenth of a second on the 100k-object benchmark).
     std::mem::forget(report);
