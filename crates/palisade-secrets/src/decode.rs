@@ -362,67 +362,148 @@ fn candidates(text: &[u8], max: usize) -> (Vec<(Encoding, Range<usize>)>, bool) 
 /// The alternation's successive leftmost-first matches, up to one beyond `max` (so the last
 /// kept one still meets its right neighbour): what trying the alternatives in precedence order
 /// at each position in turn finds (the tests hold it to exactly that), reading ordinary text
-/// about once. The first byte decides which alternatives can start: `%` only percent, `\`
-/// only unicode, a base64 byte hex or base64 (and `U+XXXX` at a `U`), anything else none.
-/// After a run of base64 bytes too short to match, no position inside it starts a hex or
-/// base64 match (their runs would be suffixes of it) nor a percent or `\u` escape (`%` and
-/// `\` are not base64 bytes): only a `U+XXXX`, whose bytes are all base64 bytes, so the scan
-/// jumps to the next `U+` in the run or past it. Stretches where nothing can start are
-/// skipped eight bytes at a time first ([`quiet_until`]).
+/// once. Only the positions [`next_possible_start`] finds are tried: `%` only starts percent,
+/// `\` only unicode, `U+` unicode, and a run of base64 bytes hex or base64.
 fn matches(text: &[u8], max: usize) -> Vec<(Encoding, Range<usize>)> {
     let mut all = Vec::new();
-    let mut i = 0;
+    let mut i = next_possible_start(text, 0);
     while i < text.len() && all.len() <= max {
-        if let Some(end) = quiet_until(text, i) {
-            i = end;
-            continue;
-        }
         let b = text[i];
         let found = match b {
             b'%' => match_percent(text, i).map(|end| (Encoding::Percent, end)),
             b'\\' => match_unicode(text, i).map(|end| (Encoding::Unicode, end)),
-            _ if BASE64_BYTE[usize::from(b)] => {
+            _ => {
                 let unicode = if b == b'U' { match_unicode(text, i) } else { None };
                 if let Some(end) = unicode {
                     Some((Encoding::Unicode, end))
                 } else {
                     let run = run_len(text, i, |b| BASE64_BYTE[usize::from(*b)]);
-                    if run >= 32 && run_len(text, i, u8::is_ascii_hexdigit) >= 32 {
-                        Some((Encoding::Hex, i + run_len(text, i, u8::is_ascii_hexdigit)))
+                    let hex = if run >= 32 { run_len(text, i, u8::is_ascii_hexdigit) } else { 0 };
+                    if hex >= 32 {
+                        Some((Encoding::Hex, i + hex))
                     } else if run >= 16 {
                         let end = i + run;
                         Some((Encoding::Base64, end + text[end..].iter().take(2).take_while(|&&b| b == b'=').count()))
                     } else {
-                        i = text[i + 1..i + run].windows(2).position(|pair| pair == b"U+").map_or(i + run, |u| i + 1 + u);
-                        continue;
+                        None
                     }
                 }
             }
-            _ => None,
         };
-        match found {
+        i = match found {
             Some((encoding, end)) => {
                 all.push((encoding, i..end));
-                i = end;
+                end
             }
-            None => i += 1,
-        }
+            None => i + 1,
+        };
+        i = next_possible_start(text, i);
     }
     all
 }
 
-/// The end of the 8-byte block holding `i` (blocks start at multiples of 8) when no candidate
-/// can start from `i` to there. Percent and unicode candidates start at `%`, `\` or `U`; a
-/// hex or base64 candidate starting before the block's end runs for at least 16 base64 bytes,
-/// so it covers the whole next block. Neither here, nothing starts: each test is a fixed
-/// number of table lookups without a branch per byte, which ordinary text passes mostly.
-fn quiet_until(text: &[u8], i: usize) -> Option<usize> {
-    let end = (i / 8 + 1) * 8;
-    let next = text.get(end..end + 8).is_some_and(|block| block.iter().fold(true, |all, &b| all & BASE64_BYTE[usize::from(b)]));
-    let here = text.get(i..end)?;
-    let special = here.iter().fold(false, |any, &b| any | matches!(b, b'%' | b'\\' | b'U'));
-    (!special && !next).then_some(end)
+/// Bytes classified per block by [`next_possible_start`], plus the 16 after them that a base64
+/// run starting in the block may need.
+const BLOCK: usize = 64;
+
+/// The first position from `from` (or the end) where a candidate can start: a `%`, a `\`, a
+/// `U+`, or a base64 byte followed by at least 15 more (hex needs 32 hex digits, themselves
+/// base64 bytes). The bytes are classified a block at a time into bit masks, in straight-line
+/// code the compiler turns into vector compares, so ordinary text costs a fraction of a
+/// cycle per byte and no branch per byte.
+fn next_possible_start(text: &[u8], mut from: usize) -> usize {
+    while let Some(window) = text.get(from..from + BLOCK + 16) {
+        let (base64, special) = block_masks(window.try_into().expect("the window is BLOCK + 16 bytes"));
+        // Bit k of `run` is set when bytes k..k+16 are all base64 bytes.
+        let mut run = base64;
+        run &= run >> 1;
+        run &= run >> 2;
+        run &= run >> 4;
+        run &= run >> 8;
+        let starts = (run | special) as u64;
+        if starts != 0 {
+            return from + starts.trailing_zeros() as usize;
+        }
+        from += BLOCK;
+    }
+    (from..text.len())
+        .find(|&j| {
+            let b = text[j];
+            b == b'%' || b == b'\\' || (b == b'U' && text.get(j + 1) == Some(&b'+')) || run_len(&text[j..], 0, is_base64_byte) >= 16
+        })
+        .unwrap_or(text.len())
 }
+
+/// For the window's bytes, bit k set: `base64` when byte k is a base64 byte; `special` when it
+/// is `%`, `\\`, or a `U` followed by `+` (only the block's first [`BLOCK`] bits are meaningful).
+/// On x86-64, sixteen bytes take a dozen SSE2 instructions where the byte-by-byte loop takes
+/// several per byte.
+#[cfg(target_arch = "x86_64")]
+fn block_masks(window: &[u8; BLOCK + 16]) -> (u128, u128) {
+    // SAFETY: SSE2 is part of the x86-64 baseline, so every CPU running this has it.
+    unsafe { sse2::block_masks(window) }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod sse2 {
+    use std::arch::x86_64::{__m128i, _mm_and_si128, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8, _mm_sub_epi8};
+
+    use super::BLOCK;
+
+    #[target_feature(enable = "sse2")]
+    fn equal(v: __m128i, b: u8) -> __m128i {
+        _mm_cmpeq_epi8(v, _mm_set1_epi8(b as i8))
+    }
+
+    /// `low <= v < low + count` bytewise: unsigned `v - low` is at most `count - 1` exactly when
+    /// the minimum of the two is the difference itself.
+    #[target_feature(enable = "sse2")]
+    fn in_range(v: __m128i, low: u8, count: u8) -> __m128i {
+        let offset = _mm_sub_epi8(v, _mm_set1_epi8(low as i8));
+        _mm_cmpeq_epi8(_mm_min_epu8(offset, _mm_set1_epi8((count - 1) as i8)), offset)
+    }
+
+    #[target_feature(enable = "sse2")]
+    fn load(bytes: &[u8; 16]) -> __m128i {
+        // SAFETY: `bytes` is 16 readable bytes, and this load has no alignment requirement.
+        unsafe { _mm_loadu_si128(bytes.as_ptr().cast::<__m128i>()) }
+    }
+
+    #[target_feature(enable = "sse2")]
+    pub(super) fn block_masks(window: &[u8; BLOCK + 16]) -> (u128, u128) {
+        let sixteen = |at: usize| -> &[u8; 16] { window[at..at + 16].try_into().expect("16 bytes") };
+        let (mut base64, mut special) = (0u128, 0u128);
+        for chunk in 0..(BLOCK + 16) / 16 {
+            let v = load(sixteen(chunk * 16));
+            // Each byte's successor; the last chunk's special bits lie past the block, unused.
+            let next = load(sixteen((chunk * 16 + 1).min(BLOCK)));
+            let letters = in_range(_mm_or_si128(v, _mm_set1_epi8(0x20)), b'a', 26);
+            let mut is_base64 = _mm_or_si128(letters, in_range(v, b'0', 10));
+            for b in [b'_', b'/', b'+', b'-'] {
+                is_base64 = _mm_or_si128(is_base64, equal(v, b));
+            }
+            let escape = _mm_or_si128(equal(v, b'%'), equal(v, b'\\'));
+            let unicode = _mm_and_si128(equal(v, b'U'), equal(next, b'+'));
+            base64 |= u128::from(_mm_movemask_epi8(is_base64) as u16) << (chunk * 16);
+            special |= u128::from(_mm_movemask_epi8(_mm_or_si128(escape, unicode)) as u16) << (chunk * 16);
+        }
+        (base64, special)
+    }
+}
+
+#[cfg(any(not(target_arch = "x86_64"), test))]
+fn block_masks_bytewise(window: &[u8; BLOCK + 16]) -> (u128, u128) {
+    let (mut base64, mut special) = (0u128, 0u128);
+    for (k, &b) in window.iter().enumerate() {
+        base64 |= u128::from(is_base64_byte(&b)) << k;
+        let unicode = b == b'U' && window.get(k + 1) == Some(&b'+');
+        special |= u128::from(b == b'%' || b == b'\\' || unicode) << k;
+    }
+    (base64, special)
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+use block_masks_bytewise as block_masks;
 
 /// [`is_base64_byte`] as a table, for the scan's inner loops.
 const BASE64_BYTE: [bool; 256] = {
@@ -693,6 +774,21 @@ mod tests {
             }
         }
         all
+    }
+
+    #[test]
+    fn block_masks_classify_every_byte_value_as_the_bytewise_loop_does() {
+        for first in (0..=255u8).step_by(16) {
+            let window: [u8; BLOCK + 16] = std::array::from_fn(|k| first.wrapping_add((k * 7 % 23) as u8) ^ if k % 5 == 0 { b'+' } else { 0 });
+            let mut plus_after_u = window;
+            plus_after_u.iter_mut().enumerate().for_each(|(k, b)| *b = if k % 2 == 0 { b'U' } else { b'+' });
+            for window in [window, plus_after_u, std::array::from_fn(|k| k as u8 ^ first)] {
+                let mask = (1u128 << BLOCK) - 1;
+                let (base64, special) = block_masks(&window);
+                let (expected_base64, expected_special) = block_masks_bytewise(&window);
+                assert_eq!((base64, special & mask), (expected_base64, expected_special & mask), "{window:?}");
+            }
+        }
     }
 
     #[test]
