@@ -3,7 +3,7 @@
 //! b58d3f10), re-implemented here:
 //!
 //! 1. the global allowlists' paths and commits skip the whole fragment;
-//! 2. one ASCII case-insensitive Aho-Corasick automaton over every rule's keywords says which
+//! 2. one ASCII case-insensitive Aho-Corasick automaton over every rule's keywords ([`crate::keywords`]) says which
 //!    rules may run (rules without keywords always run);
 //! 3. per rule: the rule's own path/commit allowlists skip it, its `path` filters (or, for a
 //!    path-only rule, is the finding), then every regex match; the secret is `secretGroup`, or
@@ -32,10 +32,11 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::ops::Range;
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind};
+use aho_corasick::AhoCorasick;
 
 use crate::config::{Allowlist, Condition, Config, RegexTarget, Required, Rule};
 use crate::decode::{DecodeLimits, Decoder, Encoding};
+use crate::keywords::Keywords;
 use crate::window::WindowedRegex;
 
 /// A line containing this is never reported (gitleaks' inline suppression).
@@ -157,7 +158,7 @@ pub struct Detector {
     rule_allowlists: Vec<Range<usize>>,
     /// Every distinct keyword; `None` when there are none, or when the automaton could not be
     /// built (then every rule runs: slower, same findings).
-    keywords: Option<AhoCorasick>,
+    keywords: Option<Keywords>,
     /// Per rule, the automaton's pattern ids of its keywords; empty = always runs.
     rule_keywords: Vec<Vec<usize>>,
     by_id: HashMap<String, usize>,
@@ -196,15 +197,7 @@ impl Detector {
                     .collect()
             })
             .collect();
-        // A full DFA: the overlapping search that finds every keyword reads each byte of every
-        // pass once, and a DFA takes one table lookup per byte where the default (a contiguous
-        // NFA, for this many keywords) follows failure links; a few hundred keywords make a DFA
-        // of well under a megabyte.
-        let keywords = if patterns.is_empty() {
-            None
-        } else {
-            AhoCorasick::builder().ascii_case_insensitive(true).kind(Some(AhoCorasickKind::DFA)).build(&patterns).ok()
-        };
+        let keywords = Keywords::new(&patterns);
         let rule_keywords = if keywords.is_some() { rule_keywords } else { vec![Vec::new(); config.rules.len()] };
         let mut allowlists: Vec<CompiledAllowlist> = config.allowlists.iter().map(CompiledAllowlist::new).collect();
         let global = 0..allowlists.len();
@@ -305,12 +298,7 @@ impl Detector {
 
     /// Every occurrence in `text` (case-insensitively, overlapping) of each keyword, by pattern id.
     fn keyword_hits(&self, text: &[u8]) -> Vec<Vec<Range<usize>>> {
-        let Some(automaton) = &self.keywords else { return Vec::new() };
-        let mut hits = vec![Vec::new(); automaton.patterns_len()];
-        for found in automaton.find_overlapping_iter(text) {
-            hits[found.pattern().as_usize()].push(found.range());
-        }
-        hits
+        self.keywords.as_ref().map_or_else(Vec::new, |keywords| keywords.hits(text))
     }
 
     /// One rule over the current pass; `inherited` when it runs as another rule's requirement.

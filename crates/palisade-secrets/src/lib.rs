@@ -12,4 +12,5 @@ pub mod manifest;
 pub mod finding;
 pub mod ignore;
 pub mod gitleaks_json;
+mod keywords;
 mod window;
