@@ -71,6 +71,11 @@ impl<'a> FindingSink<'a> {
         self.push(pointer, message, None, self.meta.severity);
     }
 
+    /// Reports a finding at another severity than the rule's.
+    pub fn report_at(&mut self, severity: Severity, pointer: String, message: String) {
+        self.push(pointer, message, None, severity);
+    }
+
     /// Reports a finding that stands only if `gate` holds for the object's namespace.
     pub fn report_when(&mut self, pointer: String, message: String, gate: Gate) {
         self.push(pointer, message, Some(gate), self.meta.severity);

@@ -6,13 +6,16 @@ pub mod compliance;
 pub mod config;
 pub mod exceptions;
 mod fields;
+pub mod gatekeeper;
 pub mod glob;
 pub mod operation;
+pub mod policies;
 pub mod ruleset;
 
 pub use config::{Config, RuleSwitches};
 pub use exceptions::{Baseline, ConfigException, InlineExceptions, Resolution, apply, report_of};
-pub use operation::{OperationPolicy, load_policies};
+pub use operation::OperationPolicy;
+pub use policies::{Policies, load_policies};
 pub use ruleset::{Evaluated, RuleSet, Selection, VULNERABILITY_FAMILY};
 
 /// Every rule Palisade can report, built-in and OperationPolicy, sorted by id: what

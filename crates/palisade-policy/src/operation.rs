@@ -9,7 +9,6 @@
 //! decided once the whole input is read, so a policy selecting namespaces by label applies only
 //! where the Namespace object is part of the scan.
 
-use std::path::Path;
 use std::sync::Arc;
 
 use palisade_checks::workload::{
@@ -167,32 +166,6 @@ impl Rule for PolicyRule {
     }
 }
 
-/// Reads every OperationPolicy in `paths`; other documents are errors. Returns the policies and
-/// warnings for settings this version does not evaluate.
-pub fn load_policies(paths: &[impl AsRef<Path>]) -> Result<(Vec<OperationPolicy>, Vec<String>), InputError> {
-    let mut policies = Vec::new();
-    let mut warnings = Vec::new();
-    for path in paths {
-        let path = path.as_ref();
-        let display = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|error| InputError {
-            file: display.as_str().into(),
-            line: 0,
-            column: 0,
-            message: format!("cannot read the policy file: {error}"),
-        })?;
-        let loaded = palisade_load::load_str(&text, &display);
-        if let Some(error) = loaded.errors.into_iter().next() {
-            return Err(error);
-        }
-        let reader = Reader::new(&display);
-        for object in &loaded.objects {
-            policies.push(parse(&reader, object, &mut warnings)?);
-        }
-    }
-    Ok((policies, warnings))
-}
-
 const POLICY_KEYS: [&str; 9] = [
     "allowedRepos",
     "requiredResources",
@@ -205,7 +178,7 @@ const POLICY_KEYS: [&str; 9] = [
     "checkContainerDuplicates",
 ];
 
-fn parse(reader: &Reader, object: &Object, warnings: &mut Vec<String>) -> Result<OperationPolicy, InputError> {
+pub(crate) fn parse(reader: &Reader, object: &Object, warnings: &mut Vec<String>) -> Result<OperationPolicy, InputError> {
     if object.kind() != "OperationPolicy" || !API_VERSIONS.contains(&object.api_version()) {
         return Err(reader.error(
             &object.root,

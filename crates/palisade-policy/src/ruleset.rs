@@ -67,11 +67,14 @@ impl RuleSet {
         };
         let mut policy_files = config.policies.clone();
         policy_files.extend(selection.policy_files.iter().cloned());
-        let (policies, warnings) = crate::load_policies(&policy_files)?;
+        let policies = crate::load_policies(&policy_files)?;
+        let mut warnings = policies.warnings;
+        let (constraint_rules, constraint_inventory_rules) = crate::gatekeeper::rules(policies.constraints);
 
         let options = CatalogOptions { pss, workload: config.workload.clone() };
         let mut rules = palisade_checks::builtin_rules(&options);
-        rules.extend(policies.into_iter().flat_map(OperationPolicy::into_rules));
+        rules.extend(policies.operation.into_iter().flat_map(OperationPolicy::into_rules));
+        rules.extend(constraint_rules);
         rules.retain(|rule| selected(rule.meta()));
 
         let mut inventory_rules = Vec::new();
@@ -80,6 +83,13 @@ impl RuleSet {
         }
         if selection.cluster {
             inventory_rules.extend(palisade_checks::cluster_rules());
+        }
+        if selection.inventory {
+            inventory_rules.extend(constraint_inventory_rules);
+        } else {
+            warnings.extend(constraint_inventory_rules.iter().flat_map(|rule| rule.metas()).map(|meta| {
+                format!("{}: its template reads data.inventory, which only a whole scan has; not evaluated here", meta.id)
+            }));
         }
         inventory_rules.retain(|rule| rule.metas().iter().any(|meta| selected(meta)));
 

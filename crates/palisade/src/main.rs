@@ -58,6 +58,8 @@ enum Command {
     /// Leaked credentials in files, git history, images and root filesystems, with gitleaks'
     /// rules.
     Secrets(commands::secrets::SecretsArgs),
+    /// Policy tools: `policy test` runs gator test suites with Palisade's Gatekeeper engine.
+    Policy(commands::policy::PolicyArgs),
     /// The vulnerability database: update (download OSV's exports), import, status.
     Db(commands::db::DbArgs),
     /// Generate a CA and a serving certificate for the webhook's Service; prints the caBundle.
@@ -81,6 +83,7 @@ fn main() -> ExitCode {
         Command::Sbom(args) => commands::sbom::run(args),
         Command::Vuln(args) => commands::vuln::run(args),
         Command::Secrets(args) => commands::secrets::run(args),
+        Command::Policy(args) => commands::policy::run(args),
         Command::Db(args) => commands::db::run(args),
         Command::Certs(args) => commands::certs::run(args),
     };

@@ -45,9 +45,9 @@ fn scan(policy: &str, manifests: &str) -> Vec<palisade_core::Finding> {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("policy.yaml"), policy).unwrap();
     std::fs::write(dir.path().join("apps.yaml"), manifests).unwrap();
-    let (policies, warnings) = load_policies(&[dir.path().join("policy.yaml")]).unwrap();
-    assert!(warnings.is_empty(), "{warnings:?}");
-    let rules = policies.into_iter().flat_map(OperationPolicy::into_rules).collect();
+    let loaded = crate::load_policies(&[dir.path().join("policy.yaml")]).unwrap();
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    let rules = loaded.operation.into_iter().flat_map(OperationPolicy::into_rules).collect();
     let engine = palisade_scan::Engine::new(rules, Vec::new());
     engine.scan_paths(&[dir.path().join("apps.yaml")]).findings
 }
@@ -105,13 +105,14 @@ fn mistakes_are_errors_and_unknown_settings_warnings() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("p.yaml");
     std::fs::write(&path, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n").unwrap();
-    assert!(load_policies(&[&path]).err().unwrap().message.contains("expected an OperationPolicy"));
+    assert!(crate::load_policies(&[&path]).err().unwrap().message.contains("expected an OperationPolicy"));
     std::fs::write(&path, "apiVersion: deckhouse.io/v1alpha1\nkind: OperationPolicy\nmetadata: {name: x}\nspec:\n  policies:\n    requiredProbes: [startupProbe]\n").unwrap();
-    let error = load_policies(&[&path]).err().unwrap();
+    let error = crate::load_policies(&[&path]).err().unwrap();
     assert_eq!(error.line, 6);
     assert!(error.message.contains("unknown probe `startupProbe`"));
     std::fs::write(&path, "apiVersion: deckhouse.io/v1alpha1\nkind: OperationPolicy\nmetadata: {name: x}\nspec:\n  policies:\n    requiredLabels: [team]\n").unwrap();
-    let (policies, warnings) = load_policies(&[&path]).unwrap();
-    assert_eq!(policies.len(), 1);
+    let loaded = crate::load_policies(&[&path]).unwrap();
+    assert_eq!(loaded.operation.len(), 1);
+    let warnings = loaded.warnings;
     assert!(warnings[0].contains(":6: OperationPolicy \"x\": `requiredLabels` is not evaluated"), "{warnings:?}");
 }

@@ -8,6 +8,7 @@ pub mod explain;
 pub mod netpol;
 pub mod node;
 pub mod output;
+pub mod policy;
 pub mod rbac;
 pub mod rules;
 pub mod sbom;

@@ -46,9 +46,10 @@ pub struct ScanArgs {
     #[arg(long, default_value = "latest", value_name = "VERSION")]
     pub pss_version: PssVersion,
 
-    /// Apply the OperationPolicy objects in FILE (`deckhouse.io/v1alpha1` or
-    /// `palisade.dev/v1alpha1`) to matching objects; repeatable.
-    #[arg(long, value_name = "FILE")]
+    /// Apply the policies in FILE or DIR to matching objects: OperationPolicy objects
+    /// (`deckhouse.io/v1alpha1` or `palisade.dev/v1alpha1`), Gatekeeper ConstraintTemplates and
+    /// their Constraints; repeatable.
+    #[arg(long, value_name = "FILE|DIR")]
     pub policy: Vec<PathBuf>,
 
     /// Read the configuration from FILE instead of the `.palisade.yaml` found upward from the

@@ -33,8 +33,9 @@ pub struct ServeAdmissionArgs {
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
-    /// OperationPolicy file to enforce (repeatable), besides those the configuration lists.
-    #[arg(long, value_name = "FILE")]
+    /// Policies to enforce, besides those the configuration lists: a file or directory of
+    /// OperationPolicy objects, Gatekeeper ConstraintTemplates and Constraints (repeatable).
+    #[arg(long, value_name = "FILE|DIR")]
     pub policy: Vec<PathBuf>,
 
     /// Largest AdmissionReview accepted, in bytes (the API server sends at most 3 MiB; the

@@ -1,0 +1,14 @@
+//! Gatekeeper policies evaluated as Gatekeeper evaluates them: ConstraintTemplates compiled
+//! from their Rego (v0 syntax, through regorus), Constraints with Gatekeeper's `match`,
+//! `input.review` built as Gatekeeper and gator build it, `data.inventory` from the other
+//! objects, and gator's test suites (`palisade policy test`).
+
+pub mod constraint;
+pub mod matching;
+pub mod review;
+pub mod suite;
+pub mod template;
+
+pub use constraint::{Constraint, is_constraint};
+pub use matching::{Match, Target};
+pub use template::{NotEvaluated, Template, Violation};

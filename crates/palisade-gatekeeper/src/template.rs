@@ -1,0 +1,156 @@
+//! ConstraintTemplates: the constraint kind they define and their Rego, compiled once as
+//! Gatekeeper runs it (Rego v0 syntax, the target's `libs` beside it), evaluated per review.
+
+use std::sync::Mutex;
+
+use palisade_core::{Node, Object};
+use regorus::Engine;
+
+/// The only target Gatekeeper's admission and audit evaluate.
+pub const TARGET: &str = "admission.k8s.gatekeeper.sh";
+
+pub const API_VERSIONS: [&str; 3] = ["templates.gatekeeper.sh/v1", "templates.gatekeeper.sh/v1beta1", "templates.gatekeeper.sh/v1alpha1"];
+
+/// A loaded ConstraintTemplate.
+pub struct Template {
+    pub name: String,
+    /// The constraint kind it defines (`spec.crd.spec.names.kind`).
+    pub kind: String,
+    /// `metadata.gatekeeper.sh/title`, else the description annotation's first line.
+    pub title: Option<String>,
+    program: Program,
+}
+
+enum Program {
+    Rego { prototype: Mutex<Engine>, violation: String, uses_inventory: bool },
+    /// The template has no Rego for the admission target (a CEL-only template): its
+    /// constraints are reported as not evaluated.
+    Unsupported(String),
+}
+
+/// One result of a template's `violation` rule.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Violation {
+    pub message: String,
+    pub details: Option<serde_json::Value>,
+}
+
+/// Why a review could not be evaluated.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NotEvaluated(pub String);
+
+impl std::fmt::Display for NotEvaluated {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl Template {
+    /// Reads and compiles a ConstraintTemplate. Errors name the problem; the caller adds the
+    /// file and line.
+    pub fn parse(object: &Object) -> Result<Template, String> {
+        if object.kind() != "ConstraintTemplate" || !API_VERSIONS.contains(&object.api_version()) {
+            return Err(format!("expected a ConstraintTemplate ({}), found {} {}", API_VERSIONS.join(", "), object.api_version(), object.kind()));
+        }
+        let name = object.name().to_owned();
+        let kind = object
+            .root
+            .path(&["spec", "crd", "spec", "names", "kind"])
+            .and_then(Node::as_str)
+            .ok_or_else(|| format!("ConstraintTemplate {name}: `spec.crd.spec.names.kind` is missing"))?
+            .to_owned();
+        if kind.to_lowercase() != name {
+            return Err(format!("ConstraintTemplate {name}: its name must be the lowercase of its kind `{kind}`, as Gatekeeper requires"));
+        }
+        let title = object
+            .annotation("metadata.gatekeeper.sh/title")
+            .or_else(|| object.annotation("description").and_then(|description| description.lines().next()))
+            .map(|title| title.trim().to_owned())
+            .filter(|title| !title.is_empty());
+        let targets = object.root.path(&["spec", "targets"]).map(Node::as_seq).unwrap_or_default();
+        let target = match targets {
+            [target] if target.get("target").and_then(Node::as_str) == Some(TARGET) => target,
+            [target] => return Err(format!("ConstraintTemplate {name}: the target must be `{TARGET}`, not `{}`", target.get("target").and_then(Node::as_str).unwrap_or(""))),
+            _ => return Err(format!("ConstraintTemplate {name}: `spec.targets` must hold exactly one target, `{TARGET}`")),
+        };
+        let program = match rego_of(target) {
+            Some((rego, libs)) => compile(&name, &rego, &libs)?,
+            None => Program::Unsupported("the template has no Rego (only CEL code, which is not evaluated yet)".into()),
+        };
+        Ok(Template { name, kind, title, program })
+    }
+
+    /// Whether the Rego reads `data.inventory`, so reviews need the other objects.
+    pub fn uses_inventory(&self) -> bool {
+        matches!(self.program, Program::Rego { uses_inventory: true, .. })
+    }
+
+    /// The template's `violation` results for `input` (`{"review": ..., "parameters": ...}`),
+    /// with `inventory` as `data.inventory`.
+    pub fn evaluate(&self, input: &serde_json::Value, inventory: Option<&serde_json::Value>) -> Result<Vec<Violation>, NotEvaluated> {
+        let (prototype, violation) = match &self.program {
+            Program::Rego { prototype, violation, .. } => (prototype, violation),
+            Program::Unsupported(reason) => return Err(NotEvaluated(reason.clone())),
+        };
+        let mut engine = prototype.lock().unwrap_or_else(|poison| poison.into_inner()).clone();
+        engine.set_input(regorus::Value::from(input.clone()));
+        if let Some(inventory) = inventory {
+            engine.add_data(regorus::Value::from(serde_json::json!({ "inventory": inventory }))).map_err(|error| NotEvaluated(error.to_string()))?;
+        }
+        let results = engine.eval_rule(violation.clone()).map_err(|error| NotEvaluated(error.to_string().trim().to_owned()))?;
+        if results == regorus::Value::Undefined {
+            return Ok(Vec::new());
+        }
+        let results = serde_json::to_value(&results).map_err(|error| NotEvaluated(error.to_string()))?;
+        let serde_json::Value::Array(results) = results else {
+            return Err(NotEvaluated("`violation` is not a set".into()));
+        };
+        Ok(results
+            .into_iter()
+            .map(|result| Violation {
+                message: match result.get("msg") {
+                    Some(serde_json::Value::String(message)) => message.clone(),
+                    Some(other) => other.to_string(),
+                    None => String::new(),
+                },
+                details: result.get("details").cloned(),
+            })
+            .collect())
+    }
+}
+
+/// The target's Rego and libs: `rego`/`libs`, or a `code` entry with `engine: Rego`.
+fn rego_of(target: &Node) -> Option<(String, Vec<String>)> {
+    let strings = |node: Option<&Node>| node.map(|libs| libs.as_seq().iter().filter_map(Node::as_str).map(str::to_owned).collect()).unwrap_or_default();
+    if let Some(rego) = target.get("rego").and_then(Node::as_str).filter(|rego| !rego.trim().is_empty()) {
+        return Some((rego.to_owned(), strings(target.get("libs"))));
+    }
+    target.get("code").map(Node::as_seq).unwrap_or_default().iter().find_map(|code| {
+        if code.get("engine").and_then(Node::as_str) != Some("Rego") {
+            return None;
+        }
+        let source = code.get("source")?;
+        Some((source.get("rego")?.as_str()?.to_owned(), strings(source.get("libs"))))
+    })
+}
+
+fn compile(name: &str, rego: &str, libs: &[String]) -> Result<Program, String> {
+    let mut engine = Engine::new();
+    engine.set_rego_v0(true);
+    // As OPA runs by default (and so Gatekeeper): a built-in's error makes the expression
+    // undefined instead of failing the whole evaluation.
+    engine.set_strict_builtin_errors(false);
+    let package = engine.add_policy(format!("{name}.rego"), rego.to_owned()).map_err(|error| format!("ConstraintTemplate {name}: the Rego does not compile: {error}"))?;
+    for (index, lib) in libs.iter().enumerate() {
+        let lib_package = engine.add_policy(format!("{name}.lib{index}.rego"), lib.clone()).map_err(|error| format!("ConstraintTemplate {name}: lib {index} does not compile: {error}"))?;
+        if !lib_package.starts_with("data.lib.") && lib_package != "data.lib" {
+            return Err(format!("ConstraintTemplate {name}: lib {index} is `{lib_package}`, but Gatekeeper requires libs under `package lib`"));
+        }
+    }
+    let violation = format!("{package}.violation");
+    if !engine.has_declared_rule_rooted_at(&format!("{name}.rego"), "violation").unwrap_or(true) {
+        return Err(format!("ConstraintTemplate {name}: the Rego declares no `violation` rule"));
+    }
+    let uses_inventory = std::iter::once(rego).chain(libs.iter().map(String::as_str)).any(|source| source.contains("data.inventory") || source.contains("data[\"inventory\"]"));
+    Ok(Program::Rego { prototype: Mutex::new(engine), violation, uses_inventory })
+}
