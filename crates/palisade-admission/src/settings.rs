@@ -81,6 +81,17 @@ impl Default for Settings {
 
 impl Settings {
     /// The mode of rule `id`: the longest pattern that is `*`, the id, or its family.
+    /// Sets the mode a rule's own definition asks for (a Gatekeeper constraint's
+    /// `enforcementAction`), unless the configuration names the rule or a family holding it.
+    pub fn default_mode(&mut self, id: &str, mode: Mode) {
+        let configured = self.modes.iter().any(|(pattern, _)| {
+            pattern != "*" && (pattern == id || id.strip_prefix(pattern.trim_end_matches('/')).is_some_and(|rest| rest.starts_with('/')))
+        });
+        if !configured {
+            self.modes.push((id.to_owned(), mode));
+        }
+    }
+
     pub fn mode_of(&self, id: &str) -> Mode {
         self.modes
             .iter()

@@ -239,7 +239,11 @@ impl Webhook {
             })
             .chain(image_findings)
             .map(|(finding, mode)| {
-                let line = || format!("{} ({}) at {}: {}", finding.rule, finding.severity, field_path(&finding.location.path), finding.message);
+                // A finding on the object as a whole (a Gatekeeper violation) has no field to name.
+                let line = || match field_path(&finding.location.path) {
+                    path if path.is_empty() => format!("{} ({}): {}", finding.rule, finding.severity, finding.message),
+                    path => format!("{} ({}) at {path}: {}", finding.rule, finding.severity, finding.message),
+                };
                 match mode {
                     Mode::Enforce => denials.add(|| truncate(line(), MAX_LINE_CHARS)),
                     Mode::Warn => warnings.add(|| truncate(line(), MAX_WARNING_CHARS)),

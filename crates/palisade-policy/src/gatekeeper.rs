@@ -41,6 +41,11 @@ fn rule_meta(constraint: &Constraint) -> &'static RuleMeta {
     })
 }
 
+/// Each constraint's rule id and `enforcementAction`.
+pub fn enforcement_actions(constraints: &[Constraint]) -> Vec<(&'static str, String)> {
+    constraints.iter().map(|constraint| (rule_meta(constraint).id, constraint.enforcement_action.clone())).collect()
+}
+
 /// The rules of `constraints`: per-object rules, and one inventory rule for the constraints whose
 /// templates read `data.inventory` (empty when there are none).
 pub fn rules(constraints: Vec<Constraint>) -> (Vec<Box<dyn Rule>>, Vec<Box<dyn InventoryRule>>) {

@@ -42,6 +42,9 @@ pub struct RuleSet {
     pub evaluated: Evaluated,
     /// Problems in the policy files that did not stop them from loading.
     pub warnings: Vec<String>,
+    /// Rules whose definition says what admission does with them: each Gatekeeper
+    /// constraint's id and `enforcementAction` (`deny`, `warn` or `dryrun`).
+    pub enforcement_actions: Vec<(&'static str, String)>,
 }
 
 /// The rules that run, as exceptions, reports and the compliance summary see them.
@@ -69,6 +72,7 @@ impl RuleSet {
         policy_files.extend(selection.policy_files.iter().cloned());
         let policies = crate::load_policies(&policy_files)?;
         let mut warnings = policies.warnings;
+        let enforcement_actions = crate::gatekeeper::enforcement_actions(&policies.constraints);
         let (constraint_rules, constraint_inventory_rules) = crate::gatekeeper::rules(policies.constraints);
 
         let options = CatalogOptions { pss, workload: config.workload.clone() };
@@ -112,7 +116,7 @@ impl RuleSet {
             .map(|(_, family)| family)
             .collect();
         let evaluated = Evaluated { metas, families, severity: config.severity.clone() };
-        Ok(Self { rules, inventory_rules, evaluated, warnings })
+        Ok(Self { rules, inventory_rules, evaluated, warnings, enforcement_actions })
     }
 }
 

@@ -93,8 +93,17 @@ fn certs_then_serve_admission_answers_reviews_with_the_configuration_applied() {
         "admission:\n  namespaces:\n    legacy: {enforce: privileged}\n  exemptions:\n    usernames: [ops]\n",
     )
     .unwrap();
-    let serve = ["serve", "admission", "--listen", "127.0.0.1:0", "--no-kube", "--config"].map(std::ffi::OsStr::new);
-    let (mut server, mut stderr) = support::spawn_tls_server(serve.into_iter().chain([config.as_os_str()]), dir.path());
+    // A Gatekeeper template and constraint, enforced with the same verdicts as in scans.
+    let policies = dir.path().join("policies");
+    std::fs::create_dir(&policies).unwrap();
+    std::fs::copy(repo().join("crates/palisade-gatekeeper/tests/gatekeeper-library/library/general/allowedrepos/template.yaml"), policies.join("template.yaml")).unwrap();
+    std::fs::write(
+        policies.join("constraint.yaml"),
+        "apiVersion: constraints.gatekeeper.sh/v1beta1\nkind: K8sAllowedRepos\nmetadata: {name: internal-only}\nspec:\n  match:\n    namespaces: [gated]\n  parameters:\n    repos: [registry.internal/]\n",
+    )
+    .unwrap();
+    let serve = ["serve", "admission", "--listen", "127.0.0.1:0", "--no-kube", "--policy"].map(std::ffi::OsStr::new);
+    let (mut server, mut stderr) = support::spawn_tls_server(serve.into_iter().chain([policies.as_os_str(), "--config".as_ref(), config.as_os_str()]), dir.path());
     // The first log line on stderr names the bound address.
     let mut line = String::new();
     stderr.read_line(&mut line).unwrap();
@@ -127,6 +136,7 @@ fn certs_then_serve_admission_answers_reviews_with_the_configuration_applied() {
     let denied = review("1", "shop", "alice");
     let legacy = review("2", "legacy", "alice");
     let exempt = review("3", "shop", "ops");
+    let gated = review("4", "gated", "alice");
     let ready = agent.get(format!("https://localhost:{port}/readyz")).call().unwrap().status();
     // One decision line per review on stdout. A background writer prints them, so they are read
     // before the server is killed (a killed process loses what its writer had not written yet).
@@ -139,7 +149,7 @@ fn certs_then_serve_admission_answers_reviews_with_the_configuration_applied() {
             }
         }
     });
-    let decisions: Vec<Value> = (0..3)
+    let decisions: Vec<Value> = (0..4)
         .map(|n| {
             let line = received.recv_timeout(Duration::from_secs(10)).unwrap_or_else(|_| panic!("decision line {n} not written"));
             serde_json::from_str(&line).unwrap_or_else(|_| panic!("not a JSON line: {line}"))
@@ -153,6 +163,10 @@ fn certs_then_serve_admission_answers_reviews_with_the_configuration_applied() {
     assert!(denied["status"]["message"].as_str().unwrap().contains("pss/hostNamespaces (high) at spec.hostNetwork"), "{denied}");
     assert_eq!(legacy["allowed"], true, "the configured privileged namespace: {legacy}");
     assert_eq!(exempt["allowed"], true, "the exempt user: {exempt}");
+    assert_eq!(gated["allowed"], false);
+    let message = gated["status"]["message"].as_str().unwrap();
+    assert!(message.contains("gatekeeper/K8sAllowedRepos/internal-only") && message.contains("container <c> has an invalid image repo <busybox:1.36>"), "{gated}");
+    assert!(!legacy["status"]["message"].as_str().unwrap_or("").contains("gatekeeper/"), "the constraint matches only `gated`: {legacy}");
     let results: Vec<_> = decisions.iter().map(|line| (line["uid"].as_str().unwrap(), line["result"].as_str().unwrap())).collect();
-    assert_eq!(results, [("1", "denied"), ("2", "allowed"), ("3", "exempt")]);
+    assert_eq!(results, [("1", "denied"), ("2", "allowed"), ("3", "exempt"), ("4", "denied")]);
 }

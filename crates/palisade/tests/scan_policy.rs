@@ -77,3 +77,56 @@ fn policies_from_the_command_line_report_under_their_ids() {
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("operationpolicy/allowed-repos") && out.contains(r#"(OperationPolicy "common")"#), "{out}");
 }
+
+fn gatekeeper_library(path: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../palisade-gatekeeper/tests/gatekeeper-library/library").join(path)
+}
+
+#[test]
+fn gatekeeper_constraints_from_a_policy_directory_report_under_their_ids() {
+    let dir = project();
+    std::fs::create_dir(dir.path().join("policies")).unwrap();
+    std::fs::copy(gatekeeper_library("general/disallowedtags/template.yaml"), dir.path().join("policies/template.yaml")).unwrap();
+    std::fs::write(
+        dir.path().join("policies/constraint.yaml"),
+        "apiVersion: constraints.gatekeeper.sh/v1beta1\nkind: K8sDisallowedTags\nmetadata: {name: no-latest}\nspec:\n  match:\n    kinds: [{apiGroups: [\"\"], kinds: [Pod]}]\n  parameters:\n    tags: [latest]\n",
+    )
+    .unwrap();
+    // Gatekeeper's templates judge the objects they are written for: this one, Pods only.
+    std::fs::write(dir.path().join("pod.yaml"), "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: shop}\nspec:\n  containers: [{name: app, image: nginx:latest}]\n").unwrap();
+    let (code, out) = scan(dir.path(), &["app.yaml", "pod.yaml", "--policy", "policies", "--select", "gatekeeper/", "-f", "json"]);
+    assert_eq!(code, 1, "{out}");
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let findings = json["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{out}");
+    assert_eq!(findings[0]["rule"], "gatekeeper/K8sDisallowedTags/no-latest");
+    assert!(findings[0]["message"].as_str().unwrap().contains("uses a disallowed tag <nginx:latest>"), "{out}");
+}
+
+#[test]
+fn policy_test_runs_gator_suites_and_fails_on_a_wrong_expectation() {
+    let run = |path: &Path| {
+        let output = Command::new(env!("CARGO_BIN_EXE_palisade")).args(["policy", "test", "-v"]).arg(path).output().unwrap();
+        (output.status.code().unwrap(), String::from_utf8(output.stdout).unwrap() + &String::from_utf8_lossy(&output.stderr))
+    };
+    let (code, out) = run(&gatekeeper_library("general/allowedrepos"));
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("1 suites: 5 cases passed, 0 failed, 0 skipped") && out.contains("ok   allowed-repos / example-allowed"), "{out}");
+
+    let dir = tempfile::tempdir().unwrap();
+    for file in ["template.yaml", "samples/repo-must-be-openpolicyagent/constraint.yaml", "samples/repo-must-be-openpolicyagent/example_allowed.yaml"] {
+        let target = dir.path().join(file);
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::copy(gatekeeper_library("general/allowedrepos").join(file), target).unwrap();
+    }
+    let suite = std::fs::read_to_string(gatekeeper_library("general/allowedrepos/suite.yaml")).unwrap();
+    let wrong: String = suite.split("\n  - name: container-disallowed").next().unwrap().replace("violations: no", "violations: 1");
+    std::fs::write(dir.path().join("suite.yaml"), wrong).unwrap();
+    let (code, out) = run(dir.path());
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("FAIL allowed-repos / example-allowed: got 0 violations but want exactly 1"), "{out}");
+
+    let (code, out) = run(&dir.path().join("samples"));
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("no gator suite"), "{out}");
+}

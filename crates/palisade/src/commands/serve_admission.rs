@@ -120,7 +120,7 @@ impl ImageScanner for RegistryScanner {
 }
 
 pub fn run(args: ServeAdmissionArgs) -> anyhow::Result<ExitCode> {
-    let (config, settings) = match &args.config {
+    let (config, mut settings) = match &args.config {
         Some(path) => {
             let config = Config::load(path).map_err(|e| anyhow::anyhow!("{e}"))?;
             let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
@@ -134,7 +134,15 @@ pub fn run(args: ServeAdmissionArgs) -> anyhow::Result<ExitCode> {
     for warning in &rule_set.warnings {
         eprintln!("warning: {warning}");
     }
-    let RuleSet { rules, evaluated, .. } = rule_set;
+    let RuleSet { rules, evaluated, enforcement_actions, .. } = rule_set;
+    for (id, action) in &enforcement_actions {
+        let mode = match action.as_str() {
+            "deny" => palisade_admission::Mode::Enforce,
+            "warn" => palisade_admission::Mode::Warn,
+            _ => palisade_admission::Mode::Audit,
+        };
+        settings.default_mode(id, mode);
+    }
     let rule_count = rules.len();
 
     let tokens = match &args.metrics_token_file {
