@@ -73,11 +73,21 @@ impl Template {
             [target] => return Err(format!("ConstraintTemplate {name}: the target must be `{TARGET}`, not `{}`", target.get("target").and_then(Node::as_str).unwrap_or(""))),
             _ => return Err(format!("ConstraintTemplate {name}: `spec.targets` must hold exactly one target, `{TARGET}`")),
         };
+        // Rego that Gatekeeper accepts but regorus cannot compile leaves the template loaded and
+        // its constraints not evaluated, never an error that stops the scan.
         let program = match rego_of(target) {
-            Some((rego, libs)) => compile(&name, &rego, &libs)?,
+            Some((rego, libs)) => compile(&name, &rego, &libs).unwrap_or_else(Program::Unsupported),
             None => Program::Unsupported("the template has no Rego (only CEL code, which is not evaluated yet)".into()),
         };
         Ok(Template { name, kind, title, program })
+    }
+
+    /// Why the template's constraints cannot be evaluated, if they cannot.
+    pub fn unsupported(&self) -> Option<&str> {
+        match &self.program {
+            Program::Unsupported(reason) => Some(reason),
+            Program::Rego { .. } => None,
+        }
     }
 
     /// Whether the Rego reads `data.inventory`, so reviews need the other objects.

@@ -45,6 +45,9 @@ pub fn load_policies(paths: &[impl AsRef<Path>]) -> Result<Policies, InputError>
                 policies.operation.push(crate::operation::parse(&reader, &object, &mut policies.warnings)?);
             } else if object.kind() == "ConstraintTemplate" {
                 let template = Template::parse(&object).map_err(|message| reader.error(&object.root, message))?;
+                if let Some(reason) = template.unsupported() {
+                    policies.warnings.push(format!("{display}:{}: ConstraintTemplate {}: not evaluated: {reason}", object.root.mark.line, template.name));
+                }
                 if templates.iter().any(|known| known.kind == template.kind) {
                     return Err(reader.error(&object.root, format!("a second ConstraintTemplate defines {}", template.kind)));
                 }
