@@ -161,6 +161,67 @@ fn compile(name: &str, rego: &str, libs: &[String]) -> Result<Program, String> {
     if !engine.has_declared_rule_rooted_at(&format!("{name}.rego"), "violation").unwrap_or(true) {
         return Err(format!("ConstraintTemplate {name}: the Rego declares no `violation` rule"));
     }
+    // One evaluation prepares the engine (rule indexes, schedules); clones of a prepared engine
+    // share that work, where clones of an unprepared one would each redo it.
+    engine.set_input(regorus::Value::from(serde_json::json!({})));
+    let _ = engine.eval_rule(violation.clone());
     let uses_inventory = std::iter::once(rego).chain(libs.iter().map(String::as_str)).any(|source| source.contains("data.inventory") || source.contains("data[\"inventory\"]"));
     Ok(Program::Rego { prototype: Mutex::new(engine), violation, uses_inventory })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TEMPLATE: &str = r#"apiVersion: templates.gatekeeper.sh/v1
+kind: ConstraintTemplate
+metadata: {name: k8srequiredlabels}
+spec:
+  crd: {spec: {names: {kind: K8sRequiredLabels}}}
+  targets:
+  - target: admission.k8s.gatekeeper.sh
+    rego: |
+      package k8srequiredlabels
+      violation[{"msg": msg, "details": {"missing": missing}}] {
+        provided := {label | input.review.object.metadata.labels[label]}
+        required := {label | label := input.parameters.labels[_]}
+        missing := required - provided
+        count(missing) > 0
+        msg := sprintf("you must provide labels: %v", [missing])
+      }
+"#;
+
+    fn template(text: &str) -> Template {
+        let loaded = palisade_load::load_str(text, "template.yaml");
+        Template::parse(&loaded.objects[0]).unwrap()
+    }
+
+    fn input(labels: serde_json::Value) -> serde_json::Value {
+        serde_json::json!({"review": {"object": {"metadata": {"labels": labels}}}, "parameters": {"labels": ["team", "tier"]}})
+    }
+
+    #[test]
+    fn one_template_judges_each_input_on_its_own() {
+        let template = template(TEMPLATE);
+        let missing = template.evaluate(&input(serde_json::json!({"team": "a"})), None).unwrap();
+        assert_eq!(missing, vec![Violation { message: "you must provide labels: {\"tier\"}".into(), details: Some(serde_json::json!({"missing": ["tier"]})) }]);
+        assert_eq!(template.evaluate(&input(serde_json::json!({"team": "a", "tier": "b"})), None).unwrap(), vec![]);
+        assert_eq!(template.evaluate(&input(serde_json::json!({})), None).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn rego_regorus_cannot_compile_leaves_the_template_not_evaluated() {
+        let broken = TEMPLATE.replace("count(missing) > 0", "count(missing) >");
+        let template = template(&broken);
+        assert!(template.unsupported().is_some_and(|reason| reason.contains("does not compile")), "{:?}", template.unsupported());
+        assert!(template.evaluate(&input(serde_json::json!({})), None).is_err());
+    }
+
+    #[test]
+    fn structural_mistakes_are_errors() {
+        let loaded = palisade_load::load_str(&TEMPLATE.replace("name: k8srequiredlabels", "name: other"), "t.yaml");
+        assert!(Template::parse(&loaded.objects[0]).err().unwrap().contains("must be the lowercase of its kind"));
+        let loaded = palisade_load::load_str(&TEMPLATE.replace("target: admission.k8s.gatekeeper.sh", "target: audit.example"), "t.yaml");
+        assert!(Template::parse(&loaded.objects[0]).err().unwrap().contains("the target must be"));
+    }
 }
