@@ -7,7 +7,7 @@ use palisade_core::{Node, Object, api_group};
 
 use crate::matching::{Match, Target};
 use crate::review;
-use crate::template::{NotEvaluated, Template, Violation};
+use crate::template::{Evaluator, NotEvaluated, Template, Violation};
 
 pub const GROUP: &str = "constraints.gatekeeper.sh";
 
@@ -45,11 +45,16 @@ impl Constraint {
     }
 
     /// The violations of a review whose object `target` describes, when the constraint matches
-    /// it (the namespace selector is the caller's: see [`Match::matches_namespace_of`]).
-    pub fn judge(&self, review: &serde_json::Value, target: &Target<'_>, inventory: Option<&serde_json::Value>) -> Result<Vec<Violation>, NotEvaluated> {
+    /// it (the namespace selector is the caller's: see [`Match::matches_namespace_of`]), with
+    /// `evaluator` when the template needs an inventory (see [`Template::evaluator`]).
+    pub fn judge(&self, review: &serde_json::Value, target: &Target<'_>, evaluator: Option<&Evaluator>) -> Result<Vec<Violation>, NotEvaluated> {
         if !self.matcher.matches(target) {
             return Ok(Vec::new());
         }
-        self.template.evaluate(&review::input(review, self.parameters.as_ref()), inventory)
+        let input = review::input(review, self.parameters.as_ref());
+        match evaluator {
+            Some(evaluator) => evaluator.evaluate(&input),
+            None => self.template.evaluate(&input),
+        }
     }
 }

@@ -11,4 +11,4 @@ pub mod template;
 
 pub use constraint::{Constraint, is_constraint};
 pub use matching::{Match, Target};
-pub use template::{NotEvaluated, Template, Violation};
+pub use template::{Evaluator, NotEvaluated, Template, Violation};

@@ -217,8 +217,12 @@ fn review_case(directory: &Path, constraint: &Constraint, case: &Node) -> Result
     if constraint.matcher.matches_namespace_of(&target).is_none() && constraint.matcher.matches(&target) {
         return Err("namespace selector for a namespaced object, but the Namespace is not available to gator".into());
     }
-    let inventory = (!inventory_objects.is_empty() || constraint.template.uses_inventory()).then(|| review::inventory(&inventory_objects));
-    let violations = constraint.judge(&request, &target, inventory.as_ref()).map_err(|error| format!("not evaluated: {error}"))?;
+    let evaluator = if !inventory_objects.is_empty() || constraint.template.uses_inventory() {
+        Some(constraint.template.evaluator(Some(&review::inventory(&inventory_objects))).map_err(|error| format!("not evaluated: {error}"))?)
+    } else {
+        None
+    };
+    let violations = constraint.judge(&request, &target, evaluator.as_ref()).map_err(|error| format!("not evaluated: {error}"))?;
     Ok(violations.into_iter().map(|violation| violation.message).collect())
 }
 

@@ -95,19 +95,40 @@ impl Template {
         matches!(self.program, Program::Rego { uses_inventory: true, .. })
     }
 
-    /// The template's `violation` results for `input` (`{"review": ..., "parameters": ...}`),
-    /// with `inventory` as `data.inventory`.
-    pub fn evaluate(&self, input: &serde_json::Value, inventory: Option<&serde_json::Value>) -> Result<Vec<Violation>, NotEvaluated> {
+    /// The template's `violation` results for `input` (`{"review": ..., "parameters": ...}`)
+    /// without an inventory.
+    pub fn evaluate(&self, input: &serde_json::Value) -> Result<Vec<Violation>, NotEvaluated> {
+        self.evaluator(None)?.evaluate(input)
+    }
+
+    /// An evaluator with `inventory` as `data.inventory`, for many reviews against the same
+    /// inventory: the inventory is converted and the engine prepared once.
+    pub fn evaluator(&self, inventory: Option<&serde_json::Value>) -> Result<Evaluator, NotEvaluated> {
         let (prototype, violation) = match &self.program {
             Program::Rego { prototype, violation, .. } => (prototype, violation),
             Program::Unsupported(reason) => return Err(NotEvaluated(reason.clone())),
         };
         let mut engine = prototype.lock().unwrap_or_else(|poison| poison.into_inner()).clone();
-        engine.set_input(regorus::Value::from(input.clone()));
         if let Some(inventory) = inventory {
             engine.add_data(regorus::Value::from(serde_json::json!({ "inventory": inventory }))).map_err(|error| NotEvaluated(error.to_string()))?;
+            prepare(&mut engine, violation);
         }
-        let results = engine.eval_rule(violation.clone()).map_err(|error| NotEvaluated(error.to_string().trim().to_owned()))?;
+        Ok(Evaluator { engine, violation: violation.clone() })
+    }
+}
+
+/// A prepared engine for one template (and inventory); each review runs on a clone of it.
+pub struct Evaluator {
+    engine: Engine,
+    violation: String,
+}
+
+impl Evaluator {
+    /// The `violation` results for `input` (`{"review": ..., "parameters": ...}`).
+    pub fn evaluate(&self, input: &serde_json::Value) -> Result<Vec<Violation>, NotEvaluated> {
+        let mut engine = self.engine.clone();
+        engine.set_input(regorus::Value::from(input.clone()));
+        let results = engine.eval_rule(self.violation.clone()).map_err(|error| NotEvaluated(error.to_string().trim().to_owned()))?;
         if results == regorus::Value::Undefined {
             return Ok(Vec::new());
         }
@@ -127,6 +148,13 @@ impl Template {
             })
             .collect())
     }
+}
+
+/// One evaluation prepares an engine (rule indexes, schedules); clones of a prepared engine
+/// share that work, where clones of an unprepared one would each redo it.
+fn prepare(engine: &mut Engine, violation: &str) {
+    engine.set_input(regorus::Value::from(serde_json::json!({})));
+    let _ = engine.eval_rule(violation.to_owned());
 }
 
 /// The target's Rego and libs: `rego`/`libs`, or a `code` entry with `engine: Rego`.
@@ -161,10 +189,7 @@ fn compile(name: &str, rego: &str, libs: &[String]) -> Result<Program, String> {
     if !engine.has_declared_rule_rooted_at(&format!("{name}.rego"), "violation").unwrap_or(true) {
         return Err(format!("ConstraintTemplate {name}: the Rego declares no `violation` rule"));
     }
-    // One evaluation prepares the engine (rule indexes, schedules); clones of a prepared engine
-    // share that work, where clones of an unprepared one would each redo it.
-    engine.set_input(regorus::Value::from(serde_json::json!({})));
-    let _ = engine.eval_rule(violation.clone());
+    prepare(&mut engine, &violation);
     let uses_inventory = std::iter::once(rego).chain(libs.iter().map(String::as_str)).any(|source| source.contains("data.inventory") || source.contains("data[\"inventory\"]"));
     Ok(Program::Rego { prototype: Mutex::new(engine), violation, uses_inventory })
 }
@@ -203,10 +228,10 @@ spec:
     #[test]
     fn one_template_judges_each_input_on_its_own() {
         let template = template(TEMPLATE);
-        let missing = template.evaluate(&input(serde_json::json!({"team": "a"})), None).unwrap();
+        let missing = template.evaluate(&input(serde_json::json!({"team": "a"}))).unwrap();
         assert_eq!(missing, vec![Violation { message: "you must provide labels: {\"tier\"}".into(), details: Some(serde_json::json!({"missing": ["tier"]})) }]);
-        assert_eq!(template.evaluate(&input(serde_json::json!({"team": "a", "tier": "b"})), None).unwrap(), vec![]);
-        assert_eq!(template.evaluate(&input(serde_json::json!({})), None).unwrap().len(), 1);
+        assert_eq!(template.evaluate(&input(serde_json::json!({"team": "a", "tier": "b"}))).unwrap(), vec![]);
+        assert_eq!(template.evaluate(&input(serde_json::json!({}))).unwrap().len(), 1);
     }
 
     #[test]
@@ -214,7 +239,7 @@ spec:
         let broken = TEMPLATE.replace("count(missing) > 0", "count(missing) >");
         let template = template(&broken);
         assert!(template.unsupported().is_some_and(|reason| reason.contains("does not compile")), "{:?}", template.unsupported());
-        assert!(template.evaluate(&input(serde_json::json!({})), None).is_err());
+        assert!(template.evaluate(&input(serde_json::json!({}))).is_err());
     }
 
     #[test]

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
 
 use palisade_core::{Candidate, Finding, FindingSink, Gate, InventoryRule, LabelSelector, Labels, Object, Rule, RuleMeta, Severity, labels_of};
-use palisade_gatekeeper::{Constraint, Target};
+use palisade_gatekeeper::{Constraint, Evaluator, NotEvaluated, Target};
 
 const REMEDIATION: &str = "Change the object so that the constraint's template admits it, or narrow the constraint's `match`.";
 
@@ -74,7 +74,7 @@ struct Judged {
 }
 
 impl ConstraintRule {
-    fn judge(&self, object: &Object, inventory: Option<&serde_json::Value>) -> Option<Judged> {
+    fn judge(&self, object: &Object, evaluator: Option<&Result<Evaluator, NotEvaluated>>) -> Option<Judged> {
         let labels = labels_of(object.metadata().and_then(|metadata| metadata.get("labels")));
         let target = Target {
             group: object.group(),
@@ -93,7 +93,12 @@ impl ConstraintRule {
         };
         let json = object.root.to_json();
         let review = palisade_gatekeeper::review::of_object(&json);
-        match self.constraint.judge(&review, &target, inventory) {
+        let judged = match evaluator {
+            Some(Err(reason)) => Err(reason.clone()),
+            Some(Ok(evaluator)) => self.constraint.judge(&review, &target, Some(evaluator)),
+            None => self.constraint.judge(&review, &target, None),
+        };
+        match judged {
             Ok(violations) if violations.is_empty() => None,
             Ok(violations) => Some(Judged {
                 messages: violations.into_iter().map(|violation| violation.message).collect(),
@@ -146,8 +151,9 @@ impl InventoryRule for InventoryConstraints {
         let objects: Vec<serde_json::Value> = retained.iter().map(|object| object.root.to_json()).collect();
         let inventory = palisade_gatekeeper::review::inventory(&objects);
         for rule in &self.constraints {
+            let evaluator = rule.constraint.template.evaluator(Some(&inventory));
             for object in retained {
-                let Some(judged) = rule.judge(object, Some(&inventory)) else { continue };
+                let Some(judged) = rule.judge(object, Some(&evaluator)) else { continue };
                 for message in judged.messages {
                     let mut finding = Finding::new(rule.meta, object, String::new(), message);
                     finding.severity = judged.severity;
