@@ -7,6 +7,7 @@ pub mod pod;
 pub mod project;
 pub mod rule;
 pub mod selector;
+pub mod suite;
 pub mod value;
 
 pub use finding::{

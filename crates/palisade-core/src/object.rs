@@ -25,6 +25,9 @@ pub struct Object {
     reference: OnceLock<Arc<ObjectRef>>,
     /// Which pod-creating kind this is, if any (see `pod.rs`); decided on first use.
     template_location: OnceLock<Option<usize>>,
+    /// `root` as JSON, built on first use: policy engines (Gatekeeper, Kyverno,
+    /// ValidatingAdmissionPolicies) read JSON, and many of their rules see the same object.
+    json: OnceLock<serde_json::Value>,
 }
 
 /// A key that appears twice in one mapping: where the mapping's key is (`pointer`) and the lines
@@ -64,6 +67,7 @@ impl Object {
             duplicate_keys: Box::default(),
             reference: OnceLock::new(),
             template_location: OnceLock::new(),
+            json: OnceLock::new(),
         }
     }
 
@@ -124,6 +128,11 @@ impl Object {
                 })
             })
             .clone()
+    }
+
+    /// The object as JSON, converted once however many rules ask.
+    pub fn json(&self) -> &serde_json::Value {
+        self.json.get_or_init(|| self.root.to_json())
     }
 
     pub(crate) fn template_location(&self) -> Option<usize> {

@@ -14,87 +14,20 @@ use crate::matching::Target;
 use crate::review;
 use crate::template::Template;
 
+pub use palisade_core::suite::{CaseReport, Outcome, SuiteReport, TestReport};
+
 pub const API_VERSION: &str = "test.gatekeeper.sh/v1alpha1";
-
-/// How one case went.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Outcome {
-    Pass,
-    Fail(String),
-    Skip,
-}
-
-#[derive(Clone, Debug)]
-pub struct CaseReport {
-    pub name: String,
-    pub outcome: Outcome,
-}
-
-#[derive(Clone, Debug)]
-pub struct TestReport {
-    pub name: String,
-    /// The test could not run (its template or constraint did not load).
-    pub error: Option<String>,
-    pub skipped: bool,
-    pub cases: Vec<CaseReport>,
-}
-
-#[derive(Clone, Debug)]
-pub struct SuiteReport {
-    pub path: PathBuf,
-    pub name: String,
-    pub skipped: bool,
-    pub tests: Vec<TestReport>,
-}
-
-impl SuiteReport {
-    /// (passed, failed, skipped) cases; a test that could not run counts as one failure.
-    pub fn counts(&self) -> (usize, usize, usize) {
-        let mut counts = (0, 0, 0);
-        for test in &self.tests {
-            if test.error.is_some() {
-                counts.1 += 1;
-            }
-            for case in &test.cases {
-                match case.outcome {
-                    Outcome::Pass => counts.0 += 1,
-                    Outcome::Fail(_) => counts.1 += 1,
-                    Outcome::Skip => counts.2 += 1,
-                }
-            }
-        }
-        counts
-    }
-}
 
 /// The suite files under `path` (a file or a directory, walked recursively in name order):
 /// YAML files whose first object is a `Suite` of gator's API.
 pub fn find(path: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    collect_yaml(path, &mut files);
+    let mut files = palisade_load::manifest_files(path);
     files.retain(|file| {
         std::fs::read_to_string(file).is_ok_and(|text| {
             palisade_load::load_str(&text, &file.display().to_string()).objects.first().is_some_and(|object| object.kind() == "Suite" && object.api_version() == API_VERSION)
         })
     });
     files
-}
-
-fn collect_yaml(path: &Path, out: &mut Vec<PathBuf>) {
-    if path.is_file() {
-        out.push(path.to_owned());
-        return;
-    }
-    let Ok(entries) = std::fs::read_dir(path) else { return };
-    let mut entries: Vec<PathBuf> = entries.flatten().map(|entry| entry.path()).collect();
-    entries.sort();
-    for entry in entries {
-        if entry.is_dir() {
-            collect_yaml(&entry, out);
-        } else if entry.extension().is_some_and(|extension| extension == "yaml" || extension == "yml") {
-            out.push(entry);
-        }
-    }
 }
 
 /// Runs one suite file. Errors are for a suite that cannot be read at all.

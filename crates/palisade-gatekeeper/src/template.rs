@@ -22,7 +22,7 @@ pub struct Template {
 }
 
 enum Program {
-    Rego { prototype: Mutex<Engine>, violation: String, uses_inventory: bool },
+    Rego { prototype: Box<Mutex<Engine>>, violation: String, uses_inventory: bool },
     /// The template has no Rego for the admission target (a CEL-only template): its
     /// constraints are reported as not evaluated.
     Unsupported(String),
@@ -191,7 +191,7 @@ fn compile(name: &str, rego: &str, libs: &[String]) -> Result<Program, String> {
     }
     prepare(&mut engine, &violation);
     let uses_inventory = std::iter::once(rego).chain(libs.iter().map(String::as_str)).any(|source| source.contains("data.inventory") || source.contains("data[\"inventory\"]"));
-    Ok(Program::Rego { prototype: Mutex::new(engine), violation, uses_inventory })
+    Ok(Program::Rego { prototype: Box::new(Mutex::new(engine)), violation, uses_inventory })
 }
 
 #[cfg(test)]

@@ -43,6 +43,7 @@ fn every_library_suite_case_gets_the_verdict_gator_expects() {
                     Outcome::Pass => passed += 1,
                     Outcome::Fail(reason) => failures.push((format!("{} / {} / {}", report.name, test.name, case.name), reason.clone())),
                     Outcome::Skip => {}
+                    Outcome::NotEvaluated(reason) => failures.push((format!("{} / {} / {} (not evaluated)", report.name, test.name, case.name), reason.clone())),
                 }
             }
         }

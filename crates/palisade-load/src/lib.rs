@@ -77,6 +77,23 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<Input>, Vec<InputError>) {
     (inputs, errors)
 }
 
+/// The manifest files under `path` as [`discover`] walks them, for readers of policies and test
+/// suites that need paths rather than inputs. Anything but a directory is returned as it is, so
+/// the reader reports a missing or unreadable file by name.
+pub fn manifest_files(path: &Path) -> Vec<PathBuf> {
+    if !path.is_dir() {
+        return vec![path.to_owned()];
+    }
+    let (inputs, _) = discover(std::slice::from_ref(&path.to_path_buf()));
+    inputs
+        .into_iter()
+        .filter_map(|input| match input {
+            Input::File { path, .. } => Some(path),
+            Input::Stdin => None,
+        })
+        .collect()
+}
+
 /// The error for a directory argument under which no input held a Kubernetes object: `inputs`
 /// as [`discover`] returned them, `objects[i]` the number of objects read from `inputs[i]`.
 pub fn unread_directories(paths: &[PathBuf], inputs: &[Input], objects: &[usize]) -> Vec<InputError> {
