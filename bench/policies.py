@@ -1,17 +1,21 @@
 #!/usr/bin/env python3
-"""Gatekeeper policy benchmark: `palisade scan --policy` with the Gatekeeper library's templates.
+"""Policy benchmark: `palisade scan --policy` with the Gatekeeper library's templates, or with
+Kyverno's library policies (--engine kyverno).
 
 Builds, under --work (default /tmp/palisade-policy-bench):
-  policies/  every library template that has a gator suite, with the constraint its suite's
-             first test uses (the Gatekeeper library in crates/palisade-gatekeeper/tests), and
-             more copies of those constraints under new names until there are --constraints;
+  policies/  gatekeeper: every library template that has a gator suite, with the constraint its
+             suite's first test uses (the Gatekeeper library in crates/palisade-gatekeeper/tests),
+             and more copies of those constraints under new names until there are --constraints;
+             kyverno: --constraints ClusterPolicies of the Kyverno library's best-practices and
+             pod-security folders (crates/palisade-kyverno/tests/kyverno-policies), copied under
+             new names when more are asked for than there are;
   objects/   --objects manifests: Pods, Deployments, Services and Ingresses in 100 namespaces,
              in files of 1,000 objects, some violating the constraints and most not.
 Then runs the release `palisade scan objects --policy policies --select gatekeeper/ -f json`
 on the same cores (2 by default, taskset when installed), best of --runs, and prints wall time,
 objects/s, evaluations/s and peak memory.
 
-usage: bench/policies.py [--objects 100000] [--constraints 50] [--cores 2] [--runs 3] [--no-build]
+usage: bench/policies.py [--engine gatekeeper|kyverno] [--objects 100000] [--constraints 50] [--cores 2] [--runs 3] [--no-build]
 """
 
 import argparse
@@ -24,6 +28,7 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+KYVERNO = os.path.join(ROOT, "crates", "palisade-kyverno", "tests", "kyverno-policies")
 LIBRARY = os.path.join(ROOT, "crates", "palisade-gatekeeper", "tests", "gatekeeper-library", "library")
 PALISADE = os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target")), "release", "palisade")
 
@@ -63,6 +68,23 @@ def write_policies(path, count):
                 text = text.replace("\n  name: ", f"\n  name: copy{written}-", 1)
             open(os.path.join(path, f"constraint-{written:03}.yaml"), "w").write(text)
             written += 1
+
+
+def write_kyverno_policies(path, count):
+    """ClusterPolicies of the best-practices and pod-security folders, renamed copies as needed."""
+    os.makedirs(path)
+    found = []
+    for folder in ("best-practices", "pod-security"):
+        for directory, _, files in sorted(os.walk(os.path.join(KYVERNO, folder))):
+            for name in sorted(files):
+                text = open(os.path.join(directory, name)).read()
+                if ".kyverno-test" not in directory and "kind: ClusterPolicy" in text and "mutate:" not in text and "generate:" not in text:
+                    found.append(text)
+    for index in range(count):
+        text = found[index % len(found)]
+        if index >= len(found):
+            text = text.replace("\n  name: ", f"\n  name: copy{index}-", 1)
+        open(os.path.join(path, f"policy-{index:03}.yaml"), "w").write(text)
 
 
 def objects(count):
@@ -105,13 +127,17 @@ def main():
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--work", default="/tmp/palisade-policy-bench")
     parser.add_argument("--no-build", action="store_true")
+    parser.add_argument("--engine", choices=["gatekeeper", "kyverno"], default="gatekeeper")
     args = parser.parse_args()
     if not args.no_build:
         subprocess.run(["cargo", "build", "--release", "-q", "-p", "palisade"], cwd=ROOT, check=True)
     shutil.rmtree(args.work, ignore_errors=True)
-    write_policies(os.path.join(args.work, "policies"), args.constraints)
+    if args.engine == "kyverno":
+        write_kyverno_policies(os.path.join(args.work, "policies"), args.constraints)
+    else:
+        write_policies(os.path.join(args.work, "policies"), args.constraints)
     write_objects(os.path.join(args.work, "objects"), args.objects)
-    command = [PALISADE, "scan", "objects", "--policy", "policies", "--select", "gatekeeper/", "-f", "json"]
+    command = [PALISADE, "scan", "objects", "--policy", "policies", "--select", f"{args.engine}/", "-f", "json"]
     if shutil.which("taskset"):
         command = ["taskset", "-c", f"0-{args.cores - 1}"] + command
     best = None

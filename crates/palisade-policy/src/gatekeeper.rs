@@ -91,8 +91,7 @@ impl ConstraintRule {
             (None, Some(selector)) => Some(namespace_gate(selector.clone())),
             _ => None,
         };
-        let json = object.root.to_json();
-        let review = palisade_gatekeeper::review::of_object(&json);
+        let review = palisade_gatekeeper::review::of_object(object.json());
         let judged = match evaluator {
             Some(Err(reason)) => Err(reason.clone()),
             Some(Ok(evaluator)) => self.constraint.judge(&review, &target, Some(evaluator)),

@@ -7,10 +7,12 @@ pub mod config;
 pub mod exceptions;
 mod fields;
 pub mod gatekeeper;
+pub mod kyverno;
 pub mod glob;
 pub mod operation;
 pub mod policies;
 pub mod ruleset;
+pub mod vap;
 
 pub use config::{Config, RuleSwitches};
 pub use exceptions::{Baseline, ConfigException, InlineExceptions, Resolution, apply, report_of};

@@ -20,6 +20,10 @@ pub struct Selection {
     pub framework: Option<Framework>,
     /// OperationPolicy files named on the command line, besides those the configuration lists.
     pub policy_files: Vec<PathBuf>,
+    /// Policies read from a live cluster (`scan --cluster`): Gatekeeper templates and
+    /// constraints, Kyverno policies and exceptions, ValidatingAdmissionPolicies, their bindings
+    /// and params. A policy file's policy of the same name replaces the installed one.
+    pub installed_policies: Vec<palisade_core::Object>,
     /// Analyses over the whole input (RBAC, NetworkPolicy): meaningless for one admission object.
     pub inventory: bool,
     /// Analyses of running state that only a live cluster scan has.
@@ -70,15 +74,20 @@ impl RuleSet {
         };
         let mut policy_files = config.policies.clone();
         policy_files.extend(selection.policy_files.iter().cloned());
-        let policies = crate::load_policies(&policy_files)?;
+        let policies = crate::policies::load_policies_with_installed(&policy_files, &selection.installed_policies)?;
         let mut warnings = policies.warnings;
-        let enforcement_actions = crate::gatekeeper::enforcement_actions(&policies.constraints);
+        let mut enforcement_actions = crate::gatekeeper::enforcement_actions(&policies.constraints);
+        enforcement_actions.extend(crate::kyverno::enforcement_actions(&policies.kyverno));
+        enforcement_actions.extend(crate::vap::enforcement_actions(&policies.admission_policies));
         let (constraint_rules, constraint_inventory_rules) = crate::gatekeeper::rules(policies.constraints);
 
         let options = CatalogOptions { pss, workload: config.workload.clone() };
         let mut rules = palisade_checks::builtin_rules(&options);
         rules.extend(policies.operation.into_iter().flat_map(OperationPolicy::into_rules));
         rules.extend(constraint_rules);
+        let (kyverno_rules, kyverno_inventory_rules) = crate::kyverno::rules(policies.kyverno, policies.kyverno_exceptions, selection.inventory);
+        rules.extend(kyverno_rules);
+        rules.extend(crate::vap::rules(policies.admission_policies));
         rules.retain(|rule| selected(rule.meta()));
 
         let mut inventory_rules = Vec::new();
@@ -88,6 +97,7 @@ impl RuleSet {
         if selection.cluster {
             inventory_rules.extend(palisade_checks::cluster_rules());
         }
+        inventory_rules.extend(kyverno_inventory_rules);
         if selection.inventory {
             inventory_rules.extend(constraint_inventory_rules);
         } else {

@@ -102,6 +102,12 @@ fn certs_then_serve_admission_answers_reviews_with_the_configuration_applied() {
         "apiVersion: constraints.gatekeeper.sh/v1beta1\nkind: K8sAllowedRepos\nmetadata: {name: internal-only}\nspec:\n  match:\n    namespaces: [gated]\n  parameters:\n    repos: [registry.internal/]\n",
     )
     .unwrap();
+    // A Kyverno ClusterPolicy in Enforce mode, through the same engine as `palisade scan`.
+    std::fs::write(
+        policies.join("kyverno.yaml"),
+        "apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata: {name: require-team}\nspec:\n  validationFailureAction: Enforce\n  rules:\n  - name: team-label\n    match:\n      any:\n      - resources: {kinds: [Pod], namespaces: [gated]}\n    validate:\n      message: \"Pods in {{request.object.metadata.namespace}} need a team label.\"\n      pattern: {metadata: {labels: {team: \"?*\"}}}\n",
+    )
+    .unwrap();
     let serve = ["serve", "admission", "--listen", "127.0.0.1:0", "--no-kube", "--policy"].map(std::ffi::OsStr::new);
     let (mut server, mut stderr) = support::spawn_tls_server(serve.into_iter().chain([policies.as_os_str(), "--config".as_ref(), config.as_os_str()]), dir.path());
     // The first log line on stderr names the bound address.
@@ -166,7 +172,9 @@ fn certs_then_serve_admission_answers_reviews_with_the_configuration_applied() {
     assert_eq!(gated["allowed"], false);
     let message = gated["status"]["message"].as_str().unwrap();
     assert!(message.contains("gatekeeper/K8sAllowedRepos/internal-only") && message.contains("container <c> has an invalid image repo <busybox:1.36>"), "{gated}");
+    assert!(message.contains("kyverno/require-team/team-label") && message.contains("Pods in gated need a team label."), "{gated}");
     assert!(!legacy["status"]["message"].as_str().unwrap_or("").contains("gatekeeper/"), "the constraint matches only `gated`: {legacy}");
+    assert!(!denied["status"]["message"].as_str().unwrap_or("").contains("kyverno/"), "the Kyverno rule matches only `gated`: {denied}");
     let results: Vec<_> = decisions.iter().map(|line| (line["uid"].as_str().unwrap(), line["result"].as_str().unwrap())).collect();
     assert_eq!(results, [("1", "denied"), ("2", "allowed"), ("3", "exempt"), ("4", "denied")]);
 }

@@ -111,7 +111,7 @@ fn policy_test_runs_gator_suites_and_fails_on_a_wrong_expectation() {
     };
     let (code, out) = run(&gatekeeper_library("general/allowedrepos"));
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("1 suites: 5 cases passed, 0 failed, 0 skipped") && out.contains("ok   allowed-repos / example-allowed"), "{out}");
+    assert!(out.contains("1 suites: 5 cases passed, 0 failed, 0 skipped or not evaluated") && out.contains("ok   allowed-repos / example-allowed"), "{out}");
 
     let dir = tempfile::tempdir().unwrap();
     for file in ["template.yaml", "samples/repo-must-be-openpolicyagent/constraint.yaml", "samples/repo-must-be-openpolicyagent/example_allowed.yaml"] {
@@ -129,4 +129,31 @@ fn policy_test_runs_gator_suites_and_fails_on_a_wrong_expectation() {
     let (code, out) = run(&dir.path().join("samples"));
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("no gator suite"), "{out}");
+}
+
+fn kyverno_library(path: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../palisade-kyverno/tests/kyverno-policies").join(path)
+}
+
+#[test]
+fn policy_test_runs_kyverno_tests_and_fails_on_a_wrong_expectation() {
+    let run = |path: &Path| {
+        let output = Command::new(env!("CARGO_BIN_EXE_palisade")).args(["policy", "test", "-v"]).arg(path).output().unwrap();
+        (output.status.code().unwrap(), String::from_utf8(output.stdout).unwrap() + &String::from_utf8_lossy(&output.stderr))
+    };
+    let (code, out) = run(&kyverno_library("best-practices/require-labels"));
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("1 suites: 4 cases passed, 0 failed, 0 skipped or not evaluated"), "{out}");
+    assert!(out.contains("ok   require-labels / require-labels/check-for-labels v1/Pod/default/badpod01: fail"), "{out}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let tests = dir.path().join(".kyverno-test");
+    std::fs::create_dir(&tests).unwrap();
+    std::fs::copy(kyverno_library("best-practices/require-labels/require-labels.yaml"), dir.path().join("require-labels.yaml")).unwrap();
+    std::fs::copy(kyverno_library("best-practices/require-labels/.kyverno-test/resource.yaml"), tests.join("resource.yaml")).unwrap();
+    let test = std::fs::read_to_string(kyverno_library("best-practices/require-labels/.kyverno-test/kyverno-test.yaml")).unwrap();
+    std::fs::write(tests.join("kyverno-test.yaml"), test.replacen("result: fail", "result: pass", 1)).unwrap();
+    let (code, out) = run(dir.path());
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("FAIL require-labels / require-labels/check-for-labels v1/Pod/default/badpod01: pass: want pass, got fail"), "{out}");
 }
