@@ -19,6 +19,7 @@
 //!   dropped. Secrets are never listed: no rule reads a Secret object, so the scanner needs no
 //!   permission on them.
 
+use std::borrow::Cow;
 use std::collections::{BTreeSet, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -31,30 +32,31 @@ use palisade_core::{Node, Object, ObjectRef, Origin};
 use serde_json::Value;
 use tokio::sync::Semaphore;
 
-/// One kind the scanner lists.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// One kind the scanner lists: built in ([`RESOURCES`]) or found by discovery (Gatekeeper's
+/// constraint kinds, the param kinds of ValidatingAdmissionPolicies).
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Resource {
     /// API group, empty for the core group.
-    pub group: &'static str,
-    pub version: &'static str,
+    pub group: Cow<'static, str>,
+    pub version: Cow<'static, str>,
     /// The URL name (`deployments`).
-    pub plural: &'static str,
-    pub kind: &'static str,
+    pub plural: Cow<'static, str>,
+    pub kind: Cow<'static, str>,
     pub namespaced: bool,
 }
 
 impl Resource {
     const fn new(group: &'static str, version: &'static str, plural: &'static str, kind: &'static str, namespaced: bool) -> Self {
-        Self { group, version, plural, kind, namespaced }
+        Self { group: Cow::Borrowed(group), version: Cow::Borrowed(version), plural: Cow::Borrowed(plural), kind: Cow::Borrowed(kind), namespaced }
     }
 
     pub fn api_version(&self) -> String {
-        if self.group.is_empty() { self.version.to_owned() } else { format!("{}/{}", self.group, self.version) }
+        if self.group.is_empty() { self.version.to_string() } else { format!("{}/{}", self.group, self.version) }
     }
 
     /// `plural.group` as kubectl and RBAC name it (`deployments.apps`, `pods`).
     pub fn name(&self) -> String {
-        if self.group.is_empty() { self.plural.to_owned() } else { format!("{}.{}", self.plural, self.group) }
+        if self.group.is_empty() { self.plural.to_string() } else { format!("{}.{}", self.plural, self.group) }
     }
 
     /// The collection URL, in one namespace or across all of them.
@@ -99,6 +101,22 @@ pub const RESOURCES: &[Resource] = &[
     Resource::new("admissionregistration.k8s.io", "v1", "validatingwebhookconfigurations", "ValidatingWebhookConfiguration", false),
     Resource::new("admissionregistration.k8s.io", "v1", "mutatingwebhookconfigurations", "MutatingWebhookConfiguration", false),
 ];
+
+/// The policy kinds a cluster scan reads to judge the cluster with the policies installed in it:
+/// Gatekeeper's templates (its constraints' kinds are found by discovery), Kyverno's policies and
+/// exceptions, and ValidatingAdmissionPolicies with their bindings (their param kinds are found
+/// by discovery too). A kind the server does not serve (404) is simply not installed.
+pub const POLICY_RESOURCES: &[Resource] = &[
+    Resource::new("templates.gatekeeper.sh", "v1", "constrainttemplates", "ConstraintTemplate", false),
+    Resource::new("kyverno.io", "v1", "clusterpolicies", "ClusterPolicy", false),
+    Resource::new("kyverno.io", "v1", "policies", "Policy", true),
+    Resource::new("kyverno.io", "v2", "policyexceptions", "PolicyException", true),
+    Resource::new("admissionregistration.k8s.io", "v1", "validatingadmissionpolicies", "ValidatingAdmissionPolicy", false),
+    Resource::new("admissionregistration.k8s.io", "v1", "validatingadmissionpolicybindings", "ValidatingAdmissionPolicyBinding", false),
+];
+
+/// Where Gatekeeper serves one kind per ConstraintTemplate.
+const CONSTRAINTS: &str = "constraints.gatekeeper.sh/v1beta1";
 
 /// The PolicyReport kinds `--apply-reports` writes.
 const REPORTS: Resource = Resource::new("wgpolicyk8s.io", "v1alpha2", "policyreports", "PolicyReport", true);
@@ -229,12 +247,80 @@ impl Cluster {
 
     /// Lists every kind in [`RESOURCES`].
     pub fn snapshot(&self, options: &ListOptions, progress: &dyn Progress) -> Snapshot {
-        self.runtime.block_on(self.list_all(RESOURCES, options, progress))
+        self.runtime.block_on(self.list_all(RESOURCES, options, progress, Absent::Fails))
     }
 
     /// Lists `resources` (a subset of [`RESOURCES`] or others of the same shape).
     pub fn snapshot_of(&self, resources: &[Resource], options: &ListOptions, progress: &dyn Progress) -> Snapshot {
-        self.runtime.block_on(self.list_all(resources, options, progress))
+        self.runtime.block_on(self.list_all(resources, options, progress, Absent::Fails))
+    }
+
+    /// The policies installed in the cluster ([`POLICY_RESOURCES`]), every Gatekeeper
+    /// constraint, and the param objects the ValidatingAdmissionPolicies name. Kinds the server
+    /// does not serve are not installed; a list that fails otherwise is not evaluated.
+    pub fn installed_policies(&self, options: &ListOptions) -> Snapshot {
+        self.runtime.block_on(async {
+            let mut resources = POLICY_RESOURCES.to_vec();
+            let mut gaps = Vec::new();
+            match self.discover(CONSTRAINTS).await {
+                Ok(constraints) => resources.extend(constraints),
+                Err(failure) => gaps.extend(failure.not_evaluated("constraints.gatekeeper.sh")),
+            }
+            let mut snapshot = self.list_all(&resources, options, &Quiet, Absent::IsEmpty).await;
+            let param_kinds: BTreeSet<(String, String)> = snapshot
+                .objects
+                .iter()
+                .filter(|object| object.kind() == "ValidatingAdmissionPolicy")
+                .filter_map(|object| {
+                    let kind = object.root.pointer("/spec/paramKind")?;
+                    Some((kind.get("apiVersion")?.as_str()?.to_owned(), kind.get("kind")?.as_str()?.to_owned()))
+                })
+                .collect();
+            let mut params = Vec::new();
+            for (api_version, kind) in param_kinds {
+                let label = format!("{kind} ({api_version}), the param kind of a ValidatingAdmissionPolicy");
+                match self.discover(&api_version).await {
+                    Ok(served) => match served.into_iter().find(|resource| resource.kind == kind) {
+                        Some(resource) => params.push(resource),
+                        None => gaps.push(NotEvaluated { resource: label, namespace: None, reason: "the server does not serve this kind".into() }),
+                    },
+                    Err(failure) => gaps.push(NotEvaluated { resource: label, namespace: None, reason: failure.reason }),
+                }
+            }
+            if !params.is_empty() {
+                let listed = self.list_all(&params, options, &Quiet, Absent::Fails).await;
+                snapshot.objects.extend(listed.objects);
+                snapshot.not_evaluated.extend(listed.not_evaluated);
+                snapshot.lists += listed.lists;
+                snapshot.pages += listed.pages;
+            }
+            snapshot.not_evaluated.extend(gaps);
+            snapshot.not_evaluated.sort();
+            snapshot
+        })
+    }
+
+    /// The listable kinds the server serves in `group_version` (`v1`, `apps/v1`).
+    async fn discover(&self, group_version: &str) -> Result<Vec<Resource>, ListFailure> {
+        let listed = if group_version.contains('/') {
+            self.client.list_api_group_resources(group_version).await
+        } else {
+            self.client.list_core_api_resources(group_version).await
+        };
+        let list = listed.map_err(|error| ListFailure::from(&error))?;
+        let (group, version) = group_version.rsplit_once('/').unwrap_or(("", group_version));
+        Ok(list
+            .resources
+            .into_iter()
+            .filter(|resource| !resource.name.contains('/') && resource.verbs.iter().any(|verb| verb == "list"))
+            .map(|resource| Resource {
+                group: Cow::Owned(group.to_owned()),
+                version: Cow::Owned(version.to_owned()),
+                plural: Cow::Owned(resource.name),
+                kind: Cow::Owned(resource.kind),
+                namespaced: resource.namespaced,
+            })
+            .collect())
     }
 
     /// Writes PolicyReports and ClusterPolicyReports by server-side apply (field manager
@@ -267,13 +353,13 @@ impl Cluster {
         self.client.request_text(request).await.map(drop).map_err(|error| format!("{label}: {}", describe(&error)))
     }
 
-    async fn list_all(&self, resources: &[Resource], options: &ListOptions, progress: &dyn Progress) -> Snapshot {
+    async fn list_all(&self, resources: &[Resource], options: &ListOptions, progress: &dyn Progress, absent: Absent) -> Snapshot {
         let mut jobs: Vec<(Resource, Option<String>)> = Vec::new();
         for resource in resources {
             if resource.namespaced && !options.namespaces.is_empty() {
-                jobs.extend(options.namespaces.iter().map(|namespace| (*resource, Some(namespace.clone()))));
+                jobs.extend(options.namespaces.iter().map(|namespace| (resource.clone(), Some(namespace.clone()))));
             } else {
-                jobs.push((*resource, None));
+                jobs.push((resource.clone(), None));
             }
         }
         progress.start(jobs.len());
@@ -289,7 +375,7 @@ impl Cluster {
                     list_pages(&client, &context, &resource, namespace.as_deref(), page_size),
                 )
                 .await
-                .unwrap_or_else(|_| Err(format!("timed out after {}s", timeout.as_secs_f64())));
+                .unwrap_or_else(|_| Err(ListFailure { absent: false, reason: format!("timed out after {}s", timeout.as_secs_f64()) }));
                 (index, resource, namespace, listed)
             });
         }
@@ -317,7 +403,8 @@ impl Cluster {
                         resource.kind != "Namespace" || wanted.is_empty() || wanted.contains(object.name())
                     }));
                 }
-                Err(reason) => snapshot.not_evaluated.push(NotEvaluated { resource: resource.name(), namespace, reason }),
+                Err(failure) if failure.absent && absent == Absent::IsEmpty => {}
+                Err(failure) => snapshot.not_evaluated.push(NotEvaluated { resource: resource.name(), namespace, reason: failure.reason }),
             }
         }
         snapshot.not_evaluated.sort();
@@ -375,24 +462,24 @@ async fn list_pages(
     resource: &Resource,
     namespace: Option<&str>,
     page_size: u32,
-) -> Result<(Vec<Object>, usize), String> {
+) -> Result<(Vec<Object>, usize), ListFailure> {
     let file: Arc<str> = format!("cluster://{context}/{}", resource.name()).into();
     let (api_version, request) = (resource.api_version(), Request::new(resource.path(namespace)));
     let mut objects = Vec::new();
     let mut token: Option<String> = None;
     for page in 1..=MAX_PAGES {
         let params = ListParams { limit: Some(page_size), continue_token: token.take(), ..ListParams::default() };
-        let http_request = request.list(&params).map_err(|error| error.to_string())?;
-        let text = client.request_text(http_request).await.map_err(|error| describe(&error))?;
+        let http_request = request.list(&params).map_err(|error| ListFailure::failed(error.to_string()))?;
+        let text = client.request_text(http_request).await.map_err(|error| ListFailure::from(&error))?;
         let mut list: Value =
-            serde_json::from_str(&text).map_err(|error| format!("the response is not JSON: {error}"))?;
+            serde_json::from_str(&text).map_err(|error| ListFailure::failed(format!("the response is not JSON: {error}")))?;
         let Some(items) = list.get_mut("items").and_then(Value::as_array_mut) else {
-            return Err("the response is not a list (no `items`)".to_owned());
+            return Err(ListFailure::failed("the response is not a list (no `items`)".to_owned()));
         };
         for mut item in items.drain(..) {
             let Some(fields) = item.as_object_mut() else { continue };
             fields.insert("apiVersion".into(), Value::from(api_version.as_str()));
-            fields.insert("kind".into(), Value::from(resource.kind));
+            fields.insert("kind".into(), Value::from(resource.kind.as_ref()));
             strip(&mut item);
             let document = u32::try_from(objects.len()).unwrap_or(u32::MAX);
             objects.push(Object::new(Node::from_json(&item), Origin { file: file.clone(), document, item: None }));
@@ -402,7 +489,40 @@ async fn list_pages(
             None => return Ok((objects, page)),
         }
     }
-    Err(format!("more than {MAX_PAGES} pages; the server keeps returning continue tokens"))
+    Err(ListFailure::failed(format!("more than {MAX_PAGES} pages; the server keeps returning continue tokens")))
+}
+
+/// What a list answering 404 means.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Absent {
+    /// A kind every cluster serves: its absence is a failure.
+    Fails,
+    /// An optional kind (a policy engine's): not served means none installed.
+    IsEmpty,
+}
+
+/// Why a list or a discovery request failed.
+struct ListFailure {
+    /// The server does not serve the kind (404).
+    absent: bool,
+    reason: String,
+}
+
+impl ListFailure {
+    fn failed(reason: String) -> Self {
+        Self { absent: false, reason }
+    }
+
+    /// Not evaluated for `resource`, unless the server simply does not serve it.
+    fn not_evaluated(self, resource: &str) -> Option<NotEvaluated> {
+        (!self.absent).then(|| NotEvaluated { resource: resource.to_owned(), namespace: None, reason: self.reason })
+    }
+}
+
+impl From<&kube::Error> for ListFailure {
+    fn from(error: &kube::Error) -> Self {
+        Self { absent: matches!(error, kube::Error::Api(response) if response.code == 404), reason: describe(error) }
+    }
 }
 
 /// Drops what no rule reads and what only costs memory.

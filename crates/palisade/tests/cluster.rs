@@ -8,9 +8,13 @@ use std::collections::BTreeMap;
 use std::process::Output;
 
 use serde_json::{Value, json};
-use support::{FakeApi, Reply, item};
+use support::{FakeApi, Reply, discovery, item};
 
 fn api() -> FakeApi {
+    FakeApi::start(lists())
+}
+
+fn lists() -> BTreeMap<String, Reply> {
     let mut lists = BTreeMap::new();
     for resource in palisade_cluster::RESOURCES {
         lists.insert(resource.path(None), Reply::Items(Vec::new()));
@@ -32,7 +36,7 @@ fn api() -> FakeApi {
         ])),
         ("/apis/rbac.authorization.k8s.io/v1/clusterroles".into(), Reply::Forbidden),
     ]);
-    FakeApi::start(lists)
+    lists
 }
 
 fn scan(api: &FakeApi, extra: &[&str]) -> Output {
@@ -118,4 +122,110 @@ fn the_cluster_scan_deployment_has_nothing_above_low() {
         assert!(!writes || rule["apiGroups"] == json!(["wgpolicyk8s.io"]), "{rule}");
         assert!(!rule["resources"].to_string().contains("secrets"), "{rule}");
     }
+}
+
+/// The fake cluster with a policy of each engine installed: a Kyverno ClusterPolicy with a
+/// PolicyException, a Gatekeeper template and constraint (its kind found by discovery), and a
+/// ValidatingAdmissionPolicy whose param ConfigMap is found by discovery too.
+fn lists_with_policies() -> BTreeMap<String, Reply> {
+    let mut lists = lists();
+    let kyverno = item(None, "require-team-label", json!({"spec": {"validationFailureAction": "Enforce", "rules": [{
+        "name": "check-team",
+        "match": {"any": [{"resources": {"kinds": ["Pod"]}}]},
+        "validate": {"message": "pods need a team label", "pattern": {"metadata": {"labels": {"team": "?*"}}}}}]}}));
+    let exception = item(Some("dev"), "debugging", json!({"spec": {
+        "exceptions": [{"policyName": "require-team-label", "ruleNames": ["check-team"]}],
+        "match": {"any": [{"resources": {"kinds": ["Pod"], "namespaces": ["dev"], "names": ["debug"]}}]}}}));
+    let template = item(None, "k8srequiredowner", json!({"spec": {
+        "crd": {"spec": {"names": {"kind": "K8sRequiredOwner"}}},
+        "targets": [{"target": "admission.k8s.gatekeeper.sh", "rego":
+            "package k8srequiredowner\nviolation[{\"msg\": msg}] {\n  not input.review.object.metadata.labels.owner\n  msg := \"an owner label is required\"\n}\n"}]}}));
+    let constraint = item(None, "namespaces-have-owners", json!({"spec": {"match": {"kinds": [{"apiGroups": [""], "kinds": ["Namespace"]}]}}}));
+    let admission_policy = item(None, "replica-limit", json!({"spec": {
+        "paramKind": {"apiVersion": "v1", "kind": "ConfigMap"},
+        "matchConstraints": {"resourceRules": [{"apiGroups": ["apps"], "apiVersions": ["v1"], "operations": ["CREATE"], "resources": ["deployments"]}]},
+        "validations": [{"expression": "object.spec.replicas <= int(params.data.maxReplicas)", "message": "too many replicas"}]}}));
+    let binding = item(None, "replica-limit", json!({"spec": {"policyName": "replica-limit", "validationActions": ["Deny"], "paramRef": {"name": "limits", "namespace": "policy"}}}));
+    lists.extend([
+        ("/apis/kyverno.io/v1/clusterpolicies".into(), Reply::Items(vec![kyverno])),
+        ("/apis/kyverno.io/v2/policyexceptions".into(), Reply::Items(vec![exception])),
+        ("/apis/templates.gatekeeper.sh/v1/constrainttemplates".into(), Reply::Items(vec![template])),
+        ("/apis/constraints.gatekeeper.sh/v1beta1".into(), discovery("constraints.gatekeeper.sh/v1beta1", &[("k8srequiredowner", "K8sRequiredOwner", false)])),
+        ("/apis/constraints.gatekeeper.sh/v1beta1/k8srequiredowner".into(), Reply::Items(vec![constraint])),
+        ("/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies".into(), Reply::Items(vec![admission_policy])),
+        ("/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings".into(), Reply::Items(vec![binding])),
+        ("/api/v1".into(), discovery("v1", &[("configmaps", "ConfigMap", true), ("pods", "Pod", true)])),
+        ("/api/v1/configmaps".into(), Reply::Items(vec![item(Some("policy"), "limits", json!({"data": {"maxReplicas": "1"}}))])),
+    ]);
+    lists
+}
+
+/// `(rule, kind/name, severity)` of the findings of the policy engines.
+fn policy_findings(output: &Output) -> Vec<(String, String, String)> {
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&output.stderr)));
+    let mut found: Vec<_> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| ["kyverno/", "gatekeeper/", "vap/"].iter().any(|family| f["rule"].as_str().unwrap().starts_with(family)))
+        .map(|f| {
+            let object = format!("{}/{}", f["object"]["kind"].as_str().unwrap(), f["object"]["name"].as_str().unwrap());
+            (f["rule"].as_str().unwrap().to_owned(), object, f["severity"].as_str().unwrap().to_owned())
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+fn triple(rule: &str, object: &str, severity: &str) -> (String, String, String) {
+    (rule.to_owned(), object.to_owned(), severity.to_owned())
+}
+
+#[test]
+fn the_policies_installed_in_the_cluster_judge_it() {
+    let api = FakeApi::start(lists_with_policies());
+    let output = scan(&api, &["--allow-partial", "--fail-on", "never", "-f", "json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    // The Deployment's pod template lacks the label (autogen); the bare pod is exempted by the
+    // PolicyException; both Namespaces lack an owner; the Deployment asks for 2 replicas of 1.
+    assert_eq!(policy_findings(&output), [
+        triple("gatekeeper/K8sRequiredOwner/namespaces-have-owners", "Namespace/dev", "high"),
+        triple("gatekeeper/K8sRequiredOwner/namespaces-have-owners", "Namespace/shop", "high"),
+        triple("kyverno/require-team-label/autogen-check-team", "Deployment/web", "high"),
+        triple("vap/replica-limit", "Deployment/web", "high"),
+    ]);
+
+    // A policy file replaces the installed policy of the same name: here in Audit mode.
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("audit.yaml");
+    std::fs::write(&audit, "apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata: {name: require-team-label}\nspec:\n  validationFailureAction: Audit\n  rules:\n  - name: check-team\n    match: {any: [{resources: {kinds: [Pod]}}]}\n    validate: {message: pods need a team label, pattern: {metadata: {labels: {team: \"?*\"}}}}\n").unwrap();
+    let output = scan(&api, &["--allow-partial", "--fail-on", "never", "-f", "json", "--select", "kyverno/", "--policy"].into_iter().chain([audit.to_str().unwrap()]).collect::<Vec<_>>());
+    assert_eq!(policy_findings(&output), [triple("kyverno/require-team-label/autogen-check-team", "Deployment/web", "medium")]);
+
+    let output = scan(&api, &["--allow-partial", "--fail-on", "never", "-f", "json", "--ignore-installed-policies"]);
+    assert_eq!(policy_findings(&output), []);
+    let requests = api.requests();
+    assert!(requests.iter().any(|request| request.contains("/apis/kyverno.io/v1/clusterpolicies")), "{requests:?}");
+}
+
+#[test]
+fn installed_policies_that_cannot_be_read_are_not_evaluated_and_absent_engines_are_not_errors() {
+    let mut forbidden = lists_with_policies();
+    forbidden.insert("/apis/rbac.authorization.k8s.io/v1/clusterroles".into(), Reply::Items(Vec::new()));
+    forbidden.insert("/apis/kyverno.io/v1/clusterpolicies".into(), Reply::Forbidden);
+    let api = FakeApi::start(forbidden);
+    let output = scan(&api, &["--fail-on", "never", "-f", "json"]);
+    assert_eq!(output.status.code(), Some(2), "a policy list that is forbidden is a gap in coverage");
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let errors = report["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert!(errors[0].to_string().contains("not evaluated: clusterpolicies.kyverno.io: 403 Forbidden"), "{errors:#?}");
+    assert!(!policy_findings(&output).iter().any(|(rule, ..)| rule.starts_with("kyverno/")));
+
+    // A cluster without any policy engine (every policy kind 404s) is read in full.
+    let mut without_engines = lists();
+    without_engines.insert("/apis/rbac.authorization.k8s.io/v1/clusterroles".into(), Reply::Items(Vec::new()));
+    let api = FakeApi::start(without_engines);
+    let output = scan(&api, &["--fail-on", "never", "-f", "json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stdout));
 }

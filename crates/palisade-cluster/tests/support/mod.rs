@@ -1,6 +1,7 @@
 //! A fake Kubernetes API server for tests: HTTPS on 127.0.0.1 with a certificate made for the
 //! test (palisade-server's rcgen CA), a bearer token, `kubectl get -o json` style lists paged by
-//! `limit`/`continue`, 403s, slow lists, and server-side-apply PATCHes recorded for inspection.
+//! `limit`/`continue`, discovery documents, 403s, slow lists, and server-side-apply PATCHes
+//! recorded for inspection.
 //! Also used by the `palisade` binary's cluster tests (included by path).
 
 // Each test crate that includes this module uses a different part of it.
@@ -32,6 +33,8 @@ pub enum Reply {
     Forbidden,
     /// The items, after a delay.
     Slow(Duration, Vec<Value>),
+    /// A document answered as it is (a discovery `APIResourceList`).
+    Document(Value),
 }
 
 #[derive(Default)]
@@ -100,6 +103,15 @@ fn kubeconfig_text(port: u16, ca: &Path) -> String {
     )
 }
 
+/// The discovery document of `group_version` serving `resources` as (plural, kind, namespaced).
+pub fn discovery(group_version: &str, resources: &[(&str, &str, bool)]) -> Reply {
+    let resources: Vec<Value> = resources
+        .iter()
+        .map(|(plural, kind, namespaced)| json!({"name": plural, "singularName": "", "kind": kind, "namespaced": namespaced, "verbs": ["get", "list", "watch"]}))
+        .collect();
+    Reply::Document(json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": group_version, "resources": resources}))
+}
+
 /// `{"metadata": {"name": ..., "namespace": ...}}` merged into `rest`.
 pub fn item(namespace: Option<&str>, name: &str, mut rest: Value) -> Value {
     let fields = rest.as_object_mut().expect("an object");
@@ -143,6 +155,10 @@ async fn handle(State(shared): State<Arc<Shared>>, method: Method, uri: Uri, hea
     let now = shared.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
     shared.max_in_flight.fetch_max(now, Ordering::SeqCst);
     let items = match reply {
+        Reply::Document(document) => {
+            shared.in_flight.fetch_sub(1, Ordering::SeqCst);
+            return (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], document.to_string()).into_response();
+        }
         Reply::Forbidden => {
             shared.in_flight.fetch_sub(1, Ordering::SeqCst);
             let resource = path.rsplit('/').next().unwrap_or_default();

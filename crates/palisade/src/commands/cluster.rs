@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use palisade_cluster::{Cluster, ConnectOptions, ListOptions, Progress};
+use palisade_cluster::{Cluster, ConnectOptions, ListOptions, Progress, Snapshot};
 use palisade_core::{InputError, Object};
 use palisade_report::ScanReport;
 use palisade_scan::{Engine, Outcome};
@@ -42,6 +42,11 @@ pub struct ClusterArgs {
     /// Deadline for reading one kind (all of its pages), in seconds.
     #[arg(long, default_value_t = 60, value_name = "SECONDS", requires = "cluster")]
     pub list_timeout: u64,
+
+    /// Do not judge the cluster with the policies installed in it (Gatekeeper constraints,
+    /// Kyverno policies and exceptions, ValidatingAdmissionPolicies); `--policy` files still apply.
+    #[arg(long, requires = "cluster")]
+    pub ignore_installed_policies: bool,
 }
 
 /// A connected cluster and what was read from it.
@@ -54,23 +59,39 @@ pub struct ClusterScan {
     namespaces: Vec<String>,
 }
 
-/// Connects and lists every kind the rules read, with a progress bar when stderr is a terminal.
-pub fn read(args: &ClusterArgs) -> anyhow::Result<ClusterScan> {
+/// A connected cluster and the policies installed in it, before its objects are listed: the
+/// policies join the rule set the objects are judged with.
+pub struct Connected {
+    cluster: Cluster,
+    options: ListOptions,
+    /// Policies, PolicyExceptions and param objects (empty with `--ignore-installed-policies`).
+    pub installed_policies: Vec<Object>,
+    not_evaluated: Vec<InputError>,
+    lists: usize,
+}
+
+/// Connects and reads the installed policies (unless told not to).
+pub fn connect(args: &ClusterArgs) -> anyhow::Result<Connected> {
     let cluster = Cluster::connect(&ConnectOptions { kubeconfig: args.kubeconfig.clone(), context: args.context.clone() })?;
     let options = ListOptions {
         namespaces: args.namespaces.clone(),
         list_timeout: Duration::from_secs(args.list_timeout.max(1)),
         ..ListOptions::default()
     };
-    let snapshot = if std::io::stderr().is_terminal() {
-        cluster.snapshot(&options, &Bar(indicatif::ProgressBar::hidden()))
-    } else {
-        cluster.snapshot(&options, &palisade_cluster::Quiet)
-    };
-    let context = cluster.context().to_owned();
-    // A list that could not be read is an input error named after the list, so every format
-    // shows it and the exit code says the coverage is incomplete.
-    let not_evaluated = snapshot
+    let mut connected = Connected { cluster, options, installed_policies: Vec::new(), not_evaluated: Vec::new(), lists: 0 };
+    if !args.ignore_installed_policies {
+        let snapshot = connected.cluster.installed_policies(&connected.options);
+        connected.not_evaluated = input_errors(connected.cluster.context(), &snapshot);
+        connected.lists = snapshot.lists;
+        connected.installed_policies = snapshot.objects;
+    }
+    Ok(connected)
+}
+
+/// A list that could not be read is an input error named after the list, so every format shows
+/// it and the exit code says the coverage is incomplete.
+fn input_errors(context: &str, snapshot: &Snapshot) -> Vec<InputError> {
+    snapshot
         .not_evaluated
         .iter()
         .map(|gap| InputError {
@@ -79,13 +100,26 @@ pub fn read(args: &ClusterArgs) -> anyhow::Result<ClusterScan> {
             column: 0,
             message: gap.to_string(),
         })
-        .collect();
-    let namespaces = if args.namespaces.is_empty() {
-        snapshot.objects.iter().filter(|o| o.is(&[""], "Namespace")).map(|o| o.name().to_owned()).collect()
-    } else {
-        args.namespaces.clone()
-    };
-    Ok(ClusterScan { cluster, objects: snapshot.objects, not_evaluated, lists: snapshot.lists, namespaces })
+        .collect()
+}
+
+impl Connected {
+    /// Lists every kind the rules read, with a progress bar when stderr is a terminal.
+    pub fn read(self, args: &ClusterArgs) -> ClusterScan {
+        let Connected { cluster, options, mut not_evaluated, lists, .. } = self;
+        let snapshot = if std::io::stderr().is_terminal() {
+            cluster.snapshot(&options, &Bar(indicatif::ProgressBar::hidden()))
+        } else {
+            cluster.snapshot(&options, &palisade_cluster::Quiet)
+        };
+        not_evaluated.extend(input_errors(cluster.context(), &snapshot));
+        let namespaces = if args.namespaces.is_empty() {
+            snapshot.objects.iter().filter(|o| o.is(&[""], "Namespace")).map(|o| o.name().to_owned()).collect()
+        } else {
+            args.namespaces.clone()
+        };
+        ClusterScan { cluster, objects: snapshot.objects, not_evaluated, lists: lists + snapshot.lists, namespaces }
+    }
 }
 
 impl ClusterScan {

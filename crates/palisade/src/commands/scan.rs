@@ -126,10 +126,12 @@ fn parse_format(text: &str) -> Result<Format, String> {
 
 pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     let config = load_config(&args)?;
+    let mut connected = args.cluster.cluster.then(|| super::cluster::connect(&args.cluster)).transpose()?;
     let selection = palisade_policy::Selection {
         prefixes: args.select.clone(),
         framework: args.framework,
         policy_files: args.policy.clone(),
+        installed_policies: connected.as_mut().map(|connected| std::mem::take(&mut connected.installed_policies)).unwrap_or_default(),
         inventory: true,
         cluster: args.cluster.cluster,
         images: args.images,
@@ -149,7 +151,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         inventory_rules.push(Box::new(rule.clone()));
     }
     let engine = Engine::new(rules, inventory_rules);
-    let mut cluster = args.cluster.cluster.then(|| super::cluster::read(&args.cluster)).transpose()?;
+    let mut cluster = connected.map(|connected| connected.read(&args.cluster));
     let mut outcome = match &mut cluster {
         Some(cluster) => cluster.scan(&engine),
         None => engine.scan_paths(&args.paths),
