@@ -2,6 +2,7 @@
 //! match/exclude, `context`, `preconditions`, then `deny`, `pattern`/`anyPattern` or `foreach`,
 //! with Kyverno's statuses and messages.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 
 use serde_json::{Map, Value, json};
@@ -90,6 +91,20 @@ pub fn validate(policy: &Policy, request: &Request, source: &dyn ContextSource, 
 /// Evaluates one rule of `policy` (one of [`Policy::rules_for`] the request's kind); `None` when
 /// it does not apply.
 pub fn validate_rule(policy: &Policy, rule: &Rule, request: &Request, source: &dyn ContextSource, values: &dyn Fn(&str) -> Option<Map<String, Value>>, exceptions: &[Exception]) -> Option<RuleResponse> {
+    validate_rule_in(policy, rule, request, &request.context(), source, values, exceptions)
+}
+
+/// [`validate_rule`] with the request's JSON context built once for every rule that judges the
+/// same request; a rule copies it only to add to it (`context` entries, values).
+pub fn validate_rule_in(
+    policy: &Policy,
+    rule: &Rule,
+    request: &Request,
+    context: &Value,
+    source: &dyn ContextSource,
+    values: &dyn Fn(&str) -> Option<Map<String, Value>>,
+    exceptions: &[Exception],
+) -> Option<RuleResponse> {
     let resource = request.resource()?;
     if policy.namespace.as_deref().is_some_and(|namespace| namespace != request.namespace()) {
         return None;
@@ -105,10 +120,10 @@ pub fn validate_rule(policy: &Policy, rule: &Rule, request: &Request, source: &d
         user: request.user.as_ref(),
     };
     matching::applies(&rule.matching, rule.exclude.as_ref(), &target).ok()?;
-    let mut context = request.context();
+    let mut context = Cow::Borrowed(context);
     if let Some(values) = values(&rule.name) {
         for (key, value) in values {
-            set_dotted(&mut context, &key, value);
+            set_dotted(context.to_mut(), &key, value);
         }
     }
     let policy_key = match &policy.namespace {
@@ -119,7 +134,7 @@ pub fn validate_rule(policy: &Policy, rule: &Rule, request: &Request, source: &d
     evaluate_rule(rule, &mut context, resource, source, &exempt)
 }
 
-fn evaluate_rule(rule: &Rule, context: &mut Value, resource: &Value, source: &dyn ContextSource, exempt: &dyn Fn(&Value) -> Vec<String>) -> Option<RuleResponse> {
+fn evaluate_rule(rule: &Rule, context: &mut Cow<'_, Value>, resource: &Value, source: &dyn ContextSource, exempt: &dyn Fn(&Value) -> Vec<String>) -> Option<RuleResponse> {
     let respond = |status: Status, message: String, path: Option<String>| RuleResponse { rule: rule.name.clone(), status, message, path, failure_action: rule.failure_action };
     let Some(validate) = rule.json.get("validate") else {
         let kind = ["mutate", "generate", "verifyImages"].into_iter().find(|kind| rule.json.get(*kind).is_some()).unwrap_or("unknown");
@@ -179,13 +194,14 @@ type Verdict = (Status, String);
 impl Evaluator<'_> {
     /// Context, preconditions, then the body; `None` when a `foreach` applied to no element.
     /// `resource` is what patterns check: the object, or the element of an element-scoped foreach.
-    fn run(&self, entries: Option<&Value>, preconditions: Option<&Value>, body: Body<'_>, context: &mut Value, resource: &Value, nesting: usize) -> Option<Verdict> {
+    fn run(&self, entries: Option<&Value>, preconditions: Option<&Value>, body: Body<'_>, context: &mut Cow<'_, Value>, resource: &Value, nesting: usize) -> Option<Verdict> {
         let name = &self.rule.name;
-        if let Some(entries) = entries.and_then(Value::as_array) {
-            if let Err(error) = load_context(entries, context, self.source) {
+        if let Some(entries) = entries.and_then(Value::as_array).filter(|entries| !entries.is_empty()) {
+            if let Err(error) = load_context(entries, context.to_mut(), self.source) {
                 return Some((Status::Error, format!("failed to load context: {error}")));
             }
         }
+        let context: &Value = context;
         if let Some(preconditions) = preconditions {
             match conditions::evaluate(preconditions, context) {
                 Err(error) => return Some((Status::Error, format!("failed to evaluate preconditions: {error}"))),
@@ -347,7 +363,7 @@ impl Evaluator<'_> {
                     Some(nested) => Body::ForEach(nested),
                     None => Body::of(entry),
                 };
-                let Some((status, message)) = self.run(entry.get("context"), entry.get("preconditions"), body, &mut element_context, subject, nesting + 1) else { continue };
+                let Some((status, message)) = self.run(entry.get("context"), entry.get("preconditions"), body, &mut Cow::Owned(element_context), subject, nesting + 1) else { continue };
                 match status {
                     Status::Pass => applied += 1,
                     Status::Skip => {}

@@ -15,9 +15,10 @@
 //! what they name, as in Kyverno.
 
 use std::collections::HashMap;
-use std::sync::{Arc, LazyLock, Mutex};
+use std::cell::{OnceCell, RefCell};
+use std::sync::{Arc, LazyLock, Mutex, OnceLock};
 
-use palisade_core::{Candidate, Finding, FindingSink, InventoryRule, Labels, Object, Rule, RuleMeta, Severity};
+use palisade_core::{Candidate, Finding, FindingSink, InventoryRule, Labels, Object, ObjectRef, Rule, RuleMeta, Severity};
 use palisade_kyverno::engine::{self, ContextSource, NoContext, Status};
 use palisade_kyverno::exception::Exception;
 use palisade_kyverno::policy::{FailureAction, Policy};
@@ -101,9 +102,12 @@ struct KyvernoRule {
 impl KyvernoRule {
     /// The rule's verdict on `object` with the namespace's labels (`None`: not known yet).
     fn judge(&self, object: &serde_json::Value, labels: Option<Labels>, source: &dyn ContextSource) -> Option<engine::RuleResponse> {
-        let request = Request::create(object.clone(), labels);
-        let rule = self.policy.rules_for(&request.kind).find(|rule| rule.name == self.rule)?;
-        engine::validate_rule(&self.policy, rule, &request, source, &|_| None, &self.exceptions)
+        self.judge_request(&Prepared::new(Request::create(object.clone(), labels)), source)
+    }
+
+    fn judge_request(&self, prepared: &Prepared, source: &dyn ContextSource) -> Option<engine::RuleResponse> {
+        let rule = self.policy.rules_for(&prepared.request.kind).find(|rule| rule.name == self.rule)?;
+        engine::validate_rule_in(&self.policy, rule, &prepared.request, prepared.context(), source, &|_| None, &self.exceptions)
     }
 
     fn waits_for_labels(&self) -> bool {
@@ -140,7 +144,7 @@ impl Rule for KyvernoRule {
         if !self.applies_to(object) {
             return;
         }
-        let Some(response) = self.judge(object.json(), None, &NoContext) else { return };
+        let Some(response) = self.judge_request(&Prepared::of(object), &NoContext) else { return };
         let status = response.status;
         let Some((severity, message, pointer)) = self.finding(object, response) else { return };
         if !self.waits_for_labels() {
@@ -155,6 +159,43 @@ impl Rule for KyvernoRule {
             this.judge(&json, Some(labels), &NoContext).is_some_and(|again| again.status == status)
         });
         sink.report_when_at(severity, pointer, message, gate);
+    }
+}
+
+/// A request and its JSON context, built once for every Kyverno rule that judges it.
+struct Prepared {
+    request: Request,
+    context: OnceLock<serde_json::Value>,
+}
+
+thread_local! {
+    /// The last object this thread prepared a request for, with the request: the engine runs
+    /// every rule on one object before the next, so its Kyverno rules share one. Holding the
+    /// object's reference keeps it from being freed, so no other object can be mistaken for it.
+    static LAST_PREPARED: RefCell<Option<(Arc<ObjectRef>, Arc<Prepared>)>> = const { RefCell::new(None) };
+}
+
+impl Prepared {
+    fn new(request: Request) -> Self {
+        Prepared { request, context: OnceLock::new() }
+    }
+
+    /// The CREATE request of `object` with the namespace's labels not known yet.
+    fn of(object: &Object) -> Arc<Prepared> {
+        let reference = object.reference();
+        LAST_PREPARED.with(|last| {
+            let mut last = last.borrow_mut();
+            if let Some((_, prepared)) = last.as_ref().filter(|(cached, _)| Arc::ptr_eq(cached, &reference)) {
+                return prepared.clone();
+            }
+            let prepared = Arc::new(Prepared::new(Request::create(object.json().clone(), None)));
+            *last = Some((reference, prepared.clone()));
+            prepared
+        })
+    }
+
+    fn context(&self) -> &serde_json::Value {
+        self.context.get_or_init(|| self.request.context())
     }
 }
 
@@ -179,8 +220,10 @@ impl InventoryRule for ClusterContextRules {
         let cluster = ScannedCluster::new(&objects);
         for (object, json) in retained.iter().zip(&objects) {
             let labels = object.namespace().and_then(|namespace| cluster.namespace_labels(namespace)).unwrap_or_default();
+            let prepared = OnceCell::new();
             for rule in self.rules.iter().filter(|rule| rule.applies_to(object)) {
-                let Some(response) = rule.judge(json, Some(labels.clone()), &cluster) else { continue };
+                let prepared = prepared.get_or_init(|| Prepared::new(Request::create(json.clone(), Some(labels.clone()))));
+                let Some(response) = rule.judge_request(prepared, &cluster) else { continue };
                 let Some((severity, message, pointer)) = rule.finding(object, response) else { continue };
                 let mut finding = Finding::new(rule.meta, object, pointer, message);
                 finding.severity = severity;

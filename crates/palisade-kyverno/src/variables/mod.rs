@@ -8,6 +8,7 @@ mod references;
 pub(crate) mod string_operator;
 mod traversal;
 
+use std::cell::OnceCell;
 use std::sync::LazyLock;
 
 use jmespath::Rcvar;
@@ -94,7 +95,22 @@ static VARIABLE: LazyLock<Regex> =
 /// Substitutes every reference and variable in `document`. `context` is the JSON root the
 /// variables are evaluated against (`request`, `element`, `images`, named context entries...).
 pub fn substitute_all(document: &Value, context: &Value) -> Result<Value, Error> {
+    if !mentions_variables(document) {
+        return Ok(document.clone());
+    }
     Substitution::new(context).all(document)
+}
+
+/// Whether any string or key of `document` holds a variable (`{{`) or a reference (`$(`): most
+/// patterns hold neither, and substitution would leave them as they are.
+fn mentions_variables(document: &Value) -> bool {
+    let mentions = |text: &str| text.contains("{{") || text.contains("$(");
+    match document {
+        Value::String(text) => mentions(text),
+        Value::Array(items) => items.iter().any(mentions_variables),
+        Value::Object(map) => map.iter().any(|(key, item)| mentions(key) || mentions_variables(item)),
+        _ => false,
+    }
 }
 
 /// Substitutes the variables of one string (a message); non-string results are written as
@@ -108,19 +124,21 @@ pub fn substitute_str(text: &str, context: &Value) -> Result<String, Error> {
 }
 
 /// A context prepared once for many substitutions (the conditions of a rule).
-pub(crate) struct Substitution {
-    context: Rcvar,
+pub(crate) struct Substitution<'a> {
+    context: &'a Value,
+    /// `context` as JMESPath reads it, converted on the first variable: most strings have none.
+    variable: OnceCell<Rcvar>,
     /// DELETE requests have no `request.object`; Kyverno reads `request.oldObject` instead.
     is_delete: bool,
     /// Where `{{@}}` points: `target` when the context has one, else `request.object`.
     current_root: &'static str,
 }
 
-impl Substitution {
-    pub(crate) fn new(context: &Value) -> Substitution {
+impl<'a> Substitution<'a> {
+    pub(crate) fn new(context: &'a Value) -> Substitution<'a> {
         let is_delete = context.pointer("/request/operation").and_then(Value::as_str) == Some("DELETE");
         let current_root = if context.get("target").is_some() { "target" } else { "request.object" };
-        Substitution { context: jp::to_variable(context), is_delete, current_root }
+        Substitution { context, variable: OnceCell::new(), is_delete, current_root }
     }
 
     /// [`substitute_all`] against this context.
@@ -131,6 +149,9 @@ impl Substitution {
 
     /// Kyverno's `substituteVariablesIfAny` for one string at `path`.
     fn string(&self, text: &str, path: &str) -> Result<Value, Error> {
+        if !text.contains("{{") {
+            return Ok(Value::String(text.to_owned()));
+        }
         let mut value = text.to_owned();
         let mut matches = variables_in(&value);
         let mut rounds = 0;
@@ -203,7 +224,8 @@ impl Substitution {
         if trimmed.is_empty() {
             return Err(failed(Cause::EmptyQuery));
         }
-        jp::search_variable(trimmed, &self.context).map_err(|error| failed(Cause::Query(error)))
+        let context = self.variable.get_or_init(|| jp::to_variable(self.context));
+        jp::search_variable(trimmed, context).map_err(|error| failed(Cause::Query(error)))
     }
 }
 
