@@ -3,8 +3,12 @@
 //!
 //! ```sh
 //! cargo build --release -p palisade
-//! cargo bench -p palisade-admission --bench load -- [--rates 500,1000,2000,4000] [--seconds 10]
+//! cargo bench -p palisade-admission --bench load -- [--rates 500,1000,2000,4000] [--seconds 10] [--policy PATH]...
 //! ```
+//!
+//! `--policy` adds policy files or directories (Gatekeeper, Kyverno, ValidatingAdmissionPolicy)
+//! to the server's, to measure what they cost per review (`bench/policies.py` writes 50 of
+//! Kyverno's or Gatekeeper's library policies to `policies/` under its `--work` directory).
 //!
 //! The release binary runs as its own process (2 async workers), as in a cluster; this program
 //! drives it from one thread over keep-alive TLS connections and reports:
@@ -28,14 +32,16 @@ fn main() {
     let mut rates = vec![500, 1000, 2000, 4000];
     let mut seconds = 10;
     let mut binary = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/release/palisade");
+    let mut policies: Vec<std::path::PathBuf> = Vec::new();
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--rates" => rates = args.next().unwrap().split(',').map(|rate| rate.parse().unwrap()).collect(),
             "--seconds" => seconds = args.next().unwrap().parse().unwrap(),
             "--binary" => binary = args.next().unwrap().into(),
+            "--policy" => policies.push(args.next().unwrap().into()),
             "--bench" => {}
-            other => panic!("unknown argument {other} (expected --rates, --seconds, --binary)"),
+            other => panic!("unknown argument {other} (expected --rates, --seconds, --binary, --policy)"),
         }
     }
     assert!(binary.is_file(), "{} is missing: cargo build --release -p palisade", binary.display());
@@ -46,6 +52,7 @@ fn main() {
     let mut server = std::process::Command::new(&binary)
         .args(["serve", "admission", "--listen", "127.0.0.1:0", "--no-kube", "--policy"])
         .arg(dir.path().join("policy.yaml"))
+        .args(policies.iter().flat_map(|path| [std::ffi::OsStr::new("--policy"), path.as_os_str()]))
         .arg("--tls-cert")
         .arg(&tls.cert)
         .arg("--tls-key")
@@ -63,8 +70,9 @@ fn main() {
     let body = client::review();
     let request = client::http_request(&body);
     println!(
-        "palisade serve admission ({} rules + OperationPolicy, PSS restricted), {}-byte AdmissionReview, {} TLS connections, {seconds} s per step",
+        "palisade serve admission ({} rules + OperationPolicy{}, PSS restricted), {}-byte AdmissionReview, {} TLS connections, {seconds} s per step",
         started["rules"],
+        if policies.is_empty() { String::new() } else { format!(" + {}", policies.iter().map(|path| path.display().to_string()).collect::<Vec<_>>().join(", ")) },
         body.len(),
         client::CONNECTIONS
     );

@@ -4,7 +4,9 @@
 
 use std::borrow::Cow;
 use std::cell::RefCell;
+use std::sync::OnceLock;
 
+use jmespath::Rcvar;
 use serde_json::{Map, Value, json};
 
 use crate::conditions;
@@ -94,9 +96,37 @@ pub fn validate_rule(policy: &Policy, rule: &Rule, request: &Request, source: &d
     validate_rule_in(policy, rule, request, &request.context(), source, values, exceptions)
 }
 
-/// [`validate_rule`] with the request's JSON context built once for every rule that judges the
-/// same request; a rule copies it only to add to it (`context` entries, values).
-pub fn validate_rule_in(
+/// A request with its JSON context, built once for every rule that judges it (the rules of one
+/// scanned object, of one admission review).
+pub struct Prepared {
+    pub request: Request,
+    context: OnceLock<Value>,
+    /// `context` as JMESPath reads it.
+    variable: OnceLock<Rcvar>,
+}
+
+impl Prepared {
+    pub fn new(request: Request) -> Self {
+        Prepared { request, context: OnceLock::new(), variable: OnceLock::new() }
+    }
+
+    pub fn context(&self) -> &Value {
+        self.context.get_or_init(|| self.request.context())
+    }
+
+    fn variable(&self) -> &Rcvar {
+        self.variable.get_or_init(|| crate::jmespath::to_variable(self.context()))
+    }
+}
+
+/// [`validate_rule`] on a prepared request, without test values: the request's context is
+/// shared by every rule, and a rule copies it only to add to it (`context` entries).
+pub fn validate_prepared(policy: &Policy, rule: &Rule, prepared: &Prepared, source: &dyn ContextSource, exceptions: &[Exception]) -> Option<RuleResponse> {
+    let context = prepared.context();
+    crate::jmespath::with_converted(context, prepared.variable(), || validate_rule_in(policy, rule, &prepared.request, context, source, &|_| None, exceptions))
+}
+
+fn validate_rule_in(
     policy: &Policy,
     rule: &Rule,
     request: &Request,

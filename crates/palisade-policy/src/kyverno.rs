@@ -16,10 +16,10 @@
 
 use std::collections::HashMap;
 use std::cell::{OnceCell, RefCell};
-use std::sync::{Arc, LazyLock, Mutex, OnceLock};
+use std::sync::{Arc, LazyLock, Mutex};
 
 use palisade_core::{Candidate, Finding, FindingSink, InventoryRule, Labels, Object, ObjectRef, Rule, RuleMeta, Severity};
-use palisade_kyverno::engine::{self, ContextSource, NoContext, Status};
+use palisade_kyverno::engine::{self, ContextSource, NoContext, Prepared, Status};
 use palisade_kyverno::exception::Exception;
 use palisade_kyverno::policy::{FailureAction, Policy};
 use palisade_kyverno::request::Request;
@@ -107,7 +107,7 @@ impl KyvernoRule {
 
     fn judge_request(&self, prepared: &Prepared, source: &dyn ContextSource) -> Option<engine::RuleResponse> {
         let rule = self.policy.rules_for(&prepared.request.kind).find(|rule| rule.name == self.rule)?;
-        engine::validate_rule_in(&self.policy, rule, &prepared.request, prepared.context(), source, &|_| None, &self.exceptions)
+        engine::validate_prepared(&self.policy, rule, prepared, source, &self.exceptions)
     }
 
     fn waits_for_labels(&self) -> bool {
@@ -144,7 +144,7 @@ impl Rule for KyvernoRule {
         if !self.applies_to(object) {
             return;
         }
-        let Some(response) = self.judge_request(&Prepared::of(object), &NoContext) else { return };
+        let Some(response) = self.judge_request(&prepared(object), &NoContext) else { return };
         let status = response.status;
         let Some((severity, message, pointer)) = self.finding(object, response) else { return };
         if !self.waits_for_labels() {
@@ -162,12 +162,6 @@ impl Rule for KyvernoRule {
     }
 }
 
-/// A request and its JSON context, built once for every Kyverno rule that judges it.
-struct Prepared {
-    request: Request,
-    context: OnceLock<serde_json::Value>,
-}
-
 thread_local! {
     /// The last object this thread prepared a request for, with the request: the engine runs
     /// every rule on one object before the next, so its Kyverno rules share one. Holding the
@@ -175,28 +169,19 @@ thread_local! {
     static LAST_PREPARED: RefCell<Option<(Arc<ObjectRef>, Arc<Prepared>)>> = const { RefCell::new(None) };
 }
 
-impl Prepared {
-    fn new(request: Request) -> Self {
-        Prepared { request, context: OnceLock::new() }
-    }
-
-    /// The CREATE request of `object` with the namespace's labels not known yet.
-    fn of(object: &Object) -> Arc<Prepared> {
-        let reference = object.reference();
-        LAST_PREPARED.with(|last| {
-            let mut last = last.borrow_mut();
-            if let Some((_, prepared)) = last.as_ref().filter(|(cached, _)| Arc::ptr_eq(cached, &reference)) {
-                return prepared.clone();
-            }
-            let prepared = Arc::new(Prepared::new(Request::create(object.json().clone(), None)));
-            *last = Some((reference, prepared.clone()));
-            prepared
-        })
-    }
-
-    fn context(&self) -> &serde_json::Value {
-        self.context.get_or_init(|| self.request.context())
-    }
+/// The CREATE request of `object` with the namespace's labels not known yet, prepared once for
+/// all the Kyverno rules that judge it.
+fn prepared(object: &Object) -> Arc<Prepared> {
+    let reference = object.reference();
+    LAST_PREPARED.with(|last| {
+        let mut last = last.borrow_mut();
+        if let Some((_, prepared)) = last.as_ref().filter(|(cached, _)| Arc::ptr_eq(cached, &reference)) {
+            return prepared.clone();
+        }
+        let prepared = Arc::new(Prepared::new(Request::create(object.json().clone(), None)));
+        *last = Some((reference, prepared.clone()));
+        prepared
+    })
 }
 
 /// The rules of policies whose `context` reads ConfigMaps or the API server, judged once the

@@ -9,6 +9,7 @@ mod go_regex;
 pub(crate) mod go_time;
 pub(crate) mod semver;
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, RwLock};
 
@@ -68,7 +69,35 @@ fn compile(expression: &str) -> Result<Arc<Ast>, Error> {
 
 /// Evaluates `expression` against `data` with Kyverno's functions and missing-key rule.
 pub fn search(expression: &str, data: &Value) -> Result<Value, Error> {
-    search_variable(expression, &to_variable(data))
+    search_variable(expression, &converted(data))
+}
+
+thread_local! {
+    /// A value and its conversion, while [`with_converted`] runs.
+    static CONVERTED: RefCell<Option<(*const Value, Rcvar)>> = const { RefCell::new(None) };
+}
+
+/// Runs `run` with the conversion of `value` known: every query on `value` itself inside it
+/// (one request's context, read by many rules) uses `variable` instead of converting again.
+/// Matching by address is sound because `value` stays borrowed, so unchanged and alive, while
+/// `run` runs.
+pub fn with_converted<R>(value: &Value, variable: &Rcvar, run: impl FnOnce() -> R) -> R {
+    struct Restore(Option<(*const Value, Rcvar)>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let previous = self.0.take();
+            CONVERTED.with(|converted| *converted.borrow_mut() = previous);
+        }
+    }
+    let previous = CONVERTED.with(|converted| converted.replace(Some((std::ptr::from_ref(value), variable.clone()))));
+    let _restore = Restore(previous);
+    run()
+}
+
+/// `data` as a JMESPath variable: the known conversion when [`with_converted`] gave one.
+pub(crate) fn converted(data: &Value) -> Rcvar {
+    let known = CONVERTED.with(|converted| converted.borrow().as_ref().filter(|(address, _)| std::ptr::eq(*address, data)).map(|(_, variable)| variable.clone()));
+    known.unwrap_or_else(|| to_variable(data))
 }
 
 /// [`search`] on data already converted, so a caller evaluating many expressions against one
@@ -194,7 +223,7 @@ fn describe(error: &JmespathError) -> String {
 }
 
 /// A JSON value as a JMESPath variable.
-pub(crate) fn to_variable(value: &Value) -> Rcvar {
+pub fn to_variable(value: &Value) -> Rcvar {
     Rcvar::new(match value {
         Value::Null => Variable::Null,
         Value::Bool(flag) => Variable::Bool(*flag),
@@ -225,5 +254,28 @@ pub(crate) fn number_value(number: f64) -> Value {
         Value::from(number as i64)
     } else {
         serde_json::Number::from_f64(number).map_or(Value::Null, Value::Number)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_known_conversion_serves_queries_on_that_value_only_while_it_is_given() {
+        let context = json!({"request": {"name": "web"}});
+        let other = json!({"request": {"name": "web"}});
+        // A stand-in conversion that differs from the value shows which one a query read.
+        let marked = to_variable(&json!({"request": {"name": "converted once"}}));
+        with_converted(&context, &marked, || {
+            assert_eq!(search("request.name", &context).unwrap(), json!("converted once"));
+            assert_eq!(search("request.name", &other).unwrap(), json!("web"), "another value, even an equal one, is converted");
+            let inner = json!({"request": {"name": "inner"}});
+            with_converted(&inner, &to_variable(&inner), || assert_eq!(search("request.name", &inner).unwrap(), json!("inner")));
+            assert_eq!(search("request.name", &context).unwrap(), json!("converted once"), "the outer conversion is back");
+        });
+        assert_eq!(search("request.name", &context).unwrap(), json!("web"));
     }
 }

@@ -224,7 +224,7 @@ impl<'a> Substitution<'a> {
         if trimmed.is_empty() {
             return Err(failed(Cause::EmptyQuery));
         }
-        let context = self.variable.get_or_init(|| jp::to_variable(self.context));
+        let context = self.variable.get_or_init(|| jp::converted(self.context));
         jp::search_variable(trimmed, context).map_err(|error| failed(Cause::Query(error)))
     }
 }
