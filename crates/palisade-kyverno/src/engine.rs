@@ -356,6 +356,7 @@ impl Evaluator<'_> {
     /// first element that does not pass decides; `None` when no element was checked.
     fn for_each(&self, entries: &[Value], context: &Value, resource: &Value, nesting: usize) -> Option<Verdict> {
         let name = &self.rule.name;
+        let context_variable = crate::jmespath::converted(context);
         let mut applied = 0;
         let mut list_error = None;
         for entry in entries {
@@ -379,13 +380,17 @@ impl Evaluator<'_> {
                 if scoped == Some(true) && !element.is_object() {
                     return Some((Status::Error, "failed to process foreach: cannot use elementScope=true foreach rules for elements that are not maps".to_owned()));
                 }
+                let additions = [
+                    ("element".to_owned(), element.clone()),
+                    (format!("element{nesting}"), element.clone()),
+                    ("elementIndex".to_owned(), json!(index)),
+                    (format!("elementIndex{nesting}"), json!(index)),
+                ];
                 let mut element_context = context.clone();
                 if let Some(map) = element_context.as_object_mut() {
-                    map.insert("element".to_owned(), element.clone());
-                    map.insert(format!("element{nesting}"), element.clone());
-                    map.insert("elementIndex".to_owned(), json!(index));
-                    map.insert(format!("elementIndex{nesting}"), json!(index));
+                    map.extend(additions.iter().cloned());
                 }
+                let element_variable = with_additions(&context_variable, &additions).unwrap_or_else(|| crate::jmespath::to_variable(&element_context));
                 // Patterns in an element-scoped entry check the element, else the resource.
                 let subject = if scoped.unwrap_or(element.is_object()) { &element } else { resource };
                 let nested = entry.get("foreach").and_then(Value::as_array);
@@ -393,7 +398,12 @@ impl Evaluator<'_> {
                     Some(nested) => Body::ForEach(nested),
                     None => Body::of(entry),
                 };
-                let Some((status, message)) = self.run(entry.get("context"), entry.get("preconditions"), body, &mut Cow::Owned(element_context), subject, nesting + 1) else { continue };
+                // Queries on the element's context read its conversion, made from the rule's
+                // rather than again; context entries work on a copy, which is converted anew.
+                let verdict = crate::jmespath::with_converted(&element_context, &element_variable, || {
+                    self.run(entry.get("context"), entry.get("preconditions"), body, &mut Cow::Borrowed(&element_context), subject, nesting + 1)
+                });
+                let Some((status, message)) = verdict else { continue };
                 match status {
                     Status::Pass => applied += 1,
                     Status::Skip => {}
@@ -407,6 +417,15 @@ impl Evaluator<'_> {
         }
         Some((Status::Pass, format!("rule {name} passed")))
     }
+}
+
+/// `context` with `additions` set on it, sharing everything else; `None` when it is not an
+/// object.
+fn with_additions(context: &Rcvar, additions: &[(String, Value)]) -> Option<Rcvar> {
+    let jmespath::Variable::Object(map) = &**context else { return None };
+    let mut map = map.clone();
+    map.extend(additions.iter().map(|(key, value)| (key.clone(), crate::jmespath::to_variable(value))));
+    Some(Rcvar::new(jmespath::Variable::Object(map)))
 }
 
 /// Loads `context` entries in order: `variable`, `configMap`, `apiCall`; entries a test's values
