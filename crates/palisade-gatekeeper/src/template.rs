@@ -1,7 +1,8 @@
 //! ConstraintTemplates: the constraint kind they define and their Rego, compiled once as
 //! Gatekeeper runs it (Rego v0 syntax, the target's `libs` beside it), evaluated per review.
 
-use std::sync::Mutex;
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex, RwLock};
 
 use palisade_core::{Node, Object};
 use regorus::Engine;
@@ -157,6 +158,38 @@ fn prepare(engine: &mut Engine, violation: &str) {
     let _ = engine.eval_rule(violation.to_owned());
 }
 
+/// Rego's `regex.match`, in place of regorus's: its pattern cache hands out clones of
+/// `regex::Regex`, and a clone starts without matching caches, so every call built its automaton
+/// again (a quarter of a library scan's time). Here one compiled expression serves every call.
+/// Same builder and size limit; as the built-in does without strict errors, a pattern that does
+/// not compile or an argument that is not a string makes the call undefined, and a pattern
+/// over the size limit fails the evaluation.
+fn regex_match(args: Vec<regorus::Value>) -> anyhow::Result<regorus::Value> {
+    const SIZE_LIMIT: usize = 100 * 1024;
+    const CAPACITY: usize = 1024;
+    static COMPILED: LazyLock<RwLock<HashMap<String, Arc<regex::Regex>>>> = LazyLock::new(Default::default);
+    let (Ok(pattern), Ok(text)) = (args[0].as_string(), args[1].as_string()) else { return Ok(regorus::Value::Undefined) };
+    let known = COMPILED.read().ok().and_then(|compiled| compiled.get(pattern.as_ref()).cloned());
+    let compiled = match known {
+        Some(compiled) => compiled,
+        None => match regex::RegexBuilder::new(pattern).size_limit(SIZE_LIMIT).build() {
+            Ok(compiled) => {
+                let compiled = Arc::new(compiled);
+                if let Ok(mut cache) = COMPILED.write() {
+                    if cache.len() >= CAPACITY {
+                        cache.clear();
+                    }
+                    cache.insert(pattern.to_string(), compiled.clone());
+                }
+                compiled
+            }
+            Err(regex::Error::CompiledTooBig(_)) => anyhow::bail!("regex.match: the pattern exceeds the size limit of {SIZE_LIMIT} bytes"),
+            Err(_) => return Ok(regorus::Value::Undefined),
+        },
+    };
+    Ok(regorus::Value::Bool(compiled.is_match(text)))
+}
+
 /// The target's Rego and libs: `rego`/`libs`, or a `code` entry with `engine: Rego`.
 fn rego_of(target: &Node) -> Option<(String, Vec<String>)> {
     let strings = |node: Option<&Node>| node.map(|libs| libs.as_seq().iter().filter_map(Node::as_str).map(str::to_owned).collect()).unwrap_or_default();
@@ -178,6 +211,7 @@ fn compile(name: &str, rego: &str, libs: &[String]) -> Result<Program, String> {
     // As OPA runs by default (and so Gatekeeper): a built-in's error makes the expression
     // undefined instead of failing the whole evaluation.
     engine.set_strict_builtin_errors(false);
+    engine.add_extension("regex.match".to_owned(), 2, Box::new(regex_match)).map_err(|error| format!("ConstraintTemplate {name}: {error}"))?;
     let package = engine.add_policy(format!("{name}.rego"), rego.to_owned()).map_err(|error| format!("ConstraintTemplate {name}: the Rego does not compile: {error}"))?;
     for (index, lib) in libs.iter().enumerate() {
         let lib_package = engine.add_policy(format!("{name}.lib{index}.rego"), lib.clone()).map_err(|error| format!("ConstraintTemplate {name}: lib {index} does not compile: {error}"))?;
@@ -223,6 +257,32 @@ spec:
 
     fn input(labels: serde_json::Value) -> serde_json::Value {
         serde_json::json!({"review": {"object": {"metadata": {"labels": labels}}}, "parameters": {"labels": ["team", "tier"]}})
+    }
+
+    #[test]
+    fn regex_match_matches_is_undefined_for_a_bad_pattern_and_fails_over_the_size_limit() {
+        let template = template(r#"apiVersion: templates.gatekeeper.sh/v1
+kind: ConstraintTemplate
+metadata: {name: names}
+spec:
+  crd: {spec: {names: {kind: Names}}}
+  targets:
+  - target: admission.k8s.gatekeeper.sh
+    rego: |
+      package names
+      violation[{"msg": "matches"}] { regex.match(input.parameters.pattern, input.review.object.metadata.name) }
+      violation[{"msg": "does not match"}] { not regex.match(input.parameters.pattern, input.review.object.metadata.name) }
+"#);
+        let judge = |pattern: &str, name: &str| {
+            let input = serde_json::json!({"review": {"object": {"metadata": {"name": name}}}, "parameters": {"pattern": pattern}});
+            template.evaluate(&input).map(|violations| violations.into_iter().map(|violation| violation.message).collect::<Vec<_>>())
+        };
+        assert_eq!(judge("^web-[0-9]+$", "web-12").unwrap(), ["matches"]);
+        assert_eq!(judge("^web-[0-9]+$", "web-12").unwrap(), ["matches"], "the compiled pattern is reused");
+        assert_eq!(judge("^web-[0-9]+$", "api-1").unwrap(), ["does not match"]);
+        // As OPA without strict errors: the call is undefined, so `not` holds.
+        assert_eq!(judge("(", "web").unwrap(), ["does not match"]);
+        assert!(judge(&format!("a{{{}}}", 100_000), "a").unwrap_err().0.contains("size limit"));
     }
 
     #[test]

@@ -14,6 +14,7 @@ use std::sync::{Arc, LazyLock, Mutex};
 
 use palisade_core::{Candidate, Finding, FindingSink, Gate, InventoryRule, LabelSelector, Labels, Object, Rule, RuleMeta, Severity, labels_of};
 use palisade_gatekeeper::{Constraint, Evaluator, NotEvaluated, Target};
+use rayon::prelude::*;
 
 const REMEDIATION: &str = "Change the object so that the constraint's template admits it, or narrow the constraint's `match`.";
 
@@ -151,8 +152,11 @@ impl InventoryRule for InventoryConstraints {
         let inventory = palisade_gatekeeper::review::inventory(&objects);
         for rule in &self.constraints {
             let evaluator = rule.constraint.template.evaluator(Some(&inventory));
-            for object in retained {
-                let Some(judged) = rule.judge(object, Some(&evaluator)) else { continue };
+            // Each object's review reads the whole inventory, so these are the costly ones: on
+            // every core, in scan order.
+            let judged: Vec<_> = retained.par_iter().map(|object| rule.judge(object, Some(&evaluator))).collect();
+            for (object, judged) in retained.iter().zip(judged) {
+                let Some(judged) = judged else { continue };
                 for message in judged.messages {
                     let mut finding = Finding::new(rule.meta, object, String::new(), message);
                     finding.severity = judged.severity;
