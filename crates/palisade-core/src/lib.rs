@@ -9,6 +9,7 @@ pub mod rule;
 pub mod selector;
 pub mod suite;
 pub mod value;
+pub mod wildcard;
 
 pub use finding::{
     CommitInfo, Control, Finding, Framework, InputError, LeakedSecret, Location, RuleMeta, Severity, Text, TextPool, Vulnerability,
