@@ -11,11 +11,27 @@ use serde_json::{Value, json};
 
 use crate::engine::Status;
 
-/// The verdict of a `validate.cel` rule on the request described by Kyverno's JSON context.
-pub fn evaluate(rule_name: &str, validate: &Value, preconditions: Option<&Value>, context: &Value) -> (Status, String) {
+/// A `validate.cel` rule made into the policies the validator runs: compiled once per rule,
+/// however many requests it judges.
+#[derive(Debug)]
+pub struct Compiled {
+    /// Why the rule is not evaluated whatever the request (it takes params).
+    unsupported: Option<String>,
+    /// With `celPreconditions`: the same match conditions with one validation that is false.
+    /// The validator says nothing both when the match conditions fail and when every
+    /// validation holds; this policy tells the two apart.
+    probe: Option<PolicySet>,
+    validator: PolicySet,
+    /// The first problem the validator found in the rule's CEL.
+    warning: Option<String>,
+}
+
+/// Compiles the `validate` block of rule `rule_name` with its `celPreconditions`.
+pub fn compile(rule_name: &str, validate: &Value, preconditions: Option<&Value>) -> Compiled {
     let cel = validate.get("cel").unwrap_or(&Value::Null);
     if cel.get("paramKind").is_some() || cel.get("paramRef").is_some() {
-        return (Status::NotEvaluated, "validate.cel rules with params are not evaluated: their param objects come from a cluster".to_owned());
+        let reason = "validate.cel rules with params are not evaluated: their param objects come from a cluster".to_owned();
+        return Compiled { unsupported: Some(reason), probe: None, validator: PolicySet::default(), warning: None };
     }
     let message = validate.get("message").and_then(Value::as_str);
     let validations: Vec<Value> = cel
@@ -34,7 +50,6 @@ pub fn evaluate(rule_name: &str, validate: &Value, preconditions: Option<&Value>
                 .collect()
         })
         .unwrap_or_default();
-    let Some(request) = request(context) else { return (Status::Pass, format!("Validation rule '{rule_name}' passed.")) };
     let policy = |validations: Vec<Value>| {
         json!({
             "apiVersion": "admissionregistration.k8s.io/v1",
@@ -56,19 +71,26 @@ pub fn evaluate(rule_name: &str, validate: &Value, preconditions: Option<&Value>
         "metadata": {"name": rule_name},
         "spec": {"policyName": rule_name, "validationActions": ["Deny"]}
     });
-    if preconditions.is_some() {
-        // The validator says nothing both when the match conditions fail and when every
-        // validation holds; a policy whose only validation is false tells the two apart.
-        let (probe, _) = PolicySet::from_objects([policy(vec![json!({"expression": "false"})]), binding.clone()]);
-        if probe.evaluate(&request).is_empty() {
-            return (Status::Skip, "cel preconditions not met".to_owned());
-        }
+    let probe = preconditions.map(|_| PolicySet::from_objects([policy(vec![json!({"expression": "false"})]), binding.clone()]).0);
+    let (validator, warnings) = PolicySet::from_objects([policy(validations), binding]);
+    let warning = warnings.first().map(|warning| format!("validate.cel: {}", warning.message));
+    Compiled { unsupported: None, probe, validator, warning }
+}
+
+/// The verdict of a compiled `validate.cel` rule on the request described by Kyverno's JSON
+/// context.
+pub fn evaluate(compiled: &Compiled, rule_name: &str, context: &Value) -> (Status, String) {
+    if let Some(reason) = &compiled.unsupported {
+        return (Status::NotEvaluated, reason.clone());
     }
-    let (set, warnings) = PolicySet::from_objects([policy(validations), binding]);
-    if let Some(warning) = warnings.first() {
-        return (Status::NotEvaluated, format!("validate.cel: {}", warning.message));
+    let Some(request) = request(context) else { return (Status::Pass, format!("Validation rule '{rule_name}' passed.")) };
+    if compiled.probe.as_ref().is_some_and(|probe| probe.evaluate(&request).is_empty()) {
+        return (Status::Skip, "cel preconditions not met".to_owned());
     }
-    for decision in set.evaluate(&request) {
+    if let Some(warning) = &compiled.warning {
+        return (Status::NotEvaluated, warning.clone());
+    }
+    for decision in compiled.validator.evaluate(&request) {
         match decision.outcome {
             Outcome::Violation(violation) => return (Status::Fail, violation.message),
             Outcome::NotEvaluated { reason, .. } => return (Status::NotEvaluated, reason),

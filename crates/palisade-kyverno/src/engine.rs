@@ -256,7 +256,7 @@ impl Evaluator<'_> {
                 None => (Status::Error, "failed to deserialize anyPattern, expected type array".to_owned()),
             },
             Body::ForEach(each) => return self.for_each(each, context, resource, nesting),
-            Body::Cel => crate::cel::evaluate(name, self.validate, self.rule.json.get("celPreconditions"), context),
+            Body::Cel => crate::cel::evaluate(self.rule.cel(), name, context),
             Body::PodSecurity => crate::pod_security::evaluate(name, self.validate, resource),
             Body::Unsupported(what) => (Status::NotEvaluated, format!("validate.{what} rules are not evaluated (rule {name})")),
         })

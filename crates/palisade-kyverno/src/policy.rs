@@ -1,6 +1,8 @@
 //! Kyverno `ClusterPolicy` and `Policy` objects (`kyverno.io/v1`, `v2beta1`, `v2`): their rules,
 //! the failure action of each, and the rules Kyverno evaluates for a kind (autogen included).
 
+use std::sync::{Arc, OnceLock};
+
 use serde_json::Value;
 
 use crate::autogen;
@@ -50,6 +52,8 @@ pub struct Rule {
     pub matching: MatchResources,
     pub exclude: Option<MatchResources>,
     pub failure_action: FailureAction,
+    /// The `validate.cel` block compiled for the validator, on first use.
+    cel: OnceLock<Arc<crate::cel::Compiled>>,
 }
 
 impl Policy {
@@ -109,12 +113,17 @@ impl Policy {
 }
 
 impl Rule {
+    /// The rule's `validate.cel`, compiled once.
+    pub fn cel(&self) -> &crate::cel::Compiled {
+        self.cel.get_or_init(|| Arc::new(crate::cel::compile(&self.name, self.json.get("validate").unwrap_or(&Value::Null), self.json.get("celPreconditions"))))
+    }
+
     fn parse(json: &Value, default_action: FailureAction) -> Result<Rule, String> {
         let name = json.get("name").and_then(Value::as_str).ok_or("a rule needs a `name`")?.to_owned();
         let matching = json.get("match").map(MatchResources::parse).ok_or_else(|| format!("rule {name}: no `match`"))?;
         let exclude = json.get("exclude").map(MatchResources::parse);
         let failure_action = FailureAction::parse(json.pointer("/validate/failureAction")).unwrap_or(default_action);
-        Ok(Rule { name, json: json.clone(), matching, exclude, failure_action })
+        Ok(Rule { name, json: json.clone(), matching, exclude, failure_action, cel: OnceLock::new() })
     }
 }
 
