@@ -526,10 +526,19 @@ fn network_failures_are_named() {
     let plain_server = TcpListener::bind("127.0.0.1:0").unwrap();
     let plain_port = plain_server.local_addr().unwrap().port();
     let answering = std::thread::spawn(move || {
-        if let Ok((mut stream, _)) = plain_server.accept() {
+        // Each connection's hello is read before the server answers or hangs up: closing a
+        // socket with unread data resets the connection, and the client would see the reset.
+        let accept_and_read_hello = || {
+            let (mut stream, _) = plain_server.accept().ok()?;
+            stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+            let mut hello = [0u8; 4096];
+            stream.read(&mut hello).ok()?;
+            Some(stream)
+        };
+        if let Some(mut stream) = accept_and_read_hello() {
             let _ = stream.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
         }
-        drop(plain_server.accept());
+        drop(accept_and_read_hello());
     });
     let reference = format!("127.0.0.1:{plain_port}/app:v1");
     let (problem, message) = registry_problem(registry::open(&reference, &RegistryOptions::default()));
