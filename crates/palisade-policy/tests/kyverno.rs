@@ -239,3 +239,30 @@ fn context_config_maps_and_api_calls_are_served_from_the_scanned_objects() {
     assert_eq!(alone.len(), 2, "{alone:?}");
     assert!(alone.iter().all(|(_, severity, message)| *severity == Severity::Info && message.starts_with("error: failed to load context")), "{alone:?}");
 }
+
+#[test]
+fn installed_policies_that_cannot_be_read_are_warnings_and_a_file_replaces_the_installed_one() {
+    let installed = palisade_load::load_str(
+        "apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata: {name: broken}\nspec:\n  rules:\n  - name: r\n    validate: {}\n---\n\
+         apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata: {name: pod-rules}\nspec: {rules: []}\n---\n\
+         apiVersion: v1\nkind: Pod\nmetadata: {name: not-a-policy}\n",
+        "cluster://prod/clusterpolicies.kyverno.io",
+    )
+    .objects;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("policy.yaml");
+    std::fs::write(&file, POLICY).unwrap();
+    let loaded = palisade_policy::policies::load_policies_with_installed(&[&file], &installed).unwrap();
+    // The file's pod-rules (three rules) stands; the installed one of the same name does not.
+    let names: Vec<(&str, usize)> = loaded.kyverno.iter().map(|policy| (policy.name.as_str(), policy.all_rules().count())).collect();
+    assert_eq!(names.iter().filter(|(name, _)| *name == "pod-rules").count(), 1, "{names:?}");
+    assert!(names.iter().any(|(name, rules)| *name == "pod-rules" && *rules > 0), "{names:?}");
+    assert_eq!(loaded.warnings.len(), 2, "{:?}", loaded.warnings);
+    assert!(loaded.warnings[0].contains("cluster://prod/clusterpolicies.kyverno.io: ClusterPolicy broken: not evaluated: policy broken: rule 0: rule r: no `match`"), "{:?}", loaded.warnings);
+    assert!(loaded.warnings[1].contains("Pod not-a-policy: not evaluated: expected an OperationPolicy"), "{:?}", loaded.warnings);
+    // The same documents from a file stop the load with the file and line.
+    let broken = dir.path().join("broken.yaml");
+    std::fs::write(&broken, "apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata: {name: broken}\nspec:\n  rules:\n  - name: r\n    validate: {}\n").unwrap();
+    let error = palisade_policy::policies::load_policies_with_installed(&[&broken], &installed).err().unwrap();
+    assert_eq!((error.line, error.message.as_str()), (1, "policy broken: rule 0: rule r: no `match`"));
+}
