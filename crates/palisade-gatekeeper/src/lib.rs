@@ -4,6 +4,7 @@
 //! objects, and gator's test suites (`palisade policy test`).
 
 pub mod constraint;
+mod join;
 pub mod matching;
 pub mod review;
 pub mod suite;

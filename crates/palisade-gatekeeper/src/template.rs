@@ -1,11 +1,14 @@
 //! ConstraintTemplates: the constraint kind they define and their Rego, compiled once as
 //! Gatekeeper runs it (Rego v0 syntax, the target's `libs` beside it), evaluated per review.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, LazyLock, Mutex, RwLock};
 
 use palisade_core::{Node, Object};
+use rayon::prelude::*;
 use regorus::Engine;
+
+use crate::join;
 
 /// The only target Gatekeeper's admission and audit evaluate.
 pub const TARGET: &str = "admission.k8s.gatekeeper.sh";
@@ -23,10 +26,25 @@ pub struct Template {
 }
 
 enum Program {
-    Rego { prototype: Box<Mutex<Engine>>, violation: String, uses_inventory: bool },
+    Rego {
+        prototype: Box<Mutex<Engine>>,
+        /// For reviews without an inventory.
+        plain: Box<Evaluator>,
+        violation: String,
+        uses_inventory: bool,
+        join: Option<Box<Join>>,
+    },
     /// The template has no Rego for the admission target (a CEL-only template): its
     /// constraints are reported as not evaluated.
     Unsupported(String),
+}
+
+/// The inventory join the template's Rego makes (see [`join`]): where the joined objects are,
+/// and an engine whose `key` rule gives a review's keys.
+struct Join {
+    path: Vec<Option<String>>,
+    keys: Mutex<Engine>,
+    key: String,
 }
 
 /// One result of a template's `violation` rule.
@@ -99,37 +117,195 @@ impl Template {
     /// The template's `violation` results for `input` (`{"review": ..., "parameters": ...}`)
     /// without an inventory.
     pub fn evaluate(&self, input: &serde_json::Value) -> Result<Vec<Violation>, NotEvaluated> {
-        self.evaluator(None)?.evaluate(input)
+        match &self.program {
+            Program::Rego { plain, .. } => plain.evaluate(input),
+            Program::Unsupported(reason) => Err(NotEvaluated(reason.clone())),
+        }
     }
 
     /// An evaluator with `inventory` as `data.inventory`, for many reviews against the same
-    /// inventory: the inventory is converted and the engine prepared once.
+    /// inventory: the inventory is converted (and indexed, for a template that joins the review
+    /// with it on a key) and the engine prepared once.
     pub fn evaluator(&self, inventory: Option<&serde_json::Value>) -> Result<Evaluator, NotEvaluated> {
-        let (prototype, violation) = match &self.program {
-            Program::Rego { prototype, violation, .. } => (prototype, violation),
+        self.evaluator_with(inventory, true)
+    }
+
+    /// An evaluator that gives every review the whole inventory, even where the template's join
+    /// allows an index: what [`Template::evaluator`]'s verdicts are checked against.
+    pub fn evaluator_without_index(&self, inventory: Option<&serde_json::Value>) -> Result<Evaluator, NotEvaluated> {
+        self.evaluator_with(inventory, false)
+    }
+
+    /// Whether reviews against an inventory see only the objects that share the template's
+    /// join key with them.
+    pub fn indexes_inventory(&self) -> bool {
+        matches!(&self.program, Program::Rego { join: Some(_), .. })
+    }
+
+    fn evaluator_with(&self, inventory: Option<&serde_json::Value>, index: bool) -> Result<Evaluator, NotEvaluated> {
+        let (prototype, violation, join) = match &self.program {
+            Program::Rego { prototype, violation, join, .. } => (prototype, violation, join),
             Program::Unsupported(reason) => return Err(NotEvaluated(reason.clone())),
         };
         let mut engine = prototype.lock().unwrap_or_else(|poison| poison.into_inner()).clone();
-        if let Some(inventory) = inventory {
-            engine.add_data(regorus::Value::from(serde_json::json!({ "inventory": inventory }))).map_err(|error| NotEvaluated(error.to_string()))?;
-            prepare(&mut engine, violation);
+        let Some(inventory) = inventory else { return Ok(Evaluator::new(engine, violation, None)) };
+        if let (Some(join), true) = (join, index) {
+            let index = InventoryIndex::build(join, inventory);
+            return Ok(Evaluator::new(engine, violation, Some(index)));
         }
-        Ok(Evaluator { engine, violation: violation.clone() })
+        engine.add_data(regorus::Value::from(serde_json::json!({ "inventory": inventory }))).map_err(|error| NotEvaluated(error.to_string()))?;
+        prepare(&mut engine, violation);
+        Ok(Evaluator::new(engine, violation, None))
     }
 }
 
-/// A prepared engine for one template (and inventory); each review runs on a clone of it.
+/// Most engines a thread keeps for reuse (one per evaluator it ran).
+const ENGINES_PER_THREAD: usize = 256;
+
+thread_local! {
+    /// Each evaluator's engine on this thread, by evaluator id: evaluating on the same engine
+    /// again spares the copy of its rules and state that a clone per review costs.
+    static ENGINES: std::cell::RefCell<HashMap<u64, Engine>> = std::cell::RefCell::new(HashMap::new());
+}
+
+/// A prepared engine for one template (and inventory); reviews run on per-thread copies of it.
 pub struct Evaluator {
+    /// Unique for the process, so that a thread's copy of the engine is never another's.
+    id: u64,
     engine: Engine,
     violation: String,
+    /// For a template with a join: the inventory by key (`engine` has no inventory then).
+    index: Option<InventoryIndex>,
+}
+
+/// The joined objects of an inventory, by the template's join key.
+struct InventoryIndex {
+    keys: Engine,
+    key: String,
+    /// Each joined object, with its path under `data.inventory`.
+    objects: Vec<(Vec<String>, regorus::Value)>,
+    by_key: BTreeMap<regorus::Value, Vec<usize>>,
+    /// The objects whose keys could not be computed: given to every review.
+    unkeyed: Vec<usize>,
+}
+
+impl InventoryIndex {
+    fn build(join: &Join, inventory: &serde_json::Value) -> InventoryIndex {
+        let keys = join.keys.lock().unwrap_or_else(|poison| poison.into_inner()).clone();
+        let mut found = Vec::new();
+        collect(inventory, &join.path, &mut Vec::new(), &mut found);
+        let objects: Vec<(Vec<String>, regorus::Value)> = found.into_par_iter().map(|(path, object)| (path, regorus::Value::from(object.clone()))).collect();
+        let object_keys: Vec<Option<Vec<regorus::Value>>> = objects
+            .par_iter()
+            .map(|(_, object)| {
+                let mut review = BTreeMap::new();
+                review.insert(regorus::Value::from("object"), object.clone());
+                let mut input = BTreeMap::new();
+                input.insert(regorus::Value::from("review"), regorus::Value::from(review));
+                keys_of(&keys, &join.key, regorus::Value::from(input))
+            })
+            .collect();
+        let mut by_key: BTreeMap<regorus::Value, Vec<usize>> = BTreeMap::new();
+        let mut unkeyed = Vec::new();
+        for (position, object_keys) in object_keys.into_iter().enumerate() {
+            match object_keys {
+                Some(object_keys) => object_keys.into_iter().for_each(|key| by_key.entry(key).or_default().push(position)),
+                None => unkeyed.push(position),
+            }
+        }
+        InventoryIndex { keys, key: join.key.clone(), objects, by_key, unkeyed }
+    }
+
+    /// `data` for a review: the joined objects that share a key with it (all of them when its
+    /// keys could not be computed).
+    fn data_for(&self, input: &regorus::Value) -> regorus::Value {
+        let mut chosen: Vec<usize> = match keys_of(&self.keys, &self.key, input.clone()) {
+            Some(keys) => keys.iter().filter_map(|key| self.by_key.get(key)).flatten().chain(&self.unkeyed).copied().collect(),
+            None => (0..self.objects.len()).collect(),
+        };
+        chosen.sort_unstable();
+        chosen.dedup();
+        let mut inventory = regorus::Value::new_object();
+        for position in chosen {
+            let (path, object) = &self.objects[position];
+            insert_at(&mut inventory, path, object.clone());
+        }
+        let mut data = BTreeMap::new();
+        data.insert(regorus::Value::from("inventory"), inventory);
+        regorus::Value::from(data)
+    }
+}
+
+fn insert_at(node: &mut regorus::Value, path: &[String], value: regorus::Value) {
+    let (Some((first, rest)), Ok(map)) = (path.split_first(), node.as_object_mut()) else { return };
+    let key = regorus::Value::from(first.as_str());
+    if rest.is_empty() {
+        map.insert(key, value);
+    } else {
+        insert_at(map.get_or_insert_with(key, regorus::Value::new_object), rest, value);
+    }
+}
+
+/// The values under `inventory` at `path` (a name, or any key for `None`), with their paths.
+fn collect<'a>(node: &'a serde_json::Value, path: &[Option<String>], at: &mut Vec<String>, found: &mut Vec<(Vec<String>, &'a serde_json::Value)>) {
+    let Some((segment, rest)) = path.split_first() else {
+        found.push((at.clone(), node));
+        return;
+    };
+    let serde_json::Value::Object(map) = node else { return };
+    let mut descend = |key: &String, child| {
+        at.push(key.clone());
+        collect(child, rest, at, found);
+        at.pop();
+    };
+    match segment {
+        Some(name) => {
+            if let Some(child) = map.get(name) {
+                descend(name, child);
+            }
+        }
+        None => map.iter().for_each(|(key, child)| descend(key, child)),
+    }
+}
+
+/// The values of the join's key rule for `input`; `None` when it fails.
+fn keys_of(keys: &Engine, rule: &str, input: regorus::Value) -> Option<Vec<regorus::Value>> {
+    let mut engine = keys.clone();
+    engine.set_input(input);
+    match engine.eval_rule(rule.to_owned()).ok()? {
+        regorus::Value::Undefined => Some(Vec::new()),
+        regorus::Value::Set(set) => Some(set.iter().cloned().collect()),
+        _ => None,
+    }
 }
 
 impl Evaluator {
+    fn new(engine: Engine, violation: &str, index: Option<InventoryIndex>) -> Evaluator {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        Evaluator { id: NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed), engine, violation: violation.to_owned(), index }
+    }
+
     /// The `violation` results for `input` (`{"review": ..., "parameters": ...}`).
     pub fn evaluate(&self, input: &serde_json::Value) -> Result<Vec<Violation>, NotEvaluated> {
-        let mut engine = self.engine.clone();
-        engine.set_input(regorus::Value::from(input.clone()));
-        let results = engine.eval_rule(self.violation.clone()).map_err(|error| NotEvaluated(error.to_string().trim().to_owned()))?;
+        let input = regorus::Value::from(input.clone());
+        let results = match &self.index {
+            Some(index) => {
+                let mut engine = self.engine.clone();
+                engine.add_data(index.data_for(&input)).map_err(|error| NotEvaluated(error.to_string()))?;
+                engine.set_input(input);
+                engine.eval_rule(self.violation.clone())
+            }
+            None => ENGINES.with(|engines| {
+                let mut engines = engines.borrow_mut();
+                if engines.len() >= ENGINES_PER_THREAD && !engines.contains_key(&self.id) {
+                    engines.clear();
+                }
+                let engine = engines.entry(self.id).or_insert_with(|| self.engine.clone());
+                engine.set_input(input);
+                engine.eval_rule(self.violation.clone())
+            }),
+        };
+        let results = results.map_err(|error| NotEvaluated(error.to_string().trim().to_owned()))?;
         if results == regorus::Value::Undefined {
             return Ok(Vec::new());
         }
@@ -223,9 +399,22 @@ fn compile(name: &str, rego: &str, libs: &[String]) -> Result<Program, String> {
     if !engine.has_declared_rule_rooted_at(&format!("{name}.rego"), "violation").unwrap_or(true) {
         return Err(format!("ConstraintTemplate {name}: the Rego declares no `violation` rule"));
     }
-    prepare(&mut engine, &violation);
     let uses_inventory = std::iter::once(rego).chain(libs.iter().map(String::as_str)).any(|source| source.contains("data.inventory") || source.contains("data[\"inventory\"]"));
-    Ok(Program::Rego { prototype: Box::new(Mutex::new(engine)), violation, uses_inventory })
+    let join = if uses_inventory { join_of(&mut engine, name, &package) } else { None };
+    prepare(&mut engine, &violation);
+    let plain = Box::new(Evaluator::new(engine.clone(), &violation, None));
+    Ok(Program::Rego { prototype: Box::new(Mutex::new(engine)), plain, violation, uses_inventory, join })
+}
+
+/// The template's inventory join, with an engine that computes its key.
+fn join_of(engine: &mut Engine, name: &str, package: &str) -> Option<Box<Join>> {
+    let short = package.strip_prefix("data.")?;
+    let found = join::find(engine.get_modules(), short)?;
+    let mut keys = engine.clone();
+    keys.add_policy(format!("{name}.join.rego"), format!("package {short}\n{}\n", found.key_rule)).ok()?;
+    let key = format!("{package}.{}", join::KEY_RULE);
+    prepare(&mut keys, &key);
+    Some(Box::new(Join { path: found.path, keys: Mutex::new(keys), key }))
 }
 
 #[cfg(test)]
