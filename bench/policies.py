@@ -10,7 +10,8 @@ Builds, under --work (default /tmp/palisade-policy-bench):
              pod-security folders (crates/palisade-kyverno/tests/kyverno-policies), copied under
              new names when more are asked for than there are;
   objects/   --objects manifests: Pods, Deployments, Services and Ingresses in 100 namespaces,
-             in files of 1,000 objects, some violating the constraints and most not.
+             in files of 1,000 objects, some violating the constraints and most not; each
+             Service and Ingress has its own selector or host, one in 50 its neighbour's.
 Then runs the release `palisade scan objects --policy policies --select gatekeeper/ -f json`
 on the same cores (2 by default, taskset when installed), best of --runs, and prints wall time,
 objects/s, evaluations/s and peak memory.
@@ -100,11 +101,15 @@ def objects(count):
                    "spec": {"replicas": 2, "selector": {"matchLabels": {"app": f"a{n % 13}"}},
                             "template": {"metadata": {"labels": {"app": f"a{n % 13}"}}, "spec": {"containers": [{"name": "app", "image": image}]}}}}
         elif kind == 2:
+            # Each Service selects its own app, but one in 50 repeats the previous Service's selector.
+            app = f"app-{n - 4 if n % 200 == 2 and n >= 4 else n}"
             yield {"apiVersion": "v1", "kind": "Service", "metadata": {"name": f"svc-{n}", "namespace": namespace},
-                   "spec": {"type": "NodePort" if n % 20 == 2 else "ClusterIP", "selector": {"app": f"a{n % 13}"}, "ports": [{"port": 80}]}}
+                   "spec": {"type": "NodePort" if n % 20 == 2 else "ClusterIP", "selector": {"app": app}, "ports": [{"port": 80}]}}
         else:
+            # Each Ingress has its own host, but one in 50 repeats the previous Ingress's host.
+            host = f"h{n - 4 if n % 200 == 3 and n >= 4 else n}.example.com"
             yield {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": f"ing-{n}", "namespace": namespace},
-                   "spec": {"rules": [{"host": f"h{n % 5000}.example.com"}]}}
+                   "spec": {"rules": [{"host": host}]}}
 
 
 def write_objects(path, count):
