@@ -3,12 +3,14 @@
 //!
 //! ```sh
 //! cargo build --release -p palisade
-//! cargo bench -p palisade-admission --bench load -- [--rates 500,1000,2000,4000] [--seconds 10] [--policy PATH]...
+//! cargo bench -p palisade-admission --bench load -- [--rates 500,1000,2000,4000] [--seconds 10] [--policy PATH]... [--pod]
 //! ```
 //!
 //! `--policy` adds policy files or directories (Gatekeeper, Kyverno, ValidatingAdmissionPolicy)
 //! to the server's, to measure what they cost per review (`bench/policies.py` writes 50 of
 //! Kyverno's or Gatekeeper's library policies to `policies/` under its `--work` directory).
+//! The review is of a Deployment, or with `--pod` of the Pod its template makes (Gatekeeper's
+//! Pod templates judge Pods only).
 //!
 //! The release binary runs as its own process (2 async workers), as in a cluster; this program
 //! drives it from one thread over keep-alive TLS connections and reports:
@@ -33,6 +35,7 @@ fn main() {
     let mut seconds = 10;
     let mut binary = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/release/palisade");
     let mut policies: Vec<std::path::PathBuf> = Vec::new();
+    let mut pod = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -40,8 +43,9 @@ fn main() {
             "--seconds" => seconds = args.next().unwrap().parse().unwrap(),
             "--binary" => binary = args.next().unwrap().into(),
             "--policy" => policies.push(args.next().unwrap().into()),
+            "--pod" => pod = true,
             "--bench" => {}
-            other => panic!("unknown argument {other} (expected --rates, --seconds, --binary, --policy)"),
+            other => panic!("unknown argument {other} (expected --rates, --seconds, --binary, --policy, --pod)"),
         }
     }
     assert!(binary.is_file(), "{} is missing: cargo build --release -p palisade", binary.display());
@@ -61,13 +65,21 @@ fn main() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("start the server");
-    let mut line = String::new();
-    std::io::BufRead::read_line(&mut std::io::BufReader::new(server.stderr.take().unwrap()), &mut line).unwrap();
-    let started: serde_json::Value = serde_json::from_str(&line).expect("the server's first log line");
+    // Warnings about the policies (constraints left out at admission) come before the start line.
+    let mut stderr = std::io::BufReader::new(server.stderr.take().unwrap());
+    let started: serde_json::Value = loop {
+        let mut line = String::new();
+        assert!(std::io::BufRead::read_line(&mut stderr, &mut line).unwrap() > 0, "the server stopped before it listened");
+        if let Ok(started) = serde_json::from_str::<serde_json::Value>(&line)
+            && started.get("addr").is_some()
+        {
+            break started;
+        }
+    };
     let port: u16 = started["addr"].as_str().unwrap().rsplit(':').next().unwrap().parse().unwrap();
 
     let connector = client::connector(&issued.ca_pem);
-    let body = client::review();
+    let body = if pod { pod_review(&client::review()) } else { client::review() };
     let request = client::http_request(&body);
     println!(
         "palisade serve admission ({} rules + OperationPolicy{}, PSS restricted), {}-byte AdmissionReview, {} TLS connections, {seconds} s per step",
@@ -88,4 +100,20 @@ fn main() {
     });
     server.kill().unwrap();
     server.wait().unwrap();
+}
+
+/// The review of the Pod the Deployment's template makes: what Gatekeeper's Pod templates judge.
+fn pod_review(deployment_review: &str) -> String {
+    let mut review: serde_json::Value = serde_json::from_str(deployment_review).unwrap();
+    let request = &mut review["request"];
+    let template = request["object"]["spec"]["template"].clone();
+    request["kind"] = serde_json::json!({"group": "", "version": "v1", "kind": "Pod"});
+    request["resource"] = serde_json::json!({"group": "", "version": "v1", "resource": "pods"});
+    request["object"] = serde_json::json!({
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "storefront-7d9f8b6c5-x2x9q", "namespace": "shop", "labels": template["metadata"]["labels"]},
+        "spec": template["spec"],
+    });
+    review.to_string()
 }
