@@ -6,7 +6,7 @@ use std::sync::Arc;
 use palisade_core::{Node, Object, api_group};
 
 use crate::matching::{Match, Target};
-use crate::review;
+use crate::review::Review;
 use crate::template::{Evaluator, NotEvaluated, Template, Violation};
 
 pub const GROUP: &str = "constraints.gatekeeper.sh";
@@ -23,6 +23,8 @@ pub struct Constraint {
     pub matcher: Match,
     /// `spec.parameters`.
     pub parameters: Option<serde_json::Value>,
+    /// The same, as the Rego engine's values.
+    parameters_input: Option<regorus::Value>,
     /// `deny` (the default), `dryrun` or `warn`.
     pub enforcement_action: String,
     pub template: Arc<Template>,
@@ -36,7 +38,8 @@ impl Constraint {
         let matcher = Match::parse(spec.and_then(|spec| spec.get("match"))).map_err(|error| format!("{} {name}: {error}", object.kind()))?;
         let parameters = spec.and_then(|spec| spec.get("parameters")).map(Node::to_json);
         let enforcement_action = spec.and_then(|spec| spec.get("enforcementAction")).and_then(Node::as_str).unwrap_or("deny").to_owned();
-        Ok(Constraint { kind: object.kind().to_owned(), name, matcher, parameters, enforcement_action, template })
+        let parameters_input = parameters.clone().map(regorus::Value::from);
+        Ok(Constraint { kind: object.kind().to_owned(), name, matcher, parameters, parameters_input, enforcement_action, template })
     }
 
     /// The rule id of its findings.
@@ -47,14 +50,14 @@ impl Constraint {
     /// The violations of a review whose object `target` describes, when the constraint matches
     /// it (the namespace selector is the caller's: see [`Match::matches_namespace_of`]), with
     /// `evaluator` when the template needs an inventory (see [`Template::evaluator`]).
-    pub fn judge(&self, review: &serde_json::Value, target: &Target<'_>, evaluator: Option<&Evaluator>) -> Result<Vec<Violation>, NotEvaluated> {
+    pub fn judge(&self, review: &Review, target: &Target<'_>, evaluator: Option<&Evaluator>) -> Result<Vec<Violation>, NotEvaluated> {
         if !self.matcher.matches(target) {
             return Ok(Vec::new());
         }
-        let input = review::input(review, self.parameters.as_ref());
+        let input = review.input(self.parameters_input.as_ref());
         match evaluator {
-            Some(evaluator) => evaluator.evaluate(&input),
-            None => self.template.evaluate(&input),
+            Some(evaluator) => evaluator.evaluate_input(input),
+            None => self.template.evaluate_input(input),
         }
     }
 }

@@ -12,4 +12,5 @@ pub mod template;
 
 pub use constraint::{Constraint, is_constraint};
 pub use matching::{Match, Target};
+pub use review::Review;
 pub use template::{Evaluator, NotEvaluated, Template, Violation};

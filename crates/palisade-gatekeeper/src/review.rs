@@ -61,6 +61,28 @@ pub fn input(review: &Value, parameters: Option<&Value>) -> Value {
     }
 }
 
+/// A review converted once to the Rego engine's values, for all the constraints that judge it:
+/// converting a Pod's review costs more than evaluating most templates on it.
+#[derive(Clone)]
+pub struct Review(regorus::Value);
+
+impl Review {
+    /// The review of a request (see [`of_object`] and [`of_admission_review`]).
+    pub fn new(request: &Value) -> Review {
+        Review(regorus::Value::from(request.clone()))
+    }
+
+    /// `input` with the constraint's parameters (already converted), sharing the review.
+    pub(crate) fn input(&self, parameters: Option<&regorus::Value>) -> regorus::Value {
+        let mut input = std::collections::BTreeMap::new();
+        input.insert(regorus::Value::from("review"), self.0.clone());
+        if let Some(parameters) = parameters {
+            input.insert(regorus::Value::from("parameters"), parameters.clone());
+        }
+        regorus::Value::from(input)
+    }
+}
+
 /// `data.inventory` from objects' JSON, keyed as Gatekeeper's sync keys them:
 /// `cluster/<group-version>/<kind>/<name>` and `namespace/<ns>/<group-version>/<kind>/<name>`.
 pub fn inventory<'a>(objects: impl IntoIterator<Item = &'a Value>) -> Value {

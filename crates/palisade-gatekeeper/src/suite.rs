@@ -155,7 +155,7 @@ fn review_case(directory: &Path, constraint: &Constraint, case: &Node) -> Result
     } else {
         None
     };
-    let violations = constraint.judge(&request, &target, evaluator.as_ref()).map_err(|error| format!("not evaluated: {error}"))?;
+    let violations = constraint.judge(&review::Review::new(&request), &target, evaluator.as_ref()).map_err(|error| format!("not evaluated: {error}"))?;
     Ok(violations.into_iter().map(|violation| violation.message).collect())
 }
 

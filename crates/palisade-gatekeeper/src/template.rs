@@ -117,8 +117,12 @@ impl Template {
     /// The template's `violation` results for `input` (`{"review": ..., "parameters": ...}`)
     /// without an inventory.
     pub fn evaluate(&self, input: &serde_json::Value) -> Result<Vec<Violation>, NotEvaluated> {
+        self.evaluate_input(regorus::Value::from(input.clone()))
+    }
+
+    pub(crate) fn evaluate_input(&self, input: regorus::Value) -> Result<Vec<Violation>, NotEvaluated> {
         match &self.program {
-            Program::Rego { plain, .. } => plain.evaluate(input),
+            Program::Rego { plain, .. } => plain.evaluate_input(input),
             Program::Unsupported(reason) => Err(NotEvaluated(reason.clone())),
         }
     }
@@ -287,7 +291,10 @@ impl Evaluator {
 
     /// The `violation` results for `input` (`{"review": ..., "parameters": ...}`).
     pub fn evaluate(&self, input: &serde_json::Value) -> Result<Vec<Violation>, NotEvaluated> {
-        let input = regorus::Value::from(input.clone());
+        self.evaluate_input(regorus::Value::from(input.clone()))
+    }
+
+    pub(crate) fn evaluate_input(&self, input: regorus::Value) -> Result<Vec<Violation>, NotEvaluated> {
         let results = match &self.index {
             Some(index) => {
                 let mut engine = self.engine.clone();

@@ -13,8 +13,10 @@ use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
 
 use palisade_core::{Candidate, Finding, FindingSink, Gate, InventoryRule, LabelSelector, Labels, Object, Rule, RuleMeta, Severity, labels_of};
-use palisade_gatekeeper::{Constraint, Evaluator, NotEvaluated, Target};
+use palisade_gatekeeper::{Constraint, Evaluator, NotEvaluated, Review, Target};
 use rayon::prelude::*;
+
+use crate::per_object::LastObject;
 
 const REMEDIATION: &str = "Change the object so that the constraint's template admits it, or narrow the constraint's `match`.";
 
@@ -61,6 +63,11 @@ pub fn rules(constraints: Vec<Constraint>) -> (Vec<Box<dyn Rule>>, Vec<Box<dyn I
     (rules, inventory)
 }
 
+thread_local! {
+    /// The review of the last object this thread judged: its constraints share one.
+    static LAST_REVIEW: LastObject<Review> = const { LastObject::new() };
+}
+
 struct ConstraintRule {
     meta: &'static RuleMeta,
     constraint: Constraint,
@@ -92,7 +99,7 @@ impl ConstraintRule {
             (None, Some(selector)) => Some(namespace_gate(selector.clone())),
             _ => None,
         };
-        let review = palisade_gatekeeper::review::of_object(object.json());
+        let review = LAST_REVIEW.with(|last| last.get_or(object, || Review::new(&palisade_gatekeeper::review::of_object(object.json()))));
         let judged = match evaluator {
             Some(Err(reason)) => Err(reason.clone()),
             Some(Ok(evaluator)) => self.constraint.judge(&review, &target, Some(evaluator)),

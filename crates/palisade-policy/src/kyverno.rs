@@ -15,14 +15,16 @@
 //! what they name, as in Kyverno.
 
 use std::collections::HashMap;
-use std::cell::{OnceCell, RefCell};
+use std::cell::OnceCell;
 use std::sync::{Arc, LazyLock, Mutex};
 
-use palisade_core::{Candidate, Finding, FindingSink, InventoryRule, Labels, Object, ObjectRef, Rule, RuleMeta, Severity};
+use palisade_core::{Candidate, Finding, FindingSink, InventoryRule, Labels, Object, Rule, RuleMeta, Severity};
 use palisade_kyverno::engine::{self, ContextSource, NoContext, Prepared, Status};
 use palisade_kyverno::exception::Exception;
 use palisade_kyverno::policy::{FailureAction, Policy};
 use palisade_kyverno::request::Request;
+
+use crate::per_object::LastObject;
 
 const REMEDIATION: &str = "Change the object so that the Kyverno rule admits it, or narrow the rule's `match`/`exclude`.";
 
@@ -163,25 +165,14 @@ impl Rule for KyvernoRule {
 }
 
 thread_local! {
-    /// The last object this thread prepared a request for, with the request: the engine runs
-    /// every rule on one object before the next, so its Kyverno rules share one. Holding the
-    /// object's reference keeps it from being freed, so no other object can be mistaken for it.
-    static LAST_PREPARED: RefCell<Option<(Arc<ObjectRef>, Arc<Prepared>)>> = const { RefCell::new(None) };
+    /// The request of the last object this thread judged: its Kyverno rules share one.
+    static LAST_PREPARED: LastObject<Arc<Prepared>> = const { LastObject::new() };
 }
 
 /// The CREATE request of `object` with the namespace's labels not known yet, prepared once for
 /// all the Kyverno rules that judge it.
 fn prepared(object: &Object) -> Arc<Prepared> {
-    let reference = object.reference();
-    LAST_PREPARED.with(|last| {
-        let mut last = last.borrow_mut();
-        if let Some((_, prepared)) = last.as_ref().filter(|(cached, _)| Arc::ptr_eq(cached, &reference)) {
-            return prepared.clone();
-        }
-        let prepared = Arc::new(Prepared::new(Request::create(object.json().clone(), None)));
-        *last = Some((reference, prepared.clone()));
-        prepared
-    })
+    LAST_PREPARED.with(|last| last.get_or(object, || Arc::new(Prepared::new(Request::create(object.json().clone(), None)))))
 }
 
 /// The rules of policies whose `context` reads ConfigMaps or the API server, judged once the

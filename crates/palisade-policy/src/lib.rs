@@ -11,6 +11,7 @@ pub mod kyverno;
 pub mod glob;
 pub mod operation;
 pub mod policies;
+mod per_object;
 pub mod ruleset;
 pub mod vap;
 
