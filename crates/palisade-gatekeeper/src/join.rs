@@ -20,6 +20,11 @@ use regorus::unstable::{AssignOp, BoolOp, Expr, Literal, LiteralStmt, Module, Qu
 /// The name of the rule added to the template's package to compute a review's keys.
 pub(crate) const KEY_RULE: &str = "palisade_inventory_join_key";
 
+/// The field of `input` that carries a review's part of the inventory, given to the template
+/// as `data.inventory` by a `with`: the template reads only `input.review` and
+/// `input.parameters`, so it cannot see the field.
+pub(crate) const INVENTORY_INPUT: &str = "palisade_join_inventory";
+
 /// A join the inventory can be indexed for.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) struct Join {
@@ -46,7 +51,8 @@ pub(crate) fn find(modules: &[Ref<Module>], package: &str) -> Option<Join> {
                 }
                 Event::DataRef(_, Some(_)) => true,
                 Event::DataRef(_, None) | Event::With => false,
-                Event::Expr(Expr::Var { span, .. }) => span.text() != "data",
+                Event::InputRef(first) => matches!(first.as_deref(), Some("review" | "parameters")),
+                Event::Expr(Expr::Var { span, .. }) => !matches!(span.text(), "data" | "input"),
                 Event::Expr(_) => true,
             })?;
         }
@@ -324,7 +330,7 @@ impl<'a> Functions<'a> {
                 Event::Expr(Expr::Var { span, .. }) => !matches!(span.text(), "input" | "data"),
                 Event::Expr(Expr::Call { fcn, .. }) => self.deterministic(fcn.span().text(), depth + 1),
                 Event::Expr(_) => true,
-                Event::DataRef(..) | Event::With => false,
+                Event::DataRef(..) | Event::InputRef(_) | Event::With => false,
             })
             .is_some()
         })
@@ -335,6 +341,8 @@ impl<'a> Functions<'a> {
 enum Event<'a> {
     /// A reference rooted at `data`, with its first segment's name (`None` when dynamic).
     DataRef(&'a Expr, Option<String>),
+    /// A reference rooted at `input`, with its first segment's name (`None` when dynamic).
+    InputRef(Option<String>),
     /// A `with` modifier.
     With,
     /// Any other expression.
@@ -414,18 +422,22 @@ fn walk_expr<'a>(expr: &'a Expr, visit: &mut impl FnMut(Event<'a>) -> bool) -> O
     match expr {
         Expr::RefDot { .. } | Expr::RefBrack { .. } => {
             let (root, segments) = chain(expr);
-            if let Expr::Var { span, .. } = root
-                && span.text() == "data"
-            {
-                let first = match segments.first() {
-                    Some(Segment::Name(name)) => Some(name.clone()),
-                    _ => None,
-                };
-                if !visit(Event::DataRef(expr, first)) {
-                    return None;
+            let first = match segments.first() {
+                Some(Segment::Name(name)) => Some(name.clone()),
+                _ => None,
+            };
+            let event = match root {
+                Expr::Var { span, .. } if span.text() == "data" => Some(Event::DataRef(expr, first)),
+                Expr::Var { span, .. } if span.text() == "input" => Some(Event::InputRef(first)),
+                _ => None,
+            };
+            match event {
+                Some(event) => {
+                    if !visit(event) {
+                        return None;
+                    }
                 }
-            } else {
-                walk_expr(root, visit)?;
+                None => walk_expr(root, visit)?,
             }
             for segment in segments {
                 if let Segment::Index(index) = segment {

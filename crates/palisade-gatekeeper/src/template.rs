@@ -45,6 +45,7 @@ struct Join {
     path: Vec<Option<String>>,
     keys: Mutex<Engine>,
     key: String,
+    query: String,
 }
 
 /// One result of a template's `violation` rule.
@@ -186,6 +187,8 @@ pub struct Evaluator {
 struct InventoryIndex {
     keys: Engine,
     key: String,
+    /// `violation` with the review's part of the inventory as `data.inventory`.
+    query: String,
     /// Each joined object, with its path under `data.inventory`.
     objects: Vec<(Vec<String>, regorus::Value)>,
     by_key: BTreeMap<regorus::Value, Vec<usize>>,
@@ -217,12 +220,12 @@ impl InventoryIndex {
                 None => unkeyed.push(position),
             }
         }
-        InventoryIndex { keys, key: join.key.clone(), objects, by_key, unkeyed }
+        InventoryIndex { keys, key: join.key.clone(), query: join.query.clone(), objects, by_key, unkeyed }
     }
 
-    /// `data` for a review: the joined objects that share a key with it (all of them when its
-    /// keys could not be computed).
-    fn data_for(&self, input: &regorus::Value) -> regorus::Value {
+    /// `input` with the review's part of the inventory: the joined objects that share a key with
+    /// it (all of them when its keys could not be computed).
+    fn with_inventory(&self, input: regorus::Value) -> regorus::Value {
         let mut chosen: Vec<usize> = match keys_of(&self.keys, &self.key, input.clone()) {
             Some(keys) => keys.iter().filter_map(|key| self.by_key.get(key)).flatten().chain(&self.unkeyed).copied().collect(),
             None => (0..self.objects.len()).collect(),
@@ -234,9 +237,11 @@ impl InventoryIndex {
             let (path, object) = &self.objects[position];
             insert_at(&mut inventory, path, object.clone());
         }
-        let mut data = BTreeMap::new();
-        data.insert(regorus::Value::from("inventory"), inventory);
-        regorus::Value::from(data)
+        let mut input = input;
+        if let Ok(fields) = input.as_object_mut() {
+            fields.insert(regorus::Value::from(join::INVENTORY_INPUT), inventory);
+        }
+        input
     }
 }
 
@@ -289,6 +294,17 @@ impl Evaluator {
         Evaluator { id: NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed), engine, violation: violation.to_owned(), index }
     }
 
+    /// Runs `evaluate` on this thread's copy of the engine.
+    fn with_engine<R>(&self, evaluate: impl FnOnce(&mut Engine) -> R) -> R {
+        ENGINES.with(|engines| {
+            let mut engines = engines.borrow_mut();
+            if engines.len() >= ENGINES_PER_THREAD && !engines.contains_key(&self.id) {
+                engines.clear();
+            }
+            evaluate(engines.entry(self.id).or_insert_with(|| self.engine.clone()))
+        })
+    }
+
     /// The `violation` results for `input` (`{"review": ..., "parameters": ...}`).
     pub fn evaluate(&self, input: &serde_json::Value) -> Result<Vec<Violation>, NotEvaluated> {
         self.evaluate_input(regorus::Value::from(input.clone()))
@@ -297,17 +313,14 @@ impl Evaluator {
     pub(crate) fn evaluate_input(&self, input: regorus::Value) -> Result<Vec<Violation>, NotEvaluated> {
         let results = match &self.index {
             Some(index) => {
-                let mut engine = self.engine.clone();
-                engine.add_data(index.data_for(&input)).map_err(|error| NotEvaluated(error.to_string()))?;
-                engine.set_input(input);
-                engine.eval_rule(self.violation.clone())
+                let input = index.with_inventory(input);
+                self.with_engine(|engine| {
+                    engine.set_input(input);
+                    let results = engine.eval_query(index.query.clone(), false)?;
+                    Ok(results.result.into_iter().next().and_then(|result| result.expressions.into_iter().next()).map_or(regorus::Value::Undefined, |expression| expression.value))
+                })
             }
-            None => ENGINES.with(|engines| {
-                let mut engines = engines.borrow_mut();
-                if engines.len() >= ENGINES_PER_THREAD && !engines.contains_key(&self.id) {
-                    engines.clear();
-                }
-                let engine = engines.entry(self.id).or_insert_with(|| self.engine.clone());
+            None => self.with_engine(|engine| {
                 engine.set_input(input);
                 engine.eval_rule(self.violation.clone())
             }),
@@ -421,7 +434,8 @@ fn join_of(engine: &mut Engine, name: &str, package: &str) -> Option<Box<Join>> 
     keys.add_policy(format!("{name}.join.rego"), format!("package {short}\n{}\n", found.key_rule)).ok()?;
     let key = format!("{package}.{}", join::KEY_RULE);
     prepare(&mut keys, &key);
-    Some(Box::new(Join { path: found.path, keys: Mutex::new(keys), key }))
+    let query = format!("{package}.violation with data.inventory as input.{}", join::INVENTORY_INPUT);
+    Some(Box::new(Join { path: found.path, keys: Mutex::new(keys), key, query }))
 }
 
 #[cfg(test)]

@@ -122,4 +122,8 @@ fn only_a_join_whose_equality_must_hold_is_indexed() {
     assert!(!join(key, "n { count(data.inventory.cluster) > 1 }").indexes_inventory());
     assert!(!join(&format!("{key}\nx := data.joins.n with data.inventory as {{}}"), "n = 1 { true }").indexes_inventory());
     assert!(!join(&format!("{key}\nroot := \"inventory\"\ndata[root]"), "").indexes_inventory());
+    // The review's part of the inventory travels in `input`: a template that reads `input`
+    // beyond `review` and `parameters` would see it.
+    assert!(!join(&format!("{key}\ncount(input) > 0"), "").indexes_inventory());
+    assert!(!join(&format!("{key}\nfield := \"review\"\ninput[field]"), "").indexes_inventory());
 }
