@@ -358,7 +358,7 @@ async fn validate(State(webhook): State<Arc<Webhook>>, headers: HeaderMap, body:
         webhook.count_error();
         return error(StatusCode::UNSUPPORTED_MEDIA_TYPE, "expected Content-Type: application/json".into());
     }
-    // A review is CPU work: it runs on the blocking pool, at most `review_slots` at once, so
+    // A review is CPU work: it runs on the rayon pool, at most `review_slots` at once, so
     // the async workers keep answering probes and accepting connections, and the server's
     // request deadline answers 503 while a review (or the wait for a slot) runs late. A review
     // past its deadline finishes in the background holding its slot, so memory stays bounded.
@@ -366,14 +366,16 @@ async fn validate(State(webhook): State<Arc<Webhook>>, headers: HeaderMap, body:
         return error(StatusCode::SERVICE_UNAVAILABLE, "shutting down".into());
     };
     let worker = webhook.clone();
-    let outcome = tokio::task::spawn_blocking(move || {
+    let (answer, outcome) = tokio::sync::oneshot::channel();
+    // On the pool the rules already spread over, so a review wakes one thread, not a blocking
+    // thread that then wakes the pool.
+    rayon::spawn(move || {
         let _slot = slot;
         // A rule that panics must cost one request, not the server: the API server then
         // applies the webhook's failurePolicy.
-        std::panic::catch_unwind(AssertUnwindSafe(|| worker.review(&body).map(|review| serde_json::to_vec(&review))))
-    })
-    .await;
-    match outcome {
+        let _ = answer.send(std::panic::catch_unwind(AssertUnwindSafe(|| worker.review(&body).map(|review| serde_json::to_vec(&review)))));
+    });
+    match outcome.await {
         Ok(Ok(Ok(Ok(bytes)))) => ([(header::CONTENT_TYPE, "application/json")], bytes).into_response(),
         Ok(Ok(Ok(Err(failure)))) => error(StatusCode::INTERNAL_SERVER_ERROR, format!("cannot encode the response: {failure}")),
         Ok(Ok(Err(BadRequest(message)))) => {
