@@ -103,11 +103,12 @@ pub const RESOURCES: &[Resource] = &[
 ];
 
 /// The policy kinds a cluster scan reads to judge the cluster with the policies installed in it:
-/// Gatekeeper's templates (its constraints' kinds are found by discovery), Kyverno's policies and
-/// exceptions, and ValidatingAdmissionPolicies with their bindings (their param kinds are found
-/// by discovery too). A kind the server does not serve (404) is simply not installed.
+/// Gatekeeper's templates (its constraints' kinds are found by discovery) and ExpansionTemplates,
+/// Kyverno's policies and exceptions, and ValidatingAdmissionPolicies with their bindings (their
+/// param kinds are found by discovery too). A kind the server does not serve (404) is simply not installed.
 pub const POLICY_RESOURCES: &[Resource] = &[
     Resource::new("templates.gatekeeper.sh", "v1", "constrainttemplates", "ConstraintTemplate", false),
+    Resource::new("expansion.gatekeeper.sh", "v1beta1", "expansiontemplates", "ExpansionTemplate", false),
     Resource::new("kyverno.io", "v1", "clusterpolicies", "ClusterPolicy", false),
     Resource::new("kyverno.io", "v1", "policies", "Policy", true),
     Resource::new("kyverno.io", "v2", "policyexceptions", "PolicyException", true),

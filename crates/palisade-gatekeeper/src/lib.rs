@@ -4,6 +4,7 @@
 //! objects, and gator's test suites (`palisade policy test`).
 
 pub mod constraint;
+pub mod expansion;
 mod join;
 pub mod matching;
 pub mod review;
@@ -11,6 +12,7 @@ pub mod suite;
 pub mod template;
 
 pub use constraint::{Constraint, is_constraint};
+pub use expansion::{ExpansionTemplate, Resultant, is_expansion_template};
 pub use matching::{Match, Target};
 pub use review::Review;
 pub use template::{Evaluator, NotEvaluated, Template, Violation};

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use palisade_core::{Labels, Node, Object, api_group};
 
 use crate::constraint::Constraint;
+use crate::expansion::{self, ExpansionTemplate};
 use crate::matching::Target;
 use crate::review;
 use crate::template::Template;
@@ -62,10 +63,19 @@ fn run_test(directory: &Path, test: &Node, suite_skipped: bool) -> TestReport {
         (Err(error), false) => return TestReport { name, error: Some(error), skipped, cases: Vec::new() },
         (Ok(constraint), false) => constraint,
     };
+    // A `scoped` constraint without an action for gator does nothing in gator's suites.
+    if constraint.action_at(crate::constraint::enforcement_point::GATOR).is_none() {
+        let cases = cases.iter().map(|case| CaseReport { name: text(case, "name").to_owned(), outcome: run_without_violations(case) }).collect();
+        return TestReport { name, error: None, skipped, cases };
+    }
+    let expansions = match load_expansions(directory, text(test, "expansion")) {
+        Ok(expansions) => expansions,
+        Err(error) => return TestReport { name, error: Some(error), skipped, cases: Vec::new() },
+    };
     let cases = cases
         .iter()
         .map(|case| {
-            let outcome = if case.get("skip").and_then(Node::as_bool).unwrap_or(false) { Outcome::Skip } else { run_case(directory, &constraint, case) };
+            let outcome = if case.get("skip").and_then(Node::as_bool).unwrap_or(false) { Outcome::Skip } else { run_case(directory, &constraint, &expansions, case) };
             CaseReport { name: text(case, "name").to_owned(), outcome }
         })
         .collect();
@@ -90,6 +100,23 @@ fn load_constraint(directory: &Path, template: &str, constraint: &str) -> Result
     Constraint::parse(&constraint_object, template).map_err(|error| format!("{}: {error}", constraint_path.display()))
 }
 
+/// The ExpansionTemplates of the test's `expansion` file (none when it names none).
+fn load_expansions(directory: &Path, expansion: &str) -> Result<Vec<ExpansionTemplate>, String> {
+    if expansion.is_empty() {
+        return Ok(Vec::new());
+    }
+    let path = directory.join(expansion);
+    read_objects(&path)?
+        .iter()
+        .map(|object| {
+            if !expansion::is_expansion_template(object) {
+                return Err(format!("{}: expected an ExpansionTemplate, found {} {}", path.display(), object.api_version(), object.kind()));
+            }
+            ExpansionTemplate::parse(object).map_err(|error| format!("{}: {error}", path.display()))
+        })
+        .collect()
+}
+
 fn read_objects(path: &Path) -> Result<Vec<Object>, String> {
     let display = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|error| format!("{display}: cannot read: {error}"))?;
@@ -108,15 +135,24 @@ fn single_object(path: &Path) -> Result<Object, String> {
     Ok(objects.remove(0))
 }
 
-fn run_case(directory: &Path, constraint: &Constraint, case: &Node) -> Outcome {
-    match review_case(directory, constraint, case) {
+/// A case judged as if the constraint found nothing.
+fn run_without_violations(case: &Node) -> Outcome {
+    if case.get("skip").and_then(Node::as_bool).unwrap_or(false) {
+        return Outcome::Skip;
+    }
+    check_assertions(case, &[]).map_or(Outcome::Pass, Outcome::Fail)
+}
+
+fn run_case(directory: &Path, constraint: &Constraint, expansions: &[ExpansionTemplate], case: &Node) -> Outcome {
+    match review_case(directory, constraint, expansions, case) {
         Ok(messages) => check_assertions(case, &messages).map_or(Outcome::Pass, Outcome::Fail),
         Err(error) => Outcome::Fail(error),
     }
 }
 
-/// The messages of the constraint's violations on the case's object.
-fn review_case(directory: &Path, constraint: &Constraint, case: &Node) -> Result<Vec<String>, String> {
+/// The messages of the constraint's violations on the case's object, and on the resources the
+/// test's ExpansionTemplates generate from it.
+fn review_case(directory: &Path, constraint: &Constraint, expansions: &[ExpansionTemplate], case: &Node) -> Result<Vec<String>, String> {
     let object_path = directory.join(text(case, "object"));
     if text(case, "object").is_empty() {
         return Err("the case names no object".into());
@@ -128,6 +164,21 @@ fn review_case(directory: &Path, constraint: &Constraint, case: &Node) -> Result
         inventory_objects.extend(read_objects(&path)?.into_iter().map(|object| object.root.to_json()));
     }
     let (request, subject) = if is_admission_review(&object) { review::of_admission_review(&object)? } else { (review::of_object(&object), object.clone()) };
+    let evaluator = if !inventory_objects.is_empty() || constraint.template.uses_inventory() {
+        Some(constraint.template.evaluator(Some(&review::inventory(&inventory_objects))).map_err(|error| format!("not evaluated: {error}"))?)
+    } else {
+        None
+    };
+    let mut messages = judge_subject(constraint, &request, &subject, evaluator.as_ref())?;
+    for resultant in expansion::expand(expansions, &subject).map_err(|error| format!("expanding resource {}: {error}", subject.pointer("/metadata/name").and_then(serde_json::Value::as_str).unwrap_or("")))? {
+        let generated = judge_subject(constraint, &review::of_object(&resultant.object), &resultant.object, evaluator.as_ref())?;
+        messages.extend(generated.iter().map(|message| resultant.message(message)));
+    }
+    Ok(messages)
+}
+
+/// The messages of the constraint's violations on one reviewed object.
+fn judge_subject(constraint: &Constraint, request: &serde_json::Value, subject: &serde_json::Value, evaluator: Option<&crate::Evaluator>) -> Result<Vec<String>, String> {
     let labels: Labels = subject
         .pointer("/metadata/labels")
         .and_then(serde_json::Value::as_object)
@@ -150,12 +201,7 @@ fn review_case(directory: &Path, constraint: &Constraint, case: &Node) -> Result
     if constraint.matcher.matches_namespace_of(&target).is_none() && constraint.matcher.matches(&target) {
         return Err("namespace selector for a namespaced object, but the Namespace is not available to gator".into());
     }
-    let evaluator = if !inventory_objects.is_empty() || constraint.template.uses_inventory() {
-        Some(constraint.template.evaluator(Some(&review::inventory(&inventory_objects))).map_err(|error| format!("not evaluated: {error}"))?)
-    } else {
-        None
-    };
-    let violations = constraint.judge(&review::Review::new(&request), &target, evaluator.as_ref()).map_err(|error| format!("not evaluated: {error}"))?;
+    let violations = constraint.judge(&review::Review::new(request), &target, evaluator).map_err(|error| format!("not evaluated: {error}"))?;
     Ok(violations.into_iter().map(|violation| violation.message).collect())
 }
 

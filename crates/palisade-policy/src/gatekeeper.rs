@@ -7,30 +7,36 @@
 //! input is read, as for OperationPolicies: where the Namespace is not part of the input, the
 //! constraint does not apply. Templates that read `data.inventory` run once the whole input is
 //! read, with every object of the scan as the inventory; the admission webhook has no inventory
-//! and leaves them out with a warning.
+//! and leaves them out with a warning. ExpansionTemplates make workloads answer for the resources
+//! they generate (a Deployment for its Pod), as Gatekeeper's webhook and gator do.
 
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
 
-use palisade_core::{Candidate, Finding, FindingSink, Gate, InventoryRule, LabelSelector, Labels, Object, Rule, RuleMeta, Severity, labels_of};
-use palisade_gatekeeper::{Constraint, Evaluator, NotEvaluated, Review, Target};
+use palisade_core::{Candidate, Finding, FindingSink, Gate, InventoryRule, LabelSelector, Labels, Object, Rule, RuleMeta, Severity};
+use palisade_gatekeeper::{Constraint, Evaluator, ExpansionTemplate, NotEvaluated, Resultant, Review, Target};
 use rayon::prelude::*;
 
 use crate::per_object::LastObject;
 
 const REMEDIATION: &str = "Change the object so that the constraint's template admits it, or narrow the constraint's `match`.";
 
-/// The rule of a constraint: made once per (id, title, severity) and kept for the process,
-/// since findings hold their rule's text by `'static` reference.
-fn rule_meta(constraint: &Constraint) -> &'static RuleMeta {
-    static RULES: LazyLock<Mutex<HashMap<(String, String, Severity), &'static RuleMeta>>> = LazyLock::new(Default::default);
-    let title = constraint.template.title.clone().unwrap_or_else(|| format!("{} constraint violated", constraint.kind));
-    // Gatekeeper has no severities: what the constraint does at admission stands in for one.
-    let severity = match constraint.enforcement_action.as_str() {
+/// Gatekeeper has no severities: what the constraint does where Palisade runs it stands in for
+/// one.
+fn severity_of(action: &str) -> Severity {
+    match action {
         "deny" => Severity::High,
         "warn" => Severity::Medium,
         _ => Severity::Low,
-    };
+    }
+}
+
+/// The rule of a constraint: made once per (id, title, severity) and kept for the process,
+/// since findings hold their rule's text by `'static` reference.
+fn rule_meta(constraint: &Constraint, action: &str) -> &'static RuleMeta {
+    static RULES: LazyLock<Mutex<HashMap<(String, String, Severity), &'static RuleMeta>>> = LazyLock::new(Default::default);
+    let title = constraint.template.title.clone().unwrap_or_else(|| format!("{} constraint violated", constraint.kind));
+    let severity = severity_of(action);
     let mut rules = RULES.lock().unwrap_or_else(|poison| poison.into_inner());
     rules.entry((constraint.rule_id(), title.clone(), severity)).or_insert_with(|| {
         Box::leak(Box::new(RuleMeta {
@@ -44,54 +50,141 @@ fn rule_meta(constraint: &Constraint) -> &'static RuleMeta {
     })
 }
 
-/// Each constraint's rule id and `enforcementAction`.
-pub fn enforcement_actions(constraints: &[Constraint]) -> Vec<(&'static str, String)> {
-    constraints.iter().map(|constraint| (rule_meta(constraint).id, constraint.enforcement_action.clone())).collect()
+/// Each constraint's rule id and what it does at `point` (constraints that do nothing there
+/// are left out).
+pub fn enforcement_actions(constraints: &[Constraint], point: &str) -> Vec<(&'static str, String)> {
+    constraints.iter().filter_map(|constraint| constraint.action_at(point).map(|action| (rule_meta(constraint, action).id, action.to_owned()))).collect()
 }
 
-/// The rules of `constraints`: per-object rules, and one inventory rule for the constraints whose
-/// templates read `data.inventory` (empty when there are none).
-pub fn rules(constraints: Vec<Constraint>) -> (Vec<Box<dyn Rule>>, Vec<Box<dyn InventoryRule>>) {
-    let (with_inventory, plain): (Vec<Constraint>, Vec<Constraint>) = constraints.into_iter().partition(|constraint| constraint.template.uses_inventory());
-    let rules = plain.into_iter().map(|constraint| Box::new(ConstraintRule { meta: rule_meta(&constraint), constraint }) as Box<dyn Rule>).collect();
-    let inventory = if with_inventory.is_empty() {
-        Vec::new()
-    } else {
-        let constraints = with_inventory.into_iter().map(|constraint| ConstraintRule { meta: rule_meta(&constraint), constraint }).collect();
-        vec![Box::new(InventoryConstraints { constraints }) as Box<dyn InventoryRule>]
-    };
+/// The rules of `constraints` at an enforcement point (see
+/// [`palisade_gatekeeper::constraint::enforcement_point`]), with `expansions` generating the
+/// resources workloads create: per-object rules, and one inventory rule for the constraints
+/// whose templates read `data.inventory` (empty when there are none). A `scoped` constraint
+/// with no action at the point has no rule.
+pub fn rules(constraints: Vec<Constraint>, expansions: Vec<ExpansionTemplate>, point: &str) -> (Vec<Box<dyn Rule>>, Vec<Box<dyn InventoryRule>>) {
+    let expansions: Arc<[ExpansionTemplate]> = expansions.into();
+    let (with_inventory, plain): (Vec<ConstraintRule>, Vec<ConstraintRule>) = constraints
+        .into_iter()
+        .filter_map(|constraint| {
+            let action = constraint.action_at(point)?.to_owned();
+            Some(ConstraintRule { meta: rule_meta(&constraint, &action), constraint, expansions: expansions.clone() })
+        })
+        .partition(|rule| rule.constraint.template.uses_inventory());
+    let rules = plain.into_iter().map(|rule| Box::new(rule) as Box<dyn Rule>).collect();
+    let inventory = if with_inventory.is_empty() { Vec::new() } else { vec![Box::new(InventoryConstraints { constraints: with_inventory }) as Box<dyn InventoryRule>] };
     (rules, inventory)
 }
 
 thread_local! {
-    /// The review of the last object this thread judged: its constraints share one.
-    static LAST_REVIEW: LastObject<Review> = const { LastObject::new() };
+    /// The last object this thread judged, reviewed and expanded: its constraints share them.
+    static LAST_SUBJECTS: LastObject<Arc<Subjects>> = const { LastObject::new() };
+}
+
+/// What the constraints judge of one object: the object itself and the resources the
+/// ExpansionTemplates generate from it (or why they could not).
+struct Subjects {
+    object: Subject,
+    generated: Result<Vec<(Resultant, Subject)>, String>,
+}
+
+/// One reviewed object, with what Gatekeeper's `match` reads of it.
+struct Subject {
+    review: Review,
+    group: String,
+    kind: String,
+    name: String,
+    generate_name: String,
+    namespace: Option<String>,
+    labels: Labels,
+}
+
+impl Subject {
+    fn of(json: &serde_json::Value) -> Subject {
+        let text = |pointer: &str| json.pointer(pointer).and_then(serde_json::Value::as_str).unwrap_or("").to_owned();
+        let labels = json
+            .pointer("/metadata/labels")
+            .and_then(serde_json::Value::as_object)
+            .map(|labels| labels.iter().filter_map(|(key, value)| Some((key.clone(), value.as_str()?.to_owned()))).collect())
+            .unwrap_or_default();
+        Subject {
+            review: Review::new(&palisade_gatekeeper::review::of_object(json)),
+            group: palisade_core::api_group(&text("/apiVersion")).to_owned(),
+            kind: text("/kind"),
+            name: text("/metadata/name"),
+            generate_name: text("/metadata/generateName"),
+            namespace: Some(text("/metadata/namespace")).filter(|namespace| !namespace.is_empty()),
+            labels,
+        }
+    }
+
+    fn target(&self) -> Target<'_> {
+        Target {
+            group: &self.group,
+            kind: &self.kind,
+            name: &self.name,
+            generate_name: &self.generate_name,
+            namespace: self.namespace.as_deref(),
+            labels: &self.labels,
+        }
+    }
+}
+
+fn subjects(object: &Object, expansions: &[ExpansionTemplate]) -> Arc<Subjects> {
+    LAST_SUBJECTS.with(|last| {
+        last.get_or(object, || {
+            let generated = palisade_gatekeeper::expansion::expand(expansions, object.json())
+                .map(|resultants| resultants.into_iter().map(|resultant| {
+                    let subject = Subject::of(&resultant.object);
+                    (resultant, subject)
+                }).collect())
+                .map_err(|error| format!("expanding resource {}: {error}", object.name()));
+            Arc::new(Subjects { object: Subject::of(object.json()), generated })
+        })
+    })
 }
 
 struct ConstraintRule {
     meta: &'static RuleMeta,
     constraint: Constraint,
+    expansions: Arc<[ExpansionTemplate]>,
 }
 
 /// What one review decided: violations (with the gate of the namespace selector), or why the
-/// template could not be evaluated.
+/// template could not be evaluated, and where in the object (a generated resource's source).
 struct Judged {
     messages: Vec<String>,
     severity: Severity,
     gate: Option<Gate>,
+    pointer: String,
 }
 
 impl ConstraintRule {
-    fn judge(&self, object: &Object, evaluator: Option<&Result<Evaluator, NotEvaluated>>) -> Option<Judged> {
-        let labels = labels_of(object.metadata().and_then(|metadata| metadata.get("labels")));
-        let target = Target {
-            group: object.group(),
-            kind: object.kind(),
-            name: object.name(),
-            generate_name: object.metadata().and_then(|metadata| metadata.get("generateName")).and_then(|name| name.as_str()).unwrap_or(""),
-            namespace: object.namespace(),
-            labels: &labels,
-        };
+    /// The violations on the object and on the resources its expansions generate (theirs
+    /// prefixed `[Implied by <template>]`, with the expansion's enforcement action if it sets
+    /// one), grouped by severity and gate.
+    fn judge(&self, object: &Object, evaluator: Option<&Result<Evaluator, NotEvaluated>>) -> Vec<Judged> {
+        let subjects = subjects(object, &self.expansions);
+        let mut judged: Vec<Judged> = self.judge_subject(&subjects.object, evaluator, self.meta.severity).into_iter().collect();
+        match &subjects.generated {
+            Ok(generated) => {
+                for (resultant, subject) in generated {
+                    let severity = resultant.enforcement_action.as_deref().map_or(self.meta.severity, severity_of);
+                    if let Some(mut found) = self.judge_subject(subject, evaluator, severity) {
+                        if found.severity != Severity::Info {
+                            found.messages = found.messages.iter().map(|message| resultant.message(message)).collect();
+                        }
+                        found.pointer = resultant.pointer.clone();
+                        judged.push(found);
+                    }
+                }
+            }
+            Err(error) => judged.push(Judged { messages: vec![format!("not evaluated: {error}")], severity: Severity::Info, gate: None, pointer: String::new() }),
+        }
+        judged
+    }
+
+    fn judge_subject(&self, subject: &Subject, evaluator: Option<&Result<Evaluator, NotEvaluated>>, severity: Severity) -> Option<Judged> {
+        let target = subject.target();
         if !self.constraint.matcher.matches(&target) || self.constraint.matcher.matches_namespace_of(&target) == Some(false) {
             return None;
         }
@@ -99,21 +192,16 @@ impl ConstraintRule {
             (None, Some(selector)) => Some(namespace_gate(selector.clone())),
             _ => None,
         };
-        let review = LAST_REVIEW.with(|last| last.get_or(object, || Review::new(&palisade_gatekeeper::review::of_object(object.json()))));
         let judged = match evaluator {
             Some(Err(reason)) => Err(reason.clone()),
-            Some(Ok(evaluator)) => self.constraint.judge(&review, &target, Some(evaluator)),
-            None => self.constraint.judge(&review, &target, None),
+            Some(Ok(evaluator)) => self.constraint.judge(&subject.review, &target, Some(evaluator)),
+            None => self.constraint.judge(&subject.review, &target, None),
         };
         match judged {
             Ok(violations) if violations.is_empty() => None,
-            Ok(violations) => Some(Judged {
-                messages: violations.into_iter().map(|violation| violation.message).collect(),
-                severity: self.meta.severity,
-                gate,
-            }),
+            Ok(violations) => Some(Judged { messages: violations.into_iter().map(|violation| violation.message).collect(), severity, gate, pointer: String::new() }),
             // Never a pass: the object was not judged, and the finding says why.
-            Err(reason) => Some(Judged { messages: vec![format!("not evaluated: {reason}")], severity: Severity::Info, gate }),
+            Err(reason) => Some(Judged { messages: vec![format!("not evaluated: {reason}")], severity: Severity::Info, gate, pointer: String::new() }),
         }
     }
 }
@@ -129,11 +217,12 @@ impl Rule for ConstraintRule {
     }
 
     fn check(&self, object: &Object, sink: &mut FindingSink<'_>) {
-        let Some(judged) = self.judge(object, None) else { return };
-        for message in judged.messages {
-            match &judged.gate {
-                Some(gate) => sink.report_when_at(judged.severity, String::new(), message, gate.clone()),
-                None => sink.report_at(judged.severity, String::new(), message),
+        for judged in self.judge(object, None) {
+            for message in judged.messages {
+                match &judged.gate {
+                    Some(gate) => sink.report_when_at(judged.severity, judged.pointer.clone(), message, gate.clone()),
+                    None => sink.report_at(judged.severity, judged.pointer.clone(), message),
+                }
             }
         }
     }
@@ -163,11 +252,12 @@ impl InventoryRule for InventoryConstraints {
             // every core, in scan order.
             let judged: Vec<_> = retained.par_iter().map(|object| rule.judge(object, Some(&evaluator))).collect();
             for (object, judged) in retained.iter().zip(judged) {
-                let Some(judged) = judged else { continue };
-                for message in judged.messages {
-                    let mut finding = Finding::new(rule.meta, object, String::new(), message);
-                    finding.severity = judged.severity;
-                    out.push(Candidate { finding, gate: judged.gate.clone() });
+                for judged in judged {
+                    for message in judged.messages {
+                        let mut finding = Finding::new(rule.meta, object, judged.pointer.clone(), message);
+                        finding.severity = judged.severity;
+                        out.push(Candidate { finding, gate: judged.gate.clone() });
+                    }
                 }
             }
         }

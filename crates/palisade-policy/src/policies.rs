@@ -9,7 +9,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use palisade_core::{InputError, Object};
-use palisade_gatekeeper::{Constraint, Template, is_constraint};
+use palisade_gatekeeper::{Constraint, ExpansionTemplate, Template, is_constraint, is_expansion_template};
 
 use crate::OperationPolicy;
 use crate::fields::Reader;
@@ -19,6 +19,8 @@ use crate::fields::Reader;
 pub struct Policies {
     pub operation: Vec<OperationPolicy>,
     pub constraints: Vec<Constraint>,
+    /// Gatekeeper ExpansionTemplates: the resources workloads generate, judged as theirs.
+    pub expansions: Vec<ExpansionTemplate>,
     pub kyverno: Vec<palisade_kyverno::policy::Policy>,
     /// Kyverno PolicyExceptions: they exempt objects from the rules they name.
     pub kyverno_exceptions: Vec<palisade_kyverno::exception::Exception>,
@@ -135,6 +137,14 @@ fn assemble(documents: Vec<(Reader, Object, Source)>) -> Result<Policies, InputE
                 continue;
             }
             templates.push(Arc::new(template));
+        } else if is_expansion_template(&object) {
+            match ExpansionTemplate::parse(&object) {
+                Ok(expansion) if policies.expansions.iter().any(|known| known.name == expansion.name) => {
+                    problems.raise(source, &object, reader.error(&object.root, format!("a second ExpansionTemplate is named {}", expansion.name)))?;
+                }
+                Ok(expansion) => policies.expansions.push(expansion),
+                Err(message) => problems.raise(source, &object, reader.error(&object.root, message))?,
+            }
         } else if palisade_kyverno::policy::is_policy(object.api_version(), object.kind()) {
             match palisade_kyverno::policy::Policy::parse(object.json()) {
                 Ok(policy) => policies.kyverno.push(policy),
@@ -166,7 +176,7 @@ fn assemble(documents: Vec<(Reader, Object, Source)>) -> Result<Policies, InputE
             admission_policies.push(object.json().clone());
         } else {
             let message = format!(
-                "expected an OperationPolicy ({}), a Gatekeeper ConstraintTemplate or a Constraint, a Kyverno ClusterPolicy, Policy or PolicyException, a ValidatingAdmissionPolicy, its binding or a param object it names, found {} {}",
+                "expected an OperationPolicy ({}), a Gatekeeper ConstraintTemplate, Constraint or ExpansionTemplate, a Kyverno ClusterPolicy, Policy or PolicyException, a ValidatingAdmissionPolicy, its binding or a param object it names, found {} {}",
                 crate::operation::API_VERSIONS.join(" or "),
                 object.api_version(),
                 object.kind()

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use palisade_checks::CatalogOptions;
 use palisade_checks::pss::PssSetting;
 use palisade_core::{Finding, Framework, InputError, InventoryRule, Rule, RuleMeta};
+use palisade_gatekeeper::constraint::enforcement_point;
 
 use crate::{Config, OperationPolicy};
 
@@ -76,10 +77,17 @@ impl RuleSet {
         policy_files.extend(selection.policy_files.iter().cloned());
         let policies = crate::policies::load_policies_with_installed(&policy_files, &selection.installed_policies)?;
         let mut warnings = policies.warnings;
-        let mut enforcement_actions = crate::gatekeeper::enforcement_actions(&policies.constraints);
+        // Gatekeeper's enforcement point for this door: admission (no inventory), an audit of a
+        // live cluster, or gator's (manifests).
+        let point = match (selection.inventory, selection.cluster) {
+            (false, _) => enforcement_point::VALIDATION,
+            (true, true) => enforcement_point::AUDIT,
+            (true, false) => enforcement_point::GATOR,
+        };
+        let mut enforcement_actions = crate::gatekeeper::enforcement_actions(&policies.constraints, point);
         enforcement_actions.extend(crate::kyverno::enforcement_actions(&policies.kyverno));
         enforcement_actions.extend(crate::vap::enforcement_actions(&policies.admission_policies));
-        let (constraint_rules, constraint_inventory_rules) = crate::gatekeeper::rules(policies.constraints);
+        let (constraint_rules, constraint_inventory_rules) = crate::gatekeeper::rules(policies.constraints, policies.expansions, point);
 
         let options = CatalogOptions { pss, workload: config.workload.clone() };
         let mut rules = palisade_checks::builtin_rules(&options);
