@@ -11,7 +11,7 @@
 //! they generate (a Deployment for its Pod), as Gatekeeper's webhook and gator do.
 
 use std::collections::HashMap;
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::{Arc, LazyLock, Mutex, OnceLock};
 
 use palisade_core::{Candidate, Finding, FindingSink, Gate, InventoryRule, LabelSelector, Labels, Object, Rule, RuleMeta, Severity};
 use palisade_gatekeeper::{Constraint, Evaluator, ExpansionTemplate, NotEvaluated, Resultant, Review, Target};
@@ -87,9 +87,10 @@ struct Subjects {
     generated: Result<Vec<(Resultant, Subject)>, String>,
 }
 
-/// One reviewed object, with what Gatekeeper's `match` reads of it.
+/// One reviewed object, with what Gatekeeper's `match` reads of it; its review is built when a
+/// constraint matches it, as most objects match none.
 struct Subject {
-    review: Review,
+    review: OnceLock<Review>,
     group: String,
     kind: String,
     name: String,
@@ -107,7 +108,7 @@ impl Subject {
             .map(|labels| labels.iter().filter_map(|(key, value)| Some((key.clone(), value.as_str()?.to_owned()))).collect())
             .unwrap_or_default();
         Subject {
-            review: Review::new(&palisade_gatekeeper::review::of_object(json)),
+            review: OnceLock::new(),
             group: palisade_core::api_group(&text("/apiVersion")).to_owned(),
             kind: text("/kind"),
             name: text("/metadata/name"),
@@ -115,6 +116,11 @@ impl Subject {
             namespace: Some(text("/metadata/namespace")).filter(|namespace| !namespace.is_empty()),
             labels,
         }
+    }
+
+    /// The review of `json`, the object this subject was made of.
+    fn review(&self, json: &serde_json::Value) -> &Review {
+        self.review.get_or_init(|| Review::new(&palisade_gatekeeper::review::of_object(json)))
     }
 
     fn target(&self) -> Target<'_> {
@@ -164,12 +170,12 @@ impl ConstraintRule {
     /// one), grouped by severity and gate.
     fn judge(&self, object: &Object, evaluator: Option<&Result<Evaluator, NotEvaluated>>) -> Vec<Judged> {
         let subjects = subjects(object, &self.expansions);
-        let mut judged: Vec<Judged> = self.judge_subject(&subjects.object, evaluator, self.meta.severity).into_iter().collect();
+        let mut judged: Vec<Judged> = self.judge_subject(&subjects.object, object.json(), evaluator, self.meta.severity).into_iter().collect();
         match &subjects.generated {
             Ok(generated) => {
                 for (resultant, subject) in generated {
                     let severity = resultant.enforcement_action.as_deref().map_or(self.meta.severity, severity_of);
-                    if let Some(mut found) = self.judge_subject(subject, evaluator, severity) {
+                    if let Some(mut found) = self.judge_subject(subject, &resultant.object, evaluator, severity) {
                         if found.severity != Severity::Info {
                             found.messages = found.messages.iter().map(|message| resultant.message(message)).collect();
                         }
@@ -183,7 +189,7 @@ impl ConstraintRule {
         judged
     }
 
-    fn judge_subject(&self, subject: &Subject, evaluator: Option<&Result<Evaluator, NotEvaluated>>, severity: Severity) -> Option<Judged> {
+    fn judge_subject(&self, subject: &Subject, json: &serde_json::Value, evaluator: Option<&Result<Evaluator, NotEvaluated>>, severity: Severity) -> Option<Judged> {
         let target = subject.target();
         if !self.constraint.matcher.matches(&target) || self.constraint.matcher.matches_namespace_of(&target) == Some(false) {
             return None;
@@ -194,8 +200,8 @@ impl ConstraintRule {
         };
         let judged = match evaluator {
             Some(Err(reason)) => Err(reason.clone()),
-            Some(Ok(evaluator)) => self.constraint.judge(&subject.review, &target, Some(evaluator)),
-            None => self.constraint.judge(&subject.review, &target, None),
+            Some(Ok(evaluator)) => self.constraint.judge(subject.review(json), &target, Some(evaluator)),
+            None => self.constraint.judge(subject.review(json), &target, None),
         };
         match judged {
             Ok(violations) if violations.is_empty() => None,
