@@ -60,6 +60,25 @@ impl LabelSelector {
         Ok(Self { requirements })
     }
 
+    /// Whether a requirement of this selector is on `key`.
+    pub fn mentions(&self, key: &str) -> bool {
+        self.requirements.iter().any(|requirement| requirement.key == key)
+    }
+
+    /// The keys the selector's requirements are on.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.requirements.iter().map(|requirement| requirement.key.as_str())
+    }
+
+    /// The selector with each requirement's key passed through `rename` (Cilium's source
+    /// prefixes such as `k8s:` taken off, say).
+    pub fn with_keys_renamed(mut self, rename: impl Fn(&str) -> String) -> Self {
+        for requirement in &mut self.requirements {
+            requirement.key = rename(&requirement.key);
+        }
+        self
+    }
+
     /// Whether this selector is `{}` and so selects every object.
     pub fn is_everything(&self) -> bool {
         self.requirements.is_empty()

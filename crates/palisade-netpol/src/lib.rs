@@ -1,9 +1,10 @@
-//! NetworkPolicy analysis with the exact Kubernetes semantics: label selectors, the policy
-//! model with API defaults, a reachability engine, and matrix renderers.
+//! NetworkPolicy and Cilium policy analysis with the exact semantics of each: label selectors,
+//! the policy model with API defaults, a reachability engine, and matrix renderers.
 //!
 //! Build a [`Network`] from objects, then ask [`Network::reach`] what one endpoint may send to
 //! another, or [`Network::matrix`] for every workload pair.
 
+pub mod cilium;
 pub mod index;
 pub mod model;
 pub mod ports;
@@ -11,8 +12,8 @@ pub mod reach;
 pub mod render;
 
 pub use model::{
-    Cidr, ContainerPort, DEFAULT_NAMESPACE, Direction, IpBlock, NAMESPACE_NAME_LABEL, NetRule, Network, Peer,
-    Policy, PortRef, PortRule, Workload, retain,
+    Cidr, ContainerPort, DEFAULT_NAMESPACE, DefaultDeny, Direction, Entity, Flavor, FqdnMatch, IpBlock, NAMESPACE_NAME_LABEL,
+    NetRule, Network, Peer, Policy, PortRef, PortRule, Workload, retain,
 };
 pub use index::PolicyIndex;
 pub use ports::{PortSet, Protocol};
@@ -21,3 +22,5 @@ pub use render::{MatrixFormat, render_matrix};
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_cilium;

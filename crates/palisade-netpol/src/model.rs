@@ -27,6 +27,11 @@ pub struct Workload<'a> {
     pub labels: Labels,
     /// Ports declared by the regular containers; named ports resolve against these.
     pub ports: Vec<ContainerPort>,
+    /// `serviceAccountName` of the pod template (`default` when unset).
+    pub service_account: String,
+    /// The labels Cilium gives the pods: the template's, plus their namespace, service account,
+    /// cluster and namespace labels (see [`cilium::labels`]). Set once namespaces are known.
+    pub cilium_labels: Labels,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -42,11 +47,35 @@ pub struct Policy<'a> {
     pub object: Option<&'a Object>,
     pub namespace: String,
     pub name: String,
-    /// `None` when the selector is invalid: the policy then selects nothing.
+    pub flavor: Flavor,
+    /// `podSelector`, or Cilium's `endpointSelector`. `None` when the selector is invalid (or a
+    /// Cilium `nodeSelector`, as nodes are not modelled): the policy then selects nothing.
     pub pod_selector: Option<LabelSelector>,
-    /// `Some` when the policy isolates selected pods for ingress (policyTypes has `Ingress`).
+    /// The allow rules for ingress, `Some` when the policy has an ingress section (for a
+    /// NetworkPolicy: when it isolates selected pods for ingress).
     pub ingress: Option<Vec<NetRule>>,
     pub egress: Option<Vec<NetRule>>,
+    /// Cilium's `ingressDeny` and `egressDeny`: what they match is dropped whatever allows it.
+    pub ingress_deny: Vec<NetRule>,
+    pub egress_deny: Vec<NetRule>,
+    /// Whether the policy puts the pods it selects in default deny, per direction.
+    pub default_deny: DefaultDeny,
+}
+
+/// Which API a policy comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flavor {
+    NetworkPolicy,
+    /// `CiliumNetworkPolicy`: selects endpoints of its own namespace.
+    Cilium,
+    /// `CiliumClusterwideNetworkPolicy`: selects endpoints of every namespace.
+    CiliumClusterwide,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DefaultDeny {
+    pub ingress: bool,
+    pub egress: bool,
 }
 
 /// One ingress or egress rule: traffic matches when it matches any peer (or `peers` is empty)
@@ -57,15 +86,56 @@ pub struct NetRule {
     pub pointer: String,
     pub peers: Vec<Peer>,
     pub ports: Vec<PortRule>,
+    /// Cilium's layer-7 rules (HTTP, DNS, Kafka), described: the rule allows only these
+    /// requests on its ports. Empty for layer 3/4 rules.
+    pub l7: Vec<String>,
 }
 
 #[derive(Clone, Debug)]
 pub enum Peer {
     /// `podSelector` and/or `namespaceSelector`; both given means both must match.
     Pods { namespaces: Option<LabelSelector>, pods: Option<LabelSelector> },
+    /// An `ipBlock`, or a Cilium CIDR rule: addresses outside the cluster.
     Block(IpBlock),
+    /// Cilium's `fromEndpoints`/`toEndpoints`: the selector matches Cilium's labels of a pod;
+    /// `namespace` is the one a namespaced policy's selector is confined to (absent when the
+    /// selector names `io.kubernetes.pod.namespace`, or the policy is clusterwide).
+    Endpoints { selector: LabelSelector, namespace: Option<String> },
+    /// Cilium's `fromEntities`/`toEntities`.
+    Entity(Entity),
+    /// Cilium's `toFQDNs`: `matchName` or `matchPattern`, lower-cased.
+    Fqdn(FqdnMatch),
+    /// A Cilium rule with neither peers nor ports: it matches no traffic.
+    Nobody,
     /// A peer the API server would reject (no field, bad selector, bad CIDR): matches nothing.
     Invalid,
+}
+
+/// Cilium's entities: groups of endpoints a rule can name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Entity {
+    /// Everything outside the cluster.
+    World,
+    /// Every endpoint of the local cluster: pods, the nodes, the API server, health and init.
+    Cluster,
+    /// The local node.
+    Host,
+    /// The other nodes of the cluster.
+    RemoteNode,
+    KubeApiserver,
+    Health,
+    Init,
+    Ingress,
+    Unmanaged,
+    All,
+}
+
+/// A `toFQDNs` entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FqdnMatch {
+    Name(String),
+    /// `*` stands for any characters but dots; `*` alone for every name.
+    Pattern(String),
 }
 
 #[derive(Clone, Debug)]
@@ -104,6 +174,9 @@ pub struct Network<'a> {
     pub workloads: Vec<Workload<'a>>,
     pub policies: Vec<Policy<'a>>,
     pub problems: Vec<Problem<'a>>,
+    /// Whether the input holds Cilium policies: Cilium then enforces the NetworkPolicies too,
+    /// and their selectors see the labels Cilium gives pods.
+    pub cilium: bool,
 }
 
 impl Cidr {
@@ -138,9 +211,28 @@ impl IpBlock {
 }
 
 impl Policy<'_> {
-    pub fn selects(&self, workload: &Workload<'_>) -> bool {
-        self.namespace == workload.namespace
-            && self.pod_selector.as_ref().is_some_and(|selector| selector.matches(&workload.labels))
+    /// Whether the policy selects `workload`; `cilium` says whether Cilium enforces it (its
+    /// selectors then see the labels Cilium adds).
+    pub fn selects(&self, workload: &Workload<'_>, cilium: bool) -> bool {
+        let labels = if cilium { &workload.cilium_labels } else { &workload.labels };
+        (self.flavor == Flavor::CiliumClusterwide || self.namespace == workload.namespace)
+            && self.pod_selector.as_ref().is_some_and(|selector| selector.matches(labels))
+    }
+
+    /// Whether the pods the policy selects are in default deny for `direction`.
+    pub fn isolates(&self, direction: Direction) -> bool {
+        match direction {
+            Direction::Ingress => self.default_deny.ingress,
+            Direction::Egress => self.default_deny.egress,
+        }
+    }
+
+    /// The deny rules for one direction (only Cilium policies have any).
+    pub fn deny_rules(&self, direction: Direction) -> &[NetRule] {
+        match direction {
+            Direction::Ingress => &self.ingress_deny,
+            Direction::Egress => &self.egress_deny,
+        }
     }
 
     /// The rules for one direction, when the policy isolates that direction.
@@ -158,9 +250,13 @@ impl Policy<'_> {
             object: None,
             namespace: namespace.to_owned(),
             name: "palisade-default-deny".to_owned(),
+            flavor: Flavor::NetworkPolicy,
             pod_selector: Some(LabelSelector::everything()),
             ingress: Some(Vec::new()),
             egress: Some(Vec::new()),
+            ingress_deny: Vec::new(),
+            egress_deny: Vec::new(),
+            default_deny: DefaultDeny { ingress: true, egress: true },
         }
     }
 }
@@ -168,7 +264,7 @@ impl Policy<'_> {
 impl NetRule {
     /// Whether this rule admits every peer on every port.
     pub fn allows_everything(&self) -> bool {
-        self.peers.is_empty() && self.ports.is_empty()
+        (self.peers.is_empty() || self.peers.iter().any(|peer| matches!(peer, Peer::Entity(Entity::All)))) && self.ports.is_empty() && self.l7.is_empty()
     }
 }
 
@@ -204,14 +300,20 @@ pub fn retain(object: &Object) -> Option<Object> {
         paths.push(&["spec"]);
         return Some(project(object, &paths));
     }
+    if crate::cilium::is_policy(object) {
+        let mut paths = IDENTITY.to_vec();
+        paths.extend([&["spec"][..], &["specs"]]);
+        return Some(project(object, &paths));
+    }
     let pod = PodView::of(object).filter(|_| object.kind() != "PodTemplate")?;
     let metadata: Vec<&str> = pointer_keys(pod.metadata_pointer);
     let containers: Vec<&str> = pointer_keys(pod.spec_pointer).into_iter().chain(["containers", "*"]).collect();
     let labels = [metadata.as_slice(), &["labels"]].concat();
     let names = [containers.as_slice(), &["name"]].concat();
     let ports = [containers.as_slice(), &["ports"]].concat();
+    let service_account = [pointer_keys(pod.spec_pointer).as_slice(), &["serviceAccountName"]].concat();
     let mut paths = IDENTITY.to_vec();
-    paths.extend([&["metadata", "ownerReferences"][..], &labels, &names, &ports]);
+    paths.extend([&["metadata", "ownerReferences"][..], &labels, &names, &ports, &service_account]);
     Some(project(object, &paths))
 }
 
@@ -243,6 +345,10 @@ impl<'a> Network<'a> {
                     network.namespace_objects.insert(object.name().to_owned(), object);
                 }
                 Item::Policy(policy) => network.policies.push(policy),
+                Item::CiliumPolicies(mut policies) => {
+                    network.cilium = true;
+                    network.policies.append(&mut policies);
+                }
                 Item::Workload(workload) => candidates.push(workload),
                 Item::Other => {}
             }
@@ -260,6 +366,10 @@ impl<'a> Network<'a> {
         for (name, labels) in &mut network.namespaces {
             labels.insert(NAMESPACE_NAME_LABEL.to_owned(), name.clone());
         }
+        for workload in &mut network.workloads {
+            let namespace_labels = network.namespaces.get(&workload.namespace).cloned().unwrap_or_default();
+            workload.cilium_labels = crate::cilium::labels(workload, &namespace_labels);
+        }
         network
     }
 
@@ -270,20 +380,41 @@ impl<'a> Network<'a> {
 
     /// The policies that select `workload` and isolate it for `direction`, with their indices.
     pub fn isolating(&self, workload: &Workload<'_>, direction: Direction) -> impl Iterator<Item = (usize, &Policy<'a>)> {
-        self.policies
-            .iter()
-            .enumerate()
-            .filter(move |(_, policy)| policy.rules(direction).is_some() && policy.selects(workload))
+        self.selecting(workload).filter(move |(_, policy)| policy.isolates(direction))
+    }
+
+    /// The policies that select `workload`, with their indices.
+    pub fn selecting(&self, workload: &Workload<'_>) -> impl Iterator<Item = (usize, &Policy<'a>)> {
+        let cilium = self.cilium;
+        self.policies.iter().enumerate().filter(move |(_, policy)| policy.selects(workload, cilium))
     }
 
     /// The policy that isolates every pod of `namespace` for `direction` without allowing
     /// everything back: a default-deny, or a namespace-wide allow-list that works as one.
     pub fn default_deny(&self, namespace: &str, direction: Direction) -> Option<&Policy<'a>> {
         self.policies.iter().find(|policy| {
-            policy.namespace == namespace
-                && policy.pod_selector.as_ref().is_some_and(LabelSelector::is_everything)
-                && policy.rules(direction).is_some_and(|rules| !rules.iter().any(NetRule::allows_everything))
+            self.selects_whole_namespace(policy, namespace)
+                && policy.isolates(direction)
+                && !policy.rules(direction).unwrap_or_default().iter().any(NetRule::allows_everything)
         })
+    }
+
+    /// Whether `policy` selects every pod of `namespace`: an empty selector in the namespace,
+    /// or (Cilium) a selector on namespace-wide labels only that the namespace's pods carry, such
+    /// as a clusterwide policy for every namespace but `kube-system`.
+    fn selects_whole_namespace(&self, policy: &Policy<'a>, namespace: &str) -> bool {
+        let Some(selector) = &policy.pod_selector else { return false };
+        match policy.flavor {
+            Flavor::NetworkPolicy => policy.namespace == namespace && selector.is_everything(),
+            Flavor::Cilium | Flavor::CiliumClusterwide => {
+                let namespace_wide = |key: &str| {
+                    key == crate::cilium::NAMESPACE_LABEL || key == crate::cilium::CLUSTER_LABEL || key.starts_with(crate::cilium::NAMESPACE_LABELS_PREFIX)
+                };
+                (policy.flavor == Flavor::CiliumClusterwide || policy.namespace == namespace)
+                    && selector.keys().all(namespace_wide)
+                    && selector.matches(&crate::cilium::namespace_wide_labels(namespace, self.namespaces.get(namespace).unwrap_or(&Labels::default())))
+            }
+        }
     }
 
     /// Finds a workload from `NS/NAME` or `NS/KIND/NAME` (kind case-insensitive).
@@ -318,13 +449,15 @@ impl<'a> Network<'a> {
 enum Item<'a> {
     Namespace { object: &'a Object, labels: Labels },
     Policy(Policy<'a>),
+    /// A Cilium policy's rules (`spec` and each of `specs`).
+    CiliumPolicies(Vec<Policy<'a>>),
     Workload(Workload<'a>),
     Other,
 }
 
 /// Reads objects into the model, keeping what the API server would reject as problems.
 #[derive(Default)]
-struct Reader<'a> {
+pub(crate) struct Reader<'a> {
     problems: Vec<Problem<'a>>,
 }
 
@@ -334,6 +467,8 @@ impl<'a> Reader<'a> {
             Item::Namespace { object, labels: labels_of(object.metadata().and_then(|meta| meta.get("labels"))) }
         } else if object.is(&["networking.k8s.io"], "NetworkPolicy") {
             Item::Policy(self.parse_policy(object))
+        } else if crate::cilium::is_policy(object) {
+            Item::CiliumPolicies(self.cilium_policies(object))
         } else {
             self.parse_workload(object).map_or(Item::Other, Item::Workload)
         }
@@ -369,6 +504,8 @@ impl<'a> Reader<'a> {
             name: object.name().to_owned(),
             labels: labels_of(pod.metadata.and_then(|meta| meta.get("labels"))),
             ports,
+            service_account: pod.spec_field("serviceAccountName").and_then(Node::as_str).filter(|name| !name.is_empty()).unwrap_or("default").to_owned(),
+            cilium_labels: Labels::default(),
         })
     }
 
@@ -394,9 +531,13 @@ impl<'a> Reader<'a> {
             object: Some(object),
             namespace: object.namespace().unwrap_or(DEFAULT_NAMESPACE).to_owned(),
             name: object.name().to_owned(),
+            flavor: Flavor::NetworkPolicy,
             pod_selector,
             ingress: isolates_ingress.then_some(ingress),
             egress: isolates_egress.then_some(egress),
+            ingress_deny: Vec::new(),
+            egress_deny: Vec::new(),
+            default_deny: DefaultDeny { ingress: isolates_ingress, egress: isolates_egress },
         }
     }
 
@@ -423,7 +564,7 @@ impl<'a> Reader<'a> {
                     .enumerate()
                     .filter_map(|(i, port)| self.port_rule(object, port, &format!("{pointer}/ports/{i}")))
                     .collect();
-                NetRule { pointer, peers, ports }
+                NetRule { pointer, peers, ports, l7: Vec::new() }
             })
             .collect()
     }
@@ -451,7 +592,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn ip_block(&mut self, object: &'a Object, node: &Node, pointer: &str) -> Option<IpBlock> {
+    pub(crate) fn ip_block(&mut self, object: &'a Object, node: &Node, pointer: &str) -> Option<IpBlock> {
         let text = node.get("cidr").and_then(Node::as_str).unwrap_or_default();
         let Some(cidr) = Cidr::parse(text) else {
             self.problem(object, format!("{pointer}/cidr"), format!("`{text}` is not a CIDR"));
@@ -499,13 +640,13 @@ impl<'a> Reader<'a> {
         protocol
     }
 
-    fn selector(&mut self, object: &'a Object, node: &Node, pointer: &str) -> Option<LabelSelector> {
+    pub(crate) fn selector(&mut self, object: &'a Object, node: &Node, pointer: &str) -> Option<LabelSelector> {
         LabelSelector::parse(node)
             .map_err(|error| self.problem(object, format!("{pointer}{}", error.pointer), error.message))
             .ok()
     }
 
-    fn problem(&mut self, object: &'a Object, pointer: String, message: String) {
+    pub(crate) fn problem(&mut self, object: &'a Object, pointer: String, message: String) {
         self.problems.push(Problem { object, pointer, message });
     }
 }

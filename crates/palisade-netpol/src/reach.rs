@@ -1,20 +1,27 @@
 //! The reachability engine: which ports a connection may use, with the policies that decide.
 //!
 //! Traffic from A to B is allowed on a port when A's egress allows it (or no policy isolates A
-//! for egress) AND B's ingress allows it (or no policy isolates B for ingress). Policies are
-//! additive: a direction allows the union of every isolating policy's matching rules.
+//! for egress) AND B's ingress allows it (or no policy isolates B for ingress), and no deny rule
+//! of a policy selecting A (egress) or B (ingress) matches it. Allows are additive: a direction
+//! allows the union of the matching rules of every policy that selects the pod, NetworkPolicies
+//! and Cilium policies alike; denies win over every allow.
 
 use std::net::IpAddr;
 
-use crate::model::{Direction, NetRule, Network, Peer, Policy, PortRef, Workload};
+use crate::model::{Direction, Entity, NetRule, Network, Peer, Policy, PortRef, Workload};
 use crate::ports::PortSet;
 
-/// One end of a connection. An external endpoint is an IP outside the cluster: it only
-/// matches `ipBlock` peers, and Palisade knows nothing of its own policies.
+/// One end of a connection. An external endpoint is an IP outside the cluster (Cilium's
+/// `world`): it matches `ipBlock` and CIDR peers. An entity is a part of the cluster that is not
+/// a workload (a node, the API server); a DNS name is an outside destination reached by name
+/// (Cilium's `toFQDNs`). Palisade knows nothing of the policies of endpoints that are not
+/// workloads.
 #[derive(Clone, Copy, Debug)]
 pub enum Endpoint<'n, 'a> {
     Workload(&'n Workload<'a>),
     External(IpAddr),
+    Entity(Entity),
+    Fqdn(&'n str),
 }
 
 /// What one side (the source's egress or the destination's ingress) allows.
@@ -24,7 +31,12 @@ pub struct Side {
     pub isolated_by: Vec<usize>,
     /// `(policy, rule)` index pairs whose rules match the connection.
     pub allowed_by: Vec<(usize, usize)>,
+    /// `(policy, deny rule)` index pairs whose deny rules match the connection.
+    pub denied_by: Vec<(usize, usize)>,
     pub ports: PortSet,
+    /// The layer-7 rules of the allowing rules: when any is present, the connection is allowed
+    /// for these requests only (on the ports of those rules).
+    pub l7: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -37,16 +49,27 @@ pub struct Reach {
 
 impl Side {
     fn open() -> Self {
-        Side { isolated_by: Vec::new(), allowed_by: Vec::new(), ports: PortSet::all() }
+        Side { isolated_by: Vec::new(), allowed_by: Vec::new(), denied_by: Vec::new(), ports: PortSet::all(), l7: Vec::new() }
     }
 }
 
 impl Endpoint<'_, '_> {
-    /// `ns/Kind/name` or the IP address.
+    /// `ns/Kind/name`, the IP address, the entity or `fqdn:NAME`.
     pub fn label(&self) -> String {
         match self {
             Endpoint::Workload(workload) => workload.label(),
             Endpoint::External(ip) => ip.to_string(),
+            Endpoint::Entity(entity) => entity.as_str().to_owned(),
+            Endpoint::Fqdn(name) => format!("fqdn:{name}"),
+        }
+    }
+
+    /// The entity a Cilium rule naming entities sees this endpoint as.
+    fn entity(&self) -> Entity {
+        match self {
+            Endpoint::Workload(_) => Entity::Cluster,
+            Endpoint::External(_) | Endpoint::Fqdn(_) => Entity::World,
+            Endpoint::Entity(entity) => *entity,
         }
     }
 }
@@ -55,11 +78,11 @@ impl<'a> Network<'a> {
     pub fn reach(&self, from: &Endpoint<'_, 'a>, to: &Endpoint<'_, 'a>) -> Reach {
         let egress = match from {
             Endpoint::Workload(source) => self.side(source, Direction::Egress, to, to),
-            Endpoint::External(_) => Side::open(),
+            _ => Side::open(),
         };
         let ingress = match to {
             Endpoint::Workload(destination) => self.side(destination, Direction::Ingress, from, to),
-            Endpoint::External(_) => Side::open(),
+            _ => Side::open(),
         };
         let ports = egress.ports.intersect(&ingress.ports);
         Reach { egress, ingress, ports }
@@ -68,17 +91,34 @@ impl<'a> Network<'a> {
     /// What `direction` of `subject` allows toward or from `peer`; named ports resolve
     /// against `destination`, the pod that receives the traffic.
     fn side(&self, subject: &Workload<'a>, direction: Direction, peer: &Endpoint<'_, 'a>, destination: &Endpoint<'_, 'a>) -> Side {
-        let mut side = Side { isolated_by: Vec::new(), allowed_by: Vec::new(), ports: PortSet::none() };
-        for (policy_index, policy) in self.isolating(subject, direction) {
-            side.isolated_by.push(policy_index);
+        let mut side = Side { isolated_by: Vec::new(), allowed_by: Vec::new(), denied_by: Vec::new(), ports: PortSet::none(), l7: Vec::new() };
+        let mut denied = PortSet::none();
+        for (policy_index, policy) in self.selecting(subject) {
+            if policy.isolates(direction) {
+                side.isolated_by.push(policy_index);
+            }
             for (rule_index, rule) in policy.rules(direction).unwrap_or_default().iter().enumerate() {
                 if self.rule_admits(policy, rule, peer) {
                     side.allowed_by.push((policy_index, rule_index));
                     side.ports.union_with(&rule_ports(rule, destination));
+                    side.l7.extend(rule.l7.iter().cloned());
+                }
+            }
+            for (rule_index, rule) in policy.deny_rules(direction).iter().enumerate() {
+                if self.rule_admits(policy, rule, peer) {
+                    side.denied_by.push((policy_index, rule_index));
+                    denied.union_with(&rule_ports(rule, destination));
                 }
             }
         }
-        if side.isolated_by.is_empty() { Side::open() } else { side }
+        if side.isolated_by.is_empty() {
+            // Not in default deny: everything is allowed, and the allow rules add nothing.
+            side.allowed_by.clear();
+            side.l7.clear();
+            side.ports = PortSet::all();
+        }
+        side.ports = side.ports.minus(&denied);
+        side
     }
 
     /// Whether `rule` of `policy` admits `peer`: an empty peer list admits everyone, else
@@ -98,11 +138,19 @@ impl<'a> Network<'a> {
                         .namespace_labels(&workload.namespace)
                         .is_some_and(|labels| selector.matches(labels)),
                 };
-                namespace_ok && pods.as_ref().is_none_or(|selector| selector.matches(&workload.labels))
+                let labels = if self.cilium { &workload.cilium_labels } else { &workload.labels };
+                namespace_ok && pods.as_ref().is_none_or(|selector| selector.matches(labels))
             }
+            (Peer::Endpoints { selector, namespace }, Endpoint::Workload(workload)) => {
+                namespace.as_ref().is_none_or(|namespace| *namespace == workload.namespace) && selector.matches(&workload.cilium_labels)
+            }
+            (Peer::Entity(entity), endpoint) => entity.covers(endpoint.entity()),
             (Peer::Block(block), Endpoint::External(ip)) => block.contains(*ip),
+            (Peer::Fqdn(pattern), Endpoint::Fqdn(name)) => pattern.matches(name),
             // ipBlock is meant for cluster-external addresses; pod IPs are not known from
             // manifests, so a block never matches a workload and selectors never match an IP.
+            // A Cilium CIDR rule never selects cluster endpoints. A DNS name is matched by name
+            // only: its addresses are not known.
             _ => false,
         }
     }

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::{Endpoint, MatrixFormat, Network, PortSet, Protocol, render_matrix};
 
-fn objects(items: &[Value]) -> Vec<Object> {
+pub(crate) fn objects(items: &[Value]) -> Vec<Object> {
     items
         .iter()
         .enumerate()
@@ -18,11 +18,11 @@ fn objects(items: &[Value]) -> Vec<Object> {
         .collect()
 }
 
-fn namespace(name: &str, labels: Value) -> Value {
+pub(crate) fn namespace(name: &str, labels: Value) -> Value {
     json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels}})
 }
 
-fn deployment(namespace: &str, name: &str, labels: Value) -> Value {
+pub(crate) fn deployment(namespace: &str, name: &str, labels: Value) -> Value {
     json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name, "namespace": namespace},
            "spec": {"template": {"metadata": {"labels": labels}, "spec": {"containers": [
                {"name": "main", "ports": [
@@ -37,7 +37,7 @@ fn policy(namespace: &str, name: &str, spec: Value) -> Value {
 
 /// The usual cast: `web` and `db` in `shop`, `client` in `other` (labelled team=a), and `ops`
 /// in `tools` (unlabelled), plus whatever policies the case adds.
-fn network_with(policies: &[Value]) -> Vec<Object> {
+pub(crate) fn network_with(policies: &[Value]) -> Vec<Object> {
     let mut items = vec![
         namespace("shop", json!({})),
         namespace("other", json!({"team": "a"})),
@@ -66,7 +66,7 @@ fn endpoint<'n, 'a>(network: &'n Network<'a>, spec: &str) -> Endpoint<'n, 'a> {
     }
 }
 
-fn tcp(port: u16) -> PortSet {
+pub(crate) fn tcp(port: u16) -> PortSet {
     PortSet::single(Protocol::Tcp, port)
 }
 
@@ -383,11 +383,11 @@ fn the_policy_index_finds_exactly_the_policies_that_select_each_workload() {
     }
     let objects = objects(&items);
     let network = Network::from_objects(&objects);
-    let index = crate::PolicyIndex::new(&network.policies);
+    let index = crate::PolicyIndex::new(&network);
     let mut selections = 0;
     for workload in &network.workloads {
         let expected: Vec<usize> =
-            (0..network.policies.len()).filter(|&position| network.policies[position].selects(workload)).collect();
+            (0..network.policies.len()).filter(|&position| network.policies[position].selects(workload, network.cilium)).collect();
         assert_eq!(index.selecting(workload), expected, "{}", workload.label());
         selections += expected.len();
     }

@@ -41,7 +41,7 @@ spec:
 };
 
 pub(super) fn check(meta: &'static RuleMeta, network: &Network<'_>, out: &mut Vec<Candidate>) {
-    let index = PolicyIndex::new(&network.policies);
+    let index = PolicyIndex::new(&network);
     let selected: Vec<Vec<usize>> = network.workloads.par_iter().map(|workload| index.selecting(workload)).collect();
     let mut selects_a_workload = vec![false; network.policies.len()];
     for position in selected.into_iter().flatten() {

@@ -40,7 +40,7 @@ spec:
 };
 
 pub(super) fn check(meta: &'static RuleMeta, network: &Network<'_>, out: &mut Vec<Candidate>) {
-    let index = PolicyIndex::new(&network.policies);
+    let index = PolicyIndex::new(&network);
     let found: Vec<Candidate> = network
         .workloads
         .par_iter()
