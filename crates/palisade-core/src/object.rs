@@ -143,6 +143,17 @@ impl Object {
     pub fn locate(&self, pointer: &str) -> Mark {
         self.root.locate(pointer)
     }
+
+    /// `file:line` of the object (just the file when its line is not known), for text reports.
+    pub fn file_line(&self) -> String {
+        let mark = self.locate("");
+        if mark.is_known() { format!("{}:{}", self.origin.file, mark.line) } else { self.origin.file.to_string() }
+    }
+
+    /// `{"file": ..., "line": ...}` of the object, for JSON reports.
+    pub fn source_json(&self) -> serde_json::Value {
+        serde_json::json!({"file": &*self.origin.file, "line": self.locate("").line})
+    }
 }
 
 /// Something in the input the API server would reject, found by an analysis that goes on

@@ -5,6 +5,7 @@
 //! another, or [`Network::matrix`] for every workload pair.
 
 pub mod cilium;
+pub mod explain;
 pub mod index;
 pub mod model;
 pub mod ports;

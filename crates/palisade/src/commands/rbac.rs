@@ -103,13 +103,12 @@ pub(crate) fn pretty(value: &Value) -> String {
 
 /// `file:line` of an object, for text output.
 pub(crate) fn location(object: &Object) -> String {
-    let mark = object.locate("");
-    if mark.is_known() { format!("{}:{}", object.origin.file, mark.line) } else { object.origin.file.to_string() }
+    object.file_line()
 }
 
 /// The source position of an object, for JSON output.
 pub(crate) fn source(object: &Object) -> Value {
-    json!({"file": &*object.origin.file, "line": object.locate("").line})
+    object.source_json()
 }
 
 fn who_can_text(rbac: &Rbac<'_>, request: &Request, namespace: Option<&str>, grants: &[Grant<'_, '_>]) -> String {
