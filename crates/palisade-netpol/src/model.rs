@@ -1,7 +1,7 @@
 //! The NetworkPolicy model: namespaces, workloads (anything with a pod template) and policies,
 //! read from objects with the API's defaults applied.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
 
 use palisade_core::{Node, Object, PodView};
@@ -32,6 +32,9 @@ pub struct Workload<'a> {
     /// The labels Cilium gives the pods: the template's, plus their namespace, service account,
     /// cluster and namespace labels (see [`cilium::labels`]). Set once namespaces are known.
     pub cilium_labels: Labels,
+    /// The pods' IP addresses, where the input has them (`status.podIP`/`podIPs` of Pods in a
+    /// cluster scan or dump; a controller carries the addresses of the pods it owns).
+    pub ips: Vec<IpAddr>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -313,7 +316,7 @@ pub fn retain(object: &Object) -> Option<Object> {
     let ports = [containers.as_slice(), &["ports"]].concat();
     let service_account = [pointer_keys(pod.spec_pointer).as_slice(), &["serviceAccountName"]].concat();
     let mut paths = IDENTITY.to_vec();
-    paths.extend([&["metadata", "ownerReferences"][..], &labels, &names, &ports, &service_account]);
+    paths.extend([&["metadata", "ownerReferences"][..], &labels, &names, &ports, &service_account, &["status", "podIP"], &["status", "podIPs"]]);
     Some(project(object, &paths))
 }
 
@@ -506,6 +509,7 @@ impl<'a> Reader<'a> {
             ports,
             service_account: pod.spec_field("serviceAccountName").and_then(Node::as_str).filter(|name| !name.is_empty()).unwrap_or("default").to_owned(),
             cilium_labels: Labels::default(),
+            ips: pod_ips(object),
         })
     }
 
@@ -658,22 +662,59 @@ impl Workload<'_> {
     }
 }
 
+/// The addresses of a Pod (`status.podIPs`, else `status.podIP`); none for other kinds.
+fn pod_ips(object: &Object) -> Vec<IpAddr> {
+    if object.kind() != "Pod" {
+        return Vec::new();
+    }
+    let status = object.root.get("status");
+    let listed: Vec<IpAddr> = status
+        .and_then(|status| status.get("podIPs"))
+        .map(Node::as_seq)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|entry| entry.get("ip").and_then(Node::as_str)?.parse().ok())
+        .collect();
+    if !listed.is_empty() {
+        return listed;
+    }
+    status.and_then(|status| status.get("podIP")).and_then(Node::as_str).and_then(|ip| ip.parse().ok()).into_iter().collect()
+}
+
 /// Drops workloads whose controller (by ownerReference) is also in the input: a live cluster
-/// lists a Deployment, its ReplicaSets and their Pods, and the Deployment stands for all.
-fn without_owned(workloads: Vec<Workload<'_>>) -> Vec<Workload<'_>> {
-    let present: HashSet<(&str, &str, &str)> =
-        workloads.iter().map(|w| (w.namespace.as_str(), w.kind.as_str(), w.name.as_str())).collect();
-    let owned: Vec<bool> = workloads
+/// lists a Deployment, its ReplicaSets and their Pods, and the Deployment stands for all,
+/// carrying their pods' addresses.
+fn without_owned(mut workloads: Vec<Workload<'_>>) -> Vec<Workload<'_>> {
+    let present: HashMap<(&str, &str, &str), usize> =
+        workloads.iter().enumerate().map(|(index, w)| ((w.namespace.as_str(), w.kind.as_str(), w.name.as_str()), index)).collect();
+    let owners: Vec<Option<usize>> = workloads
         .par_iter()
         .map(|workload| {
             let owners = workload.object.metadata().and_then(|meta| meta.get("ownerReferences"));
-            owners.map(Node::as_seq).unwrap_or_default().iter().any(|owner| {
+            owners.map(Node::as_seq).unwrap_or_default().iter().find_map(|owner| {
                 let field = |key: &str| owner.get(key).and_then(Node::as_str).unwrap_or_default();
-                owner.get("controller").and_then(Node::as_bool) == Some(true)
-                    && present.contains(&(workload.namespace.as_str(), field("kind"), field("name")))
+                (owner.get("controller").and_then(Node::as_bool) == Some(true))
+                    .then(|| present.get(&(workload.namespace.as_str(), field("kind"), field("name"))).copied())
+                    .flatten()
             })
         })
         .collect();
     drop(present);
-    workloads.into_iter().zip(owned).filter(|(_, owned)| !owned).map(|(workload, _)| workload).collect()
+    // Each owned workload's addresses go to its topmost controller in the input (a cycle of
+    // owners, which Kubernetes never makes, stops after as many steps as there are workloads).
+    for index in 0..workloads.len() {
+        if workloads[index].ips.is_empty() || owners[index].is_none() {
+            continue;
+        }
+        let mut top = index;
+        for _ in 0..workloads.len() {
+            match owners[top] {
+                Some(owner) if owner != index => top = owner,
+                _ => break,
+            }
+        }
+        let ips = workloads[index].ips.clone();
+        workloads[top].ips.extend(ips);
+    }
+    workloads.into_iter().zip(owners).filter(|(_, owner)| owner.is_none()).map(|(workload, _)| workload).collect()
 }

@@ -8,7 +8,7 @@
 
 use std::net::IpAddr;
 
-use crate::model::{Direction, Entity, NetRule, Network, Peer, Policy, PortRef, Workload};
+use crate::model::{Direction, Entity, Flavor, NetRule, Network, Peer, Policy, PortRef, Workload};
 use crate::ports::PortSet;
 
 /// One end of a connection. An external endpoint is an IP outside the cluster (Cilium's
@@ -146,11 +146,16 @@ impl<'a> Network<'a> {
             }
             (Peer::Entity(entity), endpoint) => entity.covers(endpoint.entity()),
             (Peer::Block(block), Endpoint::External(ip)) => block.contains(*ip),
+            // A NetworkPolicy's ipBlock selects pods by their addresses, as most CNIs enforce it
+            // and the Kubernetes e2e suite expects, where the input has them (a cluster scan).
+            // Cilium's CIDR rules, and NetworkPolicies that Cilium enforces (translated to CIDR
+            // rules), never select cluster endpoints.
+            (Peer::Block(block), Endpoint::Workload(workload)) => {
+                policy.flavor == Flavor::NetworkPolicy && !self.cilium && workload.ips.iter().any(|ip| block.contains(*ip))
+            }
             (Peer::Fqdn(pattern), Endpoint::Fqdn(name)) => pattern.matches(name),
-            // ipBlock is meant for cluster-external addresses; pod IPs are not known from
-            // manifests, so a block never matches a workload and selectors never match an IP.
-            // A Cilium CIDR rule never selects cluster endpoints. A DNS name is matched by name
-            // only: its addresses are not known.
+            // Selectors never match an IP address. A DNS name is matched by name only: its
+            // addresses are not known.
             _ => false,
         }
     }

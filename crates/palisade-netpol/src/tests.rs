@@ -393,3 +393,31 @@ fn the_policy_index_finds_exactly_the_policies_that_select_each_workload() {
     }
     assert_eq!(selections, 15, "the cases above select some and not others");
 }
+
+#[test]
+fn ip_block_selects_pods_by_the_addresses_a_cluster_scan_gives_them() {
+    let owned = |kind: &str, name: &str, owner_kind: &str, owner: &str| json!({"kind": owner_kind, "name": owner, "controller": true, "apiVersion": "apps/v1", "uid": format!("{kind}-{name}")});
+    let items = vec![
+        namespace("shop", json!({})),
+        deployment("shop", "web", json!({"app": "web"})),
+        json!({"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": "web-1", "namespace": "shop", "ownerReferences": [owned("ReplicaSet", "web-1", "Deployment", "web")]},
+               "spec": {"template": {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [{"name": "main"}]}}}}),
+        json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web-1-a", "namespace": "shop", "labels": {"app": "web"}, "ownerReferences": [owned("Pod", "web-1-a", "ReplicaSet", "web-1")]},
+               "spec": {"containers": [{"name": "main"}]}, "status": {"podIP": "10.0.1.5", "podIPs": [{"ip": "10.0.1.5"}, {"ip": "fd00::5"}]}}),
+        json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "db", "namespace": "shop", "labels": {"app": "db"}},
+               "spec": {"containers": [{"name": "main"}]}, "status": {"podIP": "10.0.2.7"}}),
+        deployment("shop", "ops", json!({"app": "ops"})),
+        policy("shop", "db", json!({"podSelector": {"matchLabels": {"app": "db"}}, "ingress": [{"from": [{"ipBlock": {"cidr": "10.0.1.0/24"}}]}]})),
+    ];
+    let objects = objects(&items);
+    let network = Network::from_objects(&objects);
+    let web = network.find("shop/Deployment/web").unwrap();
+    assert_eq!(web.ips, ["10.0.1.5".parse::<IpAddr>().unwrap(), "fd00::5".parse().unwrap()], "the Deployment carries its pods' addresses");
+    assert_eq!(network.workloads.len(), 3, "the ReplicaSet and its Pod are represented by the Deployment");
+    assert!(ports(&objects, "shop/web", "shop/db").is_all());
+    assert!(ports(&objects, "shop/ops", "shop/db").is_empty(), "no address, no match");
+    // Where Cilium enforces the NetworkPolicy, the block is a CIDR rule: it never selects pods.
+    let mut with_cilium = items.clone();
+    with_cilium.push(json!({"apiVersion": "cilium.io/v2", "kind": "CiliumNetworkPolicy", "metadata": {"name": "c", "namespace": "tools"}, "spec": {"endpointSelector": {}, "ingress": [{}]}}));
+    assert!(ports(&crate::tests::objects(&with_cilium), "shop/web", "shop/db").is_empty());
+}
