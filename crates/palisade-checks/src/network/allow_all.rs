@@ -11,8 +11,8 @@ pub(super) static META: RuleMeta = RuleMeta {
     severity: Severity::Medium,
     doc: r#"## What it does
 Flags every ingress or egress rule of a NetworkPolicy that has neither peers (`from`/`to`)
-nor `ports`, such as `ingress: [{}]`: it admits every pod, namespace and address on every
-port.
+nor `ports`, such as `ingress: [{}]`, and every Cilium rule that names the `all` entity without
+`toPorts`: it admits every pod, namespace and address on every port.
 
 ## Why is this bad?
 Policies are additive: one allow-all rule cancels every other policy that selects the same
@@ -41,12 +41,8 @@ pub(super) fn check(meta: &'static RuleMeta, network: &Network<'_>, out: &mut Ve
         let Some(object) = policy.object else { continue };
         for direction in Direction::BOTH {
             for rule in policy.rules(direction).unwrap_or_default().iter().filter(|rule| rule.allows_everything()) {
-                let message = format!(
-                    "NetworkPolicy {}/{} allows all {} traffic for the pods it selects",
-                    policy.namespace,
-                    policy.name,
-                    direction.as_str()
-                );
+                let name = if policy.namespace.is_empty() { policy.name.clone() } else { format!("{}/{}", policy.namespace, policy.name) };
+                let message = format!("{} {name} allows all {} traffic for the pods it selects", object.kind(), direction.as_str());
                 out.push(candidate(meta, object, rule.pointer.clone(), message));
             }
         }

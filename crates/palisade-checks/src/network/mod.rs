@@ -1,8 +1,9 @@
-//! NetworkPolicy coverage rules (CIS 5.3.2), over the model in `palisade-netpol`. One analysis
+//! NetworkPolicy and Cilium policy coverage rules (CIS 5.3.2), over the model in `palisade-netpol`. One analysis
 //! retains Namespaces, NetworkPolicies and, of each workload, only its identity, pod-template
 //! labels and container ports, then runs every rule on the model built once.
 
 mod allow_all;
+mod allow_world;
 mod namespace_without_default_deny;
 mod policy_selects_nothing;
 mod workload_not_selected;
@@ -20,6 +21,7 @@ const RULES: &[NetworkRule] = &[
     NetworkRule { meta: &workload_not_selected::META, check: workload_not_selected::check },
     NetworkRule { meta: &policy_selects_nothing::META, check: policy_selects_nothing::check },
     NetworkRule { meta: &allow_all::META, check: allow_all::check },
+    NetworkRule { meta: &allow_world::META, check: allow_world::check },
 ];
 
 struct NetworkAnalysis;
