@@ -43,11 +43,26 @@ pub struct Resource {
     pub plural: Cow<'static, str>,
     pub kind: Cow<'static, str>,
     pub namespaced: bool,
+    /// A kind of an add-on that may not be installed (a CRD): a server that does not serve it
+    /// (404) has none, which is not a gap in the scan.
+    pub optional: bool,
 }
 
 impl Resource {
     const fn new(group: &'static str, version: &'static str, plural: &'static str, kind: &'static str, namespaced: bool) -> Self {
-        Self { group: Cow::Borrowed(group), version: Cow::Borrowed(version), plural: Cow::Borrowed(plural), kind: Cow::Borrowed(kind), namespaced }
+        Self {
+            group: Cow::Borrowed(group),
+            version: Cow::Borrowed(version),
+            plural: Cow::Borrowed(plural),
+            kind: Cow::Borrowed(kind),
+            namespaced,
+            optional: false,
+        }
+    }
+
+    const fn optional(mut self) -> Self {
+        self.optional = true;
+        self
     }
 
     pub fn api_version(&self) -> String {
@@ -74,7 +89,8 @@ impl Resource {
 }
 
 /// Every kind a built-in rule reads: workloads and pods (pod security, workload rules, the
-/// cluster-only ownership and drift rules), Services and Ingresses, NetworkPolicies, RBAC,
+/// cluster-only ownership and drift rules), Services and Ingresses, NetworkPolicies and Cilium's
+/// policies (where Cilium is installed), RBAC,
 /// Namespaces (their Pod Security labels gate findings), ServiceAccounts, ConfigMaps (plaintext
 /// credentials), PodDisruptionBudgets and admission webhooks.
 pub const RESOURCES: &[Resource] = &[
@@ -93,6 +109,8 @@ pub const RESOURCES: &[Resource] = &[
     Resource::new("batch", "v1", "cronjobs", "CronJob", true),
     Resource::new("networking.k8s.io", "v1", "ingresses", "Ingress", true),
     Resource::new("networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy", true),
+    Resource::new("cilium.io", "v2", "ciliumnetworkpolicies", "CiliumNetworkPolicy", true).optional(),
+    Resource::new("cilium.io", "v2", "ciliumclusterwidenetworkpolicies", "CiliumClusterwideNetworkPolicy", false).optional(),
     Resource::new("policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget", true),
     Resource::new("rbac.authorization.k8s.io", "v1", "roles", "Role", true),
     Resource::new("rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding", true),
@@ -320,6 +338,7 @@ impl Cluster {
                 plural: Cow::Owned(resource.name),
                 kind: Cow::Owned(resource.kind),
                 namespaced: resource.namespaced,
+                optional: false,
             })
             .collect())
     }
@@ -404,7 +423,7 @@ impl Cluster {
                         resource.kind != "Namespace" || wanted.is_empty() || wanted.contains(object.name())
                     }));
                 }
-                Err(failure) if failure.absent && absent == Absent::IsEmpty => {}
+                Err(failure) if failure.absent && (absent == Absent::IsEmpty || resource.optional) => {}
                 Err(failure) => snapshot.not_evaluated.push(NotEvaluated { resource: resource.name(), namespace, reason: failure.reason }),
             }
         }

@@ -143,3 +143,24 @@ fn a_missing_kubeconfig_names_the_file() {
         .unwrap();
     assert!(error.to_string().contains("/nonexistent/kubeconfig"), "{error}");
 }
+
+#[test]
+fn cilium_policies_are_read_where_cilium_is_installed_and_their_absence_is_no_gap() {
+    let mut without_cilium = lists(&[], Vec::new());
+    without_cilium.retain(|path, _| !path.starts_with("/apis/cilium.io/"));
+    let api = FakeApi::start(without_cilium);
+    let snapshot = connect(&api).snapshot(&ListOptions::default(), &palisade_cluster::Quiet);
+    assert!(snapshot.not_evaluated.is_empty(), "a server without Cilium (404) has no Cilium policies: {:?}", snapshot.not_evaluated);
+    assert!(api.requests().iter().any(|request| request.starts_with("GET /apis/cilium.io/v2/ciliumnetworkpolicies")));
+
+    let policy = item(Some("shop"), "dev-egress", json!({"spec": {"endpointSelector": {}, "egress": [{"toEndpoints": [{}]}]}}));
+    let api = FakeApi::start(lists(&[], vec![("/apis/cilium.io/v2/ciliumnetworkpolicies".into(), Reply::Items(vec![policy]))]));
+    let snapshot = connect(&api).snapshot(&ListOptions::default(), &palisade_cluster::Quiet);
+    let policy = snapshot.objects.iter().find(|object| object.kind() == "CiliumNetworkPolicy").expect("the listed policy");
+    assert_eq!((policy.api_version(), policy.name()), ("cilium.io/v2", "dev-egress"));
+    // Any other failure of those lists is a gap, as for every kind.
+    let api = FakeApi::start(lists(&[], vec![("/apis/cilium.io/v2/ciliumclusterwidenetworkpolicies".into(), Reply::Forbidden)]));
+    let snapshot = connect(&api).snapshot(&ListOptions::default(), &palisade_cluster::Quiet);
+    assert_eq!(snapshot.not_evaluated.len(), 1);
+    assert!(snapshot.not_evaluated[0].to_string().contains("ciliumclusterwidenetworkpolicies.cilium.io: 403"), "{:?}", snapshot.not_evaluated);
+}
