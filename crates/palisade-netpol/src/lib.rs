@@ -18,8 +18,8 @@ pub use model::{
 };
 pub use index::PolicyIndex;
 pub use ports::{PortSet, Protocol};
-pub use reach::{Breakage, Endpoint, Reach, Side};
-pub use render::{MatrixFormat, render_matrix};
+pub use reach::{Breakage, Endpoint, Matrix, Reach, Side};
+pub use render::{MatrixFormat, write_matrix};
 
 #[cfg(test)]
 mod tests;

@@ -8,7 +8,12 @@
 
 use std::net::IpAddr;
 
-use crate::model::{Direction, Entity, Flavor, NetRule, Network, Peer, Policy, PortRef, Workload};
+use std::collections::HashMap;
+
+use rayon::prelude::*;
+
+use crate::index::PolicyIndex;
+use crate::model::{ContainerPort, Direction, Entity, Flavor, NetRule, Network, Peer, Policy, PortRef, Workload};
 use crate::ports::PortSet;
 
 /// One end of a connection. An external endpoint is an IP outside the cluster (Cilium's
@@ -76,24 +81,36 @@ impl Endpoint<'_, '_> {
 
 impl<'a> Network<'a> {
     pub fn reach(&self, from: &Endpoint<'_, 'a>, to: &Endpoint<'_, 'a>) -> Reach {
+        let selecting = |endpoint: &Endpoint<'_, 'a>| match endpoint {
+            Endpoint::Workload(workload) => self.selecting(workload).map(|(index, _)| index).collect(),
+            _ => Vec::new(),
+        };
+        self.reach_selected(from, &selecting(from), to, &selecting(to))
+    }
+
+    /// [`Network::reach`], given the policies that select each end (none for an end that is
+    /// not a workload).
+    fn reach_selected(&self, from: &Endpoint<'_, 'a>, from_selected: &[usize], to: &Endpoint<'_, 'a>, to_selected: &[usize]) -> Reach {
         let egress = match from {
-            Endpoint::Workload(source) => self.side(source, Direction::Egress, to, to),
+            Endpoint::Workload(_) => self.side(from_selected, Direction::Egress, to, to),
             _ => Side::open(),
         };
         let ingress = match to {
-            Endpoint::Workload(destination) => self.side(destination, Direction::Ingress, from, to),
+            Endpoint::Workload(_) => self.side(to_selected, Direction::Ingress, from, to),
             _ => Side::open(),
         };
         let ports = egress.ports.intersect(&ingress.ports);
         Reach { egress, ingress, ports }
     }
 
-    /// What `direction` of `subject` allows toward or from `peer`; named ports resolve
-    /// against `destination`, the pod that receives the traffic.
-    fn side(&self, subject: &Workload<'a>, direction: Direction, peer: &Endpoint<'_, 'a>, destination: &Endpoint<'_, 'a>) -> Side {
+    /// What `direction` of the workload that the `selected` policies select allows toward or
+    /// from `peer`; named ports resolve against `destination`, the pod that receives the
+    /// traffic.
+    fn side(&self, selected: &[usize], direction: Direction, peer: &Endpoint<'_, 'a>, destination: &Endpoint<'_, 'a>) -> Side {
         let mut side = Side { isolated_by: Vec::new(), allowed_by: Vec::new(), denied_by: Vec::new(), ports: PortSet::none(), l7: Vec::new() };
         let mut denied = PortSet::none();
-        for (policy_index, policy) in self.selecting(subject) {
+        for &policy_index in selected {
+            let policy = &self.policies[policy_index];
             if policy.isolates(direction) {
                 side.isolated_by.push(policy_index);
             }
@@ -160,17 +177,66 @@ impl<'a> Network<'a> {
         }
     }
 
-    /// Ports reachable from every workload to every workload, row = source.
-    pub fn matrix(&self) -> Vec<Vec<PortSet>> {
-        self.workloads
+    /// The ports every workload may use toward every workload. Workloads that every policy
+    /// treats alike (the same policies select them, the same peers of every rule match them, the
+    /// same container ports) share a class, and cells are computed once per pair of classes, on
+    /// every core: thousands of workloads make far fewer classes.
+    pub fn matrix(&self) -> Matrix {
+        let index = PolicyIndex::new(self);
+        // Every distinct peer that can match a workload, with a policy it belongs to (a peer
+        // without a namespaceSelector reads the policy's namespace).
+        let mut seen = HashMap::new();
+        let mut peers: Vec<(&Policy<'a>, &Peer)> = Vec::new();
+        for policy in &self.policies {
+            for direction in Direction::BOTH {
+                let rules = policy.rules(direction).unwrap_or_default().iter().chain(policy.deny_rules(direction));
+                for peer in rules.flat_map(|rule| &rule.peers) {
+                    if matches!(peer, Peer::Pods { .. } | Peer::Endpoints { .. } | Peer::Block(_))
+                        && seen.insert(format!("{peer:?} {} {:?}", policy.namespace, policy.flavor), ()).is_none()
+                    {
+                        peers.push((policy, peer));
+                    }
+                }
+            }
+        }
+        let keys: Vec<ClassKey<'_>> = self
+            .workloads
+            .par_iter()
+            .map(|workload| {
+                let mut matched = vec![0_u64; peers.len().div_ceil(64)];
+                for (position, (policy, peer)) in peers.iter().enumerate() {
+                    if self.peer_matches(policy, peer, &Endpoint::Workload(workload)) {
+                        matched[position / 64] |= 1 << (position % 64);
+                    }
+                }
+                ClassKey { selected: index.selecting(workload), matched, ports: &workload.ports }
+            })
+            .collect();
+        let mut class_by_key: HashMap<&ClassKey<'_>, usize> = HashMap::new();
+        let mut representatives = Vec::new();
+        let class_of = keys
             .iter()
-            .map(|from| {
-                self.workloads
+            .enumerate()
+            .map(|(workload, key)| {
+                *class_by_key.entry(key).or_insert_with(|| {
+                    representatives.push(workload);
+                    representatives.len() - 1
+                })
+            })
+            .collect();
+        let cells = representatives
+            .par_iter()
+            .map(|&from| {
+                representatives
                     .iter()
-                    .map(|to| self.reach(&Endpoint::Workload(from), &Endpoint::Workload(to)).ports)
+                    .map(|&to| {
+                        let (source, destination) = (Endpoint::Workload(&self.workloads[from]), Endpoint::Workload(&self.workloads[to]));
+                        self.reach_selected(&source, &keys[from].selected, &destination, &keys[to].selected).ports
+                    })
                     .collect()
             })
-            .collect()
+            .collect();
+        Matrix { class_of, cells }
     }
 
     /// The connections a default-deny policy in each of `namespaces` would cut: for each
@@ -182,15 +248,54 @@ impl<'a> Network<'a> {
         let before = self.matrix();
         let later = after.matrix();
         let mut broken = Vec::new();
-        for (from, row) in before.iter().enumerate() {
-            for (to, ports) in row.iter().enumerate() {
-                let lost = ports.minus(&later[from][to]);
+        for from in 0..before.len() {
+            for to in 0..before.len() {
+                let lost = before.get(from, to).minus(later.get(from, to));
                 if !lost.is_empty() {
                     broken.push(Breakage { from, to, lost });
                 }
             }
         }
         broken
+    }
+}
+
+/// What makes workloads alike for every policy: the policies selecting them, which peers of
+/// every rule match them (a bit each), and their container ports (for named ports).
+#[derive(PartialEq, Eq, Hash)]
+struct ClassKey<'w> {
+    selected: Vec<usize>,
+    matched: Vec<u64>,
+    ports: &'w [ContainerPort],
+}
+
+/// The ports every workload may use toward every workload (see [`Network::matrix`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Matrix {
+    /// Each workload's class.
+    class_of: Vec<usize>,
+    /// The ports from each class to each class.
+    cells: Vec<Vec<PortSet>>,
+}
+
+impl Matrix {
+    /// The ports workload `from` may use toward workload `to` (indices in `Network::workloads`).
+    pub fn get(&self, from: usize, to: usize) -> &PortSet {
+        &self.cells[self.class_of[from]][self.class_of[to]]
+    }
+
+    /// The number of workloads.
+    pub fn len(&self) -> usize {
+        self.class_of.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.class_of.is_empty()
+    }
+
+    /// The number of classes of workloads that every policy treats alike.
+    pub fn classes(&self) -> usize {
+        self.cells.len()
     }
 }
 

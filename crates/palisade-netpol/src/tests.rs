@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use palisade_core::{Node, Object, Origin};
 use serde_json::{Value, json};
 
-use crate::{Endpoint, MatrixFormat, Network, PortSet, Protocol, render_matrix};
+use crate::{Endpoint, MatrixFormat, Network, PortSet, Protocol, write_matrix};
 
 pub(crate) fn objects(items: &[Value]) -> Vec<Object> {
     items
@@ -331,6 +331,11 @@ fn matrix_renders_in_every_format() {
     ]);
     let network = Network::from_objects(&objects);
     let matrix = network.matrix();
+    let render_matrix = |network: &Network<'_>, matrix: &crate::Matrix, format: MatrixFormat| {
+        let mut out = Vec::new();
+        write_matrix(&mut out, network, matrix, format).unwrap();
+        String::from_utf8(out).unwrap()
+    };
     assert_eq!(
         render_matrix(&network, &matrix, MatrixFormat::Text),
         "from \\ to                [1]  [2]\n[1] shop/Deployment/web  all  TCP 5432\n[2] shop/Deployment/db   all  -\n"

@@ -284,3 +284,34 @@ fn a_clusterwide_default_deny_of_every_namespace_but_one_is_each_namespaces_defa
     assert!(network.default_deny("shop", crate::Direction::Ingress).is_none(), "the web-only policy does not cover the namespace");
     assert!(network.reach(&endpoint(&network, "shop/web"), &endpoint(&network, "other/client")).ports.is_empty());
 }
+
+#[test]
+fn the_matrix_by_classes_equals_every_pair_reached_one_by_one() {
+    let mut items = Vec::new();
+    for namespace in 0..4 {
+        items.push(crate::tests::namespace(&format!("n{namespace}"), json!({"team": format!("t{}", namespace % 2)})));
+        for workload in 0..12 {
+            let tier = ["web", "api", "db"][workload % 3];
+            let labels = json!({"app": format!("a{workload}"), "tier": tier});
+            items.push(crate::tests::deployment(&format!("n{namespace}"), &format!("w{workload}"), labels));
+        }
+        items.push(netpol(&format!("n{namespace}"), "db", json!({"podSelector": select(json!({"tier": "db"})),
+            "ingress": [{"from": [{"podSelector": select(json!({"tier": "api"}))}, {"namespaceSelector": select(json!({"team": "t1"}))}], "ports": [{"port": "http"}]}]})));
+        items.push(cnp(&format!("n{namespace}"), "api", json!({"endpointSelector": select(json!({"tier": "api"})),
+            "ingress": [{"fromEndpoints": [select(json!({"tier": "web"})), select(json!({"io.kubernetes.pod.namespace": "n0", "app": "a3"}))]}],
+            "egressDeny": [{"toEndpoints": [select(json!({"app": "a5"}))]}], "egress": [{"toEntities": ["cluster"]}]})));
+    }
+    items.push(ccnp("web", json!({"endpointSelector": select(json!({"tier": "web"})), "ingressDeny": [{"fromEndpoints": [select(json!({"app": "a1"}))], "toPorts": [{"ports": [{"port": "8080"}]}]}]})));
+    let objects = crate::tests::objects(&items);
+    let network = Network::from_objects(&objects);
+    assert!(network.problems.is_empty());
+    let matrix = network.matrix();
+    assert_eq!(matrix.len(), 48);
+    assert!(matrix.classes() < 48, "alike workloads share a class: {} classes", matrix.classes());
+    for (from, source) in network.workloads.iter().enumerate() {
+        for (to, destination) in network.workloads.iter().enumerate() {
+            let one = network.reach(&Endpoint::Workload(source), &Endpoint::Workload(destination)).ports;
+            assert_eq!(matrix.get(from, to), &one, "{} → {}", source.label(), destination.label());
+        }
+    }
+}

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use palisade_netpol::{MatrixFormat, Network, explain, render_matrix};
+use palisade_netpol::{MatrixFormat, Network, explain, write_matrix};
 
 use super::rbac::{Format, exit_code, load, pretty};
 
@@ -94,7 +94,8 @@ pub fn run(args: NetpolArgs) -> anyhow::Result<ExitCode> {
                 MatrixOutput::Dot => MatrixFormat::Dot,
                 MatrixOutput::Mermaid => MatrixFormat::Mermaid,
             };
-            print!("{}", render_matrix(&network, &network.matrix(), format));
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            write_matrix(&mut out, &network, &network.matrix(), format).and_then(|()| std::io::Write::flush(&mut out))?;
             Ok(exit_code(input_errors))
         }
         NetpolCommand::DefaultDeny { namespace, format, paths } => {
