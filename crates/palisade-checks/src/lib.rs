@@ -23,6 +23,8 @@ pub struct CatalogOptions {
     pub pss: pss::PssSetting,
     /// Parameters of the workload rules (`.palisade.yaml` `rules.params`).
     pub workload: workload::WorkloadOptions,
+    /// Parameters of the network rules (`.palisade.yaml` `rules.params`).
+    pub network: network::NetworkOptions,
 }
 
 impl Default for CatalogOptions {
@@ -30,6 +32,7 @@ impl Default for CatalogOptions {
         Self {
             pss: pss::PssSetting { level: pss::PssLevel::Restricted, version: pss::PssVersion::Latest },
             workload: workload::WorkloadOptions::default(),
+            network: network::NetworkOptions::default(),
         }
     }
 }
@@ -47,9 +50,9 @@ pub fn builtin_rules(options: &CatalogOptions) -> Vec<Box<dyn Rule>> {
 }
 
 /// Every built-in analysis over several objects (RBAC, NetworkPolicy).
-pub fn inventory_rules() -> Vec<Box<dyn InventoryRule>> {
+pub fn inventory_rules(options: &CatalogOptions) -> Vec<Box<dyn InventoryRule>> {
     let mut rules = rbac::inventory_rules();
-    rules.extend(network::inventory_rules());
+    rules.extend(network::inventory_rules(&options.network));
     rules.extend(workload::inventory_rules());
     rules
 }
@@ -65,7 +68,7 @@ pub fn cluster_rules() -> Vec<Box<dyn InventoryRule>> {
 pub fn all_metas() -> Vec<&'static RuleMeta> {
     let mut metas: Vec<_> =
         builtin_rules(&CatalogOptions::default()).iter().map(|rule| rule.meta()).collect();
-    metas.extend(inventory_rules().iter().chain(&cluster_rules()).flat_map(|rule| rule.metas()));
+    metas.extend(inventory_rules(&CatalogOptions::default()).iter().chain(&cluster_rules()).flat_map(|rule| rule.metas()));
     metas.extend(images::metas());
     metas.sort_by_key(|meta| meta.id);
     metas.dedup_by_key(|meta| meta.id);

@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use palisade_checks::network::NetworkOptions;
 use palisade_checks::workload::WorkloadOptions;
 use palisade_core::{InputError, Map, Node, Severity};
 
@@ -19,6 +20,7 @@ pub struct Config {
     pub rules: RuleSwitches,
     pub severity: Vec<(String, Severity)>,
     pub workload: WorkloadOptions,
+    pub network: NetworkOptions,
     /// OperationPolicy files, relative to the configuration file.
     pub policies: Vec<PathBuf>,
     pub exceptions: Vec<ConfigException>,
@@ -98,7 +100,7 @@ impl Config {
                 }
             }
             if let Some(node) = rules.get("params") {
-                read_params(reader, reader.map(node, "`rules.params`")?, &mut config.workload)?;
+                read_params(reader, reader.map(node, "`rules.params`")?, &mut config.workload, &mut config.network)?;
             }
         }
         if let Some(node) = top.get("policies") {
@@ -114,8 +116,9 @@ impl Config {
 }
 
 /// The parameters of parameterised rules, keyed by rule id.
-fn read_params(reader: &Reader, params: &Map, options: &mut WorkloadOptions) -> Result<(), InputError> {
-    const RULES: [&str; 7] = [
+fn read_params(reader: &Reader, params: &Map, options: &mut WorkloadOptions, network: &mut NetworkOptions) -> Result<(), InputError> {
+    const RULES: [&str; 8] = [
+        "network/cross-environment",
         "workload/image-tag-latest",
         "workload/image-registry-not-allowed",
         "workload/image-pull-policy",
@@ -132,6 +135,7 @@ fn read_params(reader: &Reader, params: &Map, options: &mut WorkloadOptions) -> 
             "workload/image-registry-not-allowed" | "workload/priority-class" => ("allowed", "allowed names"),
             "workload/image-pull-policy" => ("policy", "the required policy"),
             "workload/revision-history-limit" => ("max", "the maximum"),
+            "network/cross-environment" => ("labels", "namespace labels naming an environment or tenant"),
             _ => ("resources", "resource names"),
         };
         reader.known_keys(fields, &[key], &format!("`rules.params.{id}`"))?;
@@ -144,6 +148,7 @@ fn read_params(reader: &Reader, params: &Map, options: &mut WorkloadOptions) -> 
             "workload/image-pull-policy" => options.image_pull_policy = reader.string(value, &what)?,
             "workload/revision-history-limit" => options.max_revision_history = reader.int(value, &what)?,
             "workload/resource-requests-missing" => options.required_requests = reader.strings(value, &what)?,
+            "network/cross-environment" => network.environment_labels = reader.strings(value, &what)?,
             _ => options.required_limits = reader.strings(value, &what)?,
         }
     }

@@ -89,7 +89,7 @@ impl RuleSet {
         enforcement_actions.extend(crate::vap::enforcement_actions(&policies.admission_policies));
         let (constraint_rules, constraint_inventory_rules) = crate::gatekeeper::rules(policies.constraints, policies.expansions, point);
 
-        let options = CatalogOptions { pss, workload: config.workload.clone() };
+        let options = CatalogOptions { pss, workload: config.workload.clone(), network: config.network.clone() };
         let mut rules = palisade_checks::builtin_rules(&options);
         rules.extend(policies.operation.into_iter().flat_map(OperationPolicy::into_rules));
         rules.extend(constraint_rules);
@@ -100,7 +100,7 @@ impl RuleSet {
 
         let mut inventory_rules = Vec::new();
         if selection.inventory {
-            inventory_rules.extend(palisade_checks::inventory_rules());
+            inventory_rules.extend(palisade_checks::inventory_rules(&options));
         }
         if selection.cluster {
             inventory_rules.extend(palisade_checks::cluster_rules());

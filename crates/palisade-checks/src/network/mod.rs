@@ -4,6 +4,7 @@
 
 mod allow_all;
 mod allow_world;
+mod cross_environment;
 mod namespace_without_default_deny;
 mod policy_selects_nothing;
 mod workload_not_selected;
@@ -24,11 +25,28 @@ const RULES: &[NetworkRule] = &[
     NetworkRule { meta: &allow_world::META, check: allow_world::check },
 ];
 
-struct NetworkAnalysis;
+/// The parameters of the network rules; defaults are what the rules check when nothing is
+/// configured.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NetworkOptions {
+    /// Namespace labels that name an environment or tenant (`network/cross-environment`), in
+    /// order of preference.
+    pub environment_labels: Vec<String>,
+}
+
+impl Default for NetworkOptions {
+    fn default() -> Self {
+        Self { environment_labels: ["env", "environment", "tenant"].map(str::to_owned).to_vec() }
+    }
+}
+
+struct NetworkAnalysis {
+    options: NetworkOptions,
+}
 
 impl InventoryRule for NetworkAnalysis {
     fn metas(&self) -> Vec<&'static RuleMeta> {
-        RULES.iter().map(|rule| rule.meta).collect()
+        RULES.iter().map(|rule| rule.meta).chain([&cross_environment::META]).collect()
     }
 
     fn retain(&self, object: &Object) -> Option<Object> {
@@ -40,12 +58,13 @@ impl InventoryRule for NetworkAnalysis {
         for rule in RULES {
             (rule.check)(rule.meta, &network, out);
         }
+        cross_environment::check(&cross_environment::META, &network, &self.options, out);
     }
 }
 
 /// The NetworkPolicy analyses, for the scan engine.
-pub fn inventory_rules() -> Vec<Box<dyn InventoryRule>> {
-    vec![Box::new(NetworkAnalysis)]
+pub fn inventory_rules(options: &NetworkOptions) -> Vec<Box<dyn InventoryRule>> {
+    vec![Box::new(NetworkAnalysis { options: options.clone() })]
 }
 
 fn candidate(meta: &'static RuleMeta, object: &Object, pointer: String, message: String) -> Candidate {
@@ -104,7 +123,7 @@ mod tests {
                     "ports": [{"name": "http", "containerPort": 80}]}]}})),
             palisade_core::Origin { file: "p.yaml".into(), document: 0, item: None },
         );
-        let kept = inventory_rules()[0].retain(&pod).unwrap();
+        let kept = inventory_rules(&NetworkOptions::default())[0].retain(&pod).unwrap();
         assert_eq!(
             kept.root.to_json(),
             serde_json::json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "labels": {"app": "a"}},
