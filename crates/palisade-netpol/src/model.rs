@@ -381,11 +381,6 @@ impl<'a> Network<'a> {
         self.namespaces.get(namespace)
     }
 
-    /// The policies that select `workload` and isolate it for `direction`, with their indices.
-    pub fn isolating(&self, workload: &Workload<'_>, direction: Direction) -> impl Iterator<Item = (usize, &Policy<'a>)> {
-        self.selecting(workload).filter(move |(_, policy)| policy.isolates(direction))
-    }
-
     /// The policies that select `workload`, with their indices.
     pub fn selecting(&self, workload: &Workload<'_>) -> impl Iterator<Item = (usize, &Policy<'a>)> {
         let cilium = self.cilium;

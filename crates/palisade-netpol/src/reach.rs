@@ -8,7 +8,7 @@
 
 use std::net::IpAddr;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use rayon::prelude::*;
 
@@ -185,14 +185,14 @@ impl<'a> Network<'a> {
         let index = PolicyIndex::new(self);
         // Every distinct peer that can match a workload, with a policy it belongs to (a peer
         // without a namespaceSelector reads the policy's namespace).
-        let mut seen = HashMap::new();
+        let mut seen = HashSet::new();
         let mut peers: Vec<(&Policy<'a>, &Peer)> = Vec::new();
         for policy in &self.policies {
             for direction in Direction::BOTH {
                 let rules = policy.rules(direction).unwrap_or_default().iter().chain(policy.deny_rules(direction));
                 for peer in rules.flat_map(|rule| &rule.peers) {
                     if matches!(peer, Peer::Pods { .. } | Peer::Endpoints { .. } | Peer::Block(_))
-                        && seen.insert(format!("{peer:?} {} {:?}", policy.namespace, policy.flavor), ()).is_none()
+                        && seen.insert(format!("{peer:?} {} {:?}", policy.namespace, policy.flavor))
                     {
                         peers.push((policy, peer));
                     }

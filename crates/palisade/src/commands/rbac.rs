@@ -101,16 +101,6 @@ pub(crate) fn pretty(value: &Value) -> String {
     serde_json::to_string_pretty(value).unwrap_or_default() + "\n"
 }
 
-/// `file:line` of an object, for text output.
-pub(crate) fn location(object: &Object) -> String {
-    object.file_line()
-}
-
-/// The source position of an object, for JSON output.
-pub(crate) fn source(object: &Object) -> Value {
-    object.source_json()
-}
-
 fn who_can_text(rbac: &Rbac<'_>, request: &Request, namespace: Option<&str>, grants: &[Grant<'_, '_>]) -> String {
     let mut out = String::new();
     let scope = namespace.map_or_else(|| "anywhere".to_owned(), |ns| format!("in namespace {ns}"));
@@ -129,7 +119,7 @@ fn who_can_text(rbac: &Rbac<'_>, request: &Request, namespace: Option<&str>, gra
                 grant.role,
                 grant.rule.pointer,
                 grant.rule_role,
-                location(grant.binding.object)
+                grant.binding.object.file_line()
             );
         }
     }
@@ -178,7 +168,7 @@ fn access_text(rbac: &Rbac<'_>, subject: &str, identity: &Identity) -> String {
     let mut any = false;
     for (binding, matched) in rbac.bindings_for(identity) {
         any = true;
-        let _ = writeln!(out, "  {} via {} (as {matched}) → {} [{}]", binding.scope(), binding, binding.role_ref(), location(binding.object));
+        let _ = writeln!(out, "  {} via {} (as {matched}) → {} [{}]", binding.scope(), binding, binding.role_ref(), binding.object.file_line());
         match binding.role {
             None => out.push_str("    role not in the input: permissions unknown\n"),
             Some(role) => {
@@ -234,12 +224,12 @@ fn rule_text(rule: &PolicyRule) -> String {
 }
 
 fn binding_json(binding: &Binding<'_>) -> Value {
-    json!({"kind": binding.kind, "namespace": binding.namespace, "name": binding.name, "source": source(binding.object)})
+    json!({"kind": binding.kind, "namespace": binding.namespace, "name": binding.name, "source": binding.object.source_json()})
 }
 
 fn role_json(role: &Role<'_>) -> Value {
     json!({"kind": role.kind, "namespace": role.namespace, "name": role.name,
-           "source": role.object.map_or(json!("built-in"), source)})
+           "source": role.object.map_or(json!("built-in"), Object::source_json)})
 }
 
 fn rule_json(source_role: &Role<'_>, rule: &PolicyRule) -> Value {
@@ -252,7 +242,7 @@ fn rule_json(source_role: &Role<'_>, rule: &PolicyRule) -> Value {
 fn problems_text(rbac: &Rbac<'_>) -> String {
     let mut out = String::new();
     for problem in &rbac.problems {
-        let _ = writeln!(out, "note: {} {} {}: {}", location(problem.object), problem.object.reference(), problem.pointer, problem.message);
+        let _ = writeln!(out, "note: {} {} {}: {}", problem.object.file_line(), problem.object.reference(), problem.pointer, problem.message);
     }
     out
 }
@@ -260,7 +250,7 @@ fn problems_text(rbac: &Rbac<'_>) -> String {
 fn problems_json(rbac: &Rbac<'_>) -> Vec<Value> {
     rbac.problems
         .iter()
-        .map(|p| json!({"object": p.object.reference(), "pointer": p.pointer, "message": p.message, "source": source(p.object)}))
+        .map(|p| json!({"object": p.object.reference(), "pointer": p.pointer, "message": p.message, "source": p.object.source_json()}))
         .collect()
 }
 
