@@ -252,15 +252,19 @@ impl InventoryRule for InventoryConstraints {
     fn check(&self, retained: &[Object], out: &mut Vec<Candidate>) {
         let objects: Vec<serde_json::Value> = retained.iter().map(|object| object.root.to_json()).collect();
         let inventory = palisade_gatekeeper::review::inventory(&objects);
-        for rule in &self.constraints {
-            let evaluator = rule.constraint.template.evaluator(Some(&inventory));
-            // Each object's review reads the whole inventory, so these are the costly ones: on
-            // every core, in scan order.
-            let judged: Vec<_> = retained.par_iter().map(|object| rule.judge(object, Some(&evaluator))).collect();
-            for (object, judged) in retained.iter().zip(judged) {
-                for judged in judged {
-                    for message in judged.messages {
-                        let mut finding = Finding::new(rule.meta, object, judged.pointer.clone(), message);
+        let evaluators: Vec<_> = self.constraints.iter().map(|rule| rule.constraint.template.evaluator(Some(&inventory))).collect();
+        // Each object's review reads the whole inventory, so these are the costly ones: on
+        // every core, each object judged by every constraint in turn so that they share its
+        // review and expansions, findings in scan order.
+        let judged: Vec<Vec<Vec<Judged>>> = retained
+            .par_iter()
+            .map(|object| self.constraints.iter().zip(&evaluators).map(|(rule, evaluator)| rule.judge(object, Some(evaluator))).collect())
+            .collect();
+        for (position, rule) in self.constraints.iter().enumerate() {
+            for (object, judged) in retained.iter().zip(&judged) {
+                for judged in &judged[position] {
+                    for message in &judged.messages {
+                        let mut finding = Finding::new(rule.meta, object, judged.pointer.clone(), message.clone());
                         finding.severity = judged.severity;
                         out.push(Candidate { finding, gate: judged.gate.clone() });
                     }
