@@ -107,24 +107,24 @@ impl Entity {
 }
 
 impl FqdnMatch {
-    /// Whether `name` (a DNS name, any case, with or without the final dot) matches.
+    /// Whether `name` (a DNS name, any case, with or without the final dot) matches. A
+    /// pattern's `*` never crosses a dot, so pattern and name match label by label.
     pub fn matches(&self, name: &str) -> bool {
         let name = name.trim_end_matches('.').to_ascii_lowercase();
         match self {
             FqdnMatch::Name(wanted) => *wanted == name,
             FqdnMatch::Pattern(pattern) if pattern == "*" => true,
-            FqdnMatch::Pattern(pattern) => glob_without_dots(pattern.as_bytes(), name.as_bytes()),
+            FqdnMatch::Pattern(pattern) => {
+                pattern.split('.').count() == name.split('.').count()
+                    && pattern.split('.').zip(name.split('.')).all(|(pattern, label)| palisade_core::wildcard::matches(pattern, label))
+            }
         }
     }
 }
 
-/// `*` matches any run of characters other than `.`.
-fn glob_without_dots(pattern: &[u8], text: &[u8]) -> bool {
-    match pattern.split_first() {
-        None => text.is_empty(),
-        Some((b'*', rest)) => (0..=text.len()).take_while(|&skip| !text[..skip].contains(&b'.')).any(|skip| glob_without_dots(rest, &text[skip..])),
-        Some((first, rest)) => text.first() == Some(first) && glob_without_dots(rest, &text[1..]),
-    }
+/// Whether `pattern` is one Cilium accepts in `matchPattern`: DNS characters and `*`.
+fn valid_fqdn_pattern(pattern: &str) -> bool {
+    !pattern.is_empty() && pattern.bytes().all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'*' | b'.'))
 }
 
 impl<'a> Reader<'a> {
@@ -239,7 +239,11 @@ impl<'a> Reader<'a> {
                     let text = |key: &str| fqdn.get(key).and_then(Node::as_str).map(|text| text.trim_end_matches('.').to_ascii_lowercase());
                     peers.push(match (text("matchName"), text("matchPattern")) {
                         (Some(name), None) => Peer::Fqdn(FqdnMatch::Name(name)),
-                        (None, Some(pattern)) => Peer::Fqdn(FqdnMatch::Pattern(pattern)),
+                        (None, Some(pattern)) if valid_fqdn_pattern(&pattern) => Peer::Fqdn(FqdnMatch::Pattern(pattern)),
+                        (None, Some(pattern)) => {
+                            self.problem(object, format!("{pointer}/toFQDNs/{i}/matchPattern"), format!("`{pattern}` is not a DNS pattern (letters, digits, `-`, `_`, `.` and `*`)"));
+                            Peer::Invalid
+                        }
                         _ => {
                             self.problem(object, format!("{pointer}/toFQDNs/{i}"), "a toFQDNs entry needs one of matchName and matchPattern".to_owned());
                             Peer::Invalid

@@ -168,6 +168,21 @@ fn fqdn_rules_match_names_and_patterns_whose_star_stops_at_dots() {
     assert!(reach(&policies, "shop/web", "fqdn:www.example.com").is_empty());
     let any = [cnp("shop", "p", json!({"endpointSelector": {}, "egress": [{"toFQDNs": [{"matchPattern": "*"}]}]}))];
     assert!(reach(&any, "shop/web", "fqdn:a.b.c.example.org").is_all());
+    // Many stars against a long label: matched label by label without backtracking blow-up.
+    let stars = format!("{}b.example.com", "*a".repeat(40));
+    let hostile = [cnp("shop", "p", json!({"endpointSelector": {}, "egress": [{"toFQDNs": [{"matchPattern": stars}]}]}))];
+    assert!(reach(&hostile, "shop/web", &format!("fqdn:{}.example.com", "a".repeat(60))).is_empty());
+    assert!(reach(&hostile, "shop/web", &format!("fqdn:{}b.example.com", "a".repeat(60))).is_all());
+}
+
+#[test]
+fn a_match_pattern_with_characters_dns_names_cannot_hold_is_a_problem_and_matches_nothing() {
+    let objects = network_with(&[cnp("shop", "p", json!({"endpointSelector": {}, "egress": [{"toFQDNs": [{"matchPattern": "api?.example.com"}]}]}))]);
+    let network = Network::from_objects(&objects);
+    assert_eq!(network.problems.len(), 1);
+    assert_eq!(network.problems[0].pointer, "/spec/egress/0/toFQDNs/0/matchPattern");
+    let web = endpoint(&network, "shop/web");
+    assert!(network.reach(&web, &endpoint(&network, "fqdn:api1.example.com")).ports.is_empty());
 }
 
 #[test]
