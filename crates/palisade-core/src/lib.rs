@@ -10,6 +10,7 @@ pub mod selector;
 pub mod suite;
 pub mod value;
 pub mod wildcard;
+pub mod yaml_text;
 
 pub use finding::{
     CommitInfo, Control, Finding, Framework, InputError, LeakedSecret, Location, RuleMeta, Severity, Text, TextPool, Vulnerability,

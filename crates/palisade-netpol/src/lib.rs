@@ -6,11 +6,13 @@
 
 pub mod cilium;
 pub mod explain;
+pub mod flows;
 pub mod index;
 pub mod model;
 pub mod ports;
 pub mod reach;
 pub mod render;
+pub mod suggest;
 
 pub use model::{
     Cidr, ContainerPort, DEFAULT_NAMESPACE, DefaultDeny, Direction, Entity, Flavor, FqdnMatch, IpBlock, NAMESPACE_NAME_LABEL,

@@ -15,8 +15,8 @@
 //!   `palisade.dev/omitted-results` annotation.
 //! - **Deterministic**: no timestamps; reports sorted by namespace, results by severity then
 //!   the report order.
-//! - YAML is written by a small emitter here: every string is a JSON-quoted scalar, which YAML
-//!   reads as the same string, so no value can change type (`"on"`, `"1.0"`) on the way.
+//! - YAML is written by [`palisade_core::yaml_text`]: every string a JSON-quoted scalar, so no
+//!   value can change type (`"on"`, `"1.0"`) on the way.
 
 use std::collections::BTreeMap;
 use std::io;
@@ -176,9 +176,7 @@ fn result_of(finding: &Finding) -> Value {
 /// `policyreport`: the reports as a YAML stream, one document each (`kubectl apply -f`).
 pub fn write_yaml(report: &ScanReport, out: &mut dyn io::Write) -> io::Result<()> {
     for document in policy_reports(report, &[], Limits::default()) {
-        let mut text = String::from("---\n");
-        yaml(&document, 0, &mut text);
-        out.write_all(text.as_bytes())?;
+        out.write_all(palisade_core::yaml_text::document(&document).as_bytes())?;
     }
     Ok(())
 }
@@ -188,73 +186,6 @@ pub fn write_json(report: &ScanReport, out: &mut dyn io::Write) -> io::Result<()
     let list = json!({"apiVersion": "v1", "kind": "List", "items": policy_reports(report, &[], Limits::default())});
     serde_json::to_writer_pretty(&mut *out, &list)?;
     out.write_all(b"\n")
-}
-
-/// Appends `value` as block YAML at `indent`; the caller has written the key or `- `.
-fn yaml(value: &Value, indent: usize, out: &mut String) {
-    let pad = " ".repeat(indent);
-    match value {
-        Value::Object(map) if !map.is_empty() => {
-            for (key, value) in map {
-                out.push_str(&pad);
-                out.push_str(&yaml_key(key));
-                out.push(':');
-                nested(value, indent, out);
-            }
-        }
-        Value::Array(items) if !items.is_empty() => {
-            for item in items {
-                match item {
-                    // `- key: value` with the mapping's other keys aligned under the first.
-                    Value::Object(map) if !map.is_empty() => {
-                        let mut block = String::new();
-                        yaml(item, indent + 2, &mut block);
-                        out.push_str(&pad);
-                        out.push_str("- ");
-                        out.push_str(&block[indent + 2..]);
-                    }
-                    _ => {
-                        out.push_str(&pad);
-                        out.push('-');
-                        nested(item, indent, out);
-                    }
-                }
-            }
-        }
-        scalar => {
-            out.push_str(&pad);
-            out.push_str(&scalar.to_string());
-            out.push('\n');
-        }
-    }
-}
-
-/// After `key:` or `-`: a scalar or empty collection on the same line, else a nested block.
-fn nested(value: &Value, indent: usize, out: &mut String) {
-    match value {
-        Value::Object(map) if !map.is_empty() => {
-            out.push('\n');
-            yaml(value, indent + 2, out);
-        }
-        Value::Array(items) if !items.is_empty() => {
-            out.push('\n');
-            yaml(value, indent + 2, out);
-        }
-        // JSON text of a scalar, `{}` or `[]` is valid YAML flow text with the same meaning.
-        scalar => {
-            out.push(' ');
-            out.push_str(&scalar.to_string());
-            out.push('\n');
-        }
-    }
-}
-
-/// A key made of letters, digits and `-_./` that starts with a letter is plain; anything else
-/// is quoted.
-fn yaml_key(key: &str) -> String {
-    let plain = key.starts_with(|c: char| c.is_ascii_alphabetic())
-        && key.chars().all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c));
-    if plain { key.to_owned() } else { Value::from(key).to_string() }
 }
 
 #[cfg(test)]
@@ -348,9 +279,6 @@ mod tests {
         let mut second = Vec::new();
         write_yaml(&report(), &mut second).unwrap();
         assert_eq!(first, second);
-        let mut value = String::new();
-        yaml(&json!({"a": [], "b": {}, "c": [1, {"d": "on", "e": [2]}], "1x": null}), 0, &mut value);
-        assert_eq!(value, "a: []\nb: {}\nc:\n  - 1\n  - d: \"on\"\n    e:\n      - 2\n\"1x\": null\n");
     }
 
     #[test]

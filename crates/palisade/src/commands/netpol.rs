@@ -4,7 +4,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use palisade_netpol::{MatrixFormat, Network, explain, write_matrix};
+use palisade_netpol::suggest::{DnsService, Kind, Options};
+use palisade_netpol::{MatrixFormat, Network, explain, flows, suggest, write_matrix};
 
 use super::rbac::{Format, exit_code, load, pretty};
 
@@ -56,6 +57,43 @@ pub enum NetpolCommand {
         #[arg(default_value = ".")]
         paths: Vec<PathBuf>,
     },
+    /// Least-privilege policies from observed traffic: a default deny per namespace, DNS, and
+    /// for each workload exactly the connections it was seen making and receiving.
+    Suggest {
+        /// Observed flows: Hubble's export (`hubble observe -o json`), or CSV or JSON records
+        /// of source, destination, port and protocol.
+        #[arg(long)]
+        flows: PathBuf,
+        /// The policy API to write; by default Cilium's for Hubble flows, else NetworkPolicy.
+        #[arg(long, value_enum)]
+        kind: Option<SuggestKind>,
+        /// Namespaces to write policies for (repeatable); by default every namespace with an
+        /// observed pod.
+        #[arg(short = 'n', long)]
+        namespace: Vec<String>,
+        /// The cluster's DNS service pods, as NAMESPACE/KEY=VALUE[,KEY=VALUE...].
+        #[arg(long, default_value = "kube-system/k8s-app=kube-dns")]
+        dns: String,
+        #[arg(long, short = 'f', value_enum, default_value_t = SuggestOutput::Yaml)]
+        format: SuggestOutput,
+        /// Files or directories with the workloads (and Namespaces) the flows name; needed for
+        /// flows that name workloads, optional for Hubble's, whose pods carry their labels.
+        paths: Vec<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum SuggestKind {
+    Cilium,
+    Networkpolicy,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum SuggestOutput {
+    /// A YAML stream for `kubectl apply -f -`.
+    Yaml,
+    /// One `v1` `List`.
+    Json,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -110,6 +148,43 @@ pub fn run(args: NetpolArgs) -> anyhow::Result<ExitCode> {
             };
             print!("{out}");
             Ok(exit_code(input_errors))
+        }
+        NetpolCommand::Suggest { flows: flows_path, kind, namespace, dns, format, paths } => {
+            let dns = DnsService::parse(&dns).map_err(|error| anyhow::anyhow!("--dns: {error}"))?;
+            let text = std::fs::read(&flows_path).map_err(|error| anyhow::anyhow!("{}: {error}", flows_path.display()))?;
+            let observed = flows::read(&String::from_utf8_lossy(&text));
+            let (objects, input_errors) = if paths.is_empty() { (Vec::new(), 0) } else { load(&paths, palisade_netpol::retain) };
+            let network = Network::from_objects(&objects);
+            let hubble = observed.flows.iter().any(|flow| !matches!(flow.source, flows::FlowEnd::Named(_)));
+            let kind = match kind {
+                Some(SuggestKind::Cilium) => Kind::Cilium,
+                Some(SuggestKind::Networkpolicy) => Kind::NetworkPolicy,
+                None if hubble => Kind::Cilium,
+                None => Kind::NetworkPolicy,
+            };
+            let suggestion = suggest::suggest(&network, &observed.flows, &Options { kind, namespaces: namespace, dns });
+            let file = flows_path.display();
+            for error in observed.errors.iter().chain(&suggestion.errors) {
+                eprintln!("error: {file}:{}: {}", error.line, error.message);
+            }
+            for note in &suggestion.notes {
+                eprintln!("note: {note}");
+            }
+            eprintln!(
+                "{} flows read from {file} ({} replies, {} not forwarded, {} without a port, {} other events left out); {} policies",
+                observed.flows.len(),
+                observed.replies,
+                observed.not_forwarded,
+                observed.without_port,
+                observed.not_flows,
+                suggestion.policies.len()
+            );
+            let out = match format {
+                SuggestOutput::Yaml => suggestion.policies.iter().map(palisade_core::yaml_text::document).collect(),
+                SuggestOutput::Json => pretty(&serde_json::json!({"apiVersion": "v1", "kind": "List", "items": suggestion.policies})),
+            };
+            print!("{out}");
+            Ok(exit_code(input_errors + observed.errors.len() + suggestion.errors.len()))
         }
     }
 }
