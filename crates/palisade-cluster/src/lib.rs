@@ -111,6 +111,8 @@ pub const RESOURCES: &[Resource] = &[
     Resource::new("networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy", true),
     Resource::new("cilium.io", "v2", "ciliumnetworkpolicies", "CiliumNetworkPolicy", true).optional(),
     Resource::new("cilium.io", "v2", "ciliumclusterwidenetworkpolicies", "CiliumClusterwideNetworkPolicy", false).optional(),
+    // The backends of services without a selector, which Cilium's `toServices` rules allow.
+    Resource::new("discovery.k8s.io", "v1", "endpointslices", "EndpointSlice", true).optional(),
     Resource::new("policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget", true),
     Resource::new("rbac.authorization.k8s.io", "v1", "roles", "Role", true),
     Resource::new("rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding", true),

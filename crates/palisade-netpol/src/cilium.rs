@@ -6,7 +6,8 @@
 //! - selectors see the labels Cilium gives every pod ([`labels`]), and `k8s:`/`any:` prefixes
 //!   are taken off their keys;
 //! - a namespaced policy's `fromEndpoints`/`toEndpoints` selectors are confined to its namespace
-//!   unless they name `io.kubernetes.pod.namespace`;
+//!   unless they name `io.kubernetes.pod.namespace` or namespace labels
+//!   (`io.cilium.k8s.namespace.labels.*`);
 //! - a rule's peers are its endpoints, entities, CIDRs and DNS names together; a rule with ports
 //!   and no peers matches every peer, the outside world included, and a rule with neither
 //!   (`ingress: [{}]`) matches nothing;
@@ -17,7 +18,9 @@
 
 use palisade_core::{LabelSelector, Labels, Node, Object};
 
-use crate::model::{DefaultDeny, Direction, Entity, Flavor, FqdnMatch, NetRule, Peer, Policy, PortRef, PortRule, Reader, Workload, DEFAULT_NAMESPACE};
+use crate::model::{
+    DefaultDeny, Direction, Entity, Flavor, FqdnMatch, NetRule, Peer, Policy, PortRef, PortRule, Reader, ServiceRef, ServiceTarget, Workload, DEFAULT_NAMESPACE,
+};
 use crate::ports::Protocol;
 
 pub const GROUP: &str = "cilium.io";
@@ -203,7 +206,10 @@ impl<'a> Reader<'a> {
                 let selector = self.cilium_selector(object, selector, &format!("{pointer}/{side}Endpoints/{i}"));
                 peers.push(match selector {
                     Some(selector) => {
-                        let namespace = confine.filter(|_| !selector.mentions(NAMESPACE_LABEL)).map(str::to_owned);
+                        // Cilium confines the selector to the policy's namespace unless it names
+                        // a namespace, or namespaces by their labels.
+                        let names_namespaces = selector.mentions(NAMESPACE_LABEL) || selector.keys().any(|key| key.starts_with(NAMESPACE_LABELS_PREFIX));
+                        let namespace = confine.filter(|_| !names_namespaces).map(str::to_owned);
                         Peer::Endpoints { selector, namespace }
                     }
                     None => Peer::Invalid,
@@ -250,9 +256,8 @@ impl<'a> Reader<'a> {
                         }
                     });
                 }
-                if rule.get("toServices").is_some() {
-                    self.problem(object, format!("{pointer}/toServices"), "toServices is not evaluated yet: the rule matches nothing here".to_owned());
-                    peers.push(Peer::Invalid);
+                for (i, service) in rule.get("toServices").map(Node::as_seq).unwrap_or_default().iter().enumerate() {
+                    peers.push(self.service_ref(object, service, &format!("{pointer}/toServices/{i}")));
                 }
             }
             for key in ["fromRequires", "toRequires", "fromNodes", "toNodes", "fromGroups", "toGroups"] {
@@ -262,12 +267,45 @@ impl<'a> Reader<'a> {
                 }
             }
             let (ports, l7) = self.cilium_ports(object, rule.get("toPorts"), &format!("{pointer}/toPorts"), allow);
+            if rule.get("toServices").is_some() && rule.get("toPorts").is_some() {
+                self.problem(object, format!("{pointer}/toServices"), "toServices cannot be combined with toPorts: Cilium rejects the rule, which matches nothing here".to_owned());
+                peers = vec![Peer::Invalid];
+            }
             if peers.is_empty() && ports.is_empty() {
                 peers.push(Peer::Nobody);
             }
             rules.push(NetRule { pointer, peers, ports, l7 });
         }
         rules
+    }
+
+    /// A `toServices` entry: `k8sService` (`serviceName`, `namespace`) or `k8sServiceSelector`
+    /// (`selector`, `namespace`); an omitted namespace is any namespace, as Cilium reads it.
+    fn service_ref(&mut self, object: &'a Object, node: &Node, pointer: &str) -> Peer {
+        let namespace = |node: &Node| node.get("namespace").and_then(Node::as_str).filter(|namespace| !namespace.is_empty()).map(str::to_owned);
+        match (node.get("k8sService"), node.get("k8sServiceSelector")) {
+            (Some(by_name), None) => match by_name.get("serviceName").and_then(Node::as_str).filter(|name| !name.is_empty()) {
+                Some(name) => Peer::Service(ServiceRef { namespace: namespace(by_name), target: ServiceTarget::Name(name.to_owned()) }),
+                None => {
+                    self.problem(object, format!("{pointer}/k8sService/serviceName"), "k8sService needs serviceName".to_owned());
+                    Peer::Invalid
+                }
+            },
+            (None, Some(by_labels)) => match by_labels.get("selector") {
+                Some(selector) => match self.cilium_selector(object, selector, &format!("{pointer}/k8sServiceSelector/selector")) {
+                    Some(selector) => Peer::Service(ServiceRef { namespace: namespace(by_labels), target: ServiceTarget::Labels(selector) }),
+                    None => Peer::Invalid,
+                },
+                None => {
+                    self.problem(object, format!("{pointer}/k8sServiceSelector/selector"), "k8sServiceSelector needs selector".to_owned());
+                    Peer::Invalid
+                }
+            },
+            _ => {
+                self.problem(object, pointer.to_owned(), "a toServices entry needs one of k8sService and k8sServiceSelector".to_owned());
+                Peer::Invalid
+            }
+        }
     }
 
     /// The ports of `toPorts` (an omitted or `ANY` protocol is TCP, UDP and SCTP; port `0` or

@@ -108,6 +108,9 @@ pub enum Peer {
     Entity(Entity),
     /// Cilium's `toFQDNs`: `matchName` or `matchPattern`, lower-cased.
     Fqdn(FqdnMatch),
+    /// Cilium's `toServices`: the endpoint addresses of the services without a selector that
+    /// it names.
+    Service(ServiceRef),
     /// A Cilium rule with neither peers nor ports: it matches no traffic.
     Nobody,
     /// A peer the API server would reject (no field, bad selector, bad CIDR): matches nothing.
@@ -139,6 +142,41 @@ pub enum FqdnMatch {
     Name(String),
     /// `*` stands for any characters but dots; `*` alone for every name.
     Pattern(String),
+}
+
+/// A `toServices` entry: `k8sService` (by name) or `k8sServiceSelector` (by the service's
+/// labels), in one namespace or, without one, in any.
+#[derive(Clone, Debug)]
+pub struct ServiceRef {
+    pub namespace: Option<String>,
+    pub target: ServiceTarget,
+}
+
+#[derive(Clone, Debug)]
+pub enum ServiceTarget {
+    Name(String),
+    Labels(LabelSelector),
+}
+
+impl ServiceRef {
+    pub fn matches(&self, service: &Service) -> bool {
+        self.namespace.as_ref().is_none_or(|namespace| *namespace == service.namespace)
+            && match &self.target {
+                ServiceTarget::Name(name) => *name == service.name,
+                ServiceTarget::Labels(selector) => selector.matches(&service.labels),
+            }
+    }
+}
+
+/// A Service as Cilium's `toServices` sees it: its labels, whether it selects pods, and the
+/// addresses of its ready endpoints (from its Endpoints and EndpointSlices).
+#[derive(Clone, Debug)]
+pub struct Service {
+    pub namespace: String,
+    pub name: String,
+    pub labels: Labels,
+    pub selects_pods: bool,
+    pub addresses: Vec<IpAddr>,
 }
 
 #[derive(Clone, Debug)]
@@ -176,6 +214,8 @@ pub struct Network<'a> {
     pub namespace_objects: BTreeMap<String, &'a Object>,
     pub workloads: Vec<Workload<'a>>,
     pub policies: Vec<Policy<'a>>,
+    /// Services with their endpoint addresses, for Cilium's `toServices`.
+    pub services: Vec<Service>,
     pub problems: Vec<Problem<'a>>,
     /// Whether the input holds Cilium policies: Cilium then enforces the NetworkPolicies too,
     /// and their selectors see the labels Cilium gives pods.
@@ -308,6 +348,11 @@ pub fn retain(object: &Object) -> Option<Object> {
         paths.extend([&["spec"][..], &["specs"]]);
         return Some(project(object, &paths));
     }
+    if object.is(&[""], "Service") || object.is(&[""], "Endpoints") || object.is(&["discovery.k8s.io"], "EndpointSlice") {
+        let mut paths = IDENTITY.to_vec();
+        paths.extend([&["metadata", "labels"][..], &["spec", "selector"], &["subsets"], &["endpoints"]]);
+        return Some(project(object, &paths));
+    }
     let pod = PodView::of(object).filter(|_| object.kind() != "PodTemplate")?;
     let metadata: Vec<&str> = pointer_keys(pod.metadata_pointer);
     let containers: Vec<&str> = pointer_keys(pod.spec_pointer).into_iter().chain(["containers", "*"]).collect();
@@ -340,6 +385,7 @@ impl<'a> Network<'a> {
             .collect();
         let mut network = Network::default();
         let mut candidates = Vec::new();
+        let mut endpoints = Vec::new();
         for (item, mut problems) in read {
             network.problems.append(&mut problems);
             match item {
@@ -353,7 +399,16 @@ impl<'a> Network<'a> {
                     network.policies.append(&mut policies);
                 }
                 Item::Workload(workload) => candidates.push(workload),
+                Item::Service(service) => network.services.push(service),
+                Item::Endpoints { namespace, service, addresses } => endpoints.push((namespace, service, addresses)),
                 Item::Other => {}
+            }
+        }
+        for (namespace, name, addresses) in endpoints {
+            if let Some(service) = network.services.iter_mut().find(|service| service.namespace == namespace && service.name == name) {
+                service.addresses.extend(addresses);
+                service.addresses.sort();
+                service.addresses.dedup();
             }
         }
         network.workloads = without_owned(candidates);
@@ -450,6 +505,9 @@ enum Item<'a> {
     /// A Cilium policy's rules (`spec` and each of `specs`).
     CiliumPolicies(Vec<Policy<'a>>),
     Workload(Workload<'a>),
+    Service(Service),
+    /// An Endpoints or EndpointSlice object: the ready addresses of a service.
+    Endpoints { namespace: String, service: String, addresses: Vec<IpAddr> },
     Other,
 }
 
@@ -467,6 +525,17 @@ impl<'a> Reader<'a> {
             Item::Policy(self.parse_policy(object))
         } else if crate::cilium::is_policy(object) {
             Item::CiliumPolicies(self.cilium_policies(object))
+        } else if object.is(&[""], "Service") {
+            let selector = object.root.get("spec").and_then(|spec| spec.get("selector"));
+            Item::Service(Service {
+                namespace: object.namespace().unwrap_or(DEFAULT_NAMESPACE).to_owned(),
+                name: object.name().to_owned(),
+                labels: labels_of(object.metadata().and_then(|meta| meta.get("labels"))),
+                selects_pods: !labels_of(selector).is_empty(),
+                addresses: Vec::new(),
+            })
+        } else if let Some((service, addresses)) = service_endpoints(object) {
+            Item::Endpoints { namespace: object.namespace().unwrap_or(DEFAULT_NAMESPACE).to_owned(), service, addresses }
         } else {
             self.parse_workload(object).map_or(Item::Other, Item::Workload)
         }
@@ -674,6 +743,35 @@ fn pod_ips(object: &Object) -> Vec<IpAddr> {
         return listed;
     }
     status.and_then(|status| status.get("podIP")).and_then(Node::as_str).and_then(|ip| ip.parse().ok()).into_iter().collect()
+}
+
+/// The service and ready addresses of an Endpoints object (`subsets[].addresses`) or an
+/// EndpointSlice (`endpoints[].addresses` not marked unready, for the service its
+/// `kubernetes.io/service-name` label names).
+fn service_endpoints(object: &Object) -> Option<(String, Vec<IpAddr>)> {
+    let text = |node: &Node| node.as_str().and_then(|ip| ip.parse::<IpAddr>().ok());
+    if object.is(&[""], "Endpoints") {
+        let subsets = object.root.get("subsets").map(Node::as_seq).unwrap_or_default();
+        let addresses = subsets
+            .iter()
+            .flat_map(|subset| subset.get("addresses").map(Node::as_seq).unwrap_or_default())
+            .filter_map(|address| address.get("ip").and_then(text))
+            .collect();
+        return Some((object.name().to_owned(), addresses));
+    }
+    if object.is(&["discovery.k8s.io"], "EndpointSlice") {
+        let labels = labels_of(object.metadata().and_then(|meta| meta.get("labels")));
+        let service = labels.get("kubernetes.io/service-name")?.clone();
+        let endpoints = object.root.get("endpoints").map(Node::as_seq).unwrap_or_default();
+        let addresses = endpoints
+            .iter()
+            .filter(|endpoint| endpoint.get("conditions").and_then(|conditions| conditions.get("ready")).and_then(Node::as_bool) != Some(false))
+            .flat_map(|endpoint| endpoint.get("addresses").map(Node::as_seq).unwrap_or_default())
+            .filter_map(|address| text(address))
+            .collect();
+        return Some((service, addresses));
+    }
+    None
 }
 
 /// Drops workloads whose controller (by ownerReference) is also in the input: a live cluster

@@ -171,6 +171,11 @@ impl<'a> Network<'a> {
                 policy.flavor == Flavor::NetworkPolicy && !self.cilium && workload.ips.iter().any(|ip| block.contains(*ip))
             }
             (Peer::Fqdn(pattern), Endpoint::Fqdn(name)) => pattern.matches(name),
+            // Cilium turns `toServices` into CIDR rules for the endpoints of the services without
+            // a selector it names: outside addresses, never pods.
+            (Peer::Service(service), Endpoint::External(ip)) => {
+                self.services.iter().any(|candidate| !candidate.selects_pods && service.matches(candidate) && candidate.addresses.contains(ip))
+            }
             // Selectors never match an IP address. A DNS name is matched by name only: its
             // addresses are not known.
             _ => false,

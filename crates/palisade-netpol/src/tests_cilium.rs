@@ -330,3 +330,69 @@ fn the_matrix_by_classes_equals_every_pair_reached_one_by_one() {
         }
     }
 }
+
+#[test]
+fn a_selector_on_namespace_labels_is_not_confined_to_the_policy_namespace() {
+    let policies = [cnp("shop", "p", json!({"endpointSelector": select(json!({"app": "web"})), "ingress": [{"fromEndpoints": [select(json!({"k8s:io.cilium.k8s.namespace.labels.team": "a"}))]}]}))];
+    assert!(reach(&policies, "other/client", "shop/web").is_all());
+    assert!(reach(&policies, "tools/ops", "shop/web").is_empty());
+    assert!(reach(&policies, "shop/db", "shop/web").is_empty());
+}
+
+fn service(name: &str, labels: Value, selector: Option<Value>) -> Value {
+    let mut spec = json!({"ports": [{"port": 5432}]});
+    if let Some(selector) = selector {
+        spec["selector"] = selector;
+    }
+    json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": "shop", "labels": labels}, "spec": spec})
+}
+
+/// Services for `toServices`: `external-db` and `mirror` without a selector (their backends
+/// outside the cluster, by an Endpoints object and by an EndpointSlice with an unready
+/// address), `web-svc` with one.
+fn services() -> Vec<Value> {
+    vec![
+        service("external-db", json!({"tier": "data"}), None),
+        json!({"apiVersion": "v1", "kind": "Endpoints", "metadata": {"name": "external-db", "namespace": "shop"}, "subsets": [{"addresses": [{"ip": "192.0.2.10"}], "ports": [{"port": 5432}]}]}),
+        service("mirror", json!({"mirror": "true"}), None),
+        json!({"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice", "metadata": {"name": "mirror-x1", "namespace": "shop", "labels": {"kubernetes.io/service-name": "mirror"}},
+            "addressType": "IPv4", "endpoints": [{"addresses": ["192.0.2.20"], "conditions": {"ready": true}}, {"addresses": ["192.0.2.21"], "conditions": {"ready": false}}]}),
+        service("web-svc", json!({}), Some(json!({"app": "web"}))),
+        json!({"apiVersion": "v1", "kind": "Endpoints", "metadata": {"name": "web-svc", "namespace": "shop"}, "subsets": [{"addresses": [{"ip": "192.0.2.30"}]}]}),
+    ]
+}
+
+#[test]
+fn to_services_allows_the_ready_endpoints_of_services_without_a_selector() {
+    let mut policies = services();
+    policies.push(cnp("other", "p", json!({"endpointSelector": select(json!({"app": "client"})), "egress": [
+        // No namespace: any namespace.
+        {"toServices": [{"k8sService": {"serviceName": "external-db"}}]},
+        {"toServices": [{"k8sServiceSelector": {"selector": select(json!({"mirror": "true"})), "namespace": "shop"}}]},
+        // A service with a selector: Cilium leaves it to endpoint rules.
+        {"toServices": [{"k8sService": {"serviceName": "web-svc", "namespace": "shop"}}]},
+        // The wrong namespace.
+        {"toServices": [{"k8sServiceSelector": {"selector": select(json!({"tier": "data"})), "namespace": "other"}}]},
+    ]})));
+    assert!(reach(&policies, "other/client", "192.0.2.10").is_all());
+    assert!(reach(&policies, "other/client", "192.0.2.20").is_all());
+    assert!(reach(&policies, "other/client", "192.0.2.21").is_empty(), "unready");
+    assert!(reach(&policies, "other/client", "192.0.2.30").is_empty(), "web-svc selects pods");
+    assert!(reach(&policies, "other/client", "shop/web").is_empty(), "toServices never selects pods");
+    assert!(reach(&policies, "other/client", "192.0.2.99").is_empty());
+}
+
+#[test]
+fn to_services_with_to_ports_or_without_a_target_is_rejected_and_matches_nothing() {
+    let mut items = services();
+    items.push(cnp("other", "p", json!({"endpointSelector": select(json!({"app": "client"})), "egress": [
+        {"toServices": [{"k8sService": {"serviceName": "external-db", "namespace": "shop"}}], "toPorts": [{"ports": [{"port": "5432"}]}]},
+        {"toServices": [{"k8sService": {"namespace": "shop"}}, {}]},
+    ]})));
+    let objects = network_with(&items);
+    let network = Network::from_objects(&objects);
+    let problems: Vec<&str> = network.problems.iter().map(|problem| problem.pointer.as_str()).collect();
+    assert_eq!(problems, ["/spec/egress/0/toServices", "/spec/egress/1/toServices/0/k8sService/serviceName", "/spec/egress/1/toServices/1"]);
+    let client = Endpoint::Workload(network.find("other/client").unwrap());
+    assert!(network.reach(&client, &Endpoint::External("192.0.2.10".parse().unwrap())).ports.is_empty());
+}
