@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::model::{Direction, Entity, Flavor, Network};
 use crate::ports::{PortSet, Protocol};
-use crate::reach::{Breakage, Endpoint, Reach, Side};
+use crate::reach::{Breakage, Endpoint, Reach, Side, node_label};
 
 /// An endpoint as the command line names it: `NAMESPACE/WORKLOAD`, `NAMESPACE/KIND/NAME`, an IP
 /// address outside the cluster (or `world:IP`), an entity (`world`, `host`, `remote-node`,
@@ -154,7 +154,8 @@ pub fn namespaces_without_default_deny(network: &Network<'_>) -> Vec<String> {
 }
 
 pub fn default_deny_text(network: &Network<'_>, namespaces: &[String], broken: &[Breakage]) -> String {
-    let label = |index: usize| network.workloads[index].label();
+    let outside = network.outside_peers();
+    let label = |index: usize| node_label(network, &outside, index);
     let listed = if namespaces.is_empty() { "no namespace".to_owned() } else { namespaces.join(", ") };
     let mut out = format!("A default-deny (ingress and egress) in {listed} would cut:\n");
     for b in broken {
@@ -167,7 +168,8 @@ pub fn default_deny_text(network: &Network<'_>, namespaces: &[String], broken: &
 }
 
 pub fn default_deny_json(network: &Network<'_>, namespaces: &[String], broken: &[Breakage]) -> Value {
-    let label = |index: usize| network.workloads[index].label();
+    let outside = network.outside_peers();
+    let label = |index: usize| node_label(network, &outside, index);
     json!({
         "namespaces": namespaces,
         "broken": broken.iter().map(|b| json!({"from": label(b.from), "to": label(b.to), "allPorts": b.lost.is_all(), "ports": b.lost})).collect::<Vec<_>>(),

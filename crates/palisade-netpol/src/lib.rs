@@ -20,7 +20,7 @@ pub use model::{
 };
 pub use index::PolicyIndex;
 pub use ports::{PortSet, Protocol};
-pub use reach::{Breakage, Endpoint, Matrix, Reach, Side};
+pub use reach::{Breakage, Endpoint, Matrix, Outside, Reach, Side, node_label};
 pub use render::{MatrixFormat, write_matrix};
 
 #[cfg(test)]

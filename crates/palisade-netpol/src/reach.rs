@@ -79,7 +79,62 @@ impl Endpoint<'_, '_> {
     }
 }
 
+/// A peer the matrix and default-deny views show beside the workloads: the outside world, the
+/// entities the policies name, and the DNS names of their `toFQDNs` rules.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Outside {
+    Entity(Entity),
+    Fqdn(String),
+}
+
+impl Outside {
+    pub fn label(&self) -> String {
+        self.endpoint().label()
+    }
+
+    pub fn endpoint(&self) -> Endpoint<'_, 'static> {
+        match self {
+            Outside::Entity(entity) => Endpoint::Entity(*entity),
+            Outside::Fqdn(name) => Endpoint::Fqdn(name),
+        }
+    }
+}
+
+/// The label of a node of the matrix: a workload (`index` below the number of workloads), else
+/// an outside peer.
+pub fn node_label(network: &Network<'_>, outside: &[Outside], index: usize) -> String {
+    match network.workloads.get(index) {
+        Some(workload) => workload.label(),
+        None => outside[index - network.workloads.len()].label(),
+    }
+}
+
 impl<'a> Network<'a> {
+    /// The outside peers of the views: `world`, then each entity a rule names (but `all` and
+    /// `cluster`, which are groups that hold the workloads), then each DNS name of a
+    /// `toFQDNs` `matchName`.
+    pub fn outside_peers(&self) -> Vec<Outside> {
+        let mut entities = std::collections::BTreeSet::from([Entity::World]);
+        let mut names = std::collections::BTreeSet::new();
+        for policy in &self.policies {
+            for direction in Direction::BOTH {
+                let rules = policy.rules(direction).unwrap_or_default().iter().chain(policy.deny_rules(direction));
+                for peer in rules.flat_map(|rule| &rule.peers) {
+                    match peer {
+                        Peer::Entity(entity) if !matches!(entity, Entity::All | Entity::Cluster) => {
+                            entities.insert(*entity);
+                        }
+                        Peer::Fqdn(crate::model::FqdnMatch::Name(name)) => {
+                            names.insert(name.clone());
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+        entities.into_iter().map(Outside::Entity).chain(names.into_iter().map(Outside::Fqdn)).collect()
+    }
+
     pub fn reach(&self, from: &Endpoint<'_, 'a>, to: &Endpoint<'_, 'a>) -> Reach {
         let selecting = |endpoint: &Endpoint<'_, 'a>| match endpoint {
             Endpoint::Workload(workload) => self.selecting(workload).map(|(index, _)| index).collect(),
@@ -163,6 +218,8 @@ impl<'a> Network<'a> {
             }
             (Peer::Entity(entity), endpoint) => entity.covers(endpoint.entity()),
             (Peer::Block(block), Endpoint::External(ip)) => block.contains(*ip),
+            // The whole outside world: a block of every address (Cilium: `world` is 0.0.0.0/0).
+            (Peer::Block(block), Endpoint::Entity(Entity::World)) => block.cidr.prefix == 0 && block.except.is_empty(),
             // A NetworkPolicy's ipBlock selects pods by their addresses, as most CNIs enforce it
             // and the Kubernetes e2e suite expects, where the input has them (a cluster scan).
             // Cilium's CIDR rules, and NetworkPolicies that Cilium enforces (translated to CIDR
@@ -241,11 +298,20 @@ impl<'a> Network<'a> {
                     .collect()
             })
             .collect();
-        Matrix { class_of, cells }
+        let outside = self.outside_peers();
+        let to_outside = representatives
+            .par_iter()
+            .map(|&from| outside.iter().map(|peer| self.reach_selected(&Endpoint::Workload(&self.workloads[from]), &keys[from].selected, &peer.endpoint(), &[]).ports).collect())
+            .collect();
+        let from_outside = outside
+            .par_iter()
+            .map(|peer| representatives.iter().map(|&to| self.reach_selected(&peer.endpoint(), &[], &Endpoint::Workload(&self.workloads[to]), &keys[to].selected).ports).collect())
+            .collect();
+        Matrix { class_of, cells, outside, to_outside, from_outside, nothing: PortSet::none() }
     }
 
     /// The connections a default-deny policy in each of `namespaces` would cut: for each
-    /// (source, destination) workload index pair, the ports that are allowed now and would not
+    /// (source, destination) pair of matrix nodes (workloads, then outside peers), the ports that are allowed now and would not
     /// be then. Namespaces that already isolate every pod both ways lose nothing.
     pub fn default_deny_impact(&self, namespaces: &[String]) -> Vec<Breakage> {
         let mut after = self.clone();
@@ -253,8 +319,8 @@ impl<'a> Network<'a> {
         let before = self.matrix();
         let later = after.matrix();
         let mut broken = Vec::new();
-        for from in 0..before.len() {
-            for to in 0..before.len() {
+        for from in 0..before.nodes() {
+            for to in 0..before.nodes() {
                 let lost = before.get(from, to).minus(later.get(from, to));
                 if !lost.is_empty() {
                     broken.push(Breakage { from, to, lost });
@@ -274,19 +340,43 @@ struct ClassKey<'w> {
     ports: &'w [ContainerPort],
 }
 
-/// The ports every workload may use toward every workload (see [`Network::matrix`]).
+/// The ports every workload may use toward every workload and outside peer, and every outside
+/// peer toward every workload (see [`Network::matrix`]). Nodes are numbered workloads first (as
+/// in `Network::workloads`), then the outside peers.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Matrix {
     /// Each workload's class.
     class_of: Vec<usize>,
     /// The ports from each class to each class.
     cells: Vec<Vec<PortSet>>,
+    outside: Vec<Outside>,
+    /// The ports from each class to each outside peer.
+    to_outside: Vec<Vec<PortSet>>,
+    /// The ports from each outside peer to each class.
+    from_outside: Vec<Vec<PortSet>>,
+    /// Between two outside peers: not the policies' business.
+    nothing: PortSet,
 }
 
 impl Matrix {
-    /// The ports workload `from` may use toward workload `to` (indices in `Network::workloads`).
+    /// The ports node `from` may use toward node `to`; nothing between two outside peers.
     pub fn get(&self, from: usize, to: usize) -> &PortSet {
-        &self.cells[self.class_of[from]][self.class_of[to]]
+        let workloads = self.class_of.len();
+        match (self.class_of.get(from), self.class_of.get(to)) {
+            (Some(&from), Some(&to)) => &self.cells[from][to],
+            (Some(&from), None) => &self.to_outside[from][to - workloads],
+            (None, Some(&to)) => &self.from_outside[from - workloads][to],
+            (None, None) => &self.nothing,
+        }
+    }
+
+    /// The workloads and outside peers.
+    pub fn nodes(&self) -> usize {
+        self.class_of.len() + self.outside.len()
+    }
+
+    pub fn outside(&self) -> &[Outside] {
+        &self.outside
     }
 
     /// The number of workloads.

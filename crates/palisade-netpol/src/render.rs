@@ -1,4 +1,6 @@
-//! Renderers for the reachability matrix: a text grid, JSON, Graphviz DOT and Mermaid.
+//! Renderers for the reachability matrix: a text grid, JSON, Graphviz DOT and Mermaid. Nodes
+//! are the workloads, then the outside peers (`world`, the entities and DNS names the policies
+//! name).
 
 use std::collections::HashMap;
 use std::fmt;
@@ -6,7 +8,7 @@ use std::io::{self, Write};
 
 use crate::model::Network;
 use crate::ports::PortSet;
-use crate::reach::Matrix;
+use crate::reach::{Matrix, node_label};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MatrixFormat {
@@ -20,7 +22,7 @@ pub enum MatrixFormat {
 /// it goes: a matrix of thousands of workloads has millions of cells, which are never all held
 /// as text at once.
 pub fn write_matrix(out: &mut dyn Write, network: &Network<'_>, matrix: &Matrix, format: MatrixFormat) -> io::Result<()> {
-    let names: Vec<String> = network.workloads.iter().map(|workload| workload.label()).collect();
+    let names: Vec<String> = (0..matrix.nodes()).map(|index| node_label(network, matrix.outside(), index)).collect();
     match format {
         MatrixFormat::Text => text(out, &names, matrix),
         MatrixFormat::Json => json(out, &names, matrix),
@@ -31,21 +33,26 @@ pub fn write_matrix(out: &mut dyn Write, network: &Network<'_>, matrix: &Matrix,
 
 /// Every allowed connection as `(from, to, ports)`.
 fn edges(matrix: &Matrix) -> impl Iterator<Item = (usize, usize, &PortSet)> {
-    (0..matrix.len()).flat_map(move |from| (0..matrix.len()).map(move |to| (from, to, matrix.get(from, to))).filter(|(_, _, ports)| !ports.is_empty()))
+    (0..matrix.nodes()).flat_map(move |from| (0..matrix.nodes()).map(move |to| (from, to, matrix.get(from, to))).filter(|(_, _, ports)| !ports.is_empty()))
 }
 
 /// Rows are sources, numbered columns are destinations (numbers match the row numbers); a
-/// cell shows `all`, `-` (nothing) or the allowed ports.
+/// cell shows `all`, `-` (nothing) or the allowed ports, and is blank between two outside peers.
 fn text(out: &mut dyn Write, names: &[String], matrix: &Matrix) -> io::Result<()> {
-    let cell = |ports: &PortSet| match (ports.is_all(), ports.is_empty()) {
-        (true, _) => "all".to_owned(),
-        (_, true) => "-".to_owned(),
-        _ => ports.to_string(),
+    let outside = |index: usize| index >= matrix.len();
+    let cell = |row: usize, column: usize| {
+        let ports = matrix.get(row, column);
+        match (ports.is_all(), ports.is_empty()) {
+            _ if outside(row) && outside(column) => String::new(),
+            (true, _) => "all".to_owned(),
+            (_, true) => "-".to_owned(),
+            _ => ports.to_string(),
+        }
     };
     let row_heads: Vec<String> = names.iter().enumerate().map(|(i, name)| format!("[{}] {name}", i + 1)).collect();
     let head_width = row_heads.iter().map(String::len).max().unwrap_or(0).max("from \\ to".len());
     let widths: Vec<usize> = (0..names.len())
-        .map(|column| (0..names.len()).map(|row| cell(matrix.get(row, column)).len()).max().unwrap_or(0).max(format!("[{}]", column + 1).len()))
+        .map(|column| (0..names.len()).map(|row| cell(row, column).len()).max().unwrap_or(0).max(format!("[{}]", column + 1).len()))
         .collect();
     let mut line = format!("{:head_width$}", "from \\ to");
     for (column, width) in widths.iter().enumerate() {
@@ -55,22 +62,27 @@ fn text(out: &mut dyn Write, names: &[String], matrix: &Matrix) -> io::Result<()
     for (row, head) in row_heads.iter().enumerate() {
         let mut line = format!("{head:head_width$}");
         for (column, width) in widths.iter().enumerate() {
-            let _ = fmt::Write::write_fmt(&mut line, format_args!("  {:width$}", cell(matrix.get(row, column))));
+            let _ = fmt::Write::write_fmt(&mut line, format_args!("  {:width$}", cell(row, column)));
         }
         writeln!(out, "{}", line.trim_end())?;
     }
     Ok(())
 }
 
-/// `{"workloads": [...], "edges": [...]}`, one workload and one edge per line. Names and port
-/// sets are encoded once each: cells of a class pair share one port set.
+/// `{"workloads": [...], "outside": [...], "edges": [...]}`, one name and one edge per line.
+/// Names and port sets are encoded once each: cells of a class pair share one port set.
 fn json(out: &mut dyn Write, names: &[String], matrix: &Matrix) -> io::Result<()> {
     let encoded: Vec<String> = names.iter().map(|name| serde_json::to_string(name).unwrap_or_default()).collect();
-    writeln!(out, "{{\n  \"workloads\": [")?;
-    for (index, name) in encoded.iter().enumerate() {
-        writeln!(out, "    {name}{}", if index + 1 < names.len() { "," } else { "" })?;
+    let (workloads, outside) = encoded.split_at(matrix.len());
+    out.write_all(b"{\n")?;
+    for (key, list) in [("workloads", workloads), ("outside", outside)] {
+        writeln!(out, "  \"{key}\": [")?;
+        for (index, name) in list.iter().enumerate() {
+            writeln!(out, "    {name}{}", if index + 1 < list.len() { "," } else { "" })?;
+        }
+        out.write_all(b"  ],\n")?;
     }
-    writeln!(out, "  ],\n  \"edges\": [")?;
+    writeln!(out, "  \"edges\": [")?;
     let mut port_sets: HashMap<*const PortSet, String> = HashMap::new();
     let mut first = true;
     for (from, to, ports) in edges(matrix) {
@@ -83,11 +95,12 @@ fn json(out: &mut dyn Write, names: &[String], matrix: &Matrix) -> io::Result<()
     writeln!(out, "{}  ]\n}}", if first { "" } else { "\n" })
 }
 
-/// One cluster per namespace; edges carry their ports unless every port is allowed.
+/// One cluster per namespace and one for the outside peers; edges carry their ports unless
+/// every port is allowed.
 fn dot(out: &mut dyn Write, network: &Network<'_>, names: &[String], matrix: &Matrix) -> io::Result<()> {
     out.write_all(b"digraph netpol {\n  rankdir=LR;\n  node [shape=box];\n")?;
     for (cluster, namespace) in network.namespaces.keys().enumerate() {
-        let members: Vec<usize> = (0..names.len()).filter(|&i| &network.workloads[i].namespace == namespace).collect();
+        let members: Vec<usize> = (0..matrix.len()).filter(|&i| &network.workloads[i].namespace == namespace).collect();
         if members.is_empty() {
             continue;
         }
@@ -95,6 +108,13 @@ fn dot(out: &mut dyn Write, network: &Network<'_>, names: &[String], matrix: &Ma
         for i in members {
             let workload = &network.workloads[i];
             writeln!(out, "    n{i} [label={}];", quote(&format!("{}/{}", workload.kind, workload.name)))?;
+        }
+        out.write_all(b"  }\n")?;
+    }
+    if matrix.nodes() > matrix.len() {
+        out.write_all(b"  subgraph cluster_outside {\n    label=\"outside\";\n")?;
+        for (i, name) in names.iter().enumerate().skip(matrix.len()) {
+            writeln!(out, "    n{i} [label={}, shape=ellipse];", quote(name))?;
         }
         out.write_all(b"  }\n")?;
     }
@@ -111,7 +131,12 @@ fn dot(out: &mut dyn Write, network: &Network<'_>, names: &[String], matrix: &Ma
 fn mermaid(out: &mut dyn Write, names: &[String], matrix: &Matrix) -> io::Result<()> {
     out.write_all(b"flowchart LR\n")?;
     for (i, name) in names.iter().enumerate() {
-        writeln!(out, "  n{i}[{}]", quote(name))?;
+        // Outside peers are stadiums, workloads rectangles.
+        if i < matrix.len() {
+            writeln!(out, "  n{i}[{}]", quote(name))?;
+        } else {
+            writeln!(out, "  n{i}([{}])", quote(name))?;
+        }
     }
     for (from, to, ports) in edges(matrix) {
         if ports.is_all() {

@@ -338,15 +338,18 @@ fn matrix_renders_in_every_format() {
     };
     assert_eq!(
         render_matrix(&network, &matrix, MatrixFormat::Text),
-        "from \\ to                [1]  [2]\n[1] shop/Deployment/web  all  TCP 5432\n[2] shop/Deployment/db   all  -\n"
+        "from \\ to                [1]  [2]       [3]\n[1] shop/Deployment/web  all  TCP 5432  all\n[2] shop/Deployment/db   all  -         all\n[3] world                all  -\n"
     );
     let json: Value = serde_json::from_str(&render_matrix(&network, &matrix, MatrixFormat::Json)).unwrap();
+    assert_eq!((&json["workloads"][1], &json["outside"]), (&json!("shop/Deployment/db"), &json!(["world"])));
     assert_eq!(json["edges"][1], json!({"from": "shop/Deployment/web", "to": "shop/Deployment/db", "allPorts": false,
         "ports": [{"protocol": "TCP", "from": 5432, "to": 5432}]}));
     let dot = render_matrix(&network, &matrix, MatrixFormat::Dot);
     assert!(dot.contains("label=\"shop\"") && dot.contains("n0 -> n1 [label=\"TCP 5432\"];"), "{dot}");
+    assert!(dot.contains("subgraph cluster_outside {\n    label=\"outside\";\n    n2 [label=\"world\", shape=ellipse];") && dot.contains("n2 -> n0;"), "{dot}");
     let mermaid = render_matrix(&network, &matrix, MatrixFormat::Mermaid);
     assert!(mermaid.starts_with("flowchart LR\n  n0[\"shop/Deployment/web\"]") && mermaid.contains("n0 -->|\"TCP 5432\"| n1"), "{mermaid}");
+    assert!(mermaid.contains("  n2([\"world\"])\n") && mermaid.contains("n1 --> n2"), "{mermaid}");
 }
 
 #[test]

@@ -396,3 +396,38 @@ fn to_services_with_to_ports_or_without_a_target_is_rejected_and_matches_nothing
     let client = Endpoint::Workload(network.find("other/client").unwrap());
     assert!(network.reach(&client, &Endpoint::External("192.0.2.10".parse().unwrap())).ports.is_empty());
 }
+
+#[test]
+fn the_matrix_shows_the_world_and_the_entities_and_names_the_policies_name() {
+    let policies = [
+        cnp("shop", "web-out", json!({"endpointSelector": select(json!({"app": "web"})), "egress": [
+            {"toFQDNs": [{"matchName": "API.example.com."}, {"matchPattern": "*.example.org"}], "toPorts": [{"ports": [{"port": "443", "protocol": "TCP"}]}]},
+            {"toEntities": ["kube-apiserver", "cluster"]},
+        ]})),
+        netpol("other", "client-out", json!({"podSelector": {}, "policyTypes": ["Egress"], "egress": [
+            {"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": [{"port": 443}]},
+            {"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["10.0.0.0/8"]}}], "ports": [{"port": 80}]},
+        ]})),
+    ];
+    let objects = network_with(&policies);
+    let network = Network::from_objects(&objects);
+    let matrix = network.matrix();
+    let outside: Vec<String> = matrix.outside().iter().map(crate::Outside::label).collect();
+    assert_eq!(outside, ["world", "kube-apiserver", "fqdn:api.example.com"]);
+    let node = |label: &str| (0..matrix.nodes()).find(|&i| crate::node_label(&network, matrix.outside(), i) == label).unwrap();
+    let web = node("shop/Deployment/web");
+    assert_eq!(matrix.get(web, node("fqdn:api.example.com")), &tcp(443));
+    assert!(matrix.get(web, node("kube-apiserver")).is_all());
+    assert!(matrix.get(web, node("world")).is_empty());
+    // 0.0.0.0/0 is the whole world; with an exception it is not.
+    assert_eq!(matrix.get(node("other/Deployment/client"), node("world")), &tcp(443));
+    // Nothing isolates db: it reaches and is reached by everything outside.
+    assert!(matrix.get(node("shop/Deployment/db"), node("world")).is_all());
+    assert!(matrix.get(node("world"), node("shop/Deployment/db")).is_all());
+    assert!(matrix.get(node("world"), node("kube-apiserver")).is_empty());
+    // One by one, as the matrix says.
+    for peer in matrix.outside() {
+        let to = node(&peer.label());
+        assert_eq!(matrix.get(web, to), &network.reach(&Endpoint::Workload(&network.workloads[web]), &peer.endpoint()).ports, "{}", peer.label());
+    }
+}
