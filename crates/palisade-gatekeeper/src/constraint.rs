@@ -6,6 +6,7 @@ use std::sync::Arc;
 use palisade_core::{Node, Object, api_group};
 
 use crate::matching::{Match, Target};
+use crate::memo::Memo;
 use crate::review::Review;
 use crate::template::{Evaluator, NotEvaluated, Template, Violation};
 
@@ -40,6 +41,9 @@ pub struct Constraint {
     /// For `scoped`: each of `spec.scopedEnforcementActions`, with its enforcement points.
     scoped_actions: Vec<(String, Vec<String>)>,
     pub template: Arc<Template>,
+    /// Verdicts remembered by the parts of the review the template reads, where it reads
+    /// nothing else (see [`crate::memo`]).
+    memo: Option<Memo>,
 }
 
 impl Constraint {
@@ -62,7 +66,8 @@ impl Constraint {
             })
             .collect();
         let parameters_input = parameters.clone().map(regorus::Value::from);
-        Ok(Constraint { kind: object.kind().to_owned(), name, matcher, parameters, parameters_input, enforcement_action, scoped_actions, template })
+        let memo = template.review_reads().map(|reads| Memo::new(reads.to_vec()));
+        Ok(Constraint { kind: object.kind().to_owned(), name, matcher, parameters, parameters_input, enforcement_action, scoped_actions, template, memo })
     }
 
     /// What the constraint does at an enforcement point: its `enforcementAction`, or for
@@ -93,9 +98,10 @@ impl Constraint {
             return Ok(Vec::new());
         }
         let input = review.input(self.parameters_input.as_ref());
-        match evaluator {
-            Some(evaluator) => evaluator.evaluate_input(input),
-            None => self.template.evaluate_input(input),
+        match (evaluator, &self.memo) {
+            (Some(evaluator), _) => evaluator.evaluate_input(input),
+            (None, Some(memo)) => memo.judge(review.value(), || self.template.evaluate_input(input)),
+            (None, None) => self.template.evaluate_input(input),
         }
     }
 }

@@ -51,7 +51,7 @@ pub(crate) fn find(modules: &[Ref<Module>], package: &str) -> Option<Join> {
                 }
                 Event::DataRef(_, Some(_)) => true,
                 Event::DataRef(_, None) | Event::With => false,
-                Event::InputRef(first) => matches!(first.as_deref(), Some("review" | "parameters")),
+                Event::InputRef(prefix) => matches!(prefix.first().map(String::as_str), Some("review" | "parameters")),
                 Event::Expr(Expr::Var { span, .. }) => !matches!(span.text(), "data" | "input"),
                 Event::Expr(_) => true,
             })?;
@@ -338,11 +338,12 @@ impl<'a> Functions<'a> {
 }
 
 /// What a walk over the syntax tree meets.
-enum Event<'a> {
+pub(crate) enum Event<'a> {
     /// A reference rooted at `data`, with its first segment's name (`None` when dynamic).
     DataRef(&'a Expr, Option<String>),
-    /// A reference rooted at `input`, with its first segment's name (`None` when dynamic).
-    InputRef(Option<String>),
+    /// A reference rooted at `input`, with the names of its segments up to the first dynamic
+    /// one (`input.review.object.spec.containers[_].name`: review, object, spec, containers).
+    InputRef(Vec<String>),
     /// A `with` modifier.
     With,
     /// Any other expression.
@@ -350,7 +351,7 @@ enum Event<'a> {
 }
 
 /// Visits every expression of a rule; `None` as soon as `visit` refuses one.
-fn walk_rule<'a>(rule: &'a Rule, visit: &mut impl FnMut(Event<'a>) -> bool) -> Option<()> {
+pub(crate) fn walk_rule<'a>(rule: &'a Rule, visit: &mut impl FnMut(Event<'a>) -> bool) -> Option<()> {
     match rule {
         Rule::Spec { head, bodies, .. } => {
             match head {
@@ -422,13 +423,16 @@ fn walk_expr<'a>(expr: &'a Expr, visit: &mut impl FnMut(Event<'a>) -> bool) -> O
     match expr {
         Expr::RefDot { .. } | Expr::RefBrack { .. } => {
             let (root, segments) = chain(expr);
-            let first = match segments.first() {
-                Some(Segment::Name(name)) => Some(name.clone()),
-                _ => None,
-            };
+            let names: Vec<String> = segments
+                .iter()
+                .map_while(|segment| match segment {
+                    Segment::Name(name) => Some(name.clone()),
+                    Segment::Index(_) => None,
+                })
+                .collect();
             let event = match root {
-                Expr::Var { span, .. } if span.text() == "data" => Some(Event::DataRef(expr, first)),
-                Expr::Var { span, .. } if span.text() == "input" => Some(Event::InputRef(first)),
+                Expr::Var { span, .. } if span.text() == "data" => Some(Event::DataRef(expr, names.into_iter().next())),
+                Expr::Var { span, .. } if span.text() == "input" => Some(Event::InputRef(names)),
                 _ => None,
             };
             match event {

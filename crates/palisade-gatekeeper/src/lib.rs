@@ -7,6 +7,7 @@ pub mod constraint;
 pub mod expansion;
 mod join;
 pub mod matching;
+mod memo;
 pub mod review;
 pub mod suite;
 pub mod template;

@@ -72,6 +72,11 @@ impl Review {
         Review(regorus::Value::from(request.clone()))
     }
 
+    /// The review, as the Rego engine's value (`input.review`).
+    pub(crate) fn value(&self) -> &regorus::Value {
+        &self.0
+    }
+
     /// `input` with the constraint's parameters (already converted), sharing the review.
     pub(crate) fn input(&self, parameters: Option<&regorus::Value>) -> regorus::Value {
         let mut input = std::collections::BTreeMap::new();

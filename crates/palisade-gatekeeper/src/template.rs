@@ -33,6 +33,9 @@ enum Program {
         violation: String,
         uses_inventory: bool,
         join: Option<Box<Join>>,
+        /// The paths under `input.review` the Rego reads, when its verdicts depend on nothing
+        /// else (see [`crate::memo`]).
+        review_reads: Option<Vec<Vec<String>>>,
     },
     /// The template has no Rego for the admission target (a CEL-only template): its
     /// constraints are reported as not evaluated.
@@ -108,6 +111,20 @@ impl Template {
             Program::Unsupported(reason) => Some(reason),
             Program::Rego { .. } => None,
         }
+    }
+
+    /// The paths under `input.review` that decide the template's verdicts, when nothing else
+    /// does (see [`crate::memo`]).
+    pub(crate) fn review_reads(&self) -> Option<&[Vec<String>]> {
+        match &self.program {
+            Program::Rego { review_reads, .. } => review_reads.as_deref(),
+            Program::Unsupported(_) => None,
+        }
+    }
+
+    /// Whether its constraints remember verdicts (see [`crate::memo`]).
+    pub fn remembers_verdicts(&self) -> bool {
+        self.review_reads().is_some()
     }
 
     /// Whether the Rego reads `data.inventory`, so reviews need the other objects.
@@ -421,9 +438,10 @@ fn compile(name: &str, rego: &str, libs: &[String]) -> Result<Program, String> {
     }
     let uses_inventory = std::iter::once(rego).chain(libs.iter().map(String::as_str)).any(|source| source.contains("data.inventory") || source.contains("data[\"inventory\"]"));
     let join = if uses_inventory { join_of(&mut engine, name, &package) } else { None };
+    let review_reads = if uses_inventory { None } else { crate::memo::review_reads(engine.get_modules()) };
     prepare(&mut engine, &violation);
     let plain = Box::new(Evaluator::new(engine.clone(), &violation, None));
-    Ok(Program::Rego { prototype: Box::new(Mutex::new(engine)), plain, violation, uses_inventory, join })
+    Ok(Program::Rego { prototype: Box::new(Mutex::new(engine)), plain, violation, uses_inventory, join, review_reads })
 }
 
 /// The template's inventory join, with an engine that computes its key.

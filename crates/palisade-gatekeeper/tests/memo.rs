@@ -1,0 +1,112 @@
+//! Constraints remember verdicts by the parts of the review their template reads: on every
+//! library template and sample, and on variants of the samples that change read and unread
+//! fields alike, a remembered verdict must be the one a fresh evaluation gives.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use palisade_core::{Labels, api_group};
+use palisade_gatekeeper::{Constraint, Review, Target, Template, review};
+use serde_json::{Value, json};
+
+fn library() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/gatekeeper-library/library")
+}
+
+fn objects_of(path: &Path) -> Vec<palisade_core::Object> {
+    palisade_load::load_str(&std::fs::read_to_string(path).unwrap(), &path.display().to_string()).objects
+}
+
+/// Every template directory with samples: the template and, per sample, its constraint and
+/// example objects.
+fn samples() -> Vec<(PathBuf, Vec<(PathBuf, Vec<PathBuf>)>)> {
+    let mut found = Vec::new();
+    for family in ["general", "pod-security-policy"] {
+        let mut directories: Vec<PathBuf> = std::fs::read_dir(library().join(family)).unwrap().map(|entry| entry.unwrap().path()).collect();
+        directories.sort();
+        for directory in directories {
+            let Ok(entries) = std::fs::read_dir(directory.join("samples")) else { continue };
+            let mut cases: Vec<(PathBuf, Vec<PathBuf>)> = entries
+                .map(|entry| entry.unwrap().path())
+                .filter(|sample| sample.join("constraint.yaml").is_file())
+                .map(|sample| {
+                    let mut examples: Vec<PathBuf> = std::fs::read_dir(&sample).unwrap().map(|entry| entry.unwrap().path()).filter(|path| path.file_name().unwrap().to_string_lossy().starts_with("example")).collect();
+                    examples.sort();
+                    (sample.join("constraint.yaml"), examples)
+                })
+                .collect();
+            cases.sort();
+            found.push((directory.join("template.yaml"), cases));
+        }
+    }
+    found
+}
+
+/// Variants of an object: renamed (unread by most templates), relabelled, with a container's
+/// image, security context or resources changed, and with a field removed.
+fn variants(object: &Value) -> Vec<Value> {
+    let mut out = vec![object.clone()];
+    for n in 0..3 {
+        let mut renamed = object.clone();
+        renamed["metadata"]["name"] = json!(format!("renamed-{n}"));
+        renamed["metadata"]["uid"] = json!(format!("uid-{n}"));
+        out.push(renamed);
+    }
+    let mut labelled = object.clone();
+    labelled["metadata"]["labels"]["extra"] = json!("yes");
+    out.push(labelled);
+    for pointer in ["/spec/containers/0", "/spec/template/spec/containers/0"] {
+        if object.pointer(pointer).is_some() {
+            for (key, value) in [("image", json!("nginx:latest")), ("securityContext", json!({"privileged": true, "runAsUser": 0})), ("resources", json!({"limits": {"cpu": "100m", "memory": "1Gi"}}))] {
+                let mut changed = object.clone();
+                changed.pointer_mut(pointer).unwrap()[key] = value;
+                out.push(changed.clone());
+                // The same change on a renamed object: a remembered verdict.
+                changed["metadata"]["name"] = json!("renamed-changed");
+                out.push(changed);
+            }
+        }
+    }
+    if let Some(spec) = object.get("spec").and_then(Value::as_object)
+        && let Some(first) = spec.keys().next()
+    {
+        let mut removed = object.clone();
+        removed["spec"].as_object_mut().unwrap().remove(first);
+        out.push(removed);
+    }
+    out
+}
+
+#[test]
+fn remembered_verdicts_are_the_verdicts_of_a_fresh_evaluation() {
+    let mut remembered_templates = 0;
+    let mut checked = 0;
+    for (template_path, cases) in samples() {
+        let Ok(template) = Template::parse(&objects_of(&template_path)[0]) else { continue };
+        let template = Arc::new(template);
+        if template.uses_inventory() || template.unsupported().is_some() {
+            continue;
+        }
+        for (constraint_path, examples) in cases {
+            let constraint = Constraint::parse(&objects_of(&constraint_path)[0], template.clone()).unwrap();
+            let subjects: Vec<Value> = examples.iter().flat_map(|path| objects_of(path)).map(|object| object.root.to_json()).filter(|object| object["kind"] != "AdmissionReview").flat_map(|object| variants(&object)).collect();
+            // Twice over, so the second pass is answered from memory.
+            for subject in subjects.iter().chain(&subjects) {
+                let request = review::of_object(subject);
+                let labels: Labels = Labels::new();
+                let field = |pointer: &str| subject.pointer(pointer).and_then(Value::as_str).unwrap_or("");
+                let target = Target { group: api_group(field("/apiVersion")), kind: field("/kind"), name: field("/metadata/name"), generate_name: "", namespace: None, labels: &labels };
+                if !constraint.matcher.matches(&target) {
+                    continue;
+                }
+                let fresh = template.evaluate(&review::input(&request, constraint.parameters.as_ref()));
+                let judged = constraint.judge(&Review::new(&request), &target, None);
+                assert_eq!(judged, fresh, "{} {} on {subject}", template.name, constraint.name);
+                checked += 1;
+            }
+        }
+        remembered_templates += usize::from(template.remembers_verdicts());
+    }
+    assert!(checked > 2000, "{checked} judgements checked");
+    assert!(remembered_templates >= 20, "{remembered_templates} templates remember verdicts");
+}
