@@ -51,9 +51,9 @@ pub(crate) fn find(modules: &[Ref<Module>], package: &str) -> Option<Join> {
                 }
                 Event::DataRef(_, Some(_)) => true,
                 Event::DataRef(_, None) | Event::With => false,
-                Event::InputRef(prefix) => matches!(prefix.first().map(String::as_str), Some("review" | "parameters")),
+                Event::InputRef(_, prefix) => matches!(prefix.first().map(String::as_str), Some("review" | "parameters")),
                 Event::Expr(Expr::Var { span, .. }) => !matches!(span.text(), "data" | "input"),
-                Event::Expr(_) => true,
+                Event::Expr(_) | Event::VarRef(..) => true,
             })?;
         }
     }
@@ -139,13 +139,13 @@ fn inventory_path(expr: &Expr) -> Option<Vec<Option<String>>> {
     (names.next()? == Some("inventory".to_owned())).then(|| names.collect())
 }
 
-enum Segment<'a> {
+pub(crate) enum Segment<'a> {
     Name(String),
     Index(&'a Expr),
 }
 
 /// A reference's root and its segments, innermost first.
-fn chain(expr: &Expr) -> (&Expr, Vec<Segment<'_>>) {
+pub(crate) fn chain(expr: &Expr) -> (&Expr, Vec<Segment<'_>>) {
     let mut segments = Vec::new();
     let mut node = expr;
     loop {
@@ -303,6 +303,11 @@ struct Functions<'a>(HashMap<&'a str, Vec<&'a Rule>>);
 /// Built-ins whose result is not a function of their arguments.
 const NONDETERMINISTIC: [&str; 10] = ["http.", "time.now", "rand.", "uuid.", "opa.", "net.", "trace", "print", "io.jwt.encode", "external_data"];
 
+/// Whether a call of `name` may give another result for the same arguments.
+pub(crate) fn nondeterministic(name: &str) -> bool {
+    NONDETERMINISTIC.iter().any(|prefix| name.starts_with(prefix))
+}
+
 impl<'a> Functions<'a> {
     fn of(module: &'a Module) -> Self {
         let mut functions: HashMap<&str, Vec<&Rule>> = HashMap::new();
@@ -323,14 +328,14 @@ impl<'a> Functions<'a> {
             return false;
         }
         let Some(rules) = self.0.get(name) else {
-            return BUILTINS.contains_key(name) && !NONDETERMINISTIC.iter().any(|prefix| name.starts_with(prefix));
+            return BUILTINS.contains_key(name) && !nondeterministic(name);
         };
         rules.iter().all(|rule| {
             walk_rule(rule, &mut |event| match event {
                 Event::Expr(Expr::Var { span, .. }) => !matches!(span.text(), "input" | "data"),
                 Event::Expr(Expr::Call { fcn, .. }) => self.deterministic(fcn.span().text(), depth + 1),
-                Event::Expr(_) => true,
-                Event::DataRef(..) | Event::InputRef(_) | Event::With => false,
+                Event::Expr(_) | Event::VarRef(..) => true,
+                Event::DataRef(..) | Event::InputRef(..) | Event::With => false,
             })
             .is_some()
         })
@@ -343,7 +348,10 @@ pub(crate) enum Event<'a> {
     DataRef(&'a Expr, Option<String>),
     /// A reference rooted at `input`, with the names of its segments up to the first dynamic
     /// one (`input.review.object.spec.containers[_].name`: review, object, spec, containers).
-    InputRef(Vec<String>),
+    InputRef(&'a Expr, Vec<String>),
+    /// A reference rooted at another variable, with the variable and the names of its segments
+    /// up to the first dynamic one.
+    VarRef(&'a Expr, &'a str, Vec<String>),
     /// A `with` modifier.
     With,
     /// Any other expression.
@@ -432,7 +440,8 @@ fn walk_expr<'a>(expr: &'a Expr, visit: &mut impl FnMut(Event<'a>) -> bool) -> O
                 .collect();
             let event = match root {
                 Expr::Var { span, .. } if span.text() == "data" => Some(Event::DataRef(expr, names.into_iter().next())),
-                Expr::Var { span, .. } if span.text() == "input" => Some(Event::InputRef(names)),
+                Expr::Var { span, .. } if span.text() == "input" => Some(Event::InputRef(expr, names)),
+                Expr::Var { span, .. } => Some(Event::VarRef(expr, span.text(), names)),
                 _ => None,
             };
             match event {

@@ -7,73 +7,203 @@
 //! The parts read are found in the Rego's syntax tree (template and libs): every reference
 //! rooted at `input` gives the path of its leading names (`input.review.object.spec.containers[_]`
 //! reads `review.object.spec.containers`), and `object.get(input, KEY, default)` with a constant
-//! key reads that key. Any other use of `input` as a whole, a `with` modifier, or a built-in
-//! whose result is not a function of its arguments (time, randomness, HTTP, external data)
-//! means no memo: every review is evaluated. So does reading the whole review or the whole
-//! object (`is_update(input.review)`, `obj := input.review.object`), which sets every review
-//! apart.
+//! key reads that key. A variable assigned such a reference with constant keys
+//! (`obj := input.review.object`), or a function parameter given one (`is_update(input.review)`),
+//! stands for that path: its uses read the path followed by their own keys. Any other use of
+//! `input` as a whole, a `with` modifier, or a built-in whose result is not a function of its
+//! arguments (time, randomness, HTTP, external data) means no memo: every review is evaluated.
+//! So does reading the whole review or the whole object, which sets every review apart.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Mutex;
 
-use regorus::unstable::{Expr, Module, Ref};
+use regorus::unstable::{AssignOp, Expr, Module, Ref, Rule, RuleHead};
 
-use crate::join::{Event, walk_rule};
+use crate::join::{Event, Segment, chain, walk_rule};
 use crate::template::{NotEvaluated, Violation};
-
-/// Built-ins whose results depend on more than their arguments.
-const IMPURE: [&str; 8] = ["http.send", "time.now_ns", "rand.intn", "uuid.rfc4122", "opa.runtime", "net.lookup_ip_addr", "external_data", "trace"];
 
 /// Distinct reviews remembered per constraint before the memo starts over, bounding memory.
 const CAPACITY: usize = 4096;
 
+/// Rounds of alias propagation through function calls before the analysis gives up.
+const ROUNDS: usize = 16;
+
+/// Input paths a variable stands for.
+type Paths = BTreeSet<Vec<String>>;
+
 /// The paths under `input.review` that the Rego of `modules` reads, or `None` when its verdicts
 /// may depend on more (see the module's documentation).
-pub(crate) fn review_reads(modules: &[Ref<Module>]) -> Option<Vec<Vec<String>>> {
-    let mut reads: Vec<Vec<String>> = Vec::new();
+pub(crate) fn review_reads(modules: &[Ref<Module>]) -> Option<Vec<Read>> {
+    let rules: Vec<&Rule> = modules.iter().flat_map(|module| module.policy.iter().map(|rule| rule.as_ref())).collect();
+    let aliases = Aliases::of(&rules)?;
+    let mut reads: Vec<Read> = Vec::new();
     // The `input` arguments of `object.get` calls with constant keys, which read only that key.
-    let mut keyed_inputs: Vec<*const Expr> = Vec::new();
-    for module in modules {
-        for rule in &module.policy {
-            walk_rule(rule, &mut |event| match event {
-                Event::With => false,
-                Event::DataRef(..) => true,
-                Event::InputRef(path) => {
-                    reads.push(path);
+    let mut keyed_inputs: HashSet<*const Expr> = HashSet::new();
+    for (index, rule) in rules.iter().enumerate() {
+        let local = &aliases.by_rule[index];
+        walk_rule(rule, &mut |event| match event {
+            Event::With => false,
+            Event::DataRef(..) => true,
+            // A reference whose value a variable carries still decides, by being defined or not,
+            // whether the assignment or call succeeds.
+            Event::InputRef(expr, path) => {
+                reads.push(Read { value: !aliases.forwarded.contains(&std::ptr::from_ref(expr)), path });
+                true
+            }
+            Event::VarRef(expr, name, path) => {
+                if let Some(paths) = local.get(name) {
+                    let value = !aliases.forwarded.contains(&std::ptr::from_ref(expr));
+                    reads.extend(paths.iter().map(|prefix| Read { path: [prefix.as_slice(), &path].concat(), value }));
+                }
+                true
+            }
+            Event::Expr(expr) => match expr {
+                // `input` as a whole: only as an `object.get` with a constant key.
+                Expr::Var { span, .. } if span.text() == "input" => keyed_inputs.contains(&std::ptr::from_ref(expr)),
+                // A variable standing for part of the input, used as a whole.
+                Expr::Var { span, .. } => {
+                    if let Some(paths) = local.get(span.text())
+                        && !aliases.forwarded.contains(&std::ptr::from_ref(expr))
+                    {
+                        reads.extend(paths.iter().map(|path| Read { path: path.clone(), value: true }));
+                    }
                     true
                 }
-                Event::Expr(expr) => match expr {
-                    // `input` as a whole: only as an `object.get` with a constant key.
-                    Expr::Var { span, .. } if span.text() == "input" => keyed_inputs.contains(&std::ptr::from_ref(expr)),
-                    Expr::Call { fcn, params, .. } => {
-                        let name = fcn.span().text();
-                        if IMPURE.contains(&name) {
-                            return false;
-                        }
-                        if let (true, [object, key, _]) = (name == "object.get", params.as_slice())
-                            && matches!(object.as_ref(), Expr::Var { span, .. } if span.text() == "input")
-                            && let Some(path) = constant_path(key)
-                        {
-                            keyed_inputs.push(std::ptr::from_ref(object.as_ref()));
-                            reads.push(path);
-                        }
-                        true
+                Expr::Call { fcn, params, .. } => {
+                    let name = fcn.span().text();
+                    if crate::join::nondeterministic(name) {
+                        return false;
                     }
-                    _ => true,
-                },
-            })?;
-        }
+                    if let (true, [object, key, _]) = (name == "object.get", params.as_slice())
+                        && matches!(object.as_ref(), Expr::Var { span, .. } if span.text() == "input")
+                        && let Some(path) = constant_path(key)
+                    {
+                        keyed_inputs.insert(std::ptr::from_ref(object.as_ref()));
+                        reads.push(Read { path, value: true });
+                    }
+                    true
+                }
+                _ => true,
+            },
+        })?;
     }
-    // Only the review changes from one evaluation to the next; a path inside another read path
-    // adds nothing.
-    let mut review: Vec<Vec<String>> = reads.into_iter().filter_map(|path| (path.first().map(String::as_str) == Some("review")).then(|| path[1..].to_vec())).collect();
+    // Only the review changes from one evaluation to the next. A value read inside another
+    // value read adds nothing, nor does whether a path is defined when a value read holds it.
+    let mut review: Vec<Read> = reads
+        .into_iter()
+        .filter(|read| read.path.first().map(String::as_str) == Some("review"))
+        .map(|read| Read { path: read.path[1..].to_vec(), value: read.value })
+        .collect();
     review.sort();
     review.dedup();
-    let covered = |path: &Vec<String>, all: &[Vec<String>]| all.iter().any(|other| other.len() < path.len() && path.starts_with(other));
-    let outermost: Vec<Vec<String>> = review.iter().filter(|path| !covered(path, &review)).cloned().collect();
-    // The whole review, or the whole object, tells one review from the next: nothing to share.
-    let whole = |path: &Vec<String>| path.is_empty() || *path == ["object"];
+    let covered = |read: &Read| review.iter().any(|other| other.value && other != read && read.path.starts_with(&other.path));
+    let outermost: Vec<Read> = review.iter().filter(|read| !covered(read)).cloned().collect();
+    // The value of the whole review, or of the whole object, tells one review from the next:
+    // nothing to share.
+    let whole = |read: &Read| read.value && (read.path.is_empty() || read.path == ["object"]);
     (!outermost.iter().any(whole)).then_some(outermost)
+}
+
+/// A path under `input.review` whose value, or only whether it is defined, decides verdicts.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Read {
+    pub(crate) path: Vec<String>,
+    pub(crate) value: bool,
+}
+
+/// Variables that stand for a part of the input: assigned a reference to it with only constant
+/// keys (`obj := input.review.object`), or a function's parameter given one
+/// (`is_update(input.review)`), through other such variables. Their uses are read as uses of
+/// those paths, and the assignments and arguments themselves are not reads.
+struct Aliases {
+    /// Per rule: each variable's paths.
+    by_rule: Vec<HashMap<String, Paths>>,
+    /// The right-hand sides, arguments and parameters whose reading the variables carry.
+    forwarded: HashSet<*const Expr>,
+}
+
+impl Aliases {
+    fn of(rules: &[&Rule]) -> Option<Aliases> {
+        // Each function's definitions: rule index and parameter names (`None` for a pattern).
+        let mut functions: HashMap<&str, Vec<(usize, Vec<Option<&str>>)>> = HashMap::new();
+        let mut forwarded = HashSet::new();
+        for (index, rule) in rules.iter().enumerate() {
+            if let Rule::Spec { head: RuleHead::Func { refr, args, .. }, .. } = rule {
+                let name = refr.span().text().rsplit('.').next().unwrap_or_default();
+                let params = args.iter().map(|arg| if let Expr::Var { span, .. } = arg.as_ref() { Some(span.text()) } else { None }).collect();
+                functions.entry(name).or_default().push((index, params));
+                forwarded.extend(args.iter().map(|arg| std::ptr::from_ref(arg.as_ref())));
+            }
+        }
+        let mut by_rule: Vec<HashMap<String, Paths>> = vec![HashMap::new(); rules.len()];
+        for _ in 0..ROUNDS {
+            let mut updates: Vec<(usize, String, Paths)> = Vec::new();
+            for (index, rule) in rules.iter().enumerate() {
+                let local = &by_rule[index];
+                walk_rule(rule, &mut |event| {
+                    match event {
+                        // `:=` declares: `=` may compare a bound variable, which is a read.
+                        Event::Expr(Expr::AssignExpr { op: AssignOp::ColEq, lhs, rhs, .. }) => {
+                            if let (Expr::Var { span, .. }, Some(paths)) = (lhs.as_ref(), source(rhs, local)) {
+                                updates.push((index, span.text().to_owned(), paths));
+                                forwarded.insert(std::ptr::from_ref(lhs.as_ref()));
+                                forwarded.insert(std::ptr::from_ref(rhs.as_ref()));
+                            }
+                        }
+                        Event::Expr(Expr::Call { fcn, params, .. }) => {
+                            let name = fcn.span().text().rsplit('.').next().unwrap_or_default();
+                            let definitions = functions.get(name).map(Vec::as_slice).unwrap_or_default();
+                            let callable: Vec<&(usize, Vec<Option<&str>>)> = definitions.iter().filter(|(_, names)| names.len() == params.len()).collect();
+                            for (position, argument) in params.iter().enumerate() {
+                                let Some(paths) = source(argument, local) else { continue };
+                                // Forwarded only when every definition takes it as a plain parameter.
+                                if callable.is_empty() || callable.iter().any(|(_, names)| names[position].is_none()) {
+                                    continue;
+                                }
+                                for (definition, names) in &callable {
+                                    updates.push((*definition, names[position].unwrap_or_default().to_owned(), paths.clone()));
+                                }
+                                forwarded.insert(std::ptr::from_ref(argument.as_ref()));
+                            }
+                        }
+                        _ => {}
+                    }
+                    true
+                })?;
+            }
+            let mut changed = false;
+            for (index, name, paths) in updates {
+                let known = by_rule[index].entry(name).or_default();
+                for path in paths {
+                    changed |= known.insert(path);
+                }
+            }
+            if !changed {
+                return Some(Aliases { by_rule, forwarded });
+            }
+        }
+        None
+    }
+}
+
+/// The input paths an expression stands for when it is `input`, or an alias, followed by
+/// constant keys only.
+fn source(expr: &Expr, aliases: &HashMap<String, Paths>) -> Option<Paths> {
+    let (root, segments) = chain(expr);
+    let names: Vec<String> = segments
+        .iter()
+        .map(|segment| match segment {
+            Segment::Name(name) => Some(name.clone()),
+            Segment::Index(_) => None,
+        })
+        .collect::<Option<_>>()?;
+    let Expr::Var { span, .. } = root else { return None };
+    if span.text() == "input" {
+        // `input` itself is not forwarded: only references into it.
+        return (!names.is_empty()).then(|| BTreeSet::from([names]));
+    }
+    let prefixes = aliases.get(span.text())?;
+    Some(prefixes.iter().map(|prefix| [prefix.as_slice(), &names].concat()).collect())
 }
 
 /// A constant `object.get` key: a string, or an array of strings (a path).
@@ -90,18 +220,18 @@ fn constant_path(expr: &Expr) -> Option<Vec<String>> {
 
 /// A constraint's remembered verdicts, by the parts of the review its template reads.
 pub(crate) struct Memo {
-    reads: Vec<Vec<String>>,
+    reads: Vec<Read>,
     verdicts: Mutex<BTreeMap<regorus::Value, Vec<Violation>>>,
 }
 
 impl Memo {
-    pub(crate) fn new(reads: Vec<Vec<String>>) -> Memo {
+    pub(crate) fn new(reads: Vec<Read>) -> Memo {
         Memo { reads, verdicts: Mutex::new(BTreeMap::new()) }
     }
 
     /// The violations of `review` (the `input.review` value): remembered, or from `evaluate`.
     pub(crate) fn judge(&self, review: &regorus::Value, evaluate: impl FnOnce() -> Result<Vec<Violation>, NotEvaluated>) -> Result<Vec<Violation>, NotEvaluated> {
-        let key = regorus::Value::from(self.reads.iter().map(|path| read(review, path)).collect::<Vec<_>>());
+        let key = regorus::Value::from(self.reads.iter().map(|read| read_value(review, read)).collect::<Vec<_>>());
         if let Some(found) = self.verdicts.lock().unwrap_or_else(|poison| poison.into_inner()).get(&key) {
             return Ok(found.clone());
         }
@@ -115,33 +245,46 @@ impl Memo {
     }
 }
 
-/// The value at `path` under `value` as Rego reads it (through objects by key), as
-/// `[true, value]`, or `[false]` when it is undefined.
-fn read(value: &regorus::Value, path: &[String]) -> regorus::Value {
-    let mut node = value;
-    for key in path {
-        let regorus::Value::Object(fields) = node else { return regorus::Value::from(vec![regorus::Value::from(false)]) };
+/// What `read` reads of the review as Rego reads it (through objects by key): `[true, value]`
+/// (or `[true]` when only definedness counts), or `[false]` when it is undefined.
+fn read_value(review: &regorus::Value, read: &Read) -> regorus::Value {
+    let undefined = || regorus::Value::from(vec![regorus::Value::from(false)]);
+    let mut node = review;
+    for key in &read.path {
+        let regorus::Value::Object(fields) = node else { return undefined() };
         match fields.get(&regorus::Value::from(key.as_str())) {
             Some(child) => node = child,
-            None => return regorus::Value::from(vec![regorus::Value::from(false)]),
+            None => return undefined(),
         }
     }
-    regorus::Value::from(vec![regorus::Value::from(true), node.clone()])
+    let mut found = vec![regorus::Value::from(true)];
+    if read.value {
+        found.push(node.clone());
+    }
+    regorus::Value::from(found)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn reads(rego: &str) -> Option<Vec<Vec<String>>> {
+    fn reads(rego: &str) -> Option<Vec<Read>> {
         let mut engine = regorus::Engine::new();
         engine.set_rego_v0(true);
         engine.add_policy("t.rego".to_owned(), rego.to_owned()).unwrap();
         review_reads(engine.get_modules())
     }
 
-    fn paths(list: &[&str]) -> Option<Vec<Vec<String>>> {
-        Some(list.iter().map(|path| path.split('.').map(str::to_owned).collect()).collect())
+    /// `PATH` for a value read, `?PATH` for a definedness read; `` is the whole review.
+    fn paths(list: &[&str]) -> Option<Vec<Read>> {
+        let read = |text: &str| {
+            let (value, path) = match text.strip_prefix('?') {
+                Some(path) => (false, path),
+                None => (true, text),
+            };
+            Read { path: path.split('.').filter(|key| !key.is_empty()).map(str::to_owned).collect(), value }
+        };
+        Some(list.iter().map(|text| read(text)).collect())
     }
 
     #[test]
@@ -171,6 +314,24 @@ violation[{"msg": "x"}] {
     }
 
     #[test]
+    fn variables_and_parameters_given_a_part_of_the_input_read_what_they_are_used_for() {
+        let rego = r#"package t
+is_update(review) { review.operation == "UPDATE" }
+violation[{"msg": msg}] {
+  not is_update(input.review)
+  obj := input.review.object
+  host := input.review.object.spec.hostNetwork
+  name := obj.spec.containers[_].name
+  a := input.review.object.spec.a
+  a = input.review.object.spec.b
+  msg := sprintf("%v", [name])
+}"#;
+        // The review and object only need to be defined; hostNetwork too, as nothing uses it;
+        // `=` compares `a` and `b`.
+        assert_eq!(reads(rego), paths(&["?", "?object", "object.spec.a", "object.spec.b", "object.spec.containers", "?object.spec.hostNetwork", "operation"]));
+    }
+
+    #[test]
     fn input_as_a_whole_a_with_or_an_impure_built_in_remembers_nothing() {
         for body in [
             "allowed(input)",
@@ -179,8 +340,7 @@ violation[{"msg": "x"}] {
             "allowed(1) with input as {}",
             "time.now_ns() > 0",
             "http.send({\"method\": \"get\", \"url\": \"http://x\"}).status_code == 200",
-            "allowed(input.review)",
-            "obj := input.review.object\n  obj.kind == \"Pod\"",
+            "obj := input.review.object\n  count(obj) > 0",
         ] {
             let rego = format!("package t\nallowed(x) {{ true }}\nviolation[{{\"msg\": \"x\"}}] {{\n  {body}\n}}");
             assert_eq!(reads(&rego), None, "{body}");

@@ -35,7 +35,7 @@ enum Program {
         join: Option<Box<Join>>,
         /// The paths under `input.review` the Rego reads, when its verdicts depend on nothing
         /// else (see [`crate::memo`]).
-        review_reads: Option<Vec<Vec<String>>>,
+        review_reads: Option<Vec<crate::memo::Read>>,
     },
     /// The template has no Rego for the admission target (a CEL-only template): its
     /// constraints are reported as not evaluated.
@@ -115,7 +115,7 @@ impl Template {
 
     /// The paths under `input.review` that decide the template's verdicts, when nothing else
     /// does (see [`crate::memo`]).
-    pub(crate) fn review_reads(&self) -> Option<&[Vec<String>]> {
+    pub(crate) fn review_reads(&self) -> Option<&[crate::memo::Read]> {
         match &self.program {
             Program::Rego { review_reads, .. } => review_reads.as_deref(),
             Program::Unsupported(_) => None,

@@ -43,7 +43,7 @@ fn samples() -> Vec<(PathBuf, Vec<(PathBuf, Vec<PathBuf>)>)> {
 }
 
 /// Variants of an object: renamed (unread by most templates), relabelled, with a container's
-/// image, security context or resources changed, and with a field removed.
+/// image, security context or resources changed, and with fields removed.
 fn variants(object: &Value) -> Vec<Value> {
     let mut out = vec![object.clone()];
     for n in 0..3 {
@@ -67,12 +67,15 @@ fn variants(object: &Value) -> Vec<Value> {
             }
         }
     }
-    if let Some(spec) = object.get("spec").and_then(Value::as_object)
-        && let Some(first) = spec.keys().next()
-    {
-        let mut removed = object.clone();
-        removed["spec"].as_object_mut().unwrap().remove(first);
-        out.push(removed);
+    // Each field of the metadata, the spec, the pod template's spec and the first container
+    // removed in turn: reads of whether a path is defined must tell these apart.
+    for pointer in ["/metadata", "/spec", "/spec/template/spec", "/spec/containers/0", "/spec/template/spec/containers/0"] {
+        let keys: Vec<String> = object.pointer(pointer).and_then(Value::as_object).map(|fields| fields.keys().cloned().collect()).unwrap_or_default();
+        for key in keys {
+            let mut removed = object.clone();
+            removed.pointer_mut(pointer).unwrap().as_object_mut().unwrap().remove(&key);
+            out.push(removed);
+        }
     }
     out
 }
