@@ -17,7 +17,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Mutex;
 
-use regorus::unstable::{AssignOp, Expr, Module, Ref, Rule, RuleHead};
+use regorus::unstable::{AssignOp, BUILTINS, Expr, Module, Ref, Rule, RuleHead};
 
 use crate::join::{Event, Segment, chain, walk_rule};
 use crate::template::{NotEvaluated, Violation};
@@ -151,8 +151,10 @@ impl Aliases {
                             }
                         }
                         Event::Expr(Expr::Call { fcn, params, .. }) => {
-                            let name = fcn.span().text().rsplit('.').next().unwrap_or_default();
-                            let definitions = functions.get(name).map(Vec::as_slice).unwrap_or_default();
+                            // A built-in reads its arguments' values: only user functions forward.
+                            let full = fcn.span().text();
+                            let name = full.rsplit('.').next().unwrap_or_default();
+                            let definitions = if BUILTINS.contains_key(full) { &[][..] } else { functions.get(name).map(Vec::as_slice).unwrap_or_default() };
                             let callable: Vec<&(usize, Vec<Option<&str>>)> = definitions.iter().filter(|(_, names)| names.len() == params.len()).collect();
                             for (position, argument) in params.iter().enumerate() {
                                 let Some(paths) = source(argument, local) else { continue };
@@ -341,8 +343,10 @@ violation[{"msg": msg}] {
             "time.now_ns() > 0",
             "http.send({\"method\": \"get\", \"url\": \"http://x\"}).status_code == 200",
             "obj := input.review.object\n  count(obj) > 0",
+            // A built-in that shares its last name with a user function reads its argument.
+            "strings.any_prefix_match(input.review.object, \"x\")",
         ] {
-            let rego = format!("package t\nallowed(x) {{ true }}\nviolation[{{\"msg\": \"x\"}}] {{\n  {body}\n}}");
+            let rego = format!("package t\nallowed(x) {{ true }}\nany_prefix_match(x, y) {{ true }}\nviolation[{{\"msg\": \"x\"}}] {{\n  {body}\n}}");
             assert_eq!(reads(&rego), None, "{body}");
         }
     }
