@@ -144,6 +144,16 @@ pub(crate) enum Segment<'a> {
     Index(&'a Expr),
 }
 
+impl Segment<'_> {
+    /// The key of a constant segment.
+    pub(crate) fn name(&self) -> Option<String> {
+        match self {
+            Segment::Name(name) => Some(name.clone()),
+            Segment::Index(_) => None,
+        }
+    }
+}
+
 /// A reference's root and its segments, innermost first.
 pub(crate) fn chain(expr: &Expr) -> (&Expr, Vec<Segment<'_>>) {
     let mut segments = Vec::new();
@@ -431,13 +441,7 @@ fn walk_expr<'a>(expr: &'a Expr, visit: &mut impl FnMut(Event<'a>) -> bool) -> O
     match expr {
         Expr::RefDot { .. } | Expr::RefBrack { .. } => {
             let (root, segments) = chain(expr);
-            let names: Vec<String> = segments
-                .iter()
-                .map_while(|segment| match segment {
-                    Segment::Name(name) => Some(name.clone()),
-                    Segment::Index(_) => None,
-                })
-                .collect();
+            let names: Vec<String> = segments.iter().map_while(Segment::name).collect();
             let event = match root {
                 Expr::Var { span, .. } if span.text() == "data" => Some(Event::DataRef(expr, names.into_iter().next())),
                 Expr::Var { span, .. } if span.text() == "input" => Some(Event::InputRef(expr, names)),

@@ -192,13 +192,7 @@ impl Aliases {
 /// constant keys only.
 fn source(expr: &Expr, aliases: &HashMap<String, Paths>) -> Option<Paths> {
     let (root, segments) = chain(expr);
-    let names: Vec<String> = segments
-        .iter()
-        .map(|segment| match segment {
-            Segment::Name(name) => Some(name.clone()),
-            Segment::Index(_) => None,
-        })
-        .collect::<Option<_>>()?;
+    let names: Vec<String> = segments.iter().map(Segment::name).collect::<Option<_>>()?;
     let Expr::Var { span, .. } = root else { return None };
     if span.text() == "input" {
         // `input` itself is not forwarded: only references into it.
