@@ -22,8 +22,11 @@ use regorus::unstable::{AssignOp, BUILTINS, Expr, Module, Ref, Rule, RuleHead};
 use crate::join::{Event, Segment, chain, walk_rule};
 use crate::template::{NotEvaluated, Violation};
 
-/// Distinct reviews remembered per constraint before the memo starts over, bounding memory.
-const CAPACITY: usize = 4096;
+/// Distinct reviews remembered per constraint before the memo starts over. A key holds the
+/// parts of a review its template reads (a Pod's containers: a few KiB at most), so 50
+/// constraints stay within about 100 MiB even when every review differs (the admission
+/// webhook's limit is 640 MiB); replicas arrive together, in a scan as at admission.
+const CAPACITY: usize = 512;
 
 /// Rounds of alias propagation through function calls before the analysis gives up.
 const ROUNDS: usize = 16;
