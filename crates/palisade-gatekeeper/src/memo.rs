@@ -135,7 +135,9 @@ impl Aliases {
                 let name = refr.span().text().rsplit('.').next().unwrap_or_default();
                 let params = args.iter().map(|arg| if let Expr::Var { span, .. } = arg.as_ref() { Some(span.text()) } else { None }).collect();
                 functions.entry(name).or_default().push((index, params));
-                forwarded.extend(args.iter().map(|arg| std::ptr::from_ref(arg.as_ref())));
+                // A parameter that is a plain variable binds, and reads nothing by itself; a
+                // pattern compares, which is a read.
+                forwarded.extend(args.iter().filter(|arg| matches!(arg.as_ref(), Expr::Var { .. })).map(|arg| std::ptr::from_ref(arg.as_ref())));
             }
         }
         let mut by_rule: Vec<HashMap<String, Paths>> = vec![HashMap::new(); rules.len()];
@@ -342,8 +344,10 @@ violation[{"msg": msg}] {
             "obj := input.review.object\n  count(obj) > 0",
             // A built-in that shares its last name with a user function reads its argument.
             "strings.any_prefix_match(input.review.object, \"x\")",
+            // A function that compares its argument with the whole object.
+            "pattern_of(1)",
         ] {
-            let rego = format!("package t\nallowed(x) {{ true }}\nany_prefix_match(x, y) {{ true }}\nviolation[{{\"msg\": \"x\"}}] {{\n  {body}\n}}");
+            let rego = format!("package t\nallowed(x) {{ true }}\nany_prefix_match(x, y) {{ true }}\npattern_of(x) {{ x == input.review.object }}\nviolation[{{\"msg\": \"x\"}}] {{\n  {body}\n}}");
             assert_eq!(reads(&rego), None, "{body}");
         }
     }
