@@ -6,8 +6,9 @@
 //!
 //! The parts read are found in the Rego's syntax tree (template and libs): every reference
 //! rooted at `input` gives the path of its leading names (`input.review.object.spec.containers[_]`
-//! reads `review.object.spec.containers`), and `object.get(input, KEY, default)` with a constant
-//! key reads that key. A variable assigned such a reference with constant keys
+//! reads `review.object.spec.containers`), and `object.get(X, KEY, default)` with a constant key,
+//! where X is `input`, a reference into it or a variable standing for one, reads that key of X
+//! (and whether X is defined). A variable assigned such a reference with constant keys
 //! (`obj := input.review.object`), or a function parameter given one (`is_update(input.review)`),
 //! stands for that path: its uses read the path followed by their own keys. Any other use of
 //! `input` as a whole, a `with` modifier, or a built-in whose result is not a function of its
@@ -40,8 +41,9 @@ pub(crate) fn review_reads(modules: &[Ref<Module>]) -> Option<Vec<Read>> {
     let rules: Vec<&Rule> = modules.iter().flat_map(|module| module.policy.iter().map(|rule| rule.as_ref())).collect();
     let aliases = Aliases::of(&rules)?;
     let mut reads: Vec<Read> = Vec::new();
-    // The `input` arguments of `object.get` calls with constant keys, which read only that key.
-    let mut keyed_inputs: HashSet<*const Expr> = HashSet::new();
+    // The first arguments of `object.get` calls with constant keys (`input`, a reference into it,
+    // or a variable standing for one), which read only that key of them.
+    let mut keyed: HashSet<*const Expr> = HashSet::new();
     for (index, rule) in rules.iter().enumerate() {
         let local = &aliases.by_rule[index];
         walk_rule(rule, &mut |event| match event {
@@ -50,23 +52,25 @@ pub(crate) fn review_reads(modules: &[Ref<Module>]) -> Option<Vec<Read>> {
             // A reference whose value a variable carries still decides, by being defined or not,
             // whether the assignment or call succeeds.
             Event::InputRef(expr, path) => {
-                reads.push(Read { value: !aliases.forwarded.contains(&std::ptr::from_ref(expr)), path });
+                let carried = aliases.forwarded.contains(&std::ptr::from_ref(expr)) || keyed.contains(&std::ptr::from_ref(expr));
+                reads.push(Read { value: !carried, path });
                 true
             }
             Event::VarRef(expr, name, path) => {
                 if let Some(paths) = local.get(name) {
-                    let value = !aliases.forwarded.contains(&std::ptr::from_ref(expr));
+                    let value = !aliases.forwarded.contains(&std::ptr::from_ref(expr)) && !keyed.contains(&std::ptr::from_ref(expr));
                     reads.extend(paths.iter().map(|prefix| Read { path: [prefix.as_slice(), &path].concat(), value }));
                 }
                 true
             }
             Event::Expr(expr) => match expr {
                 // `input` as a whole: only as an `object.get` with a constant key.
-                Expr::Var { span, .. } if span.text() == "input" => keyed_inputs.contains(&std::ptr::from_ref(expr)),
+                Expr::Var { span, .. } if span.text() == "input" => keyed.contains(&std::ptr::from_ref(expr)),
                 // A variable standing for part of the input, used as a whole.
                 Expr::Var { span, .. } => {
                     if let Some(paths) = local.get(span.text())
                         && !aliases.forwarded.contains(&std::ptr::from_ref(expr))
+                        && !keyed.contains(&std::ptr::from_ref(expr))
                     {
                         reads.extend(paths.iter().map(|path| Read { path: path.clone(), value: true }));
                     }
@@ -78,11 +82,16 @@ pub(crate) fn review_reads(modules: &[Ref<Module>]) -> Option<Vec<Read>> {
                         return false;
                     }
                     if let (true, [object, key, _]) = (name == "object.get", params.as_slice())
-                        && matches!(object.as_ref(), Expr::Var { span, .. } if span.text() == "input")
                         && let Some(path) = constant_path(key)
                     {
-                        keyed_inputs.insert(std::ptr::from_ref(object.as_ref()));
-                        reads.push(Read { path, value: true });
+                        let bases = match object.as_ref() {
+                            Expr::Var { span, .. } if span.text() == "input" => Some(BTreeSet::from([Vec::new()])),
+                            other => source(other, local),
+                        };
+                        if let Some(bases) = bases {
+                            keyed.insert(std::ptr::from_ref(object.as_ref()));
+                            reads.extend(bases.into_iter().map(|base| Read { path: [base.as_slice(), &path].concat(), value: true }));
+                        }
                     }
                     true
                 }
@@ -330,6 +339,17 @@ violation[{"msg": msg}] {
         // The review and object only need to be defined; hostNetwork too, as nothing uses it;
         // `=` compares `a` and `b`.
         assert_eq!(reads(rego), paths(&["?", "?object", "object.spec.a", "object.spec.b", "object.spec.containers", "?object.spec.hostNetwork", "operation"]));
+    }
+
+    #[test]
+    fn object_get_with_a_constant_key_reads_that_key_of_a_reference_or_variable() {
+        let rego = r#"package t
+profile(pod) := object.get(pod, ["metadata", "annotations"], {})
+violation[{"msg": "x"}] {
+  object.get(input.review.object, ["spec", "hostNetwork"], false)
+  count(profile(input.review.object)) > 0
+}"#;
+        assert_eq!(reads(rego), paths(&["?object", "object.metadata.annotations", "object.spec.hostNetwork"]));
     }
 
     #[test]
