@@ -278,6 +278,14 @@ impl Policy<'_> {
         }
     }
 
+    /// Every peer of its allow and deny rules, both directions.
+    pub fn peers(&self) -> impl Iterator<Item = &Peer> {
+        Direction::BOTH
+            .into_iter()
+            .flat_map(move |direction| self.rules(direction).unwrap_or_default().iter().chain(self.deny_rules(direction)))
+            .flat_map(|rule| &rule.peers)
+    }
+
     /// The rules for one direction, when the policy isolates that direction.
     pub fn rules(&self, direction: Direction) -> Option<&[NetRule]> {
         match direction {

@@ -116,20 +116,15 @@ impl<'a> Network<'a> {
     pub fn outside_peers(&self) -> Vec<Outside> {
         let mut entities = std::collections::BTreeSet::from([Entity::World]);
         let mut names = std::collections::BTreeSet::new();
-        for policy in &self.policies {
-            for direction in Direction::BOTH {
-                let rules = policy.rules(direction).unwrap_or_default().iter().chain(policy.deny_rules(direction));
-                for peer in rules.flat_map(|rule| &rule.peers) {
-                    match peer {
-                        Peer::Entity(entity) if !matches!(entity, Entity::All | Entity::Cluster) => {
-                            entities.insert(*entity);
-                        }
-                        Peer::Fqdn(crate::model::FqdnMatch::Name(name)) => {
-                            names.insert(name.clone());
-                        }
-                        _ => {}
-                    }
+        for peer in self.policies.iter().flat_map(Policy::peers) {
+            match peer {
+                Peer::Entity(entity) if !matches!(entity, Entity::All | Entity::Cluster) => {
+                    entities.insert(*entity);
                 }
+                Peer::Fqdn(crate::model::FqdnMatch::Name(name)) => {
+                    names.insert(name.clone());
+                }
+                _ => {}
             }
         }
         entities.into_iter().map(Outside::Entity).chain(names.into_iter().map(Outside::Fqdn)).collect()
@@ -250,14 +245,11 @@ impl<'a> Network<'a> {
         let mut seen = HashSet::new();
         let mut peers: Vec<(&Policy<'a>, &Peer)> = Vec::new();
         for policy in &self.policies {
-            for direction in Direction::BOTH {
-                let rules = policy.rules(direction).unwrap_or_default().iter().chain(policy.deny_rules(direction));
-                for peer in rules.flat_map(|rule| &rule.peers) {
-                    if matches!(peer, Peer::Pods { .. } | Peer::Endpoints { .. } | Peer::Block(_))
-                        && seen.insert(format!("{peer:?} {} {:?}", policy.namespace, policy.flavor))
-                    {
-                        peers.push((policy, peer));
-                    }
+            for peer in policy.peers() {
+                if matches!(peer, Peer::Pods { .. } | Peer::Endpoints { .. } | Peer::Block(_))
+                    && seen.insert(format!("{peer:?} {} {:?}", policy.namespace, policy.flavor))
+                {
+                    peers.push((policy, peer));
                 }
             }
         }
