@@ -161,7 +161,14 @@ fn validate_rule_in(
         None => policy.name.clone(),
     };
     let exempt = |context: &Value| exception::applying(exceptions, &policy_key, &rule.name, &target, context).iter().map(|exception| exception.key()).collect::<Vec<_>>();
-    evaluate_rule(rule, &mut context, resource, source, &exempt)
+    let excepted = exceptions.iter().any(|exception| exception.covers(&policy_key, &rule.name));
+    match rule.memo.as_deref().filter(|_| !excepted) {
+        Some(memo) => {
+            let key = memo.key(&context, resource);
+            memo.judge(key, || evaluate_rule(rule, &mut context, resource, source, &exempt))
+        }
+        None => evaluate_rule(rule, &mut context, resource, source, &exempt),
+    }
 }
 
 fn evaluate_rule(rule: &Rule, context: &mut Cow<'_, Value>, resource: &Value, source: &dyn ContextSource, exempt: &dyn Fn(&Value) -> Vec<String>) -> Option<RuleResponse> {

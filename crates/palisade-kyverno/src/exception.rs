@@ -43,7 +43,7 @@ impl Exception {
     }
 
     /// Whether this exception names `rule` of the policy with key `policy`.
-    fn covers(&self, policy: &str, rule: &str) -> bool {
+    pub(crate) fn covers(&self, policy: &str, rule: &str) -> bool {
         self.exceptions.iter().any(|(name, rules)| name == policy && rules.iter().any(|pattern| wildcard::matches(pattern, rule)))
     }
 

@@ -19,5 +19,6 @@ pub mod policy;
 pub mod request;
 pub mod cel;
 pub mod engine;
+mod memo;
 pub mod exception;
 pub mod suite;

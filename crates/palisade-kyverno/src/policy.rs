@@ -54,6 +54,8 @@ pub struct Rule {
     pub failure_action: FailureAction,
     /// The `validate.cel` block compiled for the validator, on first use.
     cel: OnceLock<Arc<crate::cel::Compiled>>,
+    /// Responses remembered by what the rule reads, when that is known (see [`crate::memo`]).
+    pub(crate) memo: Option<Arc<crate::memo::Memo>>,
 }
 
 impl Policy {
@@ -118,12 +120,17 @@ impl Rule {
         self.cel.get_or_init(|| Arc::new(crate::cel::compile(&self.name, self.json.get("validate").unwrap_or(&Value::Null), self.json.get("celPreconditions"))))
     }
 
+    /// Whether the rule remembers responses by what it reads (see [`crate::memo`]).
+    pub fn remembers_verdicts(&self) -> bool {
+        self.memo.is_some()
+    }
+
     fn parse(json: &Value, default_action: FailureAction) -> Result<Rule, String> {
         let name = json.get("name").and_then(Value::as_str).ok_or("a rule needs a `name`")?.to_owned();
         let matching = json.get("match").map(MatchResources::parse).ok_or_else(|| format!("rule {name}: no `match`"))?;
         let exclude = json.get("exclude").map(MatchResources::parse);
         let failure_action = FailureAction::parse(json.pointer("/validate/failureAction")).unwrap_or(default_action);
-        Ok(Rule { name, json: json.clone(), matching, exclude, failure_action, cel: OnceLock::new() })
+        Ok(Rule { name, json: json.clone(), matching, exclude, failure_action, cel: OnceLock::new(), memo: crate::memo::Memo::of(json).map(Arc::new) })
     }
 }
 

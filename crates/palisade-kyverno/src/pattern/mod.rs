@@ -54,6 +54,11 @@ impl Failure {
     }
 }
 
+/// The key an anchored pattern key names (`name` of `=(name)`); `None` for a plain key.
+pub(crate) fn anchor_key(key: &str) -> Option<&str> {
+    anchor::parse(key).map(|anchor| anchor.key)
+}
+
 /// Kyverno's `validate.MatchPattern`: the whole resource against the whole pattern.
 ///
 /// Variables and `$(...)` references must already be substituted.

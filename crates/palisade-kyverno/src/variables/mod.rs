@@ -230,7 +230,7 @@ impl<'a> Substitution<'a> {
 }
 
 /// The variables of `text`: each with the character before it (empty at the start).
-fn variables_in(text: &str) -> Vec<(String, String)> {
+pub(crate) fn variables_in(text: &str) -> Vec<(String, String)> {
     VARIABLE
         .captures_iter(text)
         .map(|captures| {
@@ -243,7 +243,7 @@ fn variables_in(text: &str) -> Vec<(String, String)> {
 
 /// The expression inside `{{ }}`, and whether it is shallow (`{{- expr }}`: its value is not
 /// searched for further variables).
-fn expression_of(variable: &str) -> (String, bool) {
+pub(crate) fn expression_of(variable: &str) -> (String, bool) {
     let inner = variable.replace("{{", "").replace("}}", "");
     let inner = inner.trim();
     match inner.strip_prefix('-') {
