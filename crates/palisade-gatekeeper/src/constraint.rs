@@ -99,8 +99,9 @@ impl Constraint {
         }
         let input = review.input(self.parameters_input.as_ref());
         match (evaluator, &self.memo) {
-            (Some(evaluator), _) => evaluator.evaluate_input(input),
-            (None, Some(memo)) => memo.judge(review.value(), || self.template.evaluate_input(input)),
+            (Some(evaluator), Some(memo)) => memo.judge(Some(evaluator.id()), review.value(), || evaluator.evaluate_input(input)),
+            (Some(evaluator), None) => evaluator.evaluate_input(input),
+            (None, Some(memo)) => memo.judge(None, review.value(), || self.template.evaluate_input(input)),
             (None, None) => self.template.evaluate_input(input),
         }
     }

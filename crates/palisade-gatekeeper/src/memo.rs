@@ -14,6 +14,10 @@
 //! `input` as a whole, a `with` modifier, or a built-in whose result is not a function of its
 //! arguments (time, randomness, HTTP, external data) means no memo: every review is evaluated.
 //! So does reading the whole review or the whole object, which sets every review apart.
+//!
+//! A template that reads `data.inventory` is also a function of the inventory, which stays the
+//! same for an evaluator (one scan's objects): its verdicts are remembered per evaluator. With a
+//! join, a review's part of the inventory follows from the join key rule, whose reads count too.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Mutex;
@@ -240,8 +244,10 @@ impl Memo {
     }
 
     /// The violations of `review` (the `input.review` value): remembered, or from `evaluate`.
-    pub(crate) fn judge(&self, review: &regorus::Value, evaluate: impl FnOnce() -> Result<Vec<Violation>, NotEvaluated>) -> Result<Vec<Violation>, NotEvaluated> {
-        let key = regorus::Value::from(self.reads.iter().map(|read| read_value(review, read)).collect::<Vec<_>>());
+    /// `inventory` names the evaluator (and so the inventory) a review is judged with, if any.
+    pub(crate) fn judge(&self, inventory: Option<u64>, review: &regorus::Value, evaluate: impl FnOnce() -> Result<Vec<Violation>, NotEvaluated>) -> Result<Vec<Violation>, NotEvaluated> {
+        let scope = inventory.map_or(regorus::Value::Null, regorus::Value::from);
+        let key = regorus::Value::from(std::iter::once(scope).chain(self.reads.iter().map(|read| read_value(review, read))).collect::<Vec<_>>());
         if let Some(found) = self.verdicts.lock().unwrap_or_else(|poison| poison.into_inner()).get(&key) {
             return Ok(found.clone());
         }

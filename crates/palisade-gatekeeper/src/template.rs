@@ -192,9 +192,7 @@ thread_local! {
 
 /// A prepared engine for one template (and inventory); reviews run on per-thread copies of it.
 pub struct Evaluator {
-    /// Unique for the process, so that a thread's copy of the engine is never another's.
-    id: u64,
-    engine: Engine,
+    engine: PerThread,
     violation: String,
     /// For a template with a join: the inventory by key (`engine` has no inventory then).
     index: Option<InventoryIndex>,
@@ -202,7 +200,7 @@ pub struct Evaluator {
 
 /// The joined objects of an inventory, by the template's join key.
 struct InventoryIndex {
-    keys: Engine,
+    keys: PerThread,
     key: String,
     /// `violation` with the review's part of the inventory as `data.inventory`.
     query: String,
@@ -215,7 +213,7 @@ struct InventoryIndex {
 
 impl InventoryIndex {
     fn build(join: &Join, inventory: &serde_json::Value) -> InventoryIndex {
-        let keys = join.keys.lock().unwrap_or_else(|poison| poison.into_inner()).clone();
+        let keys = PerThread::new(join.keys.lock().unwrap_or_else(|poison| poison.into_inner()).clone());
         let mut found = Vec::new();
         collect(inventory, &join.path, &mut Vec::new(), &mut found);
         let objects: Vec<(Vec<String>, regorus::Value)> = found.into_par_iter().map(|(path, object)| (path, regorus::Value::from(object.clone()))).collect();
@@ -295,24 +293,34 @@ fn collect<'a>(node: &'a serde_json::Value, path: &[Option<String>], at: &mut Ve
 }
 
 /// The values of the join's key rule for `input`; `None` when it fails.
-fn keys_of(keys: &Engine, rule: &str, input: regorus::Value) -> Option<Vec<regorus::Value>> {
-    let mut engine = keys.clone();
-    engine.set_input(input);
-    match engine.eval_rule(rule.to_owned()).ok()? {
+fn keys_of(keys: &PerThread, rule: &str, input: regorus::Value) -> Option<Vec<regorus::Value>> {
+    let found = keys.with(|engine| {
+        engine.set_input(input);
+        engine.eval_rule(rule.to_owned())
+    });
+    match found.ok()? {
         regorus::Value::Undefined => Some(Vec::new()),
         regorus::Value::Set(set) => Some(set.iter().cloned().collect()),
         _ => None,
     }
 }
 
-impl Evaluator {
-    fn new(engine: Engine, violation: &str, index: Option<InventoryIndex>) -> Evaluator {
+/// An engine that each thread runs on its own copy of, kept between calls: a clone copies the
+/// engine's rules and state, which costs more than most evaluations.
+struct PerThread {
+    /// Unique for the process, so that a thread's copy of the engine is never another's.
+    id: u64,
+    engine: Engine,
+}
+
+impl PerThread {
+    fn new(engine: Engine) -> PerThread {
         static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        Evaluator { id: NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed), engine, violation: violation.to_owned(), index }
+        PerThread { id: NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed), engine }
     }
 
     /// Runs `evaluate` on this thread's copy of the engine.
-    fn with_engine<R>(&self, evaluate: impl FnOnce(&mut Engine) -> R) -> R {
+    fn with<R>(&self, evaluate: impl FnOnce(&mut Engine) -> R) -> R {
         ENGINES.with(|engines| {
             let mut engines = engines.borrow_mut();
             if engines.len() >= ENGINES_PER_THREAD && !engines.contains_key(&self.id) {
@@ -320,6 +328,17 @@ impl Evaluator {
             }
             evaluate(engines.entry(self.id).or_insert_with(|| self.engine.clone()))
         })
+    }
+}
+
+impl Evaluator {
+    fn new(engine: Engine, violation: &str, index: Option<InventoryIndex>) -> Evaluator {
+        Evaluator { engine: PerThread::new(engine), violation: violation.to_owned(), index }
+    }
+
+    /// Unique for the process: verdicts remembered with one inventory are not another's.
+    pub(crate) fn id(&self) -> u64 {
+        self.engine.id
     }
 
     /// The `violation` results for `input` (`{"review": ..., "parameters": ...}`).
@@ -331,13 +350,13 @@ impl Evaluator {
         let results = match &self.index {
             Some(index) => {
                 let input = index.with_inventory(input);
-                self.with_engine(|engine| {
+                self.engine.with(|engine| {
                     engine.set_input(input);
                     let results = engine.eval_query(index.query.clone(), false)?;
                     Ok(results.result.into_iter().next().and_then(|result| result.expressions.into_iter().next()).map_or(regorus::Value::Undefined, |expression| expression.value))
                 })
             }
-            None => self.with_engine(|engine| {
+            None => self.engine.with(|engine| {
                 engine.set_input(input);
                 engine.eval_rule(self.violation.clone())
             }),
@@ -438,7 +457,11 @@ fn compile(name: &str, rego: &str, libs: &[String]) -> Result<Program, String> {
     }
     let uses_inventory = std::iter::once(rego).chain(libs.iter().map(String::as_str)).any(|source| source.contains("data.inventory") || source.contains("data[\"inventory\"]"));
     let join = if uses_inventory { join_of(&mut engine, name, &package) } else { None };
-    let review_reads = if uses_inventory { None } else { crate::memo::review_reads(engine.get_modules()) };
+    // With a join, a review's part of the inventory follows from the key rule's reads too.
+    let review_reads = match &join {
+        Some(join) => crate::memo::review_reads(join.keys.lock().unwrap_or_else(|poison| poison.into_inner()).get_modules()),
+        None => crate::memo::review_reads(engine.get_modules()),
+    };
     prepare(&mut engine, &violation);
     let plain = Box::new(Evaluator::new(engine.clone(), &violation, None));
     Ok(Program::Rego { prototype: Box::new(Mutex::new(engine)), plain, violation, uses_inventory, join, review_reads })
