@@ -122,7 +122,7 @@ fn main() {
     std::fs::write(&policy_file, client::POLICY).unwrap();
     let connector = client::connector(&issued.ca_pem);
     let body = client::review();
-    let request = client::http_request(&body);
+    let request = client::http_requests(std::slice::from_ref(&body));
     println!("{}-byte AdmissionReview, {} TLS connections, {seconds} s per step; policy off and on alternate so that they share the machine's noise", body.len(), client::CONNECTIONS);
 
     let off = serve(false, &tls, &policy_file);

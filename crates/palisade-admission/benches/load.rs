@@ -3,14 +3,16 @@
 //!
 //! ```sh
 //! cargo build --release -p palisade
-//! cargo bench -p palisade-admission --bench load -- [--rates 500,1000,2000,4000] [--seconds 10] [--policy PATH]... [--pod]
+//! cargo bench -p palisade-admission --bench load -- [--rates 500,1000,2000,4000] [--seconds 10] [--policy PATH]... [--pod] [--replicas N | --distinct N]
 //! ```
 //!
 //! `--policy` adds policy files or directories (Gatekeeper, Kyverno, ValidatingAdmissionPolicy)
 //! to the server's, to measure what they cost per review (`bench/policies.py` writes 50 of
 //! Kyverno's or Gatekeeper's library policies to `policies/` under its `--work` directory).
 //! The review is of a Deployment, or with `--pod` of the Pod its template makes (Gatekeeper's
-//! Pod templates judge Pods only).
+//! Pod templates judge Pods only). With `--replicas N` the requests cycle through N Pods that
+//! differ in name and uid only, as a ReplicaSet's do; with `--distinct N` the Pods' first
+//! containers also run N different images, so that no two reviews agree on what policies read.
 //!
 //! The release binary runs as its own process (2 async workers), as in a cluster; this program
 //! drives it from one thread over keep-alive TLS connections and reports:
@@ -36,6 +38,7 @@ fn main() {
     let mut binary = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/release/palisade");
     let mut policies: Vec<std::path::PathBuf> = Vec::new();
     let mut pod = false;
+    let mut variants = Variants::None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -44,8 +47,10 @@ fn main() {
             "--binary" => binary = args.next().unwrap().into(),
             "--policy" => policies.push(args.next().unwrap().into()),
             "--pod" => pod = true,
+            "--replicas" => variants = Variants::Replicas(args.next().unwrap().parse().unwrap()),
+            "--distinct" => variants = Variants::Distinct(args.next().unwrap().parse().unwrap()),
             "--bench" => {}
-            other => panic!("unknown argument {other} (expected --rates, --seconds, --binary, --policy, --pod)"),
+            other => panic!("unknown argument {other} (expected --rates, --seconds, --binary, --policy, --pod, --replicas, --distinct)"),
         }
     }
     assert!(binary.is_file(), "{} is missing: cargo build --release -p palisade", binary.display());
@@ -80,12 +85,13 @@ fn main() {
 
     let connector = client::connector(&issued.ca_pem);
     let body = if pod { pod_review(&client::review()) } else { client::review() };
-    let request = client::http_request(&body);
+    let request = client::http_requests(&variants.of(&body));
     println!(
-        "palisade serve admission ({} rules + OperationPolicy{}, PSS restricted), {}-byte AdmissionReview, {} TLS connections, {seconds} s per step",
+        "palisade serve admission ({} rules + OperationPolicy{}, PSS restricted), {}-byte AdmissionReview{}, {} TLS connections, {seconds} s per step",
         started["rules"],
         if policies.is_empty() { String::new() } else { format!(" + {}", policies.iter().map(|path| path.display().to_string()).collect::<Vec<_>>().join(", ")) },
         body.len(),
+        variants.describe(),
         client::CONNECTIONS
     );
 
@@ -116,4 +122,48 @@ fn pod_review(deployment_review: &str) -> String {
         "spec": template["spec"],
     });
     review.to_string()
+}
+
+/// Which reviews the requests cycle through.
+enum Variants {
+    /// The same review every time.
+    None,
+    /// Reviews whose objects differ in name and uid.
+    Replicas(usize),
+    /// Reviews whose objects also differ in their first container's image.
+    Distinct(usize),
+}
+
+impl Variants {
+    fn of(&self, body: &str) -> Vec<String> {
+        let (count, images) = match *self {
+            Variants::None => return vec![body.to_owned()],
+            Variants::Replicas(count) => (count, false),
+            Variants::Distinct(count) => (count, true),
+        };
+        let review: serde_json::Value = serde_json::from_str(body).unwrap();
+        (0..count)
+            .map(|index| {
+                let mut review = review.clone();
+                let request = &mut review["request"];
+                request["uid"] = serde_json::json!(format!("00000000-0000-0000-0000-{index:012}"));
+                let object = &mut request["object"];
+                object["metadata"]["name"] = serde_json::json!(format!("storefront-7d9f8b6c5-{index:05x}"));
+                object["metadata"]["uid"] = serde_json::json!(format!("10000000-0000-0000-0000-{index:012}"));
+                if images {
+                    let spec = if object["kind"] == "Pod" { &mut object["spec"] } else { &mut object["spec"]["template"]["spec"] };
+                    spec["containers"][0]["image"] = serde_json::json!(format!("registry.example.com/shop/storefront:1.{index}"));
+                }
+                review.to_string()
+            })
+            .collect()
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            Variants::None => String::new(),
+            Variants::Replicas(count) => format!(" x {count} replicas (names differ)"),
+            Variants::Distinct(count) => format!(" x {count} distinct (names and images differ)"),
+        }
+    }
 }

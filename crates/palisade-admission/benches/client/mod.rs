@@ -147,14 +147,14 @@ fn report(label: &str, latencies: &mut [Duration], errors: usize, elapsed: Durat
 }
 
 /// Returns the p99 in milliseconds.
-pub async fn fixed_rate(label: &str, port: u16, connector: &TlsConnector, request: Arc<Vec<u8>>, rate: u64, seconds: u64) -> f64 {
+pub async fn fixed_rate(label: &str, port: u16, connector: &TlsConnector, requests: Requests, rate: u64, seconds: u64) -> f64 {
     let total = (rate * seconds) as usize;
     let interval = Duration::from_secs_f64(1.0 / rate as f64);
     let mut tasks = Vec::new();
     let start = tokio::time::Instant::now() + Duration::from_millis(100);
     for lane in 0..CONNECTIONS {
         let mut connection = Connection::open(port, connector).await;
-        let request = request.clone();
+        let requests = requests.clone();
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::with_capacity(total / CONNECTIONS + 1);
             let mut errors = 0;
@@ -169,7 +169,7 @@ pub async fn fixed_rate(label: &str, port: u16, connector: &TlsConnector, reques
                 } else {
                     due
                 };
-                if !connection.exchange(&request).await {
+                if !connection.exchange(&requests[index % requests.len()]).await {
                     errors += 1;
                 }
                 latencies.push(sent.elapsed());
@@ -188,18 +188,21 @@ pub async fn fixed_rate(label: &str, port: u16, connector: &TlsConnector, reques
 }
 
 /// Returns the p99 in milliseconds.
-pub async fn saturation(label: &str, port: u16, connector: &TlsConnector, request: Arc<Vec<u8>>, seconds: u64) -> f64 {
+pub async fn saturation(label: &str, port: u16, connector: &TlsConnector, requests: Requests, seconds: u64) -> f64 {
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let started = Instant::now();
     let mut tasks = Vec::new();
-    for _ in 0..CONNECTIONS {
+    for lane in 0..CONNECTIONS {
         let mut connection = Connection::open(port, connector).await;
-        let request = request.clone();
+        let requests = requests.clone();
         tasks.push(tokio::spawn(async move {
             let (mut latencies, mut errors) = (Vec::new(), 0);
+            let mut index = lane;
             while Instant::now() < deadline {
                 let sent = Instant::now();
-                if !connection.exchange(&request).await {
+                let request = &requests[index % requests.len()];
+                index += CONNECTIONS;
+                if !connection.exchange(request).await {
                     errors += 1;
                 }
                 latencies.push(sent.elapsed());
@@ -230,10 +233,16 @@ pub fn connector(ca_pem: &str) -> TlsConnector {
     TlsConnector::from(Arc::new(config))
 }
 
-/// `body` as one HTTP/1.1 `POST /validate`.
-pub fn http_request(body: &str) -> Arc<Vec<u8>> {
+/// Requests sent in turn: each connection's n-th request is `requests[n * CONNECTIONS + lane]`
+/// modulo their number.
+pub type Requests = Arc<Vec<Vec<u8>>>;
+
+/// Each body as one HTTP/1.1 `POST /validate`.
+pub fn http_requests(bodies: &[String]) -> Requests {
     Arc::new(
-        format!("POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}", body.len())
-            .into_bytes(),
+        bodies
+            .iter()
+            .map(|body| format!("POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}", body.len()).into_bytes())
+            .collect(),
     )
 }
