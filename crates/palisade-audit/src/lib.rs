@@ -1,7 +1,7 @@
 //! Falco-compatible threat detection on Kubernetes audit events.
 //!
 //! Falco's own rule files load unmodified: [`rules`] reads lists, macros and rules with
-//! `append`/`override`/`exceptions`, [`parser`] and [`compile`] implement the condition
+//! `append`/`override`/`exceptions` (and Deckhouse's [`falco_audit_rules`] objects as written), [`parser`] and [`compile`] implement the condition
 //! language, [`fields`] the k8saudit and json plugin fields, and [`engine`] matches events and
 //! renders alerts in Falco's JSON alert format.
 //!
@@ -15,6 +15,7 @@ pub mod batch;
 pub mod compile;
 pub mod delivery;
 pub mod engine;
+pub mod falco_audit_rules;
 pub mod fields;
 pub mod follow;
 pub mod json;

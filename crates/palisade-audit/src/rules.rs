@@ -42,7 +42,8 @@ pub struct LoadMessage {
     pub file: Arc<str>,
     pub line: u32,
     pub column: u32,
-    /// `rule 'Name'`, `macro 'name'`, `list 'name'`, or empty for file-level problems.
+    /// `rule 'Name'`, `macro 'name'`, `list 'name'`, or empty for file-level problems; items of
+    /// a FalcoAuditRules object are prefixed with it (`FalcoAuditRules name: rule 'Name'`).
     pub item: String,
     pub message: String,
 }
@@ -89,23 +90,29 @@ pub struct RuleSet {
 #[derive(Clone, Debug)]
 struct Loc {
     file: Arc<str>,
+    /// The cluster object the item came from (`FalcoAuditRules <name>`), if any.
+    object: Option<Arc<str>>,
     line: u32,
     column: u32,
 }
 
 impl Loc {
     fn at(file: &Arc<str>, node: &Node) -> Self {
-        Self { file: file.clone(), line: node.mark.line, column: node.mark.column }
+        Self { file: file.clone(), object: None, line: node.mark.line, column: node.mark.column }
+    }
+
+    /// `node`'s position in the same file and object.
+    fn within(&self, node: &Node) -> Self {
+        Self { line: node.mark.line, column: node.mark.column, ..self.clone() }
     }
 
     fn message(&self, item: &str, message: impl Into<String>) -> LoadMessage {
-        LoadMessage {
-            file: self.file.clone(),
-            line: self.line,
-            column: self.column,
-            item: item.to_string(),
-            message: message.into(),
-        }
+        let item = match (&self.object, item) {
+            (Some(object), "") => object.to_string(),
+            (Some(object), item) => format!("{object}: {item}"),
+            (None, item) => item.to_string(),
+        };
+        LoadMessage { file: self.file.clone(), line: self.line, column: self.column, item, message: message.into() }
     }
 }
 
@@ -272,6 +279,23 @@ impl Collector {
                     item: String::new(),
                     message: format!("invalid YAML: {}", e.message),
                 }),
+                Ok(root) if crate::falco_audit_rules::is_object(&root) => {
+                    for object in crate::falco_audit_rules::objects(&root) {
+                        let loc = Loc::at(&file, object);
+                        match crate::falco_audit_rules::to_falco(object) {
+                            Ok(converted) => {
+                                let loc = Loc { object: Some(Arc::from(format!("FalcoAuditRules {}", converted.name))), ..loc };
+                                for pruned in &converted.pruned {
+                                    self.warnings.push(loc.within(pruned.node).message(&pruned.item, format!("field '{}' ignored: the FalcoAuditRules schema has no such field, so the API server prunes it", pruned.field)));
+                                }
+                                for item in &converted.items {
+                                    self.collect_item_at(&loc.within(item), item);
+                                }
+                            }
+                            Err(message) => self.errors.push(loc.message("", message)),
+                        }
+                    }
+                }
                 Ok(root) => match &root.value {
                     Value::Seq(items) => {
                         for item in items {
@@ -289,7 +313,11 @@ impl Collector {
     }
 
     fn collect_item(&mut self, file: &Arc<str>, item: &Node) {
-        let loc = Loc::at(file, item);
+        self.collect_item_at(&Loc::at(file, item), item);
+    }
+
+    fn collect_item_at(&mut self, loc: &Loc, item: &Node) {
+        let loc = loc.clone();
         let Some(map) = item.as_map() else {
             self.errors.push(loc.message("", "unexpected element type: each item must be a mapping"));
             return;
@@ -447,7 +475,7 @@ impl Collector {
             Self::modifiers(item, &["condition"], &["condition"])?;
         let cond_node = item.get("condition").ok_or("Item has no mapping for key 'condition'")?;
         let cond = scalar(cond_node).ok_or("'condition' must be a string")?;
-        let cond_loc = Loc::at(&loc.file, cond_node);
+        let cond_loc = loc.within(cond_node);
         let visibility = self.macros.items.len();
         if append || !overrides.is_empty() {
             let Some(prev) = self.macros.get_mut(name) else {
@@ -486,10 +514,10 @@ impl Collector {
             .get("tags")
             .map(|n| strings(n).ok_or("'tags' must be a sequence of strings"))
             .transpose()?;
-        let exceptions = map.get("exceptions").map(|n| parse_exceptions(&loc.file, n)).transpose()?;
+        let exceptions = map.get("exceptions").map(|n| parse_exceptions(loc, n)).transpose()?;
         let priority =
             text("priority")?.map(|p| Priority::parse(&p).ok_or_else(|| format!("invalid priority '{p}'"))).transpose()?;
-        let cond_loc = map.get("condition").map_or_else(|| loc.clone(), |n| Loc::at(&loc.file, n));
+        let cond_loc = map.get("condition").map_or_else(|| loc.clone(), |n| loc.within(n));
 
         // `- rule: X` with only `enabled`: switch an existing rule on or off.
         let only_enabled = map.len() == 2 && map.get("enabled").is_some();
@@ -675,7 +703,7 @@ fn kind(append: bool) -> &'static str {
     if append { "append" } else { "override" }
 }
 
-fn parse_exceptions(file: &Arc<str>, node: &Node) -> Result<Vec<ExceptionInfo>, String> {
+fn parse_exceptions(loc: &Loc, node: &Node) -> Result<Vec<ExceptionInfo>, String> {
     let Value::Seq(items) = &node.value else { return Err("'exceptions' must be a sequence".into()) };
     let mut out = Vec::new();
     for item in items {
@@ -703,7 +731,7 @@ fn parse_exceptions(file: &Arc<str>, node: &Node) -> Result<Vec<ExceptionInfo>, 
                 }
             }
         }
-        out.push(ExceptionInfo { name, fields, comps, values, single_values, loc: Loc::at(file, item) });
+        out.push(ExceptionInfo { name, fields, comps, values, single_values, loc: loc.within(item) });
     }
     Ok(out)
 }
@@ -940,7 +968,7 @@ mod tests {
 
     #[test]
     fn exceptions_become_clauses() {
-        let loc = Loc { file: Arc::from("f"), line: 1, column: 1 };
+        let loc = Loc { file: Arc::from("f"), object: None, line: 1, column: 1 };
         let ex = |fields, comps, values, single_values| ExceptionInfo {
             name: "e".into(),
             fields: Some(fields),
