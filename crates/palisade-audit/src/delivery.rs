@@ -75,6 +75,9 @@ impl Default for DeliveryOptions {
 /// The delivery series in a metrics registry.
 pub struct DeliveryMetrics {
     alerts: Arc<Counter>,
+    /// falcosidekick's alert counter, when asked for: existing dashboards and alert rules
+    /// (`sum(rate(falco_events{rule="..."}[5m])) > 0`) keep working on our alerts.
+    falco_events: Option<Arc<Counter>>,
     delivered: Arc<Counter>,
     failed_attempts: Arc<Counter>,
     spooled: Arc<Counter>,
@@ -84,11 +87,24 @@ pub struct DeliveryMetrics {
 }
 
 impl DeliveryMetrics {
-    pub fn register(registry: &Registry) -> Self {
+    /// `falco_events` also counts alerts as falcosidekick's `falco_events` does: by hostname,
+    /// rule, priority (Falco's spelling), source and the `k8s.ns.name`/`k8s.pod.name` output
+    /// fields (empty for audit rules, as in falcosidekick).
+    pub fn register(registry: &Registry, falco_events: bool) -> Self {
         Self {
             alerts: registry.counter("palisade_audit_alerts_total", "Alerts raised, by rule and priority.", &[
                 "rule", "priority",
             ]),
+            falco_events: falco_events.then(|| {
+                registry.counter("falco_events", "Alerts raised, counted as falcosidekick counts Falco's events.", &[
+                    "hostname",
+                    "rule",
+                    "priority",
+                    "source",
+                    "k8s_ns_name",
+                    "k8s_pod_name",
+                ])
+            }),
             delivered: registry.counter("palisade_audit_alerts_delivered_total", "Alert payloads a sink accepted.", &[
                 "sink",
             ]),
@@ -227,6 +243,10 @@ impl Delivery {
     /// Counts `alert` and queues its payload for every sink; never blocks on a sink.
     pub fn deliver(&self, alert: &Alert) {
         self.metrics.alerts.inc(&[&alert.rule, alert.priority]);
+        if let Some(falco_events) = &self.metrics.falco_events {
+            let field = |name: &str| alert.output_fields.get(name).and_then(serde_json::Value::as_str).unwrap_or_default();
+            falco_events.inc(&[&alert.hostname, &alert.rule, alert.priority, &alert.source, field("k8s.ns.name"), field("k8s.pod.name")]);
+        }
         for lane in &self.lanes {
             let payload = lane.format.render(alert);
             *lane.state.pending.lock().unwrap_or_else(|p| p.into_inner()) += 1;
@@ -541,7 +561,7 @@ mod tests {
     #[test]
     fn a_slow_sink_does_not_delay_another_and_a_full_queue_is_counted() {
         let registry = Registry::new();
-        let metrics = Arc::new(DeliveryMetrics::register(&registry));
+        let metrics = Arc::new(DeliveryMetrics::register(&registry, false));
         let quick = Recorder::default();
         let slow = Recorder { delay: Duration::from_millis(200), ..Recorder::default() };
         let options = DeliveryOptions { queue: 3, ..fast(None) };
@@ -573,7 +593,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let spool = Some(SpoolOptions { dir: dir.path().to_path_buf(), limit: 1 << 20 });
         let registry = Registry::new();
-        let metrics = Arc::new(DeliveryMetrics::register(&registry));
+        let metrics = Arc::new(DeliveryMetrics::register(&registry, false));
         let hook = Recorder::default();
         hook.down.store(true, Ordering::Release);
         let delivery = Delivery::start(vec![sink("hook", &hook)], &fast(spool.clone()), metrics.clone()).unwrap();
@@ -606,7 +626,7 @@ mod tests {
     #[test]
     fn without_a_spool_undelivered_alerts_are_counted_and_shutdown_never_waits_on_a_stuck_sink() {
         let registry = Registry::new();
-        let metrics = Arc::new(DeliveryMetrics::register(&registry));
+        let metrics = Arc::new(DeliveryMetrics::register(&registry, false));
         let dead = Recorder::default();
         dead.down.store(true, Ordering::Release);
         let stuck = Recorder { delay: Duration::from_secs(3), ..Recorder::default() };

@@ -54,6 +54,8 @@ pub struct ReceiverOptions {
     /// Who may post; `None` accepts anyone (the client certificate check itself is
     /// [`ServerOptions::client_ca`]).
     pub auth: Option<ClientAuth>,
+    /// Also count alerts as falcosidekick's `falco_events` (see [`DeliveryMetrics::register`]).
+    pub falco_events_metric: bool,
 }
 
 /// Receiver counters in the server's registry.
@@ -108,7 +110,7 @@ pub async fn serve(
 ) -> Result<(), String> {
     let registry = server_options.metrics.clone();
     let readiness = server_options.readiness.clone();
-    let delivery = Delivery::start(sinks, &options.delivery, Arc::new(DeliveryMetrics::register(&registry)))
+    let delivery = Delivery::start(sinks, &options.delivery, Arc::new(DeliveryMetrics::register(&registry, options.falco_events_metric)))
         .map_err(|e| format!("starting alert delivery: {e}"))?;
     let shared = Arc::new(Shared {
         queue: Queue::new(options.queue),

@@ -119,7 +119,7 @@ mod tests {
         let rules = "- rule: R\n  desc: d\n  condition: ka.verb=get\n  output: o\n  priority: INFO\n  source: k8s_audit\n";
         let set = crate::rules::load(&[("r.yaml", rules)]).unwrap();
         let engine = Engine::new(set, Matching::All, "h".into());
-        let metrics = Arc::new(DeliveryMetrics::register(&Registry::new()));
+        let metrics = Arc::new(DeliveryMetrics::register(&Registry::new(), false));
         let delivery = Delivery::start(Vec::new(), &DeliveryOptions::default(), metrics).unwrap();
         Runner::with_whole_input(engine, delivery, whole_input)
     }

@@ -85,6 +85,7 @@ impl Running {
                 std::fs::write(dir.path().join("tokens"), tokens).unwrap();
                 ClientAuth { allowed_names: Vec::new(), tokens: Some(Arc::new(TokenFile::load(&dir.path().join("tokens")).unwrap())) }
             }),
+            falco_events_metric: true,
         };
         let server = ServerOptions {
             body_limit,
@@ -202,6 +203,10 @@ fn batches_are_matched_backpressure_is_429_and_shutdown_drains() {
     assert_eq!(alerts.len(), 3, "{alerts:?}");
     assert!(alerts[0].contains("secret s0 read by u0"));
     assert_eq!(server.metric("palisade_audit_events_total"), 3);
+    // As falcosidekick counts them, for alert rules written against it.
+    let falco_events = r#"falco_events{hostname="h",rule="Secret read",priority="Warning",source="k8s_audit",k8s_ns_name="",k8s_pod_name=""}"#;
+    assert_eq!(server.metric(falco_events), 3, "{}", server.registry.render());
+    assert_eq!(server.metric(r#"palisade_audit_alerts_total{rule="Secret read",priority="Warning"}"#), 3);
 }
 
 #[test]

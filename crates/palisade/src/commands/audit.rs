@@ -216,7 +216,7 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     let engine = args.engine.build()?;
     // The one-shot command exports no metrics; delivery counts into a registry nobody reads
     // and the summary reports the losses.
-    let metrics = Arc::new(DeliveryMetrics::register(&palisade_server::metrics::Registry::new()));
+    let metrics = Arc::new(DeliveryMetrics::register(&palisade_server::metrics::Registry::new(), false));
     let delivery = Delivery::start(args.sinks.build()?, &args.delivery.options(), metrics).context("starting alert delivery")?;
     let mut runner = Runner::new(engine, delivery);
     let mut unreadable = false;

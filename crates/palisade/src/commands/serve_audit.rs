@@ -85,6 +85,12 @@ pub struct ServeAuditArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 2)]
     pub shutdown_grace: u64,
 
+    /// Also count alerts as falcosidekick's `falco_events{hostname,rule,priority,source,
+    /// k8s_ns_name,k8s_pod_name}`, so that dashboards and alert rules written for Falco with
+    /// falcosidekick keep working.
+    #[arg(long)]
+    pub falcosidekick_metrics: bool,
+
     #[command(flatten)]
     pub engine: EngineArgs,
 
@@ -125,6 +131,7 @@ pub fn run(args: ServeAuditArgs) -> anyhow::Result<ExitCode> {
         drain_timeout: Duration::from_secs(args.drain_timeout),
         delivery: args.delivery.options(),
         auth: auth.clone(),
+        falco_events_metric: args.falcosidekick_metrics,
     };
     if args.shutdown_grace + CONNECTION_DRAIN.as_secs() >= args.drain_timeout {
         bail!(
