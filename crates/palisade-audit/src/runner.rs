@@ -11,14 +11,20 @@ use crate::engine::Engine;
 use crate::fields::Event;
 use crate::source::EventReader;
 
-/// Inputs up to this size are read whole (they may be pretty-printed Events or EventLists);
-/// larger ones are read as JSON lines in batches, so a huge log never has to fit in memory.
-pub const WHOLE_INPUT: usize = 256 << 20;
+/// Inputs are read in blocks of this size, and matched block by block, so memory stays the
+/// same whatever the size of the log.
+pub const BLOCK: usize = 1 << 20;
+
+/// The longest JSON value read: a line, a pretty-printed Event or a whole EventList. A longer
+/// one is reported and skipped to the end of its line, so a hostile input cannot grow the
+/// buffer without end. (The API server's own events stay far below it.)
+pub const LONGEST_VALUE: usize = 64 << 20;
 
 /// Matches events and hands alerts to the sinks; counts what it saw.
 pub struct Runner {
-    /// Inputs up to this size are read whole ([`WHOLE_INPUT`]; smaller in tests).
-    whole_input: usize,
+    /// [`BLOCK`] and [`LONGEST_VALUE`] (smaller in tests).
+    block: usize,
+    longest_value: usize,
     engine: Engine,
     delivery: Delivery,
     pub events: u64,
@@ -28,18 +34,23 @@ pub struct Runner {
 
 impl Runner {
     pub fn new(engine: Engine, delivery: Delivery) -> Self {
-        Self::with_whole_input(engine, delivery, WHOLE_INPUT)
+        Self::with_limits(engine, delivery, BLOCK, LONGEST_VALUE)
     }
 
-    fn with_whole_input(engine: Engine, delivery: Delivery, whole_input: usize) -> Self {
-        Self { whole_input, engine, delivery, events: 0, alerts: 0, bad_inputs: 0 }
+    fn with_limits(engine: Engine, delivery: Delivery, block: usize, longest_value: usize) -> Self {
+        Self { block, longest_value, engine, delivery, events: 0, alerts: 0, bad_inputs: 0 }
     }
 
     /// Matches the events in `text`; unreadable values are reported on standard error as
     /// `name:line:column: message`, lines counted from `first_line`.
     pub fn process_text(&mut self, name: &str, text: &str, first_line: u64) {
+        self.process_events(name, EventReader::new(text), first_line);
+    }
+
+    /// Matches what `reader` reads and returns how many bytes of its text that was.
+    fn process_events(&mut self, name: &str, mut reader: EventReader<'_>, first_line: u64) -> usize {
         let mut alerts = Vec::new();
-        for item in EventReader::new(text) {
+        for item in reader.by_ref() {
             match item {
                 Ok(json) => {
                     self.events += 1;
@@ -56,27 +67,52 @@ impl Runner {
                 }
             }
         }
+        reader.read_up_to()
     }
 
-    /// Reads `reader` whole when small, else in batches of complete lines.
+    /// Reads `reader` block by block (see [`BLOCK`]): each block's complete values are matched
+    /// before the next is read; a value a block ends in (a long line, a pretty-printed Event or
+    /// EventList) waits for the blocks that complete it, up to [`LONGEST_VALUE`].
     pub fn process_reader(&mut self, name: &str, mut reader: impl Read) -> Result<(), String> {
-        let mut buffer = Vec::new();
+        let mut buffer = Vec::with_capacity(self.block);
         let mut lines_before = 0u64;
-        loop {
-            let read = (&mut reader).take(self.whole_input as u64).read_to_end(&mut buffer).map_err(|e| format!("{name}: {e}"))?;
-            let at_end = read == 0 || buffer.len() < self.whole_input;
-            let cut = if at_end { buffer.len() } else { buffer.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1) };
-            if cut == 0 && !at_end {
-                return Err(format!("{name}: a line longer than {} bytes", self.whole_input));
+        let mut at_end = false;
+        // Inside a value longer than the longest accepted: dropped up to the end of its line.
+        let mut skipping = false;
+        while !(at_end && buffer.is_empty()) {
+            if !at_end {
+                let read = (&mut reader).take(self.block as u64).read_to_end(&mut buffer).map_err(|e| format!("{name}: {e}"))?;
+                at_end = read == 0;
             }
-            let text = String::from_utf8_lossy(&buffer[..cut]);
-            self.process_text(name, &text, lines_before);
-            lines_before += buffer[..cut].iter().filter(|&&b| b == b'\n').count() as u64;
-            buffer.drain(..cut);
-            if at_end {
-                return Ok(());
+            if skipping {
+                let end = memchr::memchr(b'\n', &buffer).map_or(buffer.len(), |at| at + 1);
+                lines_before += memchr::memchr_iter(b'\n', &buffer[..end]).count() as u64;
+                skipping = end == buffer.len() && buffer.last() != Some(&b'\n') && !at_end;
+                buffer.drain(..end);
+                continue;
             }
+            // Only whole lines, so that no value is cut inside a line.
+            let cut = if at_end { buffer.len() } else { memchr::memrchr(b'\n', &buffer).map_or(0, |at| at + 1) };
+            let read = match std::str::from_utf8(&buffer[..cut]) {
+                Ok(text) if at_end => self.process_events(name, EventReader::new(text), lines_before),
+                Ok(text) => self.process_events(name, EventReader::partial(text), lines_before),
+                // Invalid bytes become U+FFFD, which moves offsets: the block is read to its end,
+                // and a value it ends in is reported unfinished.
+                Err(_) => {
+                    self.process_text(name, &String::from_utf8_lossy(&buffer[..cut]), lines_before);
+                    cut
+                }
+            };
+            if read == 0 && buffer.len() > self.longest_value {
+                self.bad_inputs += 1;
+                eprintln!("{name}:{}:1: a JSON value longer than {} bytes: skipped to the end of its line", lines_before + 1, self.longest_value);
+                skipping = true;
+                continue;
+            }
+            lines_before += memchr::memchr_iter(b'\n', &buffer[..read]).count() as u64;
+            buffer.drain(..read);
         }
+        Ok(())
     }
 
     /// Follows `path` (see [`crate::follow`]). A batch's checkpoint is written only once every
@@ -115,31 +151,51 @@ mod tests {
     use crate::delivery::{DeliveryMetrics, DeliveryOptions};
     use crate::engine::Matching;
 
-    fn runner(whole_input: usize) -> Runner {
+    fn runner(block: usize, longest_value: usize) -> Runner {
         let rules = "- rule: R\n  desc: d\n  condition: ka.verb=get\n  output: o\n  priority: INFO\n  source: k8s_audit\n";
         let set = crate::rules::load(&[("r.yaml", rules)]).unwrap();
         let engine = Engine::new(set, Matching::All, "h".into());
         let metrics = Arc::new(DeliveryMetrics::register(&Registry::new(), false));
         let delivery = Delivery::start(Vec::new(), &DeliveryOptions::default(), metrics).unwrap();
-        Runner::with_whole_input(engine, delivery, whole_input)
+        Runner::with_limits(engine, delivery, block, longest_value)
+    }
+
+    fn counts(runner: &Runner) -> (u64, u64, u64) {
+        (runner.events, runner.alerts, runner.bad_inputs)
     }
 
     #[test]
-    fn large_inputs_are_read_in_line_batches() {
+    fn blocks_of_any_size_read_what_a_whole_read_reads() {
         let mut text = String::new();
         for i in 0..50 {
-            if i == 37 {
-                text.push_str("{broken\n");
+            match i {
+                // A bad line, a pretty-printed Event and an EventList spanning many blocks.
+                37 => text.push_str("{broken\n"),
+                20 => text.push_str("{\n  \"auditID\": \"pretty\",\n  \"verb\": \"get\"\n}\n"),
+                30 => text.push_str("{\"kind\":\"EventList\",\n \"items\":[{\"auditID\":\"l1\",\"verb\":\"get\"},\n {\"auditID\":\"l2\",\"verb\":\"list\"}]}\n"),
+                _ => {}
             }
             text.push_str(&format!("{{\"auditID\":\"{i}\",\"verb\":\"{}\"}}\n", if i % 2 == 0 { "get" } else { "list" }));
         }
-        let mut small = runner(100);
-        small.process_reader("big.log", text.as_bytes()).unwrap();
-        let mut whole = runner(WHOLE_INPUT);
+        let mut whole = runner(BLOCK, LONGEST_VALUE);
         whole.process_reader("big.log", text.as_bytes()).unwrap();
-        assert_eq!((small.events, small.alerts, small.bad_inputs), (50, 25, 1));
-        assert_eq!((whole.events, whole.alerts, whole.bad_inputs), (50, 25, 1));
-        let mut tiny = runner(10);
-        assert!(tiny.process_reader("big.log", text.as_bytes()).unwrap_err().contains("longer than 10 bytes"));
+        assert_eq!(counts(&whole), (53, 27, 1));
+        for block in [1, 7, 64, 1000] {
+            let mut small = runner(block, LONGEST_VALUE);
+            small.process_reader("big.log", text.as_bytes()).unwrap();
+            assert_eq!(counts(&small), counts(&whole), "blocks of {block} bytes");
+        }
+    }
+
+    #[test]
+    fn a_value_longer_than_the_longest_is_skipped_to_the_end_of_its_line() {
+        let long = format!("{{\"auditID\":\"long\",\"verb\":\"get\",\"pad\":\"{}\"}}", "x".repeat(500));
+        let text = format!("{{\"auditID\":\"a\",\"verb\":\"get\"}}\n{long}\n{{\"auditID\":\"b\",\"verb\":\"get\"}}\n");
+        // Blocks are smaller than the longest value, as they are outside tests.
+        for block in [16, 100, 150] {
+            let mut runner = runner(block, 200);
+            runner.process_reader("big.log", text.as_bytes()).unwrap();
+            assert_eq!(counts(&runner), (2, 2, 1), "blocks of {block} bytes");
+        }
     }
 }

@@ -32,11 +32,28 @@ pub struct EventReader<'a> {
     counted: usize,
     line: u32,
     pending: std::vec::IntoIter<Json<'a>>,
+    /// Whether more text follows `text`: a value that ends unfinished is then left for the
+    /// next read instead of reported.
+    partial: bool,
+    /// Where the unfinished value starts, once reading stopped at it.
+    unfinished: Option<usize>,
 }
 
 impl<'a> EventReader<'a> {
     pub fn new(text: &'a str) -> Self {
-        Self { text, pos: 0, counted: 0, line: 0, pending: Vec::new().into_iter() }
+        Self { text, pos: 0, counted: 0, line: 0, pending: Vec::new().into_iter(), partial: false, unfinished: None }
+    }
+
+    /// A reader of text that more text will follow (a block of a stream): it stops before a
+    /// value the text ends in the middle of (see [`EventReader::read_up_to`]).
+    pub fn partial(text: &'a str) -> Self {
+        Self { partial: true, ..Self::new(text) }
+    }
+
+    /// The bytes of `text` read once iteration is over: all of it, or up to the value it ends in
+    /// the middle of (partial readers only).
+    pub fn read_up_to(&self) -> usize {
+        self.unfinished.unwrap_or(self.text.len())
     }
 
     /// Lines before byte `at` (at or after the last count).
@@ -96,6 +113,11 @@ impl<'a> Iterator for EventReader<'a> {
                             }));
                         }
                     }
+                }
+                Err(e) if self.partial && e.is_eof() => {
+                    self.unfinished = Some(start);
+                    self.pos = self.text.len();
+                    return None;
                 }
                 Err(e) => {
                     let error = ReadError {
@@ -177,6 +199,17 @@ mod tests {
     fn the_last_of_duplicate_keys_decides_like_go() {
         let list = r#"{"kind":"Event","kind":"EventList","items":[{"auditID":"a"}],"items":[{"auditID":"b"}]}"#;
         assert_eq!(read(list), [Ok("\"b\"".to_string())]);
+    }
+
+    #[test]
+    fn a_partial_reader_stops_before_the_value_its_text_ends_in() {
+        let text = "{\"auditID\":\"a\"}\n{\n  \"auditID\": \"b\"\n}\n{\"auditID\":\"c\", \"verb\":";
+        let mut reader = EventReader::partial(text);
+        assert_eq!(reader.by_ref().count(), 2);
+        assert_eq!(text[reader.read_up_to()..].trim_start(), "{\"auditID\":\"c\", \"verb\":");
+        let mut whole = EventReader::new(text);
+        assert_eq!(whole.by_ref().filter(Result::is_err).count(), 1, "without more text, the unfinished value is an error");
+        assert_eq!(whole.read_up_to(), text.len());
     }
 
     #[test]
