@@ -42,7 +42,7 @@ COMPONENTS = [
 ]
 READS = [("pods", "v1", ""), ("nodes", "v1", ""), ("endpoints", "v1", ""), ("configmaps", "v1", ""), ("services", "v1", ""),
          ("endpointslices", "v1", "discovery.k8s.io"), ("leases", "v1", "coordination.k8s.io"), ("deployments", "v1", "apps"),
-         ("replicasets", "v1", "apps"), ("secrets", "v1", "")]
+         ("replicasets", "v1", "apps"), ("services", "v1", "")]
 NAMESPACES = ["default", "kube-system", "shop", "payments", "monitoring", "ingress-nginx", "cert-manager", "logging"]
 
 
@@ -134,9 +134,6 @@ def line(n, rng):
         verb = rng.choice(["get", "get", "list", "watch"])
         namespace = "" if resource == "nodes" else rng.choice(NAMESPACES)
         name = None if verb in ("list", "watch") else (node if resource == "nodes" else f"{resource[:-1]}-{n % 211}")
-        if resource == "secrets":
-            # Components read their own secrets; people reading them is what the rules watch.
-            user, groups, agent = kubelet
         return event(n, verb, user, groups, agent, resource, version, group, namespace, name)
     if roll < 0.86:
         holder = rng.choice([kubelet, COMPONENTS[0], COMPONENTS[1]])

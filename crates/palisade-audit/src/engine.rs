@@ -195,6 +195,12 @@ impl Engine {
         Self { rules, matching, hostname, min_priority: Priority::Debug }
     }
 
+    /// Whether a condition or an output reads `evt.num`, the event's position in the input:
+    /// events must then be numbered in order before they are matched.
+    pub fn numbers_events(&self) -> bool {
+        self.rules.fields.specs.iter().any(|spec| spec.name == "evt.num")
+    }
+
     /// Rules below `priority` are not evaluated (Falco's `priority` setting).
     pub fn with_min_priority(mut self, priority: Priority) -> Self {
         self.min_priority = priority;

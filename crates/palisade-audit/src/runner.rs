@@ -6,8 +6,10 @@ use std::path::Path;
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
+use rayon::prelude::*;
+
 use crate::delivery::Delivery;
-use crate::engine::Engine;
+use crate::engine::{Alert, Engine};
 use crate::fields::Event;
 use crate::source::EventReader;
 
@@ -20,8 +22,14 @@ pub const BLOCK: usize = 1 << 20;
 /// buffer without end. (The API server's own events stay far below it.)
 pub const LONGEST_VALUE: usize = 64 << 20;
 
+/// A block is matched on every core in pieces of about this size (at line ends), so that each
+/// core has several pieces and an uneven one does not hold the others up.
+const PIECE: usize = 16 << 10;
+
 /// Matches events and hands alerts to the sinks; counts what it saw.
 pub struct Runner {
+    /// Whether blocks are matched on every core (more than one, and no rule reads `evt.num`).
+    parallel: bool,
     /// [`BLOCK`] and [`LONGEST_VALUE`] (smaller in tests).
     block: usize,
     longest_value: usize,
@@ -38,13 +46,70 @@ impl Runner {
     }
 
     fn with_limits(engine: Engine, delivery: Delivery, block: usize, longest_value: usize) -> Self {
-        Self { block, longest_value, engine, delivery, events: 0, alerts: 0, bad_inputs: 0 }
+        let parallel = rayon::current_num_threads() > 1 && !engine.numbers_events();
+        Self { parallel, block, longest_value, engine, delivery, events: 0, alerts: 0, bad_inputs: 0 }
+    }
+
+    /// Whether blocks are matched on every core; by default they are when there is more than one
+    /// core and no rule reads `evt.num`. Either way the alerts are the same, in the same order.
+    pub fn with_parallel(mut self, parallel: bool) -> Self {
+        self.parallel = parallel && !self.engine.numbers_events();
+        self
     }
 
     /// Matches the events in `text`; unreadable values are reported on standard error as
     /// `name:line:column: message`, lines counted from `first_line`.
     pub fn process_text(&mut self, name: &str, text: &str, first_line: u64) {
-        self.process_events(name, EventReader::new(text), first_line);
+        self.process_block(name, text, first_line, false);
+    }
+
+    /// Matches the events of one block of text (all of it, or with `partial` up to a value it
+    /// ends in the middle of) and returns how many bytes were read.
+    fn process_block(&mut self, name: &str, text: &str, first_line: u64, partial: bool) -> usize {
+        if self.parallel && text.len() > PIECE {
+            if let Some(read) = self.process_in_parallel(text, partial) {
+                return read;
+            }
+        }
+        let reader = if partial { EventReader::partial(text) } else { EventReader::new(text) };
+        self.process_events(name, reader, first_line)
+    }
+
+    /// Matches the block's pieces on every core, then delivers their alerts in input order:
+    /// the same alerts, in the same order, as one core would give. `None` (nothing delivered)
+    /// when a piece holds a value that does not parse or a value runs from one piece into the
+    /// next (a pretty-printed document): the block is then read in order, which reports errors
+    /// with their positions.
+    fn process_in_parallel(&mut self, text: &str, partial: bool) -> Option<usize> {
+        let pieces = pieces(text);
+        let last = pieces.len() - 1;
+        let engine = &self.engine;
+        let matched: Vec<Option<(u64, Vec<Alert>, usize)>> = pieces
+            .par_iter()
+            .enumerate()
+            .map(|(index, piece)| {
+                let mut reader = EventReader::partial(piece);
+                let (mut events, mut alerts) = (0, Vec::new());
+                for item in reader.by_ref() {
+                    events += 1;
+                    // No rule reads `evt.num` (see `parallel`): the number changes nothing.
+                    engine.process(&Event::new(item.ok()?, 0), &mut alerts);
+                }
+                let read = reader.read_up_to();
+                (read == piece.len() || (partial && index == last)).then_some((events, alerts, read))
+            })
+            .collect();
+        let matched: Vec<(u64, Vec<Alert>, usize)> = matched.into_iter().collect::<Option<_>>()?;
+        let mut read = 0;
+        for (piece, (events, alerts, piece_read)) in pieces.iter().zip(matched) {
+            self.events += events;
+            for alert in alerts {
+                self.alerts += 1;
+                self.delivery.deliver(&alert);
+            }
+            read += if piece_read == piece.len() { piece.len() } else { piece_read };
+        }
+        Some(read)
     }
 
     /// Matches what `reader` reads and returns how many bytes of its text that was.
@@ -94,8 +159,7 @@ impl Runner {
             // Only whole lines, so that no value is cut inside a line.
             let cut = if at_end { buffer.len() } else { memchr::memrchr(b'\n', &buffer).map_or(0, |at| at + 1) };
             let read = match std::str::from_utf8(&buffer[..cut]) {
-                Ok(text) if at_end => self.process_events(name, EventReader::new(text), lines_before),
-                Ok(text) => self.process_events(name, EventReader::partial(text), lines_before),
+                Ok(text) => self.process_block(name, text, lines_before, !at_end),
                 // Invalid bytes become U+FFFD, which moves offsets: the block is read to its end,
                 // and a value it ends in is reported unfinished.
                 Err(_) => {
@@ -139,6 +203,22 @@ impl Runner {
     pub fn finish(self, deadline: Instant) -> u64 {
         self.delivery.shutdown(deadline)
     }
+}
+
+/// `text` cut after line ends into pieces of about [`PIECE`] bytes.
+fn pieces(text: &str) -> Vec<&str> {
+    let mut pieces = Vec::with_capacity(text.len() / PIECE + 1);
+    let mut rest = text;
+    while rest.len() > PIECE {
+        let Some(end) = memchr::memchr(b'\n', &rest.as_bytes()[PIECE..]) else { break };
+        let (piece, after) = rest.split_at(PIECE + end + 1);
+        pieces.push(piece);
+        rest = after;
+    }
+    if !rest.is_empty() || pieces.is_empty() {
+        pieces.push(rest);
+    }
+    pieces
 }
 
 #[cfg(test)]
