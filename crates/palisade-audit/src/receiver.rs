@@ -7,7 +7,8 @@
 //! [`Queue`] offers its client; a batch that cannot fit is refused with 429 and `Retry-After`
 //! (the webhook backend retries it) and counted in
 //! `palisade_audit_batches_rejected_total{reason}`. One matching thread takes batches in
-//! arrival order and hands alerts to [`Delivery`], which never blocks it.
+//! arrival order, matches each slice of a batch on every core (unless a rule reads `evt.num`)
+//! and hands the alerts, in event order, to [`Delivery`], which never blocks it.
 //!
 //! On shutdown the queue stops taking batches and the matching thread drains it until the drain
 //! deadline; events still queued then are counted in
@@ -26,11 +27,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use palisade_server::metrics::{Counter, Registry};
 use palisade_server::{ClientAuth, ClientIdentity, Principal, Server, ServerOptions, TlsFiles};
+use rayon::prelude::*;
 use tokio::sync::Semaphore;
 
 use crate::batch::{self, Batch};
 use crate::delivery::{Delivery, DeliveryMetrics, DeliveryOptions};
-use crate::engine::Engine;
+use crate::engine::{Alert, Engine};
 use crate::fields::Event;
 use crate::json::Json;
 use crate::queue::{Limits, Queue, Queued, Refusal};
@@ -166,29 +168,45 @@ pub async fn serve(
     served.map_err(|e| e.to_string())
 }
 
+/// Events of a batch matched between two looks at the drain deadline (a millisecond or so).
+const SLICE: usize = 256;
+
 /// The matching loop: batches in arrival order until the queue is closed and empty. Past the
 /// drain deadline, what remains is counted instead of matched.
 fn match_batches(shared: &Shared, engine: &Engine, delivery: &Delivery, deadline: &std::sync::OnceLock<Instant>) {
+    // With `evt.num` read by a rule, events are numbered in order, on this thread.
+    let parallel = rayon::current_num_threads() > 1 && !engine.numbers_events();
     let mut number = 0u64;
-    let mut alerts = Vec::new();
+    // `None` for an event that does not parse (it was validated as JSON when it was received).
+    let judge = |text: &str, number: &mut u64| -> Option<Vec<Alert>> {
+        let json = serde_json::from_str::<Json<'_>>(text).ok()?;
+        *number += 1;
+        let mut alerts = Vec::new();
+        engine.process(&Event::new(json, *number), &mut alerts);
+        Some(alerts)
+    };
     while let Some(Queued { client, events, bytes }) = shared.queue.pop() {
         let count = events.len();
         let mut matched = 0u64;
-        for (index, text) in events.iter().enumerate() {
+        for (index, slice) in events.chunks(SLICE).enumerate() {
             if deadline.get().is_some_and(|d| Instant::now() >= *d) {
-                shared.metrics.dropped.add(&["shutdown"], (count - index) as u64);
+                shared.metrics.dropped.add(&["shutdown"], (count - index * SLICE) as u64);
                 break;
             }
-            // Validated as JSON when it was received.
-            let Ok(json) = serde_json::from_str::<Json<'_>>(text) else {
-                shared.metrics.invalid.inc(&[]);
-                continue;
+            let judged: Vec<Option<Vec<Alert>>> = if parallel {
+                slice.par_iter().map(|text| judge(text, &mut 0)).collect()
+            } else {
+                slice.iter().map(|text| judge(text, &mut number)).collect()
             };
-            number += 1;
-            matched += 1;
-            engine.process(&Event::new(json, number), &mut alerts);
-            for alert in alerts.drain(..) {
-                delivery.deliver(&alert);
+            for alerts in judged {
+                let Some(alerts) = alerts else {
+                    shared.metrics.invalid.inc(&[]);
+                    continue;
+                };
+                matched += 1;
+                for alert in &alerts {
+                    delivery.deliver(alert);
+                }
             }
         }
         shared.metrics.events.add(&[], matched);

@@ -240,6 +240,18 @@ fn the_queue_is_bounded_in_bytes() {
 }
 
 #[test]
+fn alerts_leave_in_the_order_of_their_events() {
+    // Batches large enough to be matched slice by slice on every core.
+    let mut server = Running::start(ROOMY, 8 << 20, Duration::from_secs(10));
+    for round in 0..3 {
+        assert_eq!(server.post(&batch(round * 1500..(round + 1) * 1500)).0, 200);
+    }
+    server.stop();
+    let names: Vec<String> = server.alert_lines().iter().map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap()["output_fields"]["ka.target.name"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(names, (0..4500).map(|n| format!("s{n}")).collect::<Vec<_>>());
+}
+
+#[test]
 fn every_accepted_event_is_matched_or_counted_at_shutdown() {
     // No drain time at all: whatever is queued at the signal is counted, not lost silently.
     let mut server = Running::start(ROOMY, 8 << 20, Duration::ZERO);
