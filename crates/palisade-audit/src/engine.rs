@@ -162,6 +162,24 @@ pub enum Matching {
     All,
 }
 
+/// The engine events are matched with, replaced while they are matched when the rules change
+/// (FalcoAuditRules reloaded from the cluster): each batch is matched with one engine.
+pub struct CurrentEngine(std::sync::RwLock<std::sync::Arc<Engine>>);
+
+impl CurrentEngine {
+    pub fn new(engine: Engine) -> Self {
+        Self(std::sync::RwLock::new(std::sync::Arc::new(engine)))
+    }
+
+    pub fn get(&self) -> std::sync::Arc<Engine> {
+        self.0.read().unwrap_or_else(|poison| poison.into_inner()).clone()
+    }
+
+    pub fn replace(&self, engine: Engine) {
+        *self.0.write().unwrap_or_else(|poison| poison.into_inner()) = std::sync::Arc::new(engine);
+    }
+}
+
 /// One alert, serialised exactly as Falco's JSON output (keys in Falco's order).
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct Alert {

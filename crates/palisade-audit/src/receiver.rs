@@ -32,7 +32,7 @@ use tokio::sync::Semaphore;
 
 use crate::batch::{self, Batch};
 use crate::delivery::{Delivery, DeliveryMetrics, DeliveryOptions};
-use crate::engine::{Alert, Engine};
+use crate::engine::{Alert, CurrentEngine};
 use crate::fields::Event;
 use crate::json::Json;
 use crate::queue::{Limits, Queue, Queued, Refusal};
@@ -106,7 +106,7 @@ struct Shared {
 pub async fn serve(
     options: ReceiverOptions,
     server_options: ServerOptions,
-    engine: Engine,
+    engine: Arc<CurrentEngine>,
     sinks: Vec<Sink>,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), String> {
@@ -173,19 +173,20 @@ const SLICE: usize = 256;
 
 /// The matching loop: batches in arrival order until the queue is closed and empty. Past the
 /// drain deadline, what remains is counted instead of matched.
-fn match_batches(shared: &Shared, engine: &Engine, delivery: &Delivery, deadline: &std::sync::OnceLock<Instant>) {
-    // With `evt.num` read by a rule, events are numbered in order, on this thread.
-    let parallel = rayon::current_num_threads() > 1 && !engine.numbers_events();
+fn match_batches(shared: &Shared, current: &CurrentEngine, delivery: &Delivery, deadline: &std::sync::OnceLock<Instant>) {
     let mut number = 0u64;
-    // `None` for an event that does not parse (it was validated as JSON when it was received).
-    let judge = |text: &str, number: &mut u64| -> Option<Vec<Alert>> {
-        let json = serde_json::from_str::<Json<'_>>(text).ok()?;
-        *number += 1;
-        let mut alerts = Vec::new();
-        engine.process(&Event::new(json, *number), &mut alerts);
-        Some(alerts)
-    };
     while let Some(Queued { client, events, bytes }) = shared.queue.pop() {
+        let engine = current.get();
+        // With `evt.num` read by a rule, events are numbered in order, on this thread.
+        let parallel = rayon::current_num_threads() > 1 && !engine.numbers_events();
+        // `None` for an event that does not parse (it was validated as JSON when it was received).
+        let judge = |text: &str, number: &mut u64| -> Option<Vec<Alert>> {
+            let json = serde_json::from_str::<Json<'_>>(text).ok()?;
+            *number += 1;
+            let mut alerts = Vec::new();
+            engine.process(&Event::new(json, *number), &mut alerts);
+            Some(alerts)
+        };
         let count = events.len();
         let mut matched = 0u64;
         for (index, slice) in events.chunks(SLICE).enumerate() {

@@ -219,9 +219,19 @@ struct Collector {
 
 /// Loads rules files in order (later files append to and override earlier ones).
 pub fn load<S: AsRef<str>>(files: &[(S, S)]) -> Result<RuleSet, LoadErrors> {
+    load_with_objects(files, "", &[])
+}
+
+/// Loads rules files, then FalcoAuditRules objects read from `source` (a cluster), in order;
+/// messages about the objects name `source` where a file name would be.
+pub fn load_with_objects<S: AsRef<str>>(files: &[(S, S)], source: &str, objects: &[Node]) -> Result<RuleSet, LoadErrors> {
     let mut collector = Collector::default();
     for (name, text) in files {
         collector.collect_file(Arc::from(name.as_ref()), text.as_ref());
+    }
+    let source = Arc::from(source);
+    for object in objects {
+        collector.collect_document(&source, object);
     }
     collector.compile()
 }
@@ -279,36 +289,44 @@ impl Collector {
                     item: String::new(),
                     message: format!("invalid YAML: {}", e.message),
                 }),
-                Ok(root) if crate::falco_audit_rules::is_object(&root) => {
-                    for object in crate::falco_audit_rules::objects(&root) {
-                        let loc = Loc::at(&file, object);
-                        match crate::falco_audit_rules::to_falco(object) {
-                            Ok(converted) => {
-                                let loc = Loc { object: Some(Arc::from(format!("FalcoAuditRules {}", converted.name))), ..loc };
-                                for pruned in &converted.pruned {
-                                    self.warnings.push(loc.within(pruned.node).message(&pruned.item, format!("field '{}' ignored: the FalcoAuditRules schema has no such field, so the API server prunes it", pruned.field)));
-                                }
-                                for item in &converted.items {
-                                    self.collect_item_at(&loc.within(item), item);
-                                }
-                            }
-                            Err(message) => self.errors.push(loc.message("", message)),
-                        }
-                    }
-                }
-                Ok(root) => match &root.value {
-                    Value::Seq(items) => {
-                        for item in items {
-                            self.collect_item(&file, item);
-                        }
-                    }
-                    Value::Null => {}
-                    _ => self.errors.push(Loc::at(&file, &root).message(
-                        "",
-                        "rules content is not a sequence of items (lists, macros, rules)",
-                    )),
-                },
+                Ok(root) => self.collect_document(&file, &root),
             }
+        }
+    }
+
+    /// One YAML document: FalcoAuditRules objects, or a sequence of Falco items.
+    fn collect_document(&mut self, file: &Arc<str>, root: &Node) {
+        if crate::falco_audit_rules::is_object(root) {
+            for object in crate::falco_audit_rules::objects(root) {
+                self.collect_falco_audit_rules(file, object);
+            }
+            return;
+        }
+        match &root.value {
+            Value::Seq(items) => {
+                for item in items {
+                    self.collect_item(file, item);
+                }
+            }
+            Value::Null => {}
+            _ => self.errors.push(Loc::at(file, root).message("", "rules content is not a sequence of items (lists, macros, rules)")),
+        }
+    }
+
+    fn collect_falco_audit_rules(&mut self, file: &Arc<str>, object: &Node) {
+        let loc = Loc::at(file, object);
+        match crate::falco_audit_rules::to_falco(object) {
+            Ok(converted) => {
+                let loc = Loc { object: Some(Arc::from(format!("FalcoAuditRules {}", converted.name))), ..loc };
+                for pruned in &converted.pruned {
+                    let message = format!("field '{}' ignored: the FalcoAuditRules schema has no such field, so the API server prunes it", pruned.field);
+                    self.warnings.push(loc.within(pruned.node).message(&pruned.item, message));
+                }
+                for item in &converted.items {
+                    self.collect_item_at(&loc.within(item), item);
+                }
+            }
+            Err(message) => self.errors.push(loc.message("", message)),
         }
     }
 

@@ -101,7 +101,7 @@ impl Running {
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-            runtime.block_on(serve(options, server, engine, sinks, async {
+            runtime.block_on(serve(options, server, Arc::new(palisade_audit::engine::CurrentEngine::new(engine)), sinks, async {
                 let _ = stopped.await;
             }))
         });

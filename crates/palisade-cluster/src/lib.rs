@@ -124,6 +124,9 @@ pub const RESOURCES: &[Resource] = &[
 
 /// The policy kinds a cluster scan reads to judge the cluster with the policies installed in it:
 /// Gatekeeper's templates (its constraints' kinds are found by discovery) and ExpansionTemplates,
+/// Deckhouse's Falco rules for audit detection; a cluster without the CRD has none.
+pub const FALCO_AUDIT_RULES: Resource = Resource::new("deckhouse.io", "v1alpha1", "falcoauditrules", "FalcoAuditRules", false).optional();
+
 /// Kyverno's policies and exceptions, and ValidatingAdmissionPolicies with their bindings (their
 /// param kinds are found by discovery too). A kind the server does not serve (404) is simply not installed.
 pub const POLICY_RESOURCES: &[Resource] = &[
@@ -274,6 +277,17 @@ impl Cluster {
     /// Lists `resources` (a subset of [`RESOURCES`] or others of the same shape).
     pub fn snapshot_of(&self, resources: &[Resource], options: &ListOptions, progress: &dyn Progress) -> Snapshot {
         self.runtime.block_on(self.list_all(resources, options, progress, Absent::Fails))
+    }
+
+    /// The cluster's FalcoAuditRules objects ([`FALCO_AUDIT_RULES`]) by name; an error names the
+    /// list that could not be read.
+    pub fn falco_audit_rules(&self, options: &ListOptions) -> Result<Vec<Object>, String> {
+        let mut snapshot = self.snapshot_of(&[FALCO_AUDIT_RULES], options, &Quiet);
+        if let Some(gap) = snapshot.not_evaluated.first() {
+            return Err(gap.to_string());
+        }
+        snapshot.objects.sort_by(|a, b| a.root.path(&["metadata", "name"]).and_then(Node::as_str).cmp(&b.root.path(&["metadata", "name"]).and_then(Node::as_str)));
+        Ok(snapshot.objects)
     }
 
     /// The policies installed in the cluster ([`POLICY_RESOURCES`]), every Gatekeeper

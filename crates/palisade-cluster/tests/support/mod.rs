@@ -39,7 +39,7 @@ pub enum Reply {
 
 #[derive(Default)]
 struct Shared {
-    lists: BTreeMap<String, Reply>,
+    lists: Mutex<BTreeMap<String, Reply>>,
     /// Every request as `METHOD path?query`.
     requests: Mutex<Vec<String>>,
     /// PATCH bodies by path.
@@ -74,13 +74,18 @@ impl FakeApi {
         let tls = TlsFiles { cert: dir.path().join("tls.crt"), key: dir.path().join("tls.key") };
         let server = runtime.block_on(Server::bind("127.0.0.1:0".parse().unwrap(), &tls, ServerOptions::default())).unwrap();
         let port = server.local_addr().port();
-        let shared = Arc::new(Shared { lists, ..Shared::default() });
+        let shared = Arc::new(Shared { lists: Mutex::new(lists), ..Shared::default() });
         let app = Router::new().fallback(handle).with_state(shared.clone());
         // The server stops when the runtime is dropped with the FakeApi.
         runtime.spawn(server.run(app, std::future::pending()));
         let kubeconfig = dir.path().join("kubeconfig");
         std::fs::write(&kubeconfig, kubeconfig_text(port, &dir.path().join("ca.pem"))).unwrap();
         Self { shared, kubeconfig, _runtime: runtime, _dir: dir }
+    }
+
+    /// Answers `path` with `reply` from now on (objects that change while a client watches).
+    pub fn set(&self, path: &str, reply: Reply) {
+        self.shared.lists.lock().unwrap().insert(path.to_owned(), reply);
     }
 
     pub fn requests(&self) -> Vec<String> {
@@ -149,7 +154,7 @@ async fn handle(State(shared): State<Arc<Shared>>, method: Method, uri: Uri, hea
         shared.applied.lock().unwrap().insert(path, applied.clone());
         return (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], applied.to_string()).into_response();
     }
-    let Some(reply) = shared.lists.get(&path).cloned() else {
+    let Some(reply) = shared.lists.lock().unwrap().get(&path).cloned() else {
         return status(StatusCode::NOT_FOUND, "NotFound", "the server could not find the requested resource");
     };
     let now = shared.in_flight.fetch_add(1, Ordering::SeqCst) + 1;

@@ -50,7 +50,7 @@ pub enum AuditCommand {
 }
 
 /// Rules and matching, shared by `audit` and `serve audit`.
-#[derive(clap::Args, Debug)]
+#[derive(clap::Args, Clone, Debug)]
 pub struct EngineArgs {
     /// Falco rules file (repeatable; later files append to and override earlier ones), e.g.
     /// Falco's k8s_audit_rules.yaml.
@@ -69,6 +69,35 @@ pub struct EngineArgs {
     /// The hostname written in alerts [default: this machine's].
     #[arg(long)]
     pub hostname: Option<String>,
+
+    /// Also load Deckhouse's FalcoAuditRules objects from the cluster, found as kubectl finds it
+    /// (KUBECONFIG, ~/.kube/config, then the pod's service account), after the --rules files.
+    /// `serve audit` reloads them when they change.
+    #[arg(long)]
+    pub cluster_rules: bool,
+
+    /// The kubeconfig to read FalcoAuditRules with (implies --cluster-rules).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+
+    /// The kubeconfig context to read FalcoAuditRules with.
+    #[arg(long, value_name = "NAME", requires = "kubeconfig")]
+    pub context: Option<String>,
+}
+
+/// A cluster FalcoAuditRules are read from.
+pub struct ClusterRules {
+    cluster: palisade_cluster::Cluster,
+    /// Where messages about the objects say they come from.
+    pub source: String,
+}
+
+impl ClusterRules {
+    /// The FalcoAuditRules objects, by name.
+    pub fn read(&self) -> anyhow::Result<Vec<palisade_core::Node>> {
+        let objects = self.cluster.falco_audit_rules(&palisade_cluster::ListOptions::default()).map_err(|e| anyhow::anyhow!("reading FalcoAuditRules from {}: {e}", self.source))?;
+        Ok(objects.into_iter().map(|object| object.root).collect())
+    }
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
@@ -147,16 +176,36 @@ fn parse_priority(text: &str) -> Result<Priority, String> {
 }
 
 impl EngineArgs {
+    /// The engine of the rules files and, with --cluster-rules, the cluster's FalcoAuditRules.
     pub fn build(&self) -> anyhow::Result<Engine> {
-        if self.rules.is_empty() {
-            bail!("no rules: pass --rules FILE (for example Falco's k8s_audit_rules.yaml)");
+        match self.cluster()? {
+            Some(cluster) => self.build_with(&cluster.source, &cluster.read()?),
+            None => self.build_with("", &[]),
+        }
+    }
+
+    /// The cluster to read FalcoAuditRules from, when asked for.
+    pub fn cluster(&self) -> anyhow::Result<Option<ClusterRules>> {
+        if !self.cluster_rules && self.kubeconfig.is_none() {
+            return Ok(None);
+        }
+        let options = palisade_cluster::ConnectOptions { kubeconfig: self.kubeconfig.clone(), context: self.context.clone() };
+        let cluster = palisade_cluster::Cluster::connect(&options)?;
+        let source = format!("cluster {}", cluster.context());
+        Ok(Some(ClusterRules { cluster, source }))
+    }
+
+    /// The engine of the rules files and these FalcoAuditRules objects from `source`.
+    pub fn build_with(&self, source: &str, objects: &[palisade_core::Node]) -> anyhow::Result<Engine> {
+        if self.rules.is_empty() && !self.cluster_rules && self.kubeconfig.is_none() {
+            bail!("no rules: pass --rules FILE (for example Falco's k8s_audit_rules.yaml) or --cluster-rules");
         }
         let mut files = Vec::new();
         for path in &self.rules {
             let text = std::fs::read_to_string(path).with_context(|| format!("reading rules file {}", path.display()))?;
             files.push((path.display().to_string(), text));
         }
-        let set = palisade_audit::rules::load(&files).map_err(|e| anyhow::anyhow!("rules did not load:\n{e}"))?;
+        let set = palisade_audit::rules::load_with_objects(&files, source, objects).map_err(|e| anyhow::anyhow!("rules did not load:\n{e}"))?;
         for warning in &set.warnings {
             eprintln!("warning: {warning}");
         }

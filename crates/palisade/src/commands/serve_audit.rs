@@ -8,11 +8,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use palisade_audit::engine::CurrentEngine;
 use palisade_audit::queue::Limits;
 use palisade_audit::receiver::ReceiverOptions;
 use palisade_server::{ClientAuth, ServerOptions, TlsFiles, TokenFile};
 
-use super::audit::{DeliveryArgs, EngineArgs, SinkArgs};
+use super::audit::{ClusterRules, DeliveryArgs, EngineArgs, SinkArgs};
 
 #[derive(clap::Args, Debug)]
 pub struct ServeAuditArgs {
@@ -85,6 +86,11 @@ pub struct ServeAuditArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 2)]
     pub shutdown_grace: u64,
 
+    /// With --cluster-rules: how often the cluster's FalcoAuditRules are read again; a change
+    /// loads the rules anew, and rules that do not load leave the previous ones in place.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    pub rules_refresh: u64,
+
     /// Also count alerts as falcosidekick's `falco_events{hostname,rule,priority,source,
     /// k8s_ns_name,k8s_pod_name}`, so that dashboards and alert rules written for Falco with
     /// falcosidekick keep working.
@@ -120,7 +126,15 @@ pub fn run(args: ServeAuditArgs) -> anyhow::Result<ExitCode> {
             Some(ClientAuth { allowed_names: args.client_name.clone(), tokens })
         }
     };
-    let engine = args.engine.build()?;
+    let engine = match args.engine.cluster()? {
+        Some(cluster) => {
+            let objects = cluster.read()?;
+            let current = Arc::new(CurrentEngine::new(args.engine.build_with(&cluster.source, &objects)?));
+            reload_cluster_rules(cluster, args.engine.clone(), objects, current.clone(), Duration::from_secs(args.rules_refresh));
+            current
+        }
+        None => Arc::new(CurrentEngine::new(args.engine.build()?)),
+    };
     let sinks = args.sinks.build()?;
     let options = ReceiverOptions {
         listen: args.listen,
@@ -158,4 +172,39 @@ pub fn run(args: ServeAuditArgs) -> anyhow::Result<ExitCode> {
     palisade_server::log::flush(Duration::from_secs(2));
     served.map_err(anyhow::Error::msg)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Reads the cluster's FalcoAuditRules every `period` on a thread of its own; when they changed,
+/// loads the rules anew and swaps the engine (batches matched meanwhile keep the one they
+/// started with). Failures are logged and leave the running rules in place.
+fn reload_cluster_rules(cluster: ClusterRules, engine_args: EngineArgs, mut loaded: Vec<palisade_core::Node>, current: Arc<CurrentEngine>, period: Duration) {
+    std::thread::Builder::new()
+        .name("rules reload".into())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(period);
+                let objects = match cluster.read() {
+                    Ok(objects) => objects,
+                    Err(error) => {
+                        palisade_server::log::event("warn", "FalcoAuditRules not read; the rules in use stay", serde_json::json!({"error": format!("{error:#}")}));
+                        continue;
+                    }
+                };
+                if objects == loaded {
+                    continue;
+                }
+                match engine_args.build_with(&cluster.source, &objects) {
+                    Ok(engine) => {
+                        current.replace(engine);
+                        palisade_server::log::event("info", "rules reloaded", serde_json::json!({"falco_audit_rules": objects.len()}));
+                        loaded = objects;
+                    }
+                    Err(error) => {
+                        palisade_server::log::event("error", "FalcoAuditRules do not load; the rules in use stay", serde_json::json!({"error": format!("{error:#}")}));
+                        loaded = objects;
+                    }
+                }
+            }
+        })
+        .expect("spawning the rules reload thread");
 }
