@@ -290,9 +290,9 @@ fn deploy_audit_manifests_report_nothing_above_low() {
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(output.status.code(), Some(0), "{report:#}");
     assert_eq!(report["summary"]["input_errors"], 0, "{report:#}");
-    // ServiceAccount, Deployment, Service, two NetworkPolicies, the PrometheusRule and the two
-    // kubeconfigs.
-    assert_eq!(report["summary"]["objects_scanned"], 8, "{report:#}");
+    // ServiceAccount, ClusterRole and binding, Deployment, Service, two NetworkPolicies, the
+    // PrometheusRule and the two kubeconfigs.
+    assert_eq!(report["summary"]["objects_scanned"], 10, "{report:#}");
 }
 
 /// The shipped PrometheusRule reads series the receiver exposes, and rules Falco's file has.
