@@ -3,12 +3,15 @@
 //! fields alike, a remembered verdict must be the one a fresh evaluation gives; inventory
 //! templates judge with all their samples and variants as the inventory.
 
+#[path = "../../palisade-policy/tests/support/object_variants.rs"]
+mod object_variants;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use palisade_core::{Labels, api_group};
 use palisade_gatekeeper::{Constraint, Review, Target, Template, review};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 fn library() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/gatekeeper-library/library")
@@ -43,44 +46,6 @@ fn samples() -> Vec<(PathBuf, Vec<(PathBuf, Vec<PathBuf>)>)> {
     found
 }
 
-/// Variants of an object: renamed (unread by most templates), relabelled, with a container's
-/// image, security context or resources changed, and with fields removed.
-fn variants(object: &Value) -> Vec<Value> {
-    let mut out = vec![object.clone()];
-    for n in 0..3 {
-        let mut renamed = object.clone();
-        renamed["metadata"]["name"] = json!(format!("renamed-{n}"));
-        renamed["metadata"]["uid"] = json!(format!("uid-{n}"));
-        out.push(renamed);
-    }
-    let mut labelled = object.clone();
-    labelled["metadata"]["labels"]["extra"] = json!("yes");
-    out.push(labelled);
-    for pointer in ["/spec/containers/0", "/spec/template/spec/containers/0"] {
-        if object.pointer(pointer).is_some() {
-            for (key, value) in [("image", json!("nginx:latest")), ("securityContext", json!({"privileged": true, "runAsUser": 0})), ("resources", json!({"limits": {"cpu": "100m", "memory": "1Gi"}}))] {
-                let mut changed = object.clone();
-                changed.pointer_mut(pointer).unwrap()[key] = value;
-                out.push(changed.clone());
-                // The same change on a renamed object: a remembered verdict.
-                changed["metadata"]["name"] = json!("renamed-changed");
-                out.push(changed);
-            }
-        }
-    }
-    // Each field of the metadata, the spec, the pod template's spec and the first container
-    // removed in turn: reads of whether a path is defined must tell these apart.
-    for pointer in ["/metadata", "/spec", "/spec/template/spec", "/spec/containers/0", "/spec/template/spec/containers/0"] {
-        let keys: Vec<String> = object.pointer(pointer).and_then(Value::as_object).map(|fields| fields.keys().cloned().collect()).unwrap_or_default();
-        for key in keys {
-            let mut removed = object.clone();
-            removed.pointer_mut(pointer).unwrap().as_object_mut().unwrap().remove(&key);
-            out.push(removed);
-        }
-    }
-    out
-}
-
 #[test]
 fn remembered_verdicts_are_the_verdicts_of_a_fresh_evaluation() {
     let (mut remembered_templates, mut remembered_with_inventory) = (0, 0);
@@ -91,7 +56,7 @@ fn remembered_verdicts_are_the_verdicts_of_a_fresh_evaluation() {
         if template.unsupported().is_some() {
             continue;
         }
-        let subjects_of = |examples: &[PathBuf]| -> Vec<Value> { examples.iter().flat_map(|path| objects_of(path)).map(|object| object.root.to_json()).filter(|object| object["kind"] != "AdmissionReview").flat_map(|object| variants(&object)).collect() };
+        let subjects_of = |examples: &[PathBuf]| -> Vec<Value> { examples.iter().flat_map(|path| objects_of(path)).map(|object| object.root.to_json()).filter(|object| object["kind"] != "AdmissionReview").flat_map(|object| object_variants::variants(&object)).collect() };
         // An inventory template judges every sample against all of its samples and variants.
         let evaluator = template.uses_inventory().then(|| {
             let everything: Vec<Value> = cases.iter().flat_map(|(_, examples)| subjects_of(examples)).collect();

@@ -2,13 +2,16 @@
 //! with the resources of its `kyverno-test.yaml`, and on variants of those resources that change
 //! read and unread fields alike, a remembered response must be the one a fresh evaluation gives.
 
+#[path = "../../palisade-policy/tests/support/object_variants.rs"]
+mod object_variants;
+
 use std::path::{Path, PathBuf};
 
 use palisade_kyverno::engine::{self, NoContext};
 use palisade_kyverno::policy::{Policy, is_policy};
 use palisade_kyverno::request::Request;
 use palisade_kyverno::suite;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 fn documents(path: &Path) -> Vec<Value> {
     let Ok(text) = std::fs::read_to_string(path) else { return Vec::new() };
@@ -20,56 +23,6 @@ fn listed(test: &Value, field: &str, directory: &Path) -> Vec<Value> {
     files.iter().filter_map(Value::as_str).flat_map(|file| documents(&directory.join(file))).collect()
 }
 
-/// Variants of a resource: renamed, relabelled, annotated, in another namespace, with a
-/// container's image, security context or resources changed, and with fields removed.
-fn variants(object: &Value) -> Vec<Value> {
-    let mut out = vec![object.clone()];
-    let mut renamed = object.clone();
-    renamed["metadata"]["name"] = json!("renamed");
-    out.push(renamed);
-    for (field, key, value) in [("labels", "app.kubernetes.io/name", "extra"), ("annotations", "note", "yes"), ("labels", "app", "other")] {
-        let mut changed = object.clone();
-        if changed["metadata"][field].is_null() {
-            changed["metadata"][field] = json!({});
-        }
-        changed["metadata"][field][key] = json!(value);
-        out.push(changed);
-    }
-    let mut moved = object.clone();
-    moved["metadata"]["namespace"] = json!("elsewhere");
-    out.push(moved);
-    for pointer in ["/spec/containers/0", "/spec/template/spec/containers/0", "/spec/jobTemplate/spec/template/spec/containers/0"] {
-        if object.pointer(pointer).is_some() {
-            let changes = [
-                ("image", json!("nginx:latest")),
-                ("securityContext", json!({"privileged": true, "runAsUser": 0, "allowPrivilegeEscalation": true})),
-                ("securityContext", json!({"runAsNonRoot": true, "allowPrivilegeEscalation": false, "capabilities": {"drop": ["ALL"]}, "seccompProfile": {"type": "RuntimeDefault"}})),
-                ("resources", json!({"limits": {"cpu": "100m", "memory": "1Gi"}, "requests": {"cpu": "50m", "memory": "512Mi"}})),
-                ("ports", json!([{"containerPort": 80, "hostPort": 8080}])),
-            ];
-            for (key, value) in changes {
-                let mut changed = object.clone();
-                changed.pointer_mut(pointer).unwrap()[key] = value;
-                out.push(changed.clone());
-                // The same change on a renamed object: a remembered response.
-                changed["metadata"]["name"] = json!("renamed-changed");
-                out.push(changed);
-            }
-        }
-    }
-    // Each field of the metadata, the spec, the pod template's spec and the first container
-    // removed in turn.
-    for pointer in ["/metadata", "/spec", "/spec/template/spec", "/spec/containers/0", "/spec/template/spec/containers/0"] {
-        let keys: Vec<String> = object.pointer(pointer).and_then(Value::as_object).map(|fields| fields.keys().cloned().collect()).unwrap_or_default();
-        for key in keys {
-            let mut removed = object.clone();
-            removed.pointer_mut(pointer).unwrap().as_object_mut().unwrap().remove(&key);
-            out.push(removed);
-        }
-    }
-    out
-}
-
 #[test]
 fn remembered_responses_are_the_responses_of_a_fresh_evaluation() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/kyverno-policies");
@@ -78,7 +31,7 @@ fn remembered_responses_are_the_responses_of_a_fresh_evaluation() {
         let directory = file.parent().unwrap();
         let Some(test) = documents(&file).into_iter().next() else { continue };
         let policies: Vec<Value> = listed(&test, "policies", directory).into_iter().filter(|policy| is_policy(policy["apiVersion"].as_str().unwrap_or(""), policy["kind"].as_str().unwrap_or(""))).collect();
-        let resources: Vec<Value> = listed(&test, "resources", directory).iter().flat_map(variants).collect();
+        let resources: Vec<Value> = listed(&test, "resources", directory).iter().flat_map(object_variants::variants).collect();
         for written in &policies {
             let Ok(policy) = Policy::parse(written) else { continue };
             rules += policy.all_rules().count();
