@@ -16,7 +16,14 @@
 //!
 //! While running, a rotated log is drained to its end before the new file is opened, and a
 //! truncated one (shorter, or with another head) is re-read from the start.
+//!
+//! Alert files ([`Output`]: the file sink, standard output when it is a file) are committed
+//! with the checkpoint: it records their lengths once a batch's alerts were written, and on
+//! start a file longer than that is cut back to it, because what follows are the alerts of a
+//! batch the crash left unchecked, which is read and matched again. Each alert is then written
+//! once. (Network sinks cannot be taken back: they get such a batch's alerts twice.)
 
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::os::unix::fs::{FileExt, MetadataExt};
@@ -31,13 +38,46 @@ const MAX_LINE: usize = 64 << 20;
 /// The head fingerprint covers this many bytes (fewer while the file is shorter).
 pub const HEAD_BYTES: usize = 1024;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 struct Position {
     inode: u64,
     offset: u64,
     /// FNV-1a of the first `head_len` bytes.
     head: u64,
     head_len: u64,
+    /// The length of each [`Output`] when the checkpoint was written, by name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    outputs: BTreeMap<String, u64>,
+}
+
+/// An alert file committed with the checkpoint (see the module's documentation).
+pub struct Output {
+    /// Unique among the outputs (`file`, `stdout`).
+    pub name: String,
+    /// The file, open for writing (it is measured and, on start, cut back).
+    pub file: File,
+}
+
+/// Writes `position` with the outputs' lengths now.
+fn commit(checkpoint: &Path, mut position: Position, outputs: &[Output]) -> Result<(), String> {
+    for output in outputs {
+        let length = output.file.metadata().map_err(|e| format!("{}: {e}", output.name))?.len();
+        position.outputs.insert(output.name.clone(), length);
+    }
+    save_checkpoint(checkpoint, position).map_err(|e| format!("{}: {e}", checkpoint.display()))
+}
+
+/// Cuts each output back to the length `saved` recorded, when it grew after that checkpoint.
+fn take_back(saved: &Position, outputs: &[Output]) -> Result<(), String> {
+    for output in outputs {
+        let Some(&committed) = saved.outputs.get(&output.name) else { continue };
+        let length = output.file.metadata().map_err(|e| format!("{}: {e}", output.name))?.len();
+        if length > committed {
+            output.file.set_len(committed).map_err(|e| format!("{}: {e}", output.name))?;
+            eprintln!("palisade: {}: {} bytes of alerts written after the last checkpoint removed; their events are read again", output.name, length - committed);
+        }
+    }
+    Ok(())
 }
 
 fn load_checkpoint(path: &Path) -> Option<Position> {
@@ -52,7 +92,7 @@ fn save_checkpoint(path: &Path, position: Position) -> io::Result<()> {
 
 /// FNV-1a, 64 bits: stable across builds (unlike std's hasher), enough to tell two log heads
 /// apart.
-fn fnv1a(bytes: &[u8]) -> u64 {
+pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &b| (hash ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3))
 }
 
@@ -118,7 +158,7 @@ impl Tail {
     }
 
     fn position(&self) -> Position {
-        Position { inode: self.inode, offset: self.offset, head: self.head, head_len: self.head_len }
+        Position { inode: self.inode, offset: self.offset, head: self.head, head_len: self.head_len, outputs: BTreeMap::new() }
     }
 
     /// Reads to the end of the file, handing each batch of complete lines to `on_lines` and
@@ -127,6 +167,7 @@ impl Tail {
         &mut self,
         chunk: &mut [u8],
         checkpoint: Option<&Path>,
+        outputs: &[Output],
         on_lines: &mut impl FnMut(&str, u64) -> Result<(), String>,
     ) -> Result<bool, String> {
         let path = self.path.clone();
@@ -162,7 +203,7 @@ impl Tail {
             self.pending.drain(..=last);
             self.refresh_head().map_err(context)?;
             if let Some(cp) = checkpoint {
-                save_checkpoint(cp, self.position()).map_err(|e| format!("{}: {e}", cp.display()))?;
+                commit(cp, self.position(), outputs)?;
             }
         }
     }
@@ -193,12 +234,14 @@ pub fn follow(
     checkpoint: Option<&Path>,
     stop: &AtomicBool,
     poll: Duration,
+    outputs: &[Output],
     mut on_lines: impl FnMut(&str, u64) -> Result<(), String>,
 ) -> Result<(), String> {
     let context = |e: io::Error| format!("{}: {e}", path.display());
     let mut chunk = vec![0u8; 1 << 20];
     let mut current = Tail::open(path).map_err(context)?;
     if let Some(saved) = checkpoint.and_then(load_checkpoint) {
+        take_back(&saved, outputs)?;
         let length = current.file.metadata().map_err(context)?.len();
         if current.inode == saved.inode {
             if current.matches(&saved).map_err(context)? && saved.offset <= length {
@@ -207,7 +250,7 @@ pub fn follow(
             // Otherwise truncated (and perhaps regrown) while we were stopped: from the start.
         } else if let Some(mut rotated) = find_rotated(path, &saved) {
             rotated.seek(saved.offset).map_err(context)?;
-            rotated.read_available(&mut chunk, checkpoint, &mut on_lines)?;
+            rotated.read_available(&mut chunk, checkpoint, outputs, &mut on_lines)?;
         } else {
             eprintln!(
                 "palisade: {}: rotated while stopped and the rotated file is gone; lines after byte {} of it were not read",
@@ -217,7 +260,7 @@ pub fn follow(
         }
     }
     loop {
-        if current.read_available(&mut chunk, checkpoint, &mut on_lines)? {
+        if current.read_available(&mut chunk, checkpoint, outputs, &mut on_lines)? {
             continue;
         }
         // At the end of the file: rotated, truncated, or just quiet?
@@ -226,7 +269,7 @@ pub fn follow(
                 // Our handle still reads the rotated file, which is drained by now.
                 current = Tail::open(path).map_err(context)?;
                 if let Some(cp) = checkpoint {
-                    save_checkpoint(cp, current.position()).map_err(|e| format!("{}: {e}", cp.display()))?;
+                    commit(cp, current.position(), outputs)?;
                 }
                 continue;
             }
@@ -262,7 +305,7 @@ mod tests {
         let handle = {
             let (seen, stop, path, cp) = (seen.clone(), stop.clone(), path.to_path_buf(), cp.to_path_buf());
             std::thread::spawn(move || {
-                follow(&path, Some(&cp), &stop, Duration::from_millis(5), |text, _| {
+                follow(&path, Some(&cp), &stop, Duration::from_millis(5), &[], |text, _| {
                     seen.lock().unwrap().extend(text.lines().map(str::to_string));
                     Ok(())
                 })
@@ -353,7 +396,7 @@ mod tests {
         let cp = dir.path().join("cp");
         std::fs::write(&log, "a\nb\n").unwrap();
         let stop = AtomicBool::new(true);
-        let error = follow(&log, Some(&cp), &stop, Duration::from_millis(5), |_, _| Err("sink down".into())).unwrap_err();
+        let error = follow(&log, Some(&cp), &stop, Duration::from_millis(5), &[], |_, _| Err("sink down".into())).unwrap_err();
         assert_eq!(error, "sink down");
         assert_eq!(run_until(&log, &cp, 2, || {}), ["a", "b"]);
     }

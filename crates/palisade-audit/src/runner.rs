@@ -181,9 +181,10 @@ impl Runner {
 
     /// Follows `path` (see [`crate::follow`]). A batch's checkpoint is written only once every
     /// alert it raised was delivered or spooled; when one was lost the follower stops with an
-    /// error and a restart reads that batch again.
-    pub fn follow(&mut self, path: &Path, checkpoint: Option<&Path>, stop: &AtomicBool, poll: Duration) -> Result<(), String> {
-        crate::follow::follow(path, checkpoint, stop, poll, |text, offset| {
+    /// error and a restart reads that batch again. `outputs`, the sinks' alert files, are
+    /// committed with the checkpoint, so they get each alert once.
+    pub fn follow(&mut self, path: &Path, checkpoint: Option<&Path>, stop: &AtomicBool, poll: Duration, outputs: &[crate::follow::Output]) -> Result<(), String> {
+        crate::follow::follow(path, checkpoint, stop, poll, outputs, |text, offset| {
             let lost_before = self.delivery.losses();
             // Line numbers restart at each batch; the batch's byte offset locates it in the log.
             self.process_text(&format!("{} (batch at byte {offset})", path.display()), text, 0);

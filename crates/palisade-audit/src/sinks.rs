@@ -92,9 +92,13 @@ impl Format {
                 };
                 // PagerDuty caps the summary at 1024 characters.
                 let summary: String = alert.output.chars().take(1024).collect();
+                // The same alert sent again (a batch `--follow` reads again after a crash) is the
+                // same PagerDuty alert, not a new one.
+                let identity = format!("{}\n{}\n{}", alert.rule, alert.time, alert.output);
                 serde_json::json!({
                     "routing_key": routing_key,
                     "event_action": "trigger",
+                    "dedup_key": format!("palisade-{:016x}", crate::follow::fnv1a(identity.as_bytes())),
                     "payload": {
                         "summary": summary,
                         "source": alert.hostname,
@@ -236,6 +240,11 @@ mod tests {
         assert_eq!(slack["text"], "10:00:00.000000000: Warning x");
         let pd: serde_json::Value = serde_json::from_str(&bodies[1]).unwrap();
         assert_eq!(pd["routing_key"], "KEY");
+        let key = |alert: &Alert| serde_json::from_str::<serde_json::Value>(&pagerduty.render(alert)).unwrap()["dedup_key"].clone();
+        let mut other = alert();
+        other.output.push_str(" (another)");
+        assert_eq!(pd["dedup_key"], key(&alert()), "an alert sent again is the same PagerDuty alert");
+        assert_ne!(pd["dedup_key"], key(&other));
         assert_eq!(pd["event_action"], "trigger");
         assert_eq!(pd["payload"]["severity"], "warning");
         assert_eq!(pd["payload"]["custom_details"]["output_fields"]["ka.user.name"], "bob");

@@ -388,6 +388,31 @@ fn follow_until(dir: &Path, log: &Path, alerts: &Path, expected: usize) -> usize
 }
 
 #[test]
+fn follow_writes_each_alert_to_its_file_once_across_a_crash_before_the_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("rules.yaml"), RULES).unwrap();
+    let log = dir.path().join("audit.log");
+    let alerts = dir.path().join("alerts.jsonl");
+    let append = |path: &Path, text: String| std::fs::OpenOptions::new().create(true).append(true).open(path).unwrap().write_all(text.as_bytes()).unwrap();
+    let line = |i: usize| format!("{{\"auditID\":\"{i}\",\"verb\":\"get\",\"objectRef\":{{\"resource\":\"secrets\",\"name\":\"s{i}\"}}}}\n");
+    append(&log, (0..3).map(line).collect());
+    assert_eq!(follow_until(dir.path(), &log, &alerts, 3), 3);
+    // The crash the checkpoint cannot see: the next batch's lines were read and an alert of
+    // theirs written, then the process died before the checkpoint.
+    append(&log, (3..5).map(line).collect());
+    append(&alerts, "{\"output_fields\":{\"ka.target.name\":\"s3\"},\"rule\":\"written before the crash\"}\n".to_owned());
+    assert_eq!(follow_until(dir.path(), &log, &alerts, 5), 5);
+    let written: Vec<(String, String)> = std::fs::read_to_string(&alerts)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .map(|alert| (alert["output_fields"]["ka.target.name"].as_str().unwrap().to_owned(), alert["rule"].as_str().unwrap().to_owned()))
+        .collect();
+    assert_eq!(written.iter().map(|(name, _)| name.as_str()).collect::<Vec<_>>(), ["s0", "s1", "s2", "s3", "s4"]);
+    assert!(written.iter().all(|(_, rule)| rule != "written before the crash"), "{written:?}");
+}
+
+#[test]
 fn follow_loses_nothing_across_rotation_and_truncation_while_stopped() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("rules.yaml"), RULES).unwrap();

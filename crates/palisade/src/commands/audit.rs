@@ -219,6 +219,25 @@ impl EngineArgs {
 }
 
 impl SinkArgs {
+    /// The sinks that write regular files, for `--follow` to commit with its checkpoint: the
+    /// alert file, and standard output when it is redirected to a file (a pipe or a terminal
+    /// cannot be taken back).
+    pub fn alert_files(&self) -> anyhow::Result<Vec<palisade_audit::follow::Output>> {
+        let mut outputs = Vec::new();
+        if !self.no_stdout {
+            use std::os::fd::AsFd;
+            let stdout = std::fs::File::from(std::io::stdout().as_fd().try_clone_to_owned().context("standard output")?);
+            if stdout.metadata().is_ok_and(|meta| meta.is_file()) {
+                outputs.push(palisade_audit::follow::Output { name: "stdout".into(), file: stdout });
+            }
+        }
+        if let Some(path) = &self.output_file {
+            let file = std::fs::OpenOptions::new().write(true).open(path).with_context(|| format!("opening alert file {}", path.display()))?;
+            outputs.push(palisade_audit::follow::Output { name: path.display().to_string(), file });
+        }
+        Ok(outputs)
+    }
+
     /// The configured sinks, each named uniquely (metrics label and spool directory).
     pub fn build(&self) -> anyhow::Result<Vec<Sink>> {
         let mut sinks = Vec::new();
@@ -277,7 +296,8 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
         }
         let checkpoint = args.checkpoint.clone().unwrap_or_else(|| palisade_audit::follow::default_checkpoint(path));
         let stop = AtomicBool::new(false);
-        runner.follow(path, Some(&checkpoint), &stop, Duration::from_millis(200)).map_err(anyhow::Error::msg)?;
+        let outputs = args.sinks.alert_files()?;
+        runner.follow(path, Some(&checkpoint), &stop, Duration::from_millis(200), &outputs).map_err(anyhow::Error::msg)?;
         return Ok(ExitCode::SUCCESS);
     }
 
