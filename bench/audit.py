@@ -17,15 +17,27 @@ The rules are Falco's own (`$PALISADE_UPSTREAM/falco/k8s_audit_rules.yaml`, defa
 dropped, pinned to the first N cores; the best of --runs is reported with events/s (per core
 too), MB/s and the peak resident memory of the process.
 
+With --serve, the same log is posted to `palisade serve audit` instead (TLS on 127.0.0.1, all
+cores), as the API server's webhook backend posts it: EventLists of --batch events (400, the
+backend's default batch size) over --connections keep-alive connections, a 429 retried after
+10 ms; reported: events/s until every event was matched, and the server's peak resident memory.
+The client shares the machine's cores with the server.
+
 usage: bench/audit.py [--events 500000] [--cores 1,2] [--runs 3] [--no-build] [--work DIR]
+       bench/audit.py --serve [--events 500000] [--batch 400] [--connections 4] [--server-option=--queue-bytes=N]... [--no-build]
 """
 
 import argparse
+import http.client
 import json
 import os
 import random
+import re
+import ssl
 import subprocess
 import sys
+import threading
+import time
 
 from measure import pinned, run_child
 
@@ -157,6 +169,73 @@ def write_log(path, count):
             out.write("\n")
 
 
+def serve(log, rules, work, batch, connections, options):
+    """Posts the log to `palisade serve audit`; returns (seconds, events, peak RSS bytes)."""
+    subprocess.run([PALISADE, "certs", "--name", "localhost", "--days", "1", "-o", work], check=True, capture_output=True)
+    server = subprocess.Popen(
+        [PALISADE, "serve", "audit", "--listen", "127.0.0.1:0", "--allow-unauthenticated", "--no-stdout",
+         "--output-file", os.path.join(work, "alerts.jsonl"), "--rules", rules,
+         "--tls-cert", os.path.join(work, "tls.crt"), "--tls-key", os.path.join(work, "tls.key")] + options,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    port = None
+    for line in server.stderr:
+        found = re.search(r'"url":"https://[^:]+:(\d+)/', line)
+        if found:
+            port = int(found.group(1))
+            break
+    if port is None:
+        sys.exit("serve audit did not start")
+    threading.Thread(target=lambda: [None for _ in server.stderr], daemon=True).start()
+    with open(log) as lines:
+        events = lines.read().splitlines()
+    bodies = ['{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[' + ",".join(events[i:i + batch]) + "]}"
+              for i in range(0, len(events), batch)]
+    context = ssl.create_default_context(cafile=os.path.join(work, "ca.crt"))
+    pending = list(reversed(bodies))
+    lock = threading.Lock()
+
+    def post_all():
+        connection = http.client.HTTPSConnection("localhost", port, context=context)
+        while True:
+            with lock:
+                if not pending:
+                    return
+                body = pending.pop()
+            while True:
+                try:
+                    connection.request("POST", "/k8s-audit", body=body, headers={"Content-Type": "application/json"})
+                    response = connection.getresponse()
+                    response.read()
+                    if response.status == 200:
+                        break
+                    time.sleep(0.01)
+                except (OSError, http.client.HTTPException):
+                    connection.close()
+                    connection = http.client.HTTPSConnection("localhost", port, context=context)
+
+    def matched():
+        connection = http.client.HTTPSConnection("localhost", port, context=context)
+        connection.request("GET", "/metrics")
+        text = connection.getresponse().read().decode()
+        found = re.search(r"^palisade_audit_events_total (\d+)$", text, re.M)
+        return int(found.group(1)) if found else 0
+
+    start = time.perf_counter()
+    threads = [threading.Thread(target=post_all) for _ in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    while matched() < len(events):
+        time.sleep(0.01)
+    seconds = time.perf_counter() - start
+    with open(f"/proc/{server.pid}/status") as status:
+        peak = int(re.search(r"VmHWM:\s+(\d+) kB", status.read()).group(1)) * 1024
+    server.terminate()
+    server.wait()
+    return seconds, len(events), peak
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=500_000)
@@ -164,6 +243,10 @@ def main():
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--work", default="/tmp/palisade-audit-bench")
     parser.add_argument("--no-build", action="store_true")
+    parser.add_argument("--serve", action="store_true")
+    parser.add_argument("--batch", type=int, default=400)
+    parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--server-option", action="append", default=[], help="passed to serve audit, e.g. --server-option=--queue-bytes=16777216")
     args = parser.parse_args()
     rules = os.path.join(UPSTREAM, "falco", "k8s_audit_rules.yaml")
     if not os.path.isfile(rules):
@@ -177,6 +260,10 @@ def main():
         os.replace(log + ".part", log)
     size = os.path.getsize(log)
     print(f"{args.events:,} events, {size / 1e6:.0f} MB ({size / args.events:.0f} bytes per event), Falco's k8s_audit_rules.yaml")
+    if args.serve:
+        seconds, events, peak = serve(log, rules, args.work, args.batch, args.connections, args.server_option)
+        print(f"serve audit, batches of {args.batch} over {args.connections} connections: {seconds:.2f} s, {events / seconds:,.0f} events/s, peak {peak / 2**20:.0f} MiB")
+        return
     for cores in [int(text) for text in args.cores.split(",")]:
         command = pinned([PALISADE, "audit", "--rules", rules, log], cores)
         runs = [run_child(command, keep_stdout=False) for _ in range(args.runs)]
