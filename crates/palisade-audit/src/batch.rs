@@ -3,7 +3,7 @@
 //! The webhook backend posts an `EventList`; single events, JSON arrays and JSON lines are
 //! accepted too. Each event is validated as JSON and kept as its own text, so what the queue
 //! holds is exactly the bytes it accounts for (a tree of small nodes can take many times the
-//! text's size); the matching thread parses one event at a time. Reading stops as soon as the
+//! text's size); matching parses one event at a time on each core. Reading stops as soon as the
 //! batch cannot fit in the room the queue offers, and errors are counted with only the first
 //! few described, so neither the work nor the answer grows with a hostile body.
 
