@@ -295,6 +295,18 @@ fn deploy_audit_manifests_report_nothing_above_low() {
     assert_eq!(report["summary"]["objects_scanned"], 10, "{report:#}");
 }
 
+#[test]
+fn the_charts_audit_objects_are_the_plain_manifests() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut plain = support::objects_in(&repo.join("deploy/audit"));
+    // The chart has one default-deny NetworkPolicy for both servers.
+    plain.remove(&("NetworkPolicy".to_owned(), "default-deny".to_owned()));
+    let chart: std::collections::BTreeMap<(String, String), usize> =
+        support::objects_in(&repo.join("deploy/helm/palisade/templates")).into_iter().filter(|((_, name), _)| name.starts_with("palisade-audit")).collect();
+    assert_eq!(plain.values().sum::<usize>(), 7, "{plain:?}");
+    assert_eq!(plain, chart);
+}
+
 /// The shipped PrometheusRule reads series the receiver exposes, and rules Falco's file has.
 #[test]
 fn the_shipped_alert_rules_read_what_serve_audit_exposes() {

@@ -1,5 +1,8 @@
 //! Helpers shared by the CLI's server tests.
 
+// Each test crate that includes this module uses some of the helpers.
+#![allow(dead_code)]
+
 use std::ffi::OsStr;
 use std::io::BufReader;
 use std::path::Path;
@@ -36,4 +39,22 @@ pub fn agent_trusting(ca_pem: &[u8], timeout: Duration) -> ureq::Agent {
         .timeout_global(Some(timeout))
         .build()
         .into()
+}
+
+/// `kind` and `metadata.name` of every object in a folder's YAML files, template expressions
+/// and all, counted.
+pub fn objects_in(folder: &Path) -> std::collections::BTreeMap<(String, String), usize> {
+    let mut found = std::collections::BTreeMap::new();
+    let mut files: Vec<_> = std::fs::read_dir(folder).unwrap().map(|entry| entry.unwrap().path()).collect();
+    files.sort();
+    for file in files.iter().filter(|path| path.extension().is_some_and(|ext| ext == "yaml")) {
+        for document in std::fs::read_to_string(file).unwrap().split("\n---\n") {
+            let kind = document.lines().find_map(|line| line.strip_prefix("kind: "));
+            let name = document.lines().skip_while(|line| *line != "metadata:").find_map(|line| line.strip_prefix("  name: "));
+            if let (Some(kind), Some(name)) = (kind, name) {
+                *found.entry((kind.to_owned(), name.replace("{{ include \"palisade.name\" . }}", "palisade-admission"))).or_default() += 1;
+            }
+        }
+    }
+    found
 }
