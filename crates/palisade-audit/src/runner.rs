@@ -101,13 +101,13 @@ impl Runner {
             .collect();
         let matched: Vec<(u64, Vec<Alert>, usize)> = matched.into_iter().collect::<Option<_>>()?;
         let mut read = 0;
-        for (piece, (events, alerts, piece_read)) in pieces.iter().zip(matched) {
+        for (events, alerts, piece_read) in matched {
             self.events += events;
             for alert in alerts {
                 self.alerts += 1;
                 self.delivery.deliver(&alert);
             }
-            read += if piece_read == piece.len() { piece.len() } else { piece_read };
+            read += piece_read;
         }
         Some(read)
     }

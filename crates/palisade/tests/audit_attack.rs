@@ -41,24 +41,21 @@ fn setup() -> (tempfile::TempDir, String) {
 fn serve(dir: &Path, extra: &[&str]) -> (Child, u16) {
     let rules = dir.join("rules.yaml");
     let serve = ["serve", "audit", "--listen", "127.0.0.1:0", "--rules"].map(std::ffi::OsStr::new);
-    let (mut child, mut stderr) =
+    let (mut child, stderr) =
         support::spawn_tls_server(serve.into_iter().chain([rules.as_os_str()]).chain(extra.iter().map(std::ffi::OsStr::new)), dir);
-    let mut line = String::new();
-    for _ in 0..20 {
-        line.clear();
-        if stderr.read_line(&mut line).unwrap() == 0 {
-            break;
-        }
-        if let Some(url) = serde_json::from_str::<serde_json::Value>(&line).ok().and_then(|v| v["url"].as_str().map(str::to_owned)) {
-            let port = url.rsplit(':').next().unwrap().split('/').next().unwrap().parse().unwrap();
-            // Keep draining stderr so the child never blocks on it.
-            std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
-            return (child, port);
+    match support::logged_port(stderr) {
+        Ok(port) => (child, port),
+        Err(line) => {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("serve audit did not say where it listens; last line: {line}");
         }
     }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("serve audit did not say where it listens; last line: {line}");
+}
+
+/// A JSON line of the log backend: a read of secret `s<i>`, which the test rules alert on.
+fn secret_read(i: usize) -> String {
+    format!("{{\"auditID\":\"{i}\",\"verb\":\"get\",\"objectRef\":{{\"resource\":\"secrets\",\"name\":\"s{i}\"}}}}\n")
 }
 
 fn agent(ca: &str) -> ureq::Agent {
@@ -406,12 +403,11 @@ fn follow_writes_each_alert_to_its_file_once_across_a_crash_before_the_checkpoin
     let log = dir.path().join("audit.log");
     let alerts = dir.path().join("alerts.jsonl");
     let append = |path: &Path, text: String| std::fs::OpenOptions::new().create(true).append(true).open(path).unwrap().write_all(text.as_bytes()).unwrap();
-    let line = |i: usize| format!("{{\"auditID\":\"{i}\",\"verb\":\"get\",\"objectRef\":{{\"resource\":\"secrets\",\"name\":\"s{i}\"}}}}\n");
-    append(&log, (0..3).map(line).collect());
+    append(&log, (0..3).map(secret_read).collect());
     assert_eq!(follow_until(dir.path(), &log, &alerts, 3), 3);
     // The crash the checkpoint cannot see: the next batch's lines were read and an alert of
     // theirs written, then the process died before the checkpoint.
-    append(&log, (3..5).map(line).collect());
+    append(&log, (3..5).map(secret_read).collect());
     append(&alerts, "{\"output_fields\":{\"ka.target.name\":\"s3\"},\"rule\":\"written before the crash\"}\n".to_owned());
     assert_eq!(follow_until(dir.path(), &log, &alerts, 5), 5);
     let written: Vec<(String, String)> = std::fs::read_to_string(&alerts)
@@ -430,11 +426,10 @@ fn follow_loses_nothing_across_rotation_and_truncation_while_stopped() {
     std::fs::write(dir.path().join("rules.yaml"), RULES).unwrap();
     let log = dir.path().join("audit.log");
     let alerts = dir.path().join("alerts.jsonl");
-    let line = |i: usize| format!("{{\"auditID\":\"{i}\",\"verb\":\"get\",\"objectRef\":{{\"resource\":\"secrets\",\"name\":\"s{i}\"}}}}\n");
     let append = |range: std::ops::Range<usize>| {
         let mut file = std::fs::OpenOptions::new().create(true).append(true).open(&log).unwrap();
         for i in range {
-            file.write_all(line(i).as_bytes()).unwrap();
+            file.write_all(secret_read(i).as_bytes()).unwrap();
         }
     };
     append(0..2);

@@ -7,7 +7,6 @@ mod fake_api;
 mod support;
 
 use std::collections::BTreeMap;
-use std::io::BufRead;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -60,19 +59,11 @@ fn serve_audit_reloads_falco_audit_rules_and_keeps_the_last_that_loaded() {
     let alerts = dir.path().join("alerts.jsonl");
     let api = fake_api_serving(vec![object("exec", "Exec (first)", "pod_exec")]);
     let args = ["serve", "audit", "--listen", "127.0.0.1:0", "--allow-unauthenticated", "--no-stdout", "--rules-refresh", "1", "--output-file"];
-    let (mut child, mut stderr) = support::spawn_tls_server(
+    let (mut child, stderr) = support::spawn_tls_server(
         args.iter().map(std::ffi::OsStr::new).chain([alerts.as_os_str(), std::ffi::OsStr::new("--kubeconfig"), api.kubeconfig.as_os_str()]),
         dir.path(),
     );
-    let mut line = String::new();
-    let port: u16 = loop {
-        line.clear();
-        assert!(stderr.read_line(&mut line).unwrap() > 0, "serve audit stopped");
-        if let Some(url) = serde_json::from_str::<Value>(&line).ok().and_then(|value| value["url"].as_str().map(str::to_owned)) {
-            break url.rsplit(':').next().unwrap().split('/').next().unwrap().parse().unwrap();
-        }
-    };
-    std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+    let port = support::logged_port(stderr).unwrap_or_else(|line| panic!("serve audit did not say where it listens; last line: {line}"));
     let agent = support::agent_trusting(ca.as_bytes(), Duration::from_secs(10));
     let fired = |expected: usize| {
         let started = Instant::now();

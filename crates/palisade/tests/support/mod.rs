@@ -4,7 +4,7 @@
 #![allow(dead_code)]
 
 use std::ffi::OsStr;
-use std::io::BufReader;
+use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, ChildStderr, Command, Stdio};
 use std::sync::Arc;
@@ -57,4 +57,23 @@ pub fn objects_in(folder: &Path) -> std::collections::BTreeMap<(String, String),
         }
     }
     found
+}
+
+/// The port a receiver logs that it listens on (`{"url":"https://host:PORT/..."}`), read from its
+/// standard error, which is then drained so the child never blocks on it; the last line read
+/// when it stopped, or said nothing of it in 20 lines.
+pub fn logged_port(mut stderr: BufReader<ChildStderr>) -> Result<u16, String> {
+    let mut line = String::new();
+    for _ in 0..20 {
+        line.clear();
+        if stderr.read_line(&mut line).unwrap() == 0 {
+            break;
+        }
+        if let Some(url) = serde_json::from_str::<serde_json::Value>(&line).ok().and_then(|value| value["url"].as_str().map(str::to_owned)) {
+            let port = url.rsplit(':').next().unwrap().split('/').next().unwrap().parse().unwrap();
+            std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+            return Ok(port);
+        }
+    }
+    Err(line)
 }
