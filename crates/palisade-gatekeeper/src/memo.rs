@@ -68,8 +68,9 @@ pub(crate) fn review_reads(modules: &[Ref<Module>]) -> Option<Vec<Read>> {
                 true
             }
             Event::Expr(expr) => match expr {
-                // `input` as a whole: only as an `object.get` with a constant key.
-                Expr::Var { span, .. } if span.text() == "input" => keyed.contains(&std::ptr::from_ref(expr)),
+                // `input` as a whole: only as an `object.get` with a constant key, or given to a
+                // variable whose uses are read instead.
+                Expr::Var { span, .. } if span.text() == "input" => keyed.contains(&std::ptr::from_ref(expr)) || aliases.forwarded.contains(&std::ptr::from_ref(expr)),
                 // A variable standing for part of the input, used as a whole.
                 Expr::Var { span, .. } => {
                     if let Some(paths) = local.get(span.text())
@@ -105,6 +106,10 @@ pub(crate) fn review_reads(modules: &[Ref<Module>]) -> Option<Vec<Read>> {
     }
     // Only the review changes from one evaluation to the next. A value read inside another
     // value read adds nothing, nor does whether a path is defined when a value read holds it.
+    // A variable standing for the whole input, used as a whole, reads everything.
+    if reads.iter().any(|read| read.value && read.path.is_empty()) {
+        return None;
+    }
     let mut review: Vec<Read> = reads
         .into_iter()
         .filter(|read| read.path.first().map(String::as_str) == Some("review"))
@@ -180,7 +185,8 @@ impl Aliases {
                                 if callable.is_empty() || callable.iter().any(|(_, names)| names[position].is_none()) {
                                     continue;
                                 }
-                                for (definition, names) in &callable {
+                                // `_` binds nothing: each of its uses is a variable of its own.
+                                for (definition, names) in callable.iter().filter(|(_, names)| names[position] != Some("_")) {
                                     updates.push((*definition, names[position].unwrap_or_default().to_owned(), paths.clone()));
                                 }
                                 forwarded.insert(std::ptr::from_ref(argument.as_ref()));
@@ -213,8 +219,7 @@ fn source(expr: &Expr, aliases: &HashMap<String, Paths>) -> Option<Paths> {
     let names: Vec<String> = segments.iter().map(Segment::name).collect::<Option<_>>()?;
     let Expr::Var { span, .. } = root else { return None };
     if span.text() == "input" {
-        // `input` itself is not forwarded: only references into it.
-        return (!names.is_empty()).then(|| BTreeSet::from([names]));
+        return Some(BTreeSet::from([names]));
     }
     let prefixes = aliases.get(span.text())?;
     Some(prefixes.iter().map(|prefix| [prefix.as_slice(), &names].concat()).collect())
@@ -359,10 +364,27 @@ violation[{"msg": "x"}] {
     }
 
     #[test]
+    fn input_given_to_a_function_or_variable_reads_what_their_uses_read() {
+        let rego = r#"package t
+allowed_of(arg) = out { not arg.parameters; out = [] }
+allowed_of(arg) = out { out = arg.parameters.allowed }
+host(_) { input.review.object.spec.hostNetwork }
+violation[{"msg": msg}] {
+  x := input
+  x.review.object.kind == "Pod"
+  allowed := allowed_of(input)
+  host(input.review.object)
+  msg := sprintf("%v", [allowed])
+}"#;
+        // `_` binds nothing: of the object given to `host`, only whether it is defined counts.
+        assert_eq!(reads(rego), paths(&["?object", "object.kind", "object.spec.hostNetwork"]));
+    }
+
+    #[test]
     fn input_as_a_whole_a_with_or_an_impure_built_in_remembers_nothing() {
         for body in [
-            "allowed(input)",
-            "x := input\n  x.review.object.kind == \"Pod\"",
+            "whole(input)",
+            "x := input\n  count(x) > 0",
             "object.get(input, input.parameters.key, 1) == 1",
             "allowed(1) with input as {}",
             "time.now_ns() > 0",
@@ -373,8 +395,12 @@ violation[{"msg": "x"}] {
             // A function that compares its argument with the whole object.
             "pattern_of(1)",
         ] {
-            let rego = format!("package t\nallowed(x) {{ true }}\nany_prefix_match(x, y) {{ true }}\npattern_of(x) {{ x == input.review.object }}\nviolation[{{\"msg\": \"x\"}}] {{\n  {body}\n}}");
+            let helpers = "allowed(x) { true }\nany_prefix_match(x, y) { true }\nwhole(x) { x == {} }";
+            let helpers = if body.starts_with("pattern_of") { format!("{helpers}\npattern_of(x) {{ x == input.review.object }}") } else { helpers.to_owned() };
+            let rego = format!("package t\n{helpers}\nviolation[{{\"msg\": \"x\"}}] {{\n  {body}\n}}");
             assert_eq!(reads(&rego), None, "{body}");
         }
+        // The helpers alone remember.
+        assert!(reads("package t\nallowed(x) { true }\nany_prefix_match(x, y) { true }\nwhole(x) { x == {} }\nviolation[{\"msg\": \"x\"}] { allowed(1) }").is_some());
     }
 }
