@@ -11,11 +11,13 @@ mod commands;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// A scan frees and reuses memory at a high rate. With transparent huge pages, mimalloc's
-/// arenas are backed by 2 MiB pages that the kernel zeroes whole on every first touch after a
-/// purge: on the 100k-object benchmark that is gigabytes of zeroing, a third of the CPU time.
-/// Turning THP off for a scan (whatever the system default) cuts its system time by 4x. Only
-/// scans were measured, so the servers keep the system's setting.
+/// mimalloc asks for transparent huge pages on its arenas, so with THP enabled (or on
+/// `madvise`, the usual default) memory is backed and counted in 2 MiB pages. A scan frees and
+/// reuses memory at a high rate, and the kernel zeroes a whole 2 MiB page on every first touch
+/// after a purge: on the 100k-object benchmark that was gigabytes of zeroing, a third of the CPU
+/// time (THP off: 4x less system time). A server's threads each keep a few pages in use, and
+/// each one held 2 MiB: `serve audit` under `bench/audit.py --serve` peaked at 53-66 MiB with
+/// THP and 29-31 MiB without, at the same rate. Every command runs without them.
 fn without_transparent_huge_pages() {
     #[cfg(target_os = "linux")]
     // SAFETY: PR_SET_THP_DISABLE takes plain integer arguments and only sets a flag of this
@@ -79,14 +81,12 @@ enum Command {
 
 fn main() -> ExitCode {
     without_library_backtraces();
+    without_transparent_huge_pages();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Audit(args) => commands::audit::run(args),
         Command::Serve(args) => commands::serve::run(args),
-        Command::Scan(args) => {
-            without_transparent_huge_pages();
-            commands::scan::run(args)
-        }
+        Command::Scan(args) => commands::scan::run(args),
         Command::Rules(args) => commands::rules::run(args),
         Command::Explain(args) => commands::explain::run(args),
         Command::Rbac(args) => commands::rbac::run(args),
