@@ -29,8 +29,11 @@ use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::core::Request;
 use kube::core::params::{ListParams, Patch, PatchParams};
 use palisade_core::{Node, Object, ObjectRef, Origin};
+use rayon::prelude::*;
 use serde_json::Value;
+use serde_json::value::RawValue;
 use tokio::sync::Semaphore;
+use tokio::sync::mpsc::Sender;
 
 /// One kind the scanner lists: built in ([`RESOURCES`]) or found by discovery (Gatekeeper's
 /// constraint kinds, the param kinds of ValidatingAdmissionPolicies).
@@ -241,6 +244,11 @@ pub struct Cluster {
     context: String,
 }
 
+/// `palisade/<version> (<os>/<arch>)`, as kubectl writes `kubectl/v1.31.2 (linux/amd64)`.
+pub fn user_agent() -> String {
+    format!("palisade/{} ({}/{})", env!("CARGO_PKG_VERSION"), std::env::consts::OS, std::env::consts::ARCH)
+}
+
 /// Pages one list may have: 10,000 pages of 500 is five million objects. A server that keeps
 /// returning `continue` tokens beyond that is broken, not large.
 const MAX_PAGES: usize = 10_000;
@@ -255,7 +263,11 @@ impl Cluster {
             .enable_all()
             .build()
             .map_err(|error| ClusterError::Runtime(error.to_string()))?;
-        let (config, context) = runtime.block_on(load_config(options))?;
+        let (mut config, context) = runtime.block_on(load_config(options))?;
+        // The API server's audit log names the client by its User-Agent, as kubectl's does.
+        if let Ok(agent) = http::HeaderValue::from_str(&user_agent()) {
+            config.headers.push((http::header::USER_AGENT, agent));
+        }
         let client = {
             // The client spawns its connection tasks on the current runtime.
             let _guard = runtime.enter();
@@ -269,14 +281,21 @@ impl Cluster {
         &self.context
     }
 
-    /// Lists every kind in [`RESOURCES`].
+    /// Lists every kind in [`RESOURCES`], handing each page's objects to `consume` as it
+    /// arrives (on the calling thread, in arrival order), parsed on every core: nothing of a
+    /// page outlives `consume` unless it keeps it.
+    pub fn stream(&self, options: &ListOptions, progress: &dyn Progress, consume: &mut dyn FnMut(Vec<Object>)) -> Listed {
+        self.list_each(RESOURCES, options, progress, Absent::Fails, &mut |_, objects| consume(objects))
+    }
+
+    /// Lists every kind in [`RESOURCES`] and keeps every object.
     pub fn snapshot(&self, options: &ListOptions, progress: &dyn Progress) -> Snapshot {
-        self.runtime.block_on(self.list_all(RESOURCES, options, progress, Absent::Fails))
+        self.collect(RESOURCES, options, progress, Absent::Fails)
     }
 
     /// Lists `resources` (a subset of [`RESOURCES`] or others of the same shape).
     pub fn snapshot_of(&self, resources: &[Resource], options: &ListOptions, progress: &dyn Progress) -> Snapshot {
-        self.runtime.block_on(self.list_all(resources, options, progress, Absent::Fails))
+        self.collect(resources, options, progress, Absent::Fails)
     }
 
     /// The cluster's FalcoAuditRules objects ([`FALCO_AUDIT_RULES`]) by name; an error names the
@@ -294,45 +313,43 @@ impl Cluster {
     /// constraint, and the param objects the ValidatingAdmissionPolicies name. Kinds the server
     /// does not serve are not installed; a list that fails otherwise is not evaluated.
     pub fn installed_policies(&self, options: &ListOptions) -> Snapshot {
-        self.runtime.block_on(async {
-            let mut resources = POLICY_RESOURCES.to_vec();
-            let mut gaps = Vec::new();
-            match self.discover(CONSTRAINTS).await {
-                Ok(constraints) => resources.extend(constraints),
-                Err(failure) => gaps.extend(failure.not_evaluated("constraints.gatekeeper.sh")),
+        let mut resources = POLICY_RESOURCES.to_vec();
+        let mut gaps = Vec::new();
+        match self.runtime.block_on(self.discover(CONSTRAINTS)) {
+            Ok(constraints) => resources.extend(constraints),
+            Err(failure) => gaps.extend(failure.not_evaluated("constraints.gatekeeper.sh")),
+        }
+        let mut snapshot = self.collect(&resources, options, &Quiet, Absent::IsEmpty);
+        let param_kinds: BTreeSet<(String, String)> = snapshot
+            .objects
+            .iter()
+            .filter(|object| object.kind() == "ValidatingAdmissionPolicy")
+            .filter_map(|object| {
+                let kind = object.root.pointer("/spec/paramKind")?;
+                Some((kind.get("apiVersion")?.as_str()?.to_owned(), kind.get("kind")?.as_str()?.to_owned()))
+            })
+            .collect();
+        let mut params = Vec::new();
+        for (api_version, kind) in param_kinds {
+            let label = format!("{kind} ({api_version}), the param kind of a ValidatingAdmissionPolicy");
+            match self.runtime.block_on(self.discover(&api_version)) {
+                Ok(served) => match served.into_iter().find(|resource| resource.kind == kind) {
+                    Some(resource) => params.push(resource),
+                    None => gaps.push(NotEvaluated { resource: label, namespace: None, reason: "the server does not serve this kind".into() }),
+                },
+                Err(failure) => gaps.push(NotEvaluated { resource: label, namespace: None, reason: failure.reason }),
             }
-            let mut snapshot = self.list_all(&resources, options, &Quiet, Absent::IsEmpty).await;
-            let param_kinds: BTreeSet<(String, String)> = snapshot
-                .objects
-                .iter()
-                .filter(|object| object.kind() == "ValidatingAdmissionPolicy")
-                .filter_map(|object| {
-                    let kind = object.root.pointer("/spec/paramKind")?;
-                    Some((kind.get("apiVersion")?.as_str()?.to_owned(), kind.get("kind")?.as_str()?.to_owned()))
-                })
-                .collect();
-            let mut params = Vec::new();
-            for (api_version, kind) in param_kinds {
-                let label = format!("{kind} ({api_version}), the param kind of a ValidatingAdmissionPolicy");
-                match self.discover(&api_version).await {
-                    Ok(served) => match served.into_iter().find(|resource| resource.kind == kind) {
-                        Some(resource) => params.push(resource),
-                        None => gaps.push(NotEvaluated { resource: label, namespace: None, reason: "the server does not serve this kind".into() }),
-                    },
-                    Err(failure) => gaps.push(NotEvaluated { resource: label, namespace: None, reason: failure.reason }),
-                }
-            }
-            if !params.is_empty() {
-                let listed = self.list_all(&params, options, &Quiet, Absent::Fails).await;
-                snapshot.objects.extend(listed.objects);
-                snapshot.not_evaluated.extend(listed.not_evaluated);
-                snapshot.lists += listed.lists;
-                snapshot.pages += listed.pages;
-            }
-            snapshot.not_evaluated.extend(gaps);
-            snapshot.not_evaluated.sort();
-            snapshot
-        })
+        }
+        if !params.is_empty() {
+            let listed = self.collect(&params, options, &Quiet, Absent::Fails);
+            snapshot.objects.extend(listed.objects);
+            snapshot.not_evaluated.extend(listed.not_evaluated);
+            snapshot.lists += listed.lists;
+            snapshot.pages += listed.pages;
+        }
+        snapshot.not_evaluated.extend(gaps);
+        snapshot.not_evaluated.sort();
+        snapshot
     }
 
     /// The listable kinds the server serves in `group_version` (`v1`, `apps/v1`).
@@ -389,7 +406,23 @@ impl Cluster {
         self.client.request_text(request).await.map(drop).map_err(|error| format!("{label}: {}", describe(&error)))
     }
 
-    async fn list_all(&self, resources: &[Resource], options: &ListOptions, progress: &dyn Progress, absent: Absent) -> Snapshot {
+    /// Lists `resources` and keeps every object, in the order of `resources` (so the engine's
+    /// input does not depend on which list answered first).
+    fn collect(&self, resources: &[Resource], options: &ListOptions, progress: &dyn Progress, absent: Absent) -> Snapshot {
+        let mut pages: Vec<(usize, Vec<Object>)> = Vec::new();
+        let listed = self.list_each(resources, options, progress, absent, &mut |job, objects| pages.push((job, objects)));
+        // A list's pages arrive in order: a stable sort by list keeps them so.
+        pages.sort_by_key(|(job, _)| *job);
+        let objects = pages.into_iter().flat_map(|(_, objects)| objects).collect();
+        Snapshot { objects, not_evaluated: listed.not_evaluated, lists: listed.lists, pages: listed.pages }
+    }
+
+    /// Lists `resources`, at most [`ListOptions::concurrency`] at once on the I/O thread, and
+    /// hands each page's objects to `consume` (with the index of their list) on this thread,
+    /// after parsing them on every core. At most [`PAGES_IN_FLIGHT`] pages wait for `consume`,
+    /// so a slow consumer slows the listing instead of filling memory; that wait does not count
+    /// against a list's deadline.
+    fn list_each(&self, resources: &[Resource], options: &ListOptions, progress: &dyn Progress, absent: Absent, consume: &mut dyn FnMut(usize, Vec<Object>)) -> Listed {
         let mut jobs: Vec<(Resource, Option<String>)> = Vec::new();
         for resource in resources {
             if resource.namespaced && !options.namespaces.is_empty() {
@@ -399,73 +432,111 @@ impl Cluster {
             }
         }
         progress.start(jobs.len());
+        let wanted: BTreeSet<&str> = options.namespaces.iter().map(String::as_str).collect();
+        let (sender, mut receiver) = tokio::sync::mpsc::channel::<Page>(PAGES_IN_FLIGHT);
+        let mut listed = Listed::default();
+        let done = std::thread::scope(|threads| {
+            let lister = threads.spawn(move || self.runtime.block_on(self.list_jobs(jobs, options, progress, sender)));
+            while let Some(page) = receiver.blocking_recv() {
+                let (objects, unreadable) = page.objects(&wanted);
+                listed.not_evaluated.extend(unreadable);
+                listed.objects += objects.len();
+                consume(page.job, objects);
+            }
+            lister.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        });
+        for (resource, namespace, outcome) in done {
+            match outcome {
+                Ok(read) => {
+                    listed.lists += 1;
+                    listed.pages += read.pages;
+                    listed.retries += read.retries;
+                }
+                Err(failure) if failure.absent && (absent == Absent::IsEmpty || resource.optional) => {}
+                Err(failure) => listed.not_evaluated.push(NotEvaluated { resource: resource.name(), namespace, reason: failure.reason }),
+            }
+        }
+        listed.not_evaluated.sort();
+        listed
+    }
+
+    /// Runs every list (on the I/O runtime), sending their pages to `pages`.
+    async fn list_jobs(&self, jobs: Vec<(Resource, Option<String>)>, options: &ListOptions, progress: &dyn Progress, pages: Sender<Page>) -> Vec<(Resource, Option<String>, Result<ListRead, ListFailure>)> {
         let permits = Arc::new(Semaphore::new(options.concurrency.max(1)));
         let mut tasks = tokio::task::JoinSet::new();
-        for (index, (resource, namespace)) in jobs.into_iter().enumerate() {
-            let (client, permits, context) = (self.client.clone(), permits.clone(), self.context.clone());
-            let (page_size, timeout) = (options.page_size.max(1), options.list_timeout);
+        for (job, (resource, namespace)) in jobs.into_iter().enumerate() {
+            let mut lister = Lister {
+                client: self.client.clone(),
+                request: Request::new(resource.path(namespace.as_deref())),
+                page_size: options.page_size.max(1),
+                timeout: options.list_timeout,
+                deadline: tokio::time::Instant::now(),
+                pages: pages.clone(),
+                items: Arc::new(Items {
+                    job,
+                    api_version: resource.api_version(),
+                    kind: resource.kind.to_string(),
+                    file: format!("cluster://{}/{}", self.context, resource.name()).into(),
+                    resource: resource.name(),
+                    namespace: namespace.clone(),
+                }),
+            };
+            let permits = permits.clone();
             tasks.spawn(async move {
                 let _permit = permits.acquire_owned().await;
-                let listed = tokio::time::timeout(
-                    timeout,
-                    list_pages(&client, &context, &resource, namespace.as_deref(), page_size),
-                )
-                .await
-                .unwrap_or_else(|_| Err(ListFailure { absent: false, reason: format!("timed out after {}s", timeout.as_secs_f64()) }));
-                (index, resource, namespace, listed)
+                lister.deadline = tokio::time::Instant::now() + lister.timeout;
+                let read = lister.run().await;
+                (job, resource, namespace, read)
             });
         }
+        drop(pages);
         let mut done = Vec::new();
         while let Some(joined) = tasks.join_next().await {
             // A list task only panics through a bug; losing its list must still show.
-            let Ok((index, resource, namespace, listed)) = joined else { continue };
+            let Ok((job, resource, namespace, read)) = joined else { continue };
             let label = match &namespace {
                 Some(namespace) => format!("{} ({namespace})", resource.name()),
                 None => resource.name(),
             };
-            progress.finished(&label, listed.as_ref().map_or(0, |(objects, _)| objects.len()));
-            done.push((index, resource, namespace, listed));
+            progress.finished(&label, read.as_ref().map_or(0, |read| read.objects));
+            done.push((job, resource, namespace, read));
         }
-        // Objects in job order, so the engine's input does not depend on which list ended first.
-        done.sort_by_key(|(index, ..)| *index);
-        let wanted: BTreeSet<&str> = options.namespaces.iter().map(String::as_str).collect();
-        let mut snapshot = Snapshot::default();
-        for (_, resource, namespace, listed) in done {
-            match listed {
-                Ok((objects, pages)) => {
-                    snapshot.lists += 1;
-                    snapshot.pages += pages;
-                    snapshot.objects.extend(objects.into_iter().filter(|object| {
-                        resource.kind != "Namespace" || wanted.is_empty() || wanted.contains(object.name())
-                    }));
-                }
-                Err(failure) if failure.absent && (absent == Absent::IsEmpty || resource.optional) => {}
-                Err(failure) => snapshot.not_evaluated.push(NotEvaluated { resource: resource.name(), namespace, reason: failure.reason }),
-            }
-        }
-        snapshot.not_evaluated.sort();
-        snapshot
+        done.sort_by_key(|(job, ..)| *job);
+        done.into_iter().map(|(_, resource, namespace, read)| (resource, namespace, read)).collect()
     }
 }
 
-/// Objects a listed controller created (a ReplicaSet's pods, a Deployment's ReplicaSets, a
-/// CronJob's Jobs): they repeat their controller's template, so a finding on them repeats the
-/// controller's. Scans report such findings on the controller only. Objects whose controller
-/// was not listed (an operator's custom resource) are not in the set.
-pub fn derived(objects: &[Object]) -> HashSet<Arc<ObjectRef>> {
-    let uid = |object: &Object| object.metadata()?.get("uid")?.as_str().map(str::to_owned);
-    let listed: HashSet<String> = objects.iter().filter_map(uid).collect();
-    objects
-        .iter()
-        .filter(|object| {
-            let owners = object.metadata().and_then(|meta| meta.get("ownerReferences")).map(Node::as_seq).unwrap_or_default();
-            owners.iter().any(|owner| {
-                owner.get("controller").and_then(Node::as_bool) == Some(true)
-                    && owner.get("uid").and_then(Node::as_str).is_some_and(|uid| listed.contains(uid))
-            })
-        })
-        .map(Object::reference)
-        .collect()
+/// Which objects a listed controller created (a ReplicaSet's pods, a Deployment's
+/// ReplicaSets, a CronJob's Jobs): they repeat their controller's template, so a finding on them
+/// repeats the controller's, and scans report such findings on the controller only. Objects
+/// whose controller was not listed (an operator's custom resource) are not derived. Told about
+/// objects as they are listed, and decided once every list is read, since a controller may be
+/// listed after what it created; it keeps uids and references, not objects.
+#[derive(Default)]
+pub struct Ownership {
+    listed: HashSet<String>,
+    /// Objects with a controller, and the controller's uid.
+    controlled: Vec<(Arc<ObjectRef>, String)>,
+}
+
+impl Ownership {
+    pub fn observe(&mut self, object: &Object) {
+        let Some(metadata) = object.metadata() else { return };
+        if let Some(uid) = metadata.get("uid").and_then(Node::as_str) {
+            self.listed.insert(uid.to_owned());
+        }
+        let owners = metadata.get("ownerReferences").map(Node::as_seq).unwrap_or_default();
+        let controller = owners.iter().find(|owner| owner.get("controller").and_then(Node::as_bool) == Some(true));
+        if let Some(uid) = controller.and_then(|owner| owner.get("uid")).and_then(Node::as_str) {
+            self.controlled.push((object.reference(), uid.to_owned()));
+        }
+    }
+
+    /// The objects whose controller was listed.
+    pub fn derived(self) -> HashSet<Arc<ObjectRef>> {
+        let Ownership { listed, controlled } = self;
+        controlled.into_iter().filter(|(_, controller)| listed.contains(controller)).map(|(object, _)| object).collect()
+    }
 }
 
 async fn load_config(options: &ConnectOptions) -> Result<(kube::Config, String), ClusterError> {
@@ -490,42 +561,314 @@ async fn load_config(options: &ConnectOptions) -> Result<(kube::Config, String),
     }
 }
 
-/// Reads every page of one list. Items of a list response carry no `apiVersion`/`kind`, so
-/// they are set from the resource.
-async fn list_pages(
-    client: &kube::Client,
-    context: &str,
-    resource: &Resource,
-    namespace: Option<&str>,
-    page_size: u32,
-) -> Result<(Vec<Object>, usize), ListFailure> {
-    let file: Arc<str> = format!("cluster://{context}/{}", resource.name()).into();
-    let (api_version, request) = (resource.api_version(), Request::new(resource.path(namespace)));
-    let mut objects = Vec::new();
-    let mut token: Option<String> = None;
-    for page in 1..=MAX_PAGES {
-        let params = ListParams { limit: Some(page_size), continue_token: token.take(), ..ListParams::default() };
-        let http_request = request.list(&params).map_err(|error| ListFailure::failed(error.to_string()))?;
-        let text = client.request_text(http_request).await.map_err(|error| ListFailure::from(&error))?;
-        let mut list: Value =
-            serde_json::from_str(&text).map_err(|error| ListFailure::failed(format!("the response is not JSON: {error}")))?;
-        let Some(items) = list.get_mut("items").and_then(Value::as_array_mut) else {
-            return Err(ListFailure::failed("the response is not a list (no `items`)".to_owned()));
-        };
-        for mut item in items.drain(..) {
-            let Some(fields) = item.as_object_mut() else { continue };
-            fields.insert("apiVersion".into(), Value::from(api_version.as_str()));
-            fields.insert("kind".into(), Value::from(resource.kind.as_ref()));
-            strip(&mut item);
-            let document = u32::try_from(objects.len()).unwrap_or(u32::MAX);
-            objects.push(Object::new(Node::from_json(&item), Origin { file: file.clone(), document, item: None }));
+/// Pages parsed or waiting to be, across all lists: enough to keep every core busy while the
+/// next pages arrive.
+const PAGES_IN_FLIGHT: usize = 4;
+
+/// Attempts at one page before its list is given up (client-go retries up to 10 times).
+const ATTEMPTS: u32 = 8;
+
+/// The longest wait between two attempts, whatever the server's `Retry-After` asks.
+const LONGEST_WAIT: Duration = Duration::from_secs(10);
+
+/// Times one list may start over after its continue token expired (410).
+const RELISTS: usize = 3;
+
+/// What one list read.
+#[derive(Default)]
+struct ListRead {
+    pages: usize,
+    objects: usize,
+    retries: usize,
+}
+
+/// What a listing read; the objects went to the consumer page by page.
+#[derive(Debug, Default)]
+pub struct Listed {
+    /// Sorted by resource, namespace.
+    pub not_evaluated: Vec<NotEvaluated>,
+    /// Lists that completed, pages read in all, and objects handed on.
+    pub lists: usize,
+    pub pages: usize,
+    pub objects: usize,
+    /// Requests that were tried again (429, 5xx, a connection lost before the whole answer).
+    pub retries: usize,
+}
+
+/// What every item of one list shares.
+struct Items {
+    /// The list's index in the listing.
+    job: usize,
+    api_version: String,
+    kind: String,
+    file: Arc<str>,
+    /// For errors: `plural.group` and the namespace listed.
+    resource: String,
+    namespace: Option<String>,
+}
+
+/// One page's items as the server wrote them, parsed by the consumer.
+struct Page {
+    job: usize,
+    items: Arc<Items>,
+    /// The list position of the first item: its objects' `document`.
+    first: usize,
+    raw: Vec<Box<RawValue>>,
+}
+
+impl Page {
+    /// The page's objects, parsed on every core (items of a list response carry no
+    /// `apiVersion`/`kind`: they are set from the resource), and the items that are not objects.
+    fn objects(&self, wanted: &BTreeSet<&str>) -> (Vec<Object>, Vec<NotEvaluated>) {
+        let items = &self.items;
+        let parsed: Vec<Result<Option<Object>, NotEvaluated>> = self
+            .raw
+            .par_iter()
+            .enumerate()
+            .map(|(index, raw)| {
+                let document = self.first + index;
+                let mut item: Value = serde_json::from_str(raw.get()).map_err(|error| NotEvaluated {
+                    resource: items.resource.clone(),
+                    namespace: items.namespace.clone(),
+                    reason: format!("item {document} cannot be read: {error}"),
+                })?;
+                let Some(fields) = item.as_object_mut() else { return Ok(None) };
+                fields.insert("apiVersion".into(), Value::from(items.api_version.as_str()));
+                fields.insert("kind".into(), Value::from(items.kind.as_str()));
+                strip(&mut item);
+                let origin = Origin { file: items.file.clone(), document: u32::try_from(document).unwrap_or(u32::MAX), item: None };
+                let object = Object::new(Node::from_json(&item), origin);
+                let unwanted = items.kind == "Namespace" && !wanted.is_empty() && !wanted.contains(object.name());
+                Ok((!unwanted).then_some(object))
+            })
+            .collect();
+        let mut objects = Vec::with_capacity(parsed.len());
+        let mut unreadable = Vec::new();
+        for item in parsed {
+            match item {
+                Ok(Some(object)) => objects.push(object),
+                Ok(None) => {}
+                Err(gap) => unreadable.push(gap),
+            }
         }
-        match list.pointer("/metadata/continue").and_then(Value::as_str).filter(|token| !token.is_empty()) {
-            Some(next) => token = Some(next.to_owned()),
-            None => return Ok((objects, page)),
+        (objects, unreadable)
+    }
+}
+
+/// One page of a list response: the items stay unparsed text for the consumer.
+#[derive(serde::Deserialize)]
+struct ListPage {
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    metadata: ListMeta,
+    #[serde(default)]
+    items: Option<Vec<Box<RawValue>>>,
+}
+
+#[derive(serde::Deserialize, Default)]
+struct ListMeta {
+    #[serde(rename = "continue", default)]
+    next: Option<String>,
+    #[serde(rename = "remainingItemCount", default)]
+    remaining: Option<u64>,
+}
+
+/// An item's name and namespace, all a relist needs of it.
+#[derive(serde::Deserialize)]
+struct ItemKey {
+    #[serde(default)]
+    metadata: KeyMeta,
+}
+
+#[derive(serde::Deserialize, Default)]
+struct KeyMeta {
+    #[serde(default)]
+    namespace: String,
+    #[serde(default)]
+    name: String,
+}
+
+/// Where the API server keeps an item, and so the order it lists items in (`namespace/name`).
+fn storage_key(raw: &RawValue) -> String {
+    let key = serde_json::from_str::<ItemKey>(raw.get()).map(|item| item.metadata).unwrap_or_default();
+    if key.namespace.is_empty() { key.name } else { format!("{}/{}", key.namespace, key.name) }
+}
+
+/// What one request for a page gave.
+enum Fetched {
+    Page(bytes::Bytes),
+    /// 410 Gone: the continue token expired.
+    Expired(String),
+}
+
+/// Reads one list page by page, with retries, and sends the pages to the consumer.
+struct Lister {
+    client: kube::Client,
+    request: Request,
+    page_size: u32,
+    timeout: Duration,
+    /// When the list must be done; pushed back by the time spent waiting for the consumer.
+    deadline: tokio::time::Instant,
+    pages: Sender<Page>,
+    items: Arc<Items>,
+}
+
+impl Lister {
+    /// Reads every page. A continue token the server gave before, or more items than it
+    /// announced (`remainingItemCount`) by more than a page, fails the list: the server is not
+    /// advancing. An expired token (410) starts the list over, skipping the items already read
+    /// (the server lists in storage-key order, as the token itself resumes).
+    async fn run(&mut self) -> Result<ListRead, ListFailure> {
+        let mut read = ListRead::default();
+        let mut token: Option<String> = None;
+        let mut tokens = HashSet::new();
+        let (mut position, mut announced, mut relists) = (0usize, None::<usize>, 0);
+        let (mut last_key, mut resume_after): (Option<String>, Option<String>) = (None, None);
+        loop {
+            if read.pages >= MAX_PAGES {
+                return Err(ListFailure::failed(format!("more than {MAX_PAGES} pages; the server keeps returning continue tokens")));
+            }
+            let body = match self.fetch(token.as_deref(), &mut read).await? {
+                Fetched::Page(body) => body,
+                Fetched::Expired(_) if token.is_some() && relists < RELISTS => {
+                    relists += 1;
+                    resume_after = last_key.clone();
+                    (token, position, announced) = (None, 0, None);
+                    tokens.clear();
+                    continue;
+                }
+                Fetched::Expired(reason) => return Err(ListFailure::failed(reason)),
+            };
+            read.pages += 1;
+            let page: ListPage = serde_json::from_slice(&body).map_err(|error| ListFailure::failed(format!("the response is not JSON: {error}")))?;
+            let Some(mut raw) = page.items.or_else(|| page.kind.ends_with("List").then(Vec::new)) else {
+                return Err(ListFailure::failed("the response is not a list (no `items`)".to_owned()));
+            };
+            position += raw.len();
+            if let Some(remaining) = page.metadata.remaining.and_then(|remaining| usize::try_from(remaining).ok()) {
+                announced = Some(announced.map_or(position + remaining, |known: usize| known.max(position + remaining)));
+            }
+            if let Some(announced) = announced.filter(|announced| position > announced + self.page_size as usize) {
+                return Err(ListFailure::failed(format!("the server sent {position} items, more than the {announced} it announced (remainingItemCount): the list does not end")));
+            }
+            let next = page.metadata.next.filter(|next| !next.is_empty());
+            if let Some(next) = &next
+                && !tokens.insert(next.clone())
+            {
+                return Err(ListFailure::failed(format!("the server returned a continue token it had given before, after {} pages: the list does not advance", read.pages)));
+            }
+            if let Some(after) = &resume_after {
+                raw.retain(|item| storage_key(item) > *after);
+                if !raw.is_empty() {
+                    resume_after = None;
+                }
+            }
+            if let Some(last) = raw.last() {
+                last_key = Some(storage_key(last));
+                let page = Page { job: self.items.job, items: self.items.clone(), first: read.objects, raw };
+                read.objects += page.raw.len();
+                let waiting = tokio::time::Instant::now();
+                self.pages.send(page).await.map_err(|_| ListFailure::failed("the scan stopped reading".to_owned()))?;
+                self.deadline += waiting.elapsed();
+            }
+            match next {
+                Some(next) => token = Some(next),
+                None => return Ok(read),
+            }
         }
     }
-    Err(ListFailure::failed(format!("more than {MAX_PAGES} pages; the server keeps returning continue tokens")))
+
+    /// One page, tried again after a 429 or a 5xx (waiting as `Retry-After` says, else backing
+    /// off from 0.25 s, doubling) or a connection lost before the whole answer, up to
+    /// [`ATTEMPTS`] times and within the list's deadline.
+    async fn fetch(&self, token: Option<&str>, read: &mut ListRead) -> Result<Fetched, ListFailure> {
+        let params = ListParams { limit: Some(self.page_size), continue_token: token.map(str::to_owned), ..ListParams::default() };
+        let timed_out = || ListFailure::failed(format!("timed out after {}s", self.timeout.as_secs_f64()));
+        for attempt in 1..=ATTEMPTS {
+            let request = self.request.list(&params).map_err(|error| ListFailure::failed(error.to_string()))?;
+            let answer = tokio::time::timeout_at(self.deadline, self.answer(request)).await.map_err(|_| timed_out())?;
+            let (reason, wait) = match answer {
+                Answer::Page(body) => return Ok(Fetched::Page(body)),
+                Answer::Expired(reason) => return Ok(Fetched::Expired(reason)),
+                Answer::Failed(failure) => return Err(failure),
+                Answer::Retry(reason, wait) => (reason, wait),
+            };
+            if attempt == ATTEMPTS {
+                return Err(ListFailure::failed(format!("{reason} (gave up after {ATTEMPTS} attempts)")));
+            }
+            let backoff = Duration::from_millis(250u64 << (attempt - 1).min(6));
+            let wait = wait.unwrap_or(backoff).min(LONGEST_WAIT);
+            if tokio::time::Instant::now() + wait >= self.deadline {
+                return Err(ListFailure::failed(format!("{reason} (no time left to try again within {}s)", self.timeout.as_secs_f64())));
+            }
+            read.retries += 1;
+            tokio::time::sleep(wait).await;
+        }
+        unreachable!("the last attempt returns")
+    }
+
+    /// Sends one request and reads the whole answer.
+    async fn answer(&self, request: http::Request<Vec<u8>>) -> Answer {
+        let response = match self.client.send(request.map(kube::client::Body::from)).await {
+            Ok(response) => response,
+            // The connection failed or closed before an answer: nothing was read.
+            Err(error @ (kube::Error::HyperError(_) | kube::Error::Service(_))) => return Answer::Retry(describe(&error), None),
+            Err(error) => return Answer::Failed(ListFailure::from(&error)),
+        };
+        let status = response.status();
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let body = match response.into_body().collect_bytes().await {
+            Ok(body) => body,
+            Err(error) => return Answer::Retry(format!("the answer was cut off ({error})"), None),
+        };
+        if status.is_success() {
+            return Answer::Page(body);
+        }
+        let reason = status_reason(status.as_u16(), status.canonical_reason().unwrap_or(""), &body);
+        match status.as_u16() {
+            410 => Answer::Expired(reason),
+            429 | 500 | 502 | 503 | 504 => Answer::Retry(reason, retry_after),
+            404 => Answer::Failed(ListFailure { absent: true, reason }),
+            _ => Answer::Failed(ListFailure::failed(reason)),
+        }
+    }
+}
+
+/// What one request gave.
+enum Answer {
+    Page(bytes::Bytes),
+    Expired(String),
+    /// Worth another attempt, after the server's `Retry-After` if it gave one.
+    Retry(String, Option<Duration>),
+    Failed(ListFailure),
+}
+
+/// An error answer as `403 Forbidden: <the server's message>`, from its `Status` body when it
+/// has one.
+fn status_reason(code: u16, canonical: &str, body: &[u8]) -> String {
+    #[derive(serde::Deserialize)]
+    struct Status {
+        #[serde(default)]
+        reason: String,
+        #[serde(default)]
+        message: String,
+    }
+    match serde_json::from_slice::<Status>(body) {
+        Ok(status) if !status.message.is_empty() => {
+            let reason = if status.reason.is_empty() { canonical } else { &status.reason };
+            format!("{code} {reason}: {}", status.message)
+        }
+        _ => {
+            let text = String::from_utf8_lossy(&body[..body.len().min(200)]).trim().to_owned();
+            if text.is_empty() { format!("{code} {canonical}") } else { format!("{code} {canonical}: {text}") }
+        }
+    }
 }
 
 /// What a list answering 404 means.
@@ -608,13 +951,38 @@ mod tests {
     fn objects_created_by_a_listed_controller_are_derived() {
         let object = |json: Value| Object::new(Node::from_json(&json), Origin { file: "c".into(), document: 0, item: None });
         let objects = [
-            object(serde_json::json!({"kind": "ReplicaSet", "metadata": {"name": "rs", "uid": "r1"}})),
             object(serde_json::json!({"kind": "Pod", "metadata": {"name": "a", "ownerReferences": [{"uid": "r1", "controller": true}]}})),
             object(serde_json::json!({"kind": "Pod", "metadata": {"name": "b", "ownerReferences": [{"uid": "r1"}]}})),
             object(serde_json::json!({"kind": "Pod", "metadata": {"name": "c", "ownerReferences": [{"uid": "crd", "controller": true}]}})),
+            // Listed after the pods it created.
+            object(serde_json::json!({"kind": "ReplicaSet", "metadata": {"name": "rs", "uid": "r1"}})),
         ];
-        let names: Vec<String> = derived(&objects).into_iter().map(|r| r.name.clone()).collect();
+        let mut ownership = Ownership::default();
+        objects.iter().for_each(|object| ownership.observe(object));
+        let names: Vec<String> = ownership.derived().into_iter().map(|r| r.name.clone()).collect();
         assert_eq!(names, ["a"]);
+    }
+
+    #[test]
+    fn error_answers_are_named_from_their_status_or_their_text() {
+        let status = br#"{"kind":"Status","status":"Failure","message":"pods is forbidden: User \"x\" cannot list","reason":"Forbidden","code":403}"#;
+        assert_eq!(status_reason(403, "Forbidden", status), r#"403 Forbidden: pods is forbidden: User "x" cannot list"#);
+        assert_eq!(status_reason(503, "Service Unavailable", b"upstream connect error"), "503 Service Unavailable: upstream connect error");
+        assert_eq!(status_reason(502, "Bad Gateway", b""), "502 Bad Gateway");
+    }
+
+    #[test]
+    fn storage_keys_order_items_as_the_api_server_lists_them() {
+        let raw = |text: &str| RawValue::from_string(text.to_owned()).unwrap();
+        assert_eq!(storage_key(&raw(r#"{"metadata":{"namespace":"shop","name":"web","labels":{"a":"b"}},"spec":{}}"#)), "shop/web");
+        assert_eq!(storage_key(&raw(r#"{"metadata":{"name":"admin"}}"#)), "admin");
+        // `a-b/x` comes before `a/x` in storage, whatever the namespaces' own order.
+        assert!(storage_key(&raw(r#"{"metadata":{"namespace":"a-b","name":"x"}}"#)) < storage_key(&raw(r#"{"metadata":{"namespace":"a","name":"x"}}"#)));
+    }
+
+    #[test]
+    fn the_user_agent_names_palisade_and_its_version() {
+        assert!(user_agent().starts_with(&format!("palisade/{} (", env!("CARGO_PKG_VERSION"))), "{}", user_agent());
     }
 
     #[test]

@@ -36,9 +36,20 @@ pub struct ScanReport {
 /// How much was scanned, as the engine counted it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Scope {
+    /// Files, or a live cluster's lists (see `inputs`).
     pub files_read: usize,
     pub objects_scanned: usize,
     pub rules_evaluated: usize,
+    pub inputs: Inputs,
+}
+
+/// What a scan read its objects from, as its summary names them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Inputs {
+    #[default]
+    Files,
+    /// A live cluster's lists (one per kind, or per kind and namespace).
+    Lists,
 }
 
 /// The totals a CI user gates on; derived from the findings by [`ScanReport::new`].

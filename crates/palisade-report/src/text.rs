@@ -257,7 +257,10 @@ fn summary_line(summary: &Summary) -> String {
     line.push_str(&format!(
         " in {} from {}",
         plural(summary.scope.objects_scanned, "object"),
-        plural(summary.scope.files_read, "file")
+        plural(summary.scope.files_read, match summary.scope.inputs {
+            crate::Inputs::Files => "file",
+            crate::Inputs::Lists => "list",
+        })
     ));
     if summary.input_errors > 0 {
         line.push_str(&format!(
@@ -300,6 +303,7 @@ mod tests {
                 files_read: 1,
                 objects_scanned: 1,
                 rules_evaluated: 3,
+                inputs: crate::Inputs::Files,
             },
             findings: 0,
             by_severity: [0; 5],
@@ -315,6 +319,11 @@ mod tests {
         assert_eq!(
             summary_line(&summary),
             "3 findings (1 critical, 2 medium) in 1 object from 7 files; 2 input errors"
+        );
+        summary.scope.inputs = crate::Inputs::Lists;
+        assert_eq!(
+            summary_line(&summary),
+            "3 findings (1 critical, 2 medium) in 1 object from 7 lists; 2 input errors"
         );
     }
 }

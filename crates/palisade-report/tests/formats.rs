@@ -177,6 +177,7 @@ const SCOPE: Scope = Scope {
     files_read: 4,
     objects_scanned: 5,
     rules_evaluated: 4,
+    inputs: palisade_report::Inputs::Files,
 };
 
 fn report() -> ScanReport {

@@ -71,6 +71,45 @@ impl Harvest {
     }
 }
 
+/// A scan fed objects a batch at a time (see [`Engine::stream`]): each batch goes through the
+/// single-object rules on every core, and only findings and what the inventory analyses retain
+/// outlive it, as in a file scan.
+pub struct Stream<'a> {
+    engine: &'a Engine,
+    texts: TextPool,
+    harvest: Harvest,
+}
+
+impl Stream<'_> {
+    pub fn add(&mut self, objects: &[Object]) {
+        let (engine, texts) = (self.engine, &self.texts);
+        let part = objects
+            .par_iter()
+            .fold(Harvest::default, |mut harvest, object| {
+                harvest.add(engine.observe(object, texts));
+                harvest
+            })
+            .reduce(Harvest::default, |mut left, right| {
+                left.merge(right);
+                left
+            });
+        self.harvest.merge(part);
+    }
+
+    /// Runs the inventory analyses and decides the namespace gates. Batches may arrive in any
+    /// order: what the analyses retained is put in the order of the objects' origins first, so
+    /// that their findings do not depend on it.
+    pub fn finish(mut self) -> Outcome {
+        for retained in &mut self.harvest.retained {
+            retained.par_sort_by(|a, b| {
+                (&*a.origin.file, a.origin.document, a.origin.item, a.namespace(), a.name())
+                    .cmp(&(&*b.origin.file, b.origin.document, b.origin.item, b.namespace(), b.name()))
+            });
+        }
+        self.engine.finish(self.harvest, &self.texts)
+    }
+}
+
 /// What the rules made of one object, gathered before it joins a shared [`Harvest`].
 struct Observed {
     candidates: Vec<Candidate>,
@@ -115,20 +154,16 @@ impl Engine {
         outcome
     }
 
-    /// Scans objects already in memory (a live cluster, an admission request).
+    /// Scans objects already in memory.
     pub fn scan_objects(&self, objects: Vec<Object>) -> Outcome {
-        let texts = TextPool::default();
-        let harvest = objects
-            .par_iter()
-            .fold(Harvest::default, |mut harvest, object| {
-                harvest.add(self.observe(object, &texts));
-                harvest
-            })
-            .reduce(Harvest::default, |mut left, right| {
-                left.merge(right);
-                left
-            });
-        self.finish(harvest, &texts)
+        let mut stream = self.stream();
+        stream.add(&objects);
+        stream.finish()
+    }
+
+    /// A scan fed objects a batch at a time, as they arrive (a live cluster's pages).
+    pub fn stream(&self) -> Stream<'_> {
+        Stream { engine: self, texts: TextPool::default(), harvest: Harvest::default() }
     }
 
     /// Checks one object whose namespace is already known (an admission request): the

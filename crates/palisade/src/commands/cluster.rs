@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use palisade_cluster::{Cluster, ConnectOptions, ListOptions, Progress, Snapshot};
+use palisade_cluster::{Cluster, ConnectOptions, ListOptions, NotEvaluated, Ownership, Progress};
 use palisade_core::{InputError, Object};
 use palisade_report::ScanReport;
 use palisade_scan::{Engine, Outcome};
@@ -49,12 +49,13 @@ pub struct ClusterArgs {
     pub ignore_installed_policies: bool,
 }
 
-/// A connected cluster and what was read from it.
+/// A connected cluster, once scanned.
 pub struct ClusterScan {
     cluster: Cluster,
-    objects: Vec<Object>,
-    not_evaluated: Vec<InputError>,
-    lists: usize,
+    /// Lists that could not be read.
+    not_evaluated: usize,
+    /// No list or no object could be read: whatever the flags, not a pass.
+    read_nothing: bool,
     /// Those named with `-n`, else every Namespace listed.
     namespaces: Vec<String>,
 }
@@ -81,7 +82,7 @@ pub fn connect(args: &ClusterArgs) -> anyhow::Result<Connected> {
     let mut connected = Connected { cluster, options, installed_policies: Vec::new(), not_evaluated: Vec::new(), lists: 0 };
     if !args.ignore_installed_policies {
         let snapshot = connected.cluster.installed_policies(&connected.options);
-        connected.not_evaluated = input_errors(connected.cluster.context(), &snapshot);
+        connected.not_evaluated = input_errors(connected.cluster.context(), &snapshot.not_evaluated);
         connected.lists = snapshot.lists;
         connected.installed_policies = snapshot.objects;
     }
@@ -90,9 +91,8 @@ pub fn connect(args: &ClusterArgs) -> anyhow::Result<Connected> {
 
 /// A list that could not be read is an input error named after the list, so every format shows
 /// it and the exit code says the coverage is incomplete.
-fn input_errors(context: &str, snapshot: &Snapshot) -> Vec<InputError> {
-    snapshot
-        .not_evaluated
+fn input_errors(context: &str, not_evaluated: &[NotEvaluated]) -> Vec<InputError> {
+    not_evaluated
         .iter()
         .map(|gap| InputError {
             file: format!("cluster://{context}/{}", gap.resource).into(),
@@ -104,41 +104,66 @@ fn input_errors(context: &str, snapshot: &Snapshot) -> Vec<InputError> {
 }
 
 impl Connected {
-    /// Lists every kind the rules read, with a progress bar when stderr is a terminal.
-    pub fn read(self, args: &ClusterArgs) -> ClusterScan {
+    /// Lists every kind the rules read and runs `engine` over each page as it arrives (with a
+    /// progress bar when stderr is a terminal), so memory holds findings and what the
+    /// cross-object rules keep, not the cluster. Findings of the catalog's rules on objects a
+    /// listed controller created are dropped (they repeat the controller's); the cluster-only
+    /// rules' findings are kept. A list that could not be read, or a cluster of which nothing
+    /// could be read, is an input error.
+    pub fn scan(self, args: &ClusterArgs, engine: &Engine) -> (Outcome, ClusterScan) {
         let Connected { cluster, options, mut not_evaluated, lists, .. } = self;
-        let snapshot = if std::io::stderr().is_terminal() {
-            cluster.snapshot(&options, &Bar(indicatif::ProgressBar::hidden()))
-        } else {
-            cluster.snapshot(&options, &palisade_cluster::Quiet)
+        let mut stream = engine.stream();
+        let mut ownership = Ownership::default();
+        let mut listed_namespaces = Vec::new();
+        let mut consume = |objects: Vec<Object>| {
+            for object in &objects {
+                ownership.observe(object);
+                if object.is(&[""], "Namespace") {
+                    listed_namespaces.push(object.name().to_owned());
+                }
+            }
+            stream.add(&objects);
         };
-        not_evaluated.extend(input_errors(cluster.context(), &snapshot));
+        let listed = if std::io::stderr().is_terminal() {
+            cluster.stream(&options, &Bar(indicatif::ProgressBar::hidden()), &mut consume)
+        } else {
+            cluster.stream(&options, &palisade_cluster::Quiet, &mut consume)
+        };
+        let mut outcome = stream.finish();
+        let derived = ownership.derived();
+        outcome.findings.retain(|finding| finding.rule.starts_with("cluster/") || !derived.contains(&finding.object));
+        not_evaluated.extend(input_errors(cluster.context(), &listed.not_evaluated));
+        let read_nothing = listed.lists == 0 || listed.objects == 0;
+        if read_nothing {
+            not_evaluated.push(InputError {
+                file: format!("cluster://{}", cluster.context()).into(),
+                line: 0,
+                column: 0,
+                message: format!(
+                    "nothing was read from the cluster ({} lists read, {} objects, {} lists not evaluated): the scan covers nothing",
+                    listed.lists,
+                    listed.objects,
+                    listed.not_evaluated.len()
+                ),
+            });
+        }
+        outcome.errors.extend(not_evaluated.iter().cloned());
+        outcome.files = lists + listed.lists;
         let namespaces = if args.namespaces.is_empty() {
-            snapshot.objects.iter().filter(|o| o.is(&[""], "Namespace")).map(|o| o.name().to_owned()).collect()
+            listed_namespaces.sort();
+            listed_namespaces
         } else {
             args.namespaces.clone()
         };
-        ClusterScan { cluster, objects: snapshot.objects, not_evaluated, lists: lists + snapshot.lists, namespaces }
+        (outcome, ClusterScan { cluster, not_evaluated: not_evaluated.len(), read_nothing, namespaces })
     }
 }
 
 impl ClusterScan {
-    /// Runs `engine` over the cluster's objects. Findings of the catalog's rules on objects a
-    /// listed controller created are dropped (they repeat the controller's); the cluster-only
-    /// rules' findings are kept.
-    pub fn scan(&mut self, engine: &Engine) -> Outcome {
-        let objects = std::mem::take(&mut self.objects);
-        let derived = palisade_cluster::derived(&objects);
-        let mut outcome = engine.scan_objects(objects);
-        outcome.findings.retain(|finding| finding.rule.starts_with("cluster/") || !derived.contains(&finding.object));
-        outcome.errors.extend(self.not_evaluated.iter().cloned());
-        outcome.files = self.lists;
-        outcome
-    }
-
-    /// The input errors `--allow-partial` tolerates: the lists that were not read.
+    /// The input errors `--allow-partial` tolerates: the lists that were not read, unless
+    /// nothing was.
     pub fn tolerated_errors(&self, args: &ClusterArgs) -> usize {
-        if args.allow_partial { self.not_evaluated.len() } else { 0 }
+        if args.allow_partial && !self.read_nothing { self.not_evaluated } else { 0 }
     }
 
     /// `--apply-reports`: writes one PolicyReport per namespace scanned (an empty one replaces

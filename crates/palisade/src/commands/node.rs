@@ -313,7 +313,7 @@ fn palisade_report_of(
 ) -> anyhow::Result<ScanReport> {
     let config = super::scan::config_or_discovered(args.config.as_deref(), Path::new("."))?;
     let baseline = args.baseline.as_deref().map(Baseline::load).transpose().map_err(|e| anyhow::anyhow!("{e}"))?;
-    let scope = Scope { files_read: nodes, objects_scanned: nodes, rules_evaluated: evaluated.len() };
+    let scope = Scope { files_read: nodes, objects_scanned: nodes, rules_evaluated: evaluated.len(), ..Scope::default() };
     let evaluated = evaluated.iter().copied().collect();
     Ok(palisade_policy::report_of(findings, unread, scope, args.fail_on.0, &config.exceptions, baseline.as_ref(), &evaluated))
 }

@@ -10,7 +10,7 @@ use palisade_checks::pss::{PssLevel, PssSetting, PssVersion};
 use palisade_core::{Framework, Severity};
 use palisade_policy::exceptions::{Baseline, InlineExceptions};
 use palisade_policy::{Config, RuleSet};
-use palisade_report::{Format, ScanReport, Scope, SourceLines, WriteOptions};
+use palisade_report::{Format, Inputs, ScanReport, Scope, SourceLines, WriteOptions};
 use palisade_scan::Engine;
 
 #[derive(clap::Args, Debug)]
@@ -151,10 +151,12 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         inventory_rules.push(Box::new(rule.clone()));
     }
     let engine = Engine::new(rules, inventory_rules);
-    let mut cluster = connected.map(|connected| connected.read(&args.cluster));
-    let mut outcome = match &mut cluster {
-        Some(cluster) => cluster.scan(&engine),
-        None => engine.scan_paths(&args.paths),
+    let (mut outcome, cluster) = match connected {
+        Some(connected) => {
+            let (outcome, cluster) = connected.scan(&args.cluster, &engine);
+            (outcome, Some(cluster))
+        }
+        None => (engine.scan_paths(&args.paths), None),
     };
     evaluated.adjust(&mut outcome.findings);
     let mut evaluated_ids = evaluated.ids();
@@ -195,7 +197,8 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         palisade_policy::compliance::summarize(framework, &catalog, &evaluated_ids, &verdicts, &listed)
     });
 
-    let scope = Scope { files_read: outcome.files, objects_scanned: outcome.objects, rules_evaluated: evaluated.metas.len() };
+    let inputs = if cluster.is_some() { Inputs::Lists } else { Inputs::Files };
+    let scope = Scope { files_read: outcome.files, objects_scanned: outcome.objects, rules_evaluated: evaluated.metas.len(), inputs };
     let mut report = ScanReport::new(resolution.kept, outcome.errors, scope, args.fail_on.0);
     if uses_exceptions {
         report = report.with_exceptions(resolution.exceptions);

@@ -153,7 +153,7 @@ pub fn run(args: SecretsArgs) -> anyhow::Result<ExitCode> {
 
     let config = super::scan::config_or_discovered(args.config.as_deref(), Path::new("."))?;
     let baseline = args.baseline.as_deref().map(Baseline::load).transpose().map_err(|error| anyhow::anyhow!("{error}"))?;
-    let scope = Scope { files_read: usize::try_from(stats.scanned).unwrap_or(usize::MAX), objects_scanned: sources.len(), rules_evaluated: engine.config().rules.len() };
+    let scope = Scope { files_read: usize::try_from(stats.scanned).unwrap_or(usize::MAX), objects_scanned: sources.len(), rules_evaluated: engine.config().rules.len(), ..Scope::default() };
     let evaluated: BTreeSet<&str> = BTreeSet::from(["secret/*"]);
     let report = palisade_policy::report_of(scan.findings, scan.unread, scope, args.fail_on.0, &config.exceptions, baseline.as_ref(), &evaluated);
 

@@ -148,7 +148,7 @@ pub fn run(args: VulnArgs) -> anyhow::Result<ExitCode> {
     let config = super::scan::config_or_discovered(args.config.as_deref(), std::path::Path::new("."))?;
     let baseline = args.baseline.as_deref().map(Baseline::load).transpose().map_err(|error| anyhow::anyhow!("{error}"))?;
     let packages = checked.iter().map(|one| one.inventory.packages.len()).sum();
-    let scope = Scope { files_read: args.sources.len(), objects_scanned: packages, rules_evaluated: 0 };
+    let scope = Scope { files_read: args.sources.len(), objects_scanned: packages, rules_evaluated: 0, ..Scope::default() };
     let evaluated: BTreeSet<&str> = BTreeSet::from(["vuln/*"]);
     let report = palisade_policy::report_of(findings, unread, scope, args.fail_on.0, &config.exceptions, baseline.as_ref(), &evaluated);
 
