@@ -16,7 +16,7 @@ pub use finding::{
     CommitInfo, Control, Finding, Framework, InputError, LeakedSecret, Location, RuleMeta, Severity, Text, TextPool, Vulnerability,
     VulnerablePackage,
 };
-pub use object::{DuplicateKey, Object, ObjectRef, Origin, Problem, api_group};
+pub use object::{DuplicateKey, Object, ObjectRef, Origin, Problem, api_group, is_cluster_scoped};
 pub use project::project;
 pub use selector::{Anchor, LabelSelector, Labels, SelectorError, labels_of};
 pub use pod::{ContainerKind, ContainerView, PodView, pod_kinds};

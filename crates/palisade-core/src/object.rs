@@ -95,9 +95,13 @@ impl Object {
             .unwrap_or("")
     }
 
-    /// The namespace written in the object, if any. Where the object will land when it has none
-    /// depends on how it is applied; callers decide (see `effective_namespace`).
+    /// The namespace written in the object, if any; never one for a cluster-scoped kind, whose
+    /// namespace the API server drops. Where the object will land when it has none depends on
+    /// how it is applied; callers decide (see `effective_namespace`).
     pub fn namespace(&self) -> Option<&str> {
+        if self.is_cluster_scoped() {
+            return None;
+        }
         self.metadata()
             .and_then(|meta| meta.get("namespace"))
             .and_then(Node::as_str)
@@ -113,6 +117,11 @@ impl Object {
     }
 
     /// Whether this object is `kind` in one of `groups` (`""` is the core group).
+    /// Whether the API server serves the kind cluster-scoped (see [`is_cluster_scoped`]).
+    pub fn is_cluster_scoped(&self) -> bool {
+        is_cluster_scoped(self.group(), self.kind())
+    }
+
     pub fn is(&self, groups: &[&str], kind: &str) -> bool {
         self.kind() == kind && groups.contains(&self.group())
     }
@@ -165,6 +174,31 @@ pub struct Problem<'a> {
     pub message: String,
 }
 
+/// Built-in kinds the API server serves cluster-scoped (as the discovery data the `kyverno` CLI
+/// ships lists them, and Kyverno's own ClusterPolicy); every other kind, custom ones included,
+/// counts as namespaced.
+pub fn is_cluster_scoped(group: &str, kind: &str) -> bool {
+    matches!(
+        (group, kind),
+        ("", "Namespace" | "Node" | "PersistentVolume" | "ComponentStatus")
+            | ("rbac.authorization.k8s.io", "ClusterRole" | "ClusterRoleBinding")
+            | ("storage.k8s.io", "StorageClass" | "CSIDriver" | "CSINode" | "VolumeAttachment" | "VolumeAttributesClass")
+            | ("apiextensions.k8s.io", "CustomResourceDefinition")
+            | ("admissionregistration.k8s.io", "ValidatingWebhookConfiguration" | "MutatingWebhookConfiguration" | "ValidatingAdmissionPolicy" | "ValidatingAdmissionPolicyBinding" | "MutatingAdmissionPolicy" | "MutatingAdmissionPolicyBinding")
+            | ("scheduling.k8s.io", "PriorityClass")
+            | ("node.k8s.io", "RuntimeClass")
+            | ("networking.k8s.io", "IngressClass" | "IPAddress" | "ServiceCIDR")
+            | ("policy", "PodSecurityPolicy")
+            | ("certificates.k8s.io", "CertificateSigningRequest" | "ClusterTrustBundle")
+            | ("apiregistration.k8s.io", "APIService")
+            | ("flowcontrol.apiserver.k8s.io", "FlowSchema" | "PriorityLevelConfiguration")
+            | ("resource.k8s.io", "DeviceClass" | "ResourceSlice")
+            | ("authentication.k8s.io", "TokenReview" | "SelfSubjectReview")
+            | ("authorization.k8s.io", "SubjectAccessReview" | "SelfSubjectAccessReview" | "SelfSubjectRulesReview")
+            | ("kyverno.io", "ClusterPolicy" | "ClusterCleanupPolicy")
+    )
+}
+
 pub fn api_group(api_version: &str) -> &str {
     api_version.rsplit_once('/').map_or("", |(group, _)| group)
 }
@@ -176,6 +210,19 @@ mod tests {
 
     fn text(value: &str) -> Node {
         Node::new(Value::Str(value.into()), Mark::new(1, 1))
+    }
+
+    #[test]
+    fn a_cluster_scoped_kind_is_in_no_namespace_whatever_it_says() {
+        let of = |api_version: &str, kind: &str| {
+            let json = serde_json::json!({"apiVersion": api_version, "kind": kind, "metadata": {"name": "x", "namespace": "default"}});
+            Object::new(Node::from_json(&json), Origin { file: "f".into(), document: 0, item: None })
+        };
+        assert_eq!(of("rbac.authorization.k8s.io/v1", "ClusterRole").namespace(), None);
+        assert_eq!(of("v1", "Namespace").reference().namespace, None);
+        assert_eq!(of("rbac.authorization.k8s.io/v1", "Role").namespace(), Some("default"));
+        // A custom kind counts as namespaced, as the API server's discovery would say of most.
+        assert_eq!(of("example.com/v1", "ClusterRole").namespace(), Some("default"));
     }
 
     fn deployment() -> Object {

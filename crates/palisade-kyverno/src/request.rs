@@ -1,7 +1,7 @@
 //! The admission request a policy judges, and the JSON context Kyverno builds from it
 //! (`request.*`, `serviceAccountName`, `images`).
 
-use palisade_core::Labels;
+use palisade_core::{Labels, is_cluster_scoped};
 use serde_json::{Map, Value, json};
 
 use crate::matching::RequestUser;
@@ -100,30 +100,6 @@ fn service_account(username: &str) -> (String, String) {
         Some((namespace, name)) => (namespace.to_owned(), name.to_owned()),
         None => (String::new(), String::new()),
     }
-}
-
-/// Built-in kinds the API server serves cluster-scoped (the discovery data `kyverno` ships);
-/// every other kind, custom ones included, counts as namespaced.
-fn is_cluster_scoped(group: &str, kind: &str) -> bool {
-    matches!(
-        (group, kind),
-        ("", "Namespace" | "Node" | "PersistentVolume" | "ComponentStatus")
-            | ("rbac.authorization.k8s.io", "ClusterRole" | "ClusterRoleBinding")
-            | ("storage.k8s.io", "StorageClass" | "CSIDriver" | "CSINode" | "VolumeAttachment" | "VolumeAttributesClass")
-            | ("apiextensions.k8s.io", "CustomResourceDefinition")
-            | ("admissionregistration.k8s.io", "ValidatingWebhookConfiguration" | "MutatingWebhookConfiguration" | "ValidatingAdmissionPolicy" | "ValidatingAdmissionPolicyBinding" | "MutatingAdmissionPolicy" | "MutatingAdmissionPolicyBinding")
-            | ("scheduling.k8s.io", "PriorityClass")
-            | ("node.k8s.io", "RuntimeClass")
-            | ("networking.k8s.io", "IngressClass" | "IPAddress" | "ServiceCIDR")
-            | ("policy", "PodSecurityPolicy")
-            | ("certificates.k8s.io", "CertificateSigningRequest" | "ClusterTrustBundle")
-            | ("apiregistration.k8s.io", "APIService")
-            | ("flowcontrol.apiserver.k8s.io", "FlowSchema" | "PriorityLevelConfiguration")
-            | ("resource.k8s.io", "DeviceClass" | "ResourceSlice")
-            | ("authentication.k8s.io", "TokenReview" | "SelfSubjectReview")
-            | ("authorization.k8s.io", "SubjectAccessReview" | "SelfSubjectAccessReview" | "SelfSubjectRulesReview")
-            | ("kyverno.io", "ClusterPolicy" | "ClusterCleanupPolicy")
-    )
 }
 
 /// The `images` variable: per container list, each container's image parsed as Kyverno does.

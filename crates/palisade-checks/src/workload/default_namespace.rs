@@ -8,8 +8,10 @@ pub static META: RuleMeta = RuleMeta {
     severity: Severity::Low,
     doc: r#"## What it does
 Flags objects whose `metadata.namespace` is `default`. Objects without a namespace land
-wherever they are applied and are not judged. The `kubernetes` Service and its endpoints,
-which the API server itself maintains there, are exempt.
+wherever they are applied and are not judged, nor are cluster-scoped kinds (the API server
+drops a namespace written on them). Kubernetes' own objects there are exempt: the `kubernetes`
+Service and its endpoints, which the API server maintains, and what it creates in every
+namespace, the `default` ServiceAccount and the `kube-root-ca.crt` ConfigMap.
 
 ## Why is this bad?
 `default` is where everything without a home ends up: RBAC, NetworkPolicies, quotas and Pod
@@ -44,9 +46,12 @@ impl Rule for DefaultNamespace {
         if object.namespace() != Some("default") {
             return;
         }
-        let api_server_owned = object.name() == "kubernetes"
-            && matches!(object.kind(), "Service" | "Endpoints" | "EndpointSlice");
-        if !api_server_owned {
+        let kubernetes_owned = match (object.group(), object.kind(), object.name()) {
+            ("" | "discovery.k8s.io", "Service" | "Endpoints" | "EndpointSlice", "kubernetes") => true,
+            ("", "ServiceAccount", "default") | ("", "ConfigMap", "kube-root-ca.crt") => true,
+            _ => false,
+        };
+        if !kubernetes_owned {
             sink.report("/metadata/namespace".into(), format!("{} is in the default namespace", object.kind()));
         }
     }
@@ -69,6 +74,13 @@ mod tests {
         assert!(findings(&DefaultNamespace, &of("ConfigMap", "c", "")).is_empty());
         assert!(findings(&DefaultNamespace, &of("ConfigMap", "c", r#", "namespace": "shop""#)).is_empty());
         assert!(findings(&DefaultNamespace, &of("Service", "kubernetes", r#", "namespace": "default""#)).is_empty());
+        assert!(findings(&DefaultNamespace, &of("ServiceAccount", "default", r#", "namespace": "default""#)).is_empty());
+        assert!(findings(&DefaultNamespace, &of("ConfigMap", "kube-root-ca.crt", r#", "namespace": "default""#)).is_empty());
+        assert_eq!(findings(&DefaultNamespace, &of("ServiceAccount", "builder", r#", "namespace": "default""#)).len(), 1);
+        // The API server drops the namespace of a cluster-scoped object.
+        assert!(findings(&DefaultNamespace, &of("Namespace", "default", r#", "namespace": "default""#)).is_empty());
+        let role = r#"{"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "r", "namespace": "default"}}"#;
+        assert!(findings(&DefaultNamespace, &object(role)).is_empty());
         assert_documented(&META);
     }
 }
