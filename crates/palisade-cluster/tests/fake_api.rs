@@ -70,11 +70,14 @@ fn every_page_is_read_and_unreadable_lists_are_not_evaluated() {
     let progress = Recorder::default();
     let snapshot = cluster.snapshot(&options, &progress);
 
-    // 7 pods in pages of 3: three requests, the later ones with the server's continue token.
-    let pod_requests: Vec<String> = api.requests().into_iter().filter(|r| r.starts_with("GET /api/v1/pods?")).collect();
+    // 7 pods in pages of 3: three requests, the later ones with the server's (opaque) continue
+    // token for offsets 3 and 6.
+    let pod_requests = api.recorded_for("/api/v1/pods");
     assert_eq!(pod_requests.len(), 3, "{pod_requests:?}");
-    assert!(pod_requests[0].contains("limit=3") && !pod_requests[0].contains("continue"));
-    assert!(pod_requests[1].contains("continue=offset-3") && pod_requests[2].contains("continue=offset-6"));
+    assert!(pod_requests[0].uri.contains("limit=3") && pod_requests[0].continue_token.is_none(), "{pod_requests:?}");
+    let offsets: Vec<Option<usize>> = pod_requests[1..].iter().map(|r| r.continue_token.as_deref().and_then(support::continue_offset)).collect();
+    assert_eq!(offsets, [Some(3), Some(6)], "{pod_requests:?}");
+    assert_eq!(pod_requests.iter().map(|r| r.items).collect::<Vec<_>>(), [3, 3, 1]);
 
     let count = |kind: &str| snapshot.objects.iter().filter(|o| o.kind() == kind).count();
     assert_eq!((count("Namespace"), count("Pod"), count("Deployment")), (2, 7, 1));
