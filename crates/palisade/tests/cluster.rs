@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::process::Output;
 
 use serde_json::{Value, json};
-use support::{FakeApi, Reply, discovery, item};
+use support::{FakeApi, Fault, Reply, discovery, item};
 
 fn api() -> FakeApi {
     FakeApi::start(lists())
@@ -228,4 +228,223 @@ fn installed_policies_that_cannot_be_read_are_not_evaluated_and_absent_engines_a
     let api = FakeApi::start(without_engines);
     let output = scan(&api, &["--fail-on", "never", "-f", "json"]);
     assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stdout));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Against the simulated API server's faults (tests/support in palisade-cluster): what is retried
+// recovers, what does not end or keeps failing is named and exits 2, nothing read is no pass.
+
+const PODS: &str = "/api/v1/pods";
+
+/// Pods in the `shop` namespace, named in storage-key order: 1,200 of them are three pages.
+fn many_pods(count: usize) -> Vec<Value> {
+    (0..count)
+        .map(|i| item(Some("shop"), &format!("pod-{i:04}"), json!({"metadata": {"uid": format!("p{i}")}, "spec": {"containers": [{"name": "app", "image": "nginx:1.27"}]}})))
+        .collect()
+}
+
+/// The CLI tests' cluster with every list readable and `pods` of `/api/v1/pods`.
+fn readable(pods: usize) -> FakeApi {
+    let mut lists = lists();
+    lists.insert("/apis/rbac.authorization.k8s.io/v1/clusterroles".into(), Reply::Items(Vec::new()));
+    lists.insert(PODS.into(), Reply::Items(many_pods(pods)));
+    FakeApi::start(lists)
+}
+
+/// Namespaces, the Deployment and its ReplicaSet of [`lists`], and the pods.
+const OTHER_OBJECTS: u64 = 4;
+
+/// What a scan gave, with its wall time and the child's peak memory.
+struct Scanned {
+    report: Value,
+    code: Option<i32>,
+    elapsed: std::time::Duration,
+    peak_mib: f64,
+}
+
+/// Scans as JSON with `--fail-on never`, measuring the child (wait4's rusage).
+fn scan_json(api: &FakeApi, extra: &[&str]) -> Scanned {
+    use std::io::Read;
+    let started = std::time::Instant::now();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args(["scan", "--cluster", "--kubeconfig"])
+        .arg(&api.kubeconfig)
+        .args(["-f", "json", "--fail-on", "never"])
+        .args(extra)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (mut stdout, mut stderr) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
+    let errors = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        text
+    });
+    let mut out = Vec::new();
+    stdout.read_to_end(&mut out).unwrap();
+    let (mut status, mut usage) = (0, std::mem::MaybeUninit::<libc::rusage>::zeroed());
+    // SAFETY: wait4 writes the status and rusage we pass; the child is ours and reaped once.
+    let usage = unsafe {
+        assert_eq!(libc::wait4(child.id() as libc::pid_t, &mut status, 0, usage.as_mut_ptr()), child.id() as libc::pid_t);
+        usage.assume_init()
+    };
+    let code = libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status));
+    let elapsed = started.elapsed();
+    let stderr = errors.join().unwrap();
+    let report = serde_json::from_slice(&out).unwrap_or_else(|_| panic!("no JSON report (exit {code:?}); stderr: {stderr}"));
+    Scanned { report, code, elapsed, peak_mib: usage.ru_maxrss as f64 / 1024.0 }
+}
+
+/// A scan of 1,200 pods whose list meets `faults` and recovers: every pod read once, no gap.
+fn recovers_from(faults: Vec<Fault>) -> Vec<support::Recorded> {
+    let api = readable(1200);
+    api.fault(PODS, faults.clone());
+    let Scanned { report, code, .. } = scan_json(&api, &[]);
+    assert_eq!(code, Some(0), "{faults:?}: {:#}", report["errors"]);
+    assert_eq!(report["errors"], json!([]), "{faults:?}");
+    assert_eq!(report["summary"]["objects_scanned"], 1200 + OTHER_OBJECTS, "{faults:?}: every pod once");
+    let requests = api.recorded_for(PODS);
+    assert!(requests.len() > 3, "{faults:?}: the failed request was tried again: {requests:#?}");
+    requests
+}
+
+#[test]
+fn a_429_is_tried_again_after_its_retry_after() {
+    let requests = recovers_from(vec![Fault::Status(429, Some(1))]);
+    assert_eq!((requests[0].status, requests[1].status), (429, 200));
+    assert!(requests[1].continue_token.is_none(), "the same first page again");
+    let waited = requests[1].at - requests[0].at;
+    assert!(waited >= std::time::Duration::from_millis(950), "Retry-After: 1 honoured, waited {waited:?}");
+}
+
+#[test]
+fn unavailable_servers_dropped_connections_and_cut_bodies_are_tried_again() {
+    let statuses = |requests: &[support::Recorded]| requests.iter().map(|r| r.status).collect::<Vec<_>>();
+    let requests = recovers_from(vec![Fault::Status(503, None), Fault::Status(503, None)]);
+    assert_eq!(statuses(&requests), [503, 503, 200, 200, 200]);
+    // Dropped on the second page: the same page is asked for again, with the same token.
+    let requests = recovers_from(vec![Fault::Pass, Fault::Drop]);
+    assert_eq!(statuses(&requests), [200, 0, 200, 200]);
+    assert_eq!(requests[1].continue_token, requests[2].continue_token);
+    let requests = recovers_from(vec![Fault::Truncate]);
+    assert_eq!(requests[0].fault.as_deref(), Some("truncate"));
+    assert_eq!(statuses(&requests), [200, 200, 200, 200]);
+}
+
+#[test]
+fn a_list_that_keeps_failing_is_named_with_its_status() {
+    let api = readable(10);
+    api.fault_always(PODS, Fault::Status(500, None));
+    let Scanned { report, code, elapsed, .. } = scan_json(&api, &["--list-timeout", "3"]);
+    assert_eq!(code, Some(2));
+    let errors = report["errors"].to_string();
+    assert!(errors.contains("not evaluated: pods: 500 InternalError"), "{errors}");
+    assert!(api.recorded_for(PODS).len() >= 3, "tried again before giving up");
+    assert!(elapsed < std::time::Duration::from_secs(15), "{elapsed:?}");
+}
+
+#[test]
+fn lists_that_do_not_end_are_named_at_once() {
+    for (fault, words) in [(Fault::StuckContinue, "continue token"), (Fault::LyingRemaining, "remainingItemCount")] {
+        let api = readable(1200);
+        api.fault(PODS, vec![fault.clone()]);
+        let Scanned { report, code, elapsed, peak_mib } = scan_json(&api, &["--list-timeout", "30"]);
+        let errors = report["errors"].to_string();
+        let measured = format!("{fault:?} after {elapsed:.1?}, {peak_mib:.0} MiB at most, {} requests: {errors}", api.recorded_for(PODS).len());
+        assert_eq!(code, Some(2), "{measured}");
+        assert!(errors.contains("not evaluated: pods: ") && errors.contains(words), "{measured}");
+        // Failed as soon as the server repeated itself or overran its count, not at the deadline,
+        // and without piling up the pages that kept coming.
+        assert!(elapsed < std::time::Duration::from_secs(10), "{fault:?}: {elapsed:?}");
+        assert!(peak_mib < 300.0, "{fault:?}: {peak_mib:.0} MiB");
+        assert!(api.recorded_for(PODS).len() <= 5, "{fault:?}: {:#?}", api.recorded_for(PODS));
+    }
+}
+
+#[test]
+fn an_expired_continue_token_lists_again_from_the_start() {
+    let api = readable(1200);
+    api.fault(PODS, vec![Fault::ExpiredContinue]);
+    let Scanned { report, code, .. } = scan_json(&api, &[]);
+    assert_eq!(code, Some(0), "{:#}", report["errors"]);
+    assert_eq!(report["summary"]["objects_scanned"], 1200 + OTHER_OBJECTS, "every pod once");
+    let requests = api.recorded_for(PODS);
+    let seen: Vec<(u16, bool)> = requests.iter().map(|r| (r.status, r.continue_token.is_some())).collect();
+    assert_eq!(seen[..3], [(200, false), (410, true), (200, false)], "{requests:#?}");
+    assert_eq!(seen.len(), 5, "then the rest of the new list: {requests:#?}");
+}
+
+#[test]
+fn a_scan_that_read_nothing_never_passes() {
+    let api = readable(3);
+    api.revoke_token();
+    for extra in [&["--allow-partial"][..], &["--allow-partial", "--fail-on", "never"]] {
+        let output = scan(&api, extra);
+        let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+        assert_eq!(output.status.code(), Some(2), "{extra:?}: {text}");
+        assert!(!text.contains("passed"), "{extra:?}: {text}");
+        assert!(text.contains("401"), "the lists are named with their status: {text}");
+    }
+}
+
+#[test]
+fn lists_ask_for_gzip_and_name_palisade() {
+    let api = readable(1200);
+    api.set_gzip_threshold(0);
+    let Scanned { report, code, .. } = scan_json(&api, &[]);
+    assert_eq!(code, Some(0), "{:#}", report["errors"]);
+    assert_eq!(report["summary"]["objects_scanned"], 1200 + OTHER_OBJECTS, "compressed pages are read");
+    let requests = api.recorded();
+    assert!(requests.len() > 25, "{}", requests.len());
+    for request in &requests {
+        assert!(request.accepts_gzip, "{request:?}");
+        assert!(request.user_agent.as_deref().is_some_and(|agent| agent.starts_with("palisade/")), "{request:?}");
+    }
+    assert!(api.recorded_for(PODS).iter().all(|r| r.gzipped && r.bytes * 4 < r.raw_bytes));
+}
+
+/// `(rule, kind, namespace, name, path, message)` of each finding, counted.
+type FindingKey = (String, String, String, String, String, String);
+
+fn finding_keys(report: &Value, keep: impl Fn(&FindingKey) -> bool) -> BTreeMap<FindingKey, usize> {
+    let text = |value: &Value| value.as_str().unwrap_or_default().to_owned();
+    let mut keys = BTreeMap::new();
+    for finding in report["findings"].as_array().unwrap() {
+        let object = &finding["object"];
+        let key = (text(&finding["rule"]), text(&object["kind"]), text(&object["namespace"]), text(&object["name"]), text(&finding["location"]["path"]), text(&finding["message"]));
+        if keep(&key) {
+            *keys.entry(key).or_default() += 1;
+        }
+    }
+    keys
+}
+
+#[test]
+fn a_simulated_cluster_scans_as_its_manifests_do() {
+    let cluster = support::cluster(2500);
+    let api = cluster.serve();
+    let Scanned { report: live, code, .. } = scan_json(&api, &[]);
+    assert_eq!(code, Some(0), "{:#}", live["errors"]);
+    assert_eq!(live["summary"]["objects_scanned"], 2500);
+
+    let dir = tempfile::tempdir().unwrap();
+    cluster.write_manifests(dir.path()).unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_palisade")).args(["scan", "-f", "json", "--fail-on", "never"]).arg(dir.path()).output().unwrap();
+    let files: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(files["errors"], json!([]));
+    assert_eq!(files["summary"]["objects_scanned"], 2500);
+
+    // A cluster scan reports findings on what a listed controller created on the controller
+    // only, and has rules of its own; the rest is the same finding for finding.
+    let derived = cluster.derived();
+    let from_files = finding_keys(&files, |(_, kind, namespace, name, ..)| !derived.contains(&(kind.clone(), namespace.clone(), name.clone())));
+    let from_cluster = finding_keys(&live, |(rule, ..)| !rule.starts_with("cluster/"));
+    let only_files: Vec<_> = from_files.iter().filter(|(key, count)| from_cluster.get(*key) != Some(count)).take(10).collect();
+    let only_cluster: Vec<_> = from_cluster.iter().filter(|(key, count)| from_files.get(*key) != Some(count)).take(10).collect();
+    assert!(only_files.is_empty() && only_cluster.is_empty(), "file scan only: {only_files:#?}\ncluster scan only: {only_cluster:#?}");
+    let total: usize = from_cluster.values().sum();
+    assert!(total > 1000, "the rules fire on the simulated cluster: {total} findings");
+    let rules: std::collections::BTreeSet<&str> = from_cluster.keys().map(|key| key.0.as_str()).collect();
+    assert!(rules.len() > 30, "{rules:?}");
 }
