@@ -17,8 +17,10 @@ Flags every workload that pods of another namespace can reach when the two names
 environment or tenant label (`env`, `environment` or `tenant` by default; set
 `rules.params."network/cross-environment".labels`) with different values: a `stage` namespace
 reaching into `production`, or one tenant into another. The verdict is the reachability
-engine's, NetworkPolicies and Cilium policies together; the finding names the source namespace,
-both labels and the ports.
+engine's, NetworkPolicies and Cilium policies together. One finding per workload names the
+source namespaces (the first five by name, and how many more), their labels and the ports: in
+a cluster of hundreds of namespaces without isolation, a finding per pair of workload and
+namespace would bury everything else.
 
 ## Why is this bad?
 Environments and tenants are separated so that a compromise or a mistake in one stays there.
@@ -50,6 +52,9 @@ spec:
     ],
 };
 
+/// Source namespaces a finding names; the rest are counted.
+const LISTED: usize = 5;
+
 pub(super) fn check(meta: &'static RuleMeta, network: &Network<'_>, options: &NetworkOptions, out: &mut Vec<Candidate>) {
     // The first configured label each namespace carries, with its value.
     let environment = |namespace: &str| {
@@ -76,10 +81,16 @@ pub(super) fn check(meta: &'static RuleMeta, network: &Network<'_>, options: &Ne
                 reached.entry(source.namespace.as_str()).or_insert_with(|| (source_value, PortSet::none())).1.union_with(ports);
             }
         }
-        for (namespace, (source_value, ports)) in reached {
-            let message = format!("{} ({key}={value}) can be reached from namespace {namespace} ({key}={source_value}) on {ports}", destination.label());
-            out.push(candidate(meta, destination.object, String::new(), message));
-        }
+        let sources: Vec<String> = reached.iter().take(LISTED).map(|(namespace, (source_value, ports))| format!("{namespace} ({key}={source_value}) on {ports}")).collect();
+        let message = match reached.len() {
+            0 => continue,
+            1 => format!("{} ({key}={value}) can be reached from namespace {}", destination.label(), sources[0]),
+            count => {
+                let more = if count > LISTED { format!("; and {} more", count - LISTED) } else { String::new() };
+                format!("{} ({key}={value}) can be reached from {count} namespaces of other {key} values: {}{more}", destination.label(), sources.join("; "))
+            }
+        };
+        out.push(candidate(meta, destination.object, String::new(), message));
     }
 }
 
@@ -102,7 +113,7 @@ mod tests {
     }
 
     #[test]
-    fn reach_across_environments_is_reported_at_the_destination_once_per_source_namespace() {
+    fn reach_across_environments_is_reported_once_per_destination_naming_the_source_namespaces() {
         let items = [
             namespace("shop-stage", json!({"env": "stage"})),
             namespace("shop-prod", json!({"env": "production"})),
@@ -118,11 +129,19 @@ mod tests {
             found,
             [
                 // Nothing isolates the production pods' egress: both reach into staging.
-                "Deployment/shop-stage/tester: shop-stage/Deployment/tester (env=stage) can be reached from namespace api-prod (env=production) on all ports",
-                "Deployment/shop-stage/tester: shop-stage/Deployment/tester (env=stage) can be reached from namespace shop-prod (env=production) on all ports",
+                "Deployment/shop-stage/tester: shop-stage/Deployment/tester (env=stage) can be reached from 2 namespaces of other env values: api-prod (env=production) on all ports; shop-prod (env=production) on all ports",
                 "Deployment/shop-prod/db: shop-prod/Deployment/db (env=production) can be reached from namespace shop-stage (env=stage) on all ports",
             ]
         );
+        // Past five source namespaces, the rest are counted.
+        let mut many: Vec<serde_json::Value> = vec![namespace("shop-prod", json!({"env": "production"})), deployment("shop-prod", "db", json!({"app": "db"}))];
+        for index in 0..7 {
+            many.push(namespace(&format!("dev-{index}"), json!({"env": "dev"})));
+            many.push(deployment(&format!("dev-{index}"), "tool", json!({"app": "tool"})));
+        }
+        let found: Vec<String> = run(&many, &NetworkOptions::default()).into_iter().filter(|finding| finding.starts_with("Deployment/shop-prod/db")).collect();
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].ends_with("can be reached from 7 namespaces of other env values: dev-0 (env=dev) on all ports; dev-1 (env=dev) on all ports; dev-2 (env=dev) on all ports; dev-3 (env=dev) on all ports; dev-4 (env=dev) on all ports; and 2 more"), "{}", found[0]);
         // Another label, configured: only namespaces carrying it count.
         let options = NetworkOptions { environment_labels: vec!["tenant".into()] };
         assert!(run(&items, &options).is_empty());
