@@ -2,7 +2,7 @@
 //!
 //! ```sh
 //! cargo build --release -p palisade
-//! cargo bench -p palisade-cluster --bench scan -- [--objects 10000,25000,100000] [--latency-ms 10] [--binary PATH] [--keep DIR]
+//! cargo bench -p palisade-cluster --bench scan -- [--objects 10000,25000,100000] [--latency-ms 10] [--binary PATH] [--keep DIR] [--top-rules N]
 //! ```
 //!
 //! For each size, the simulated cluster (tests/support/simulated.rs: a kubeadm cluster with
@@ -14,7 +14,8 @@
 //! from wait4's rusage), its peak RSS (`ru_maxrss`), the bytes the server sent (gzip when the
 //! client asks for it), the server's own CPU seconds, the findings and errors of the report;
 //! then the memory slope in MiB per 1,000 objects between consecutive sizes.
-//! `--keep DIR` also writes each size's manifests to `DIR/N/` for a file scan of the same objects.
+//! `--keep DIR` also writes each size's manifests to `DIR/N/` for a file scan of the same objects;
+//! `--top-rules N` prints the N rules with the most findings at each size.
 //! Run with RUST_BACKTRACE unset: backtrace capture costs the scan time.
 
 #[path = "../tests/support/mod.rs"]
@@ -42,6 +43,7 @@ fn main() {
     let mut latency = Duration::from_millis(10);
     let mut binary = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/release/palisade");
     let mut keep: Option<PathBuf> = None;
+    let mut top_rules = 0;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -49,9 +51,10 @@ fn main() {
             "--latency-ms" => latency = Duration::from_millis(args.next().expect("--latency-ms N").parse().expect("milliseconds")),
             "--binary" => binary = args.next().expect("--binary PATH").into(),
             "--keep" => keep = Some(args.next().expect("--keep DIR").into()),
+            "--top-rules" => top_rules = args.next().expect("--top-rules N").parse().expect("a number"),
             // cargo bench passes --bench to harness = false targets.
             "--bench" => {}
-            other => panic!("unknown argument {other}; usage: -- [--objects 10000,25000,100000] [--latency-ms 10] [--binary PATH] [--keep DIR]"),
+            other => panic!("unknown argument {other}; usage: -- [--objects 10000,25000,100000] [--latency-ms 10] [--binary PATH] [--keep DIR] [--top-rules N]"),
         }
     }
     assert!(binary.exists(), "{} is missing: run `cargo build --release -p palisade` first", binary.display());
@@ -73,7 +76,7 @@ fn main() {
         }
         let api = cluster.serve();
         api.set_latency(latency);
-        let run = scan(&binary, &api, &cluster);
+        let run = scan(&binary, &api, &cluster, top_rules);
         println!(
             "{:>8} {:>7.2} {:>9.0} {:>8.2} {:>9.1} {:>9.1} {:>9.1} {:>10.2} {:>9} {:>8} {:>6}",
             run.objects,
@@ -111,7 +114,7 @@ fn main() {
     }
 }
 
-fn scan(binary: &std::path::Path, api: &support::FakeApi, cluster: &support::SimulatedCluster) -> Run {
+fn scan(binary: &std::path::Path, api: &support::FakeApi, cluster: &support::SimulatedCluster, top_rules: usize) -> Run {
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("report.json");
     let stderr = std::fs::File::create(dir.path().join("stderr")).unwrap();
@@ -133,6 +136,9 @@ fn scan(binary: &std::path::Path, api: &support::FakeApi, cluster: &support::Sim
     let server_cpu = self_cpu_seconds() - server_before;
     let seconds = |time: libc::timeval| time.tv_sec as f64 + time.tv_usec as f64 / 1e6;
     let summary = summary_of(&report);
+    if top_rules > 0 {
+        print_top_rules(&report, top_rules);
+    }
     if status != 0 && status != 1 {
         eprintln!("palisade exited {status}:\n{}", std::fs::read_to_string(dir.path().join("stderr")).unwrap_or_default());
     }
@@ -201,4 +207,19 @@ fn summary_of(report: &std::path::Path) -> serde_json::Value {
         }
     }
     serde_json::Value::Null
+}
+
+/// The rules with the most findings in a JSON report, counted from its `"rule"` fields.
+fn print_top_rules(report: &std::path::Path, count: usize) {
+    let text = std::fs::read_to_string(report).unwrap_or_default();
+    let mut counts = std::collections::BTreeMap::<&str, usize>::new();
+    for piece in text.split("\"rule\": \"").skip(1) {
+        if let Some(end) = piece.find('"') {
+            *counts.entry(&piece[..end]).or_default() += 1;
+        }
+    }
+    let mut counts: Vec<(&str, usize)> = counts.into_iter().collect();
+    counts.sort_by(|a, b| b.1.cmp(&a.1));
+    let listed: Vec<String> = counts.iter().take(count).map(|(rule, n)| format!("{rule} {n}")).collect();
+    eprintln!("         top rules: {}", listed.join(", "));
 }
