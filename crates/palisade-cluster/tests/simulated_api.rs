@@ -319,15 +319,25 @@ fn the_simulated_cluster_is_shaped_like_a_real_one() {
     // The manifests hold the same objects, with apiVersion and kind and without managedFields.
     let dir = tempfile::tempdir().unwrap();
     let files = cluster.write_manifests(dir.path()).unwrap();
+    let mut paths = Vec::new();
+    let mut folders = vec![dir.path().to_owned()];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() { folders.push(path) } else { paths.push(path) }
+        }
+    }
     let mut objects = 0;
-    for entry in std::fs::read_dir(dir.path()).unwrap() {
-        let list: Value = serde_json::from_slice(&std::fs::read(entry.unwrap().path()).unwrap()).unwrap();
+    for path in &paths {
+        let list: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+        let namespaces: BTreeSet<Option<&str>> = list["items"].as_array().unwrap().iter().map(|o| o["metadata"]["namespace"].as_str()).collect();
+        assert_eq!(namespaces.len(), 1, "one namespace per file: {}", path.display());
         for object in list["items"].as_array().unwrap() {
             assert!(object["apiVersion"].is_string() && object["kind"].is_string());
             assert!(object["metadata"].get("managedFields").is_none());
             objects += 1;
         }
     }
-    let kinds = palisade_cluster::RESOURCES.iter().filter(|resource| cluster.count(&resource.kind) > 0).count();
-    assert_eq!((files, objects), (kinds, 3000));
+    assert_eq!((files, objects), (paths.len(), 3000));
+    assert!(dir.path().join("01-pods/kube-system.json").exists() && dir.path().join("21-clusterroles.rbac.authorization.k8s.io.json").exists());
 }

@@ -420,20 +420,23 @@ fn finding_keys(report: &Value, keep: impl Fn(&FindingKey) -> bool) -> BTreeMap<
     keys
 }
 
+/// 2,500 objects by default; `PALISADE_SIMULATED_OBJECTS=100000 cargo test --release -p palisade
+/// --test cluster a_simulated_cluster` compares at scale.
 #[test]
 fn a_simulated_cluster_scans_as_its_manifests_do() {
-    let cluster = support::cluster(2500);
+    let size = std::env::var("PALISADE_SIMULATED_OBJECTS").ok().and_then(|n| n.parse().ok()).unwrap_or(2500);
+    let cluster = support::cluster(size);
     let api = cluster.serve();
-    let Scanned { report: live, code, .. } = scan_json(&api, &[]);
+    let Scanned { report: live, code, .. } = scan_json(&api, &["--list-timeout", "600"]);
     assert_eq!(code, Some(0), "{:#}", live["errors"]);
-    assert_eq!(live["summary"]["objects_scanned"], 2500);
+    assert_eq!(live["summary"]["objects_scanned"], size);
 
     let dir = tempfile::tempdir().unwrap();
     cluster.write_manifests(dir.path()).unwrap();
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_palisade")).args(["scan", "-f", "json", "--fail-on", "never"]).arg(dir.path()).output().unwrap();
     let files: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(files["errors"], json!([]));
-    assert_eq!(files["summary"]["objects_scanned"], 2500);
+    assert_eq!(files["summary"]["objects_scanned"], size);
 
     // A cluster scan reports findings on what a listed controller created on the controller
     // only, and has rules of its own; the rest is the same finding for finding.

@@ -137,36 +137,49 @@ impl SimulatedCluster {
 
     /// Writes the objects as manifests, as `kubectl get -o json` shows them (with `apiVersion`
     /// and `kind`, without `managedFields`) and without the `last-applied-configuration`
-    /// annotation the scanner drops on arrival: one `List` per kind, `NN-RESOURCE.json`, in the
-    /// order the scanner lists the kinds. Returns the number of files written.
+    /// annotation the scanner drops on arrival: one `List` per kind and namespace,
+    /// `NN-RESOURCE/NAMESPACE.json` (`NN-RESOURCE.json` for cluster-scoped kinds), so that the
+    /// files walk in the order the scanner lists (kinds in its order, items by storage key) and
+    /// no file nears the loader's 16 MiB document limit. Returns the number of files written.
     pub fn write_manifests(&self, dir: &Path) -> std::io::Result<usize> {
         std::fs::create_dir_all(dir)?;
         let mut files = 0;
         for (index, (resource, list)) in RESOURCES.iter().zip(&self.lists).enumerate() {
-            if list.is_empty() {
-                continue;
-            }
-            let mut text = String::from("{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": [\n");
-            for (n, item) in list.iter().enumerate() {
-                let mut object: Map<String, Value> = serde_json::from_str(&item.json).unwrap();
-                if let Some(metadata) = object.get_mut("metadata").and_then(Value::as_object_mut) {
-                    metadata.remove("managedFields");
-                    if let Some(annotations) = metadata.get_mut("annotations").and_then(Value::as_object_mut) {
-                        annotations.remove("kubectl.kubernetes.io/last-applied-configuration");
+            let mut start = 0;
+            while start < list.len() {
+                let namespace = list[start].namespace.clone();
+                let end = start + list[start..].iter().take_while(|item| item.namespace == namespace).count();
+                let file = match &namespace {
+                    Some(namespace) => {
+                        let folder = dir.join(format!("{index:02}-{}", resource.name()));
+                        std::fs::create_dir_all(&folder)?;
+                        folder.join(format!("{namespace}.json"))
                     }
+                    None => dir.join(format!("{index:02}-{}.json", resource.name())),
+                };
+                let mut text = String::from("{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": [\n");
+                for (n, item) in list[start..end].iter().enumerate() {
+                    let mut object: Map<String, Value> = serde_json::from_str(&item.json).unwrap();
+                    if let Some(metadata) = object.get_mut("metadata").and_then(Value::as_object_mut) {
+                        metadata.remove("managedFields");
+                        if let Some(annotations) = metadata.get_mut("annotations").and_then(Value::as_object_mut) {
+                            annotations.remove("kubectl.kubernetes.io/last-applied-configuration");
+                        }
+                    }
+                    let mut full = Map::new();
+                    full.insert("apiVersion".into(), json!(resource.api_version()));
+                    full.insert("kind".into(), json!(resource.kind.as_ref()));
+                    full.extend(object);
+                    if n > 0 {
+                        text.push_str(",\n");
+                    }
+                    text.push_str(&Value::Object(full).to_string());
                 }
-                let mut full = Map::new();
-                full.insert("apiVersion".into(), json!(resource.api_version()));
-                full.insert("kind".into(), json!(resource.kind.as_ref()));
-                full.extend(object);
-                if n > 0 {
-                    text.push_str(",\n");
-                }
-                text.push_str(&Value::Object(full).to_string());
+                text.push_str("\n]}\n");
+                std::fs::write(file, text)?;
+                files += 1;
+                start = end;
             }
-            text.push_str("\n]}\n");
-            std::fs::write(dir.join(format!("{index:02}-{}.json", resource.name())), text)?;
-            files += 1;
         }
         Ok(files)
     }
