@@ -451,3 +451,27 @@ fn a_simulated_cluster_scans_as_its_manifests_do() {
     let rules: std::collections::BTreeSet<&str> = from_cluster.keys().map(|key| key.0.as_str()).collect();
     assert!(rules.len() > 30, "{rules:?}");
 }
+
+#[test]
+fn namespaces_of_a_simulated_cluster_are_listed_alone() {
+    let cluster = support::cluster(1500);
+    let api = cluster.serve();
+    let wanted = ["kube-system", cluster.namespaces().last().unwrap().as_str()];
+    let Scanned { report, code, .. } = scan_json(&api, &["-n", wanted[0], "-n", wanted[1]]);
+    assert_eq!(code, Some(0), "{:#}", report["errors"]);
+    // Namespaced kinds from those namespaces, cluster-scoped kinds whole, Namespaces narrowed.
+    let expected: usize = palisade_cluster::RESOURCES
+        .iter()
+        .map(|resource| {
+            let items = cluster.items(&resource.kind);
+            match (resource.namespaced, resource.kind.as_ref()) {
+                (true, _) => items.iter().filter(|o| wanted.contains(&o["metadata"]["namespace"].as_str().unwrap())).count(),
+                (false, "Namespace") => wanted.len(),
+                (false, _) => items.len(),
+            }
+        })
+        .sum();
+    assert_eq!(report["summary"]["objects_scanned"], expected);
+    let paths: std::collections::BTreeSet<String> = api.recorded().into_iter().filter(|r| r.path.contains("/namespaces/")).map(|r| r.path).collect();
+    assert!(paths.contains("/api/v1/namespaces/kube-system/pods") && paths.contains(&format!("/apis/apps/v1/namespaces/{}/deployments", wanted[1])), "{paths:?}");
+}
