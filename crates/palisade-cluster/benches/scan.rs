@@ -120,6 +120,8 @@ fn scan(binary: &std::path::Path, api: &support::FakeApi, cluster: &support::Sim
     let stderr = std::fs::File::create(dir.path().join("stderr")).unwrap();
     let server_before = self_cpu_seconds();
     let started = Instant::now();
+    // Reaped by wait4 below, which also gives its resource usage.
+    #[allow(clippy::zombie_processes)]
     let child = std::process::Command::new(binary)
         .args(["scan", "--cluster", "--kubeconfig"])
         .arg(&api.kubeconfig)
@@ -219,7 +221,7 @@ fn print_top_rules(report: &std::path::Path, count: usize) {
         }
     }
     let mut counts: Vec<(&str, usize)> = counts.into_iter().collect();
-    counts.sort_by(|a, b| b.1.cmp(&a.1));
+    counts.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
     let listed: Vec<String> = counts.iter().take(count).map(|(rule, n)| format!("{rule} {n}")).collect();
     eprintln!("         top rules: {}", listed.join(", "));
 }

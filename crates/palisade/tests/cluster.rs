@@ -266,6 +266,8 @@ struct Scanned {
 fn scan_json(api: &FakeApi, extra: &[&str]) -> Scanned {
     use std::io::Read;
     let started = std::time::Instant::now();
+    // Reaped by wait4 below, which also gives its peak memory.
+    #[allow(clippy::zombie_processes)]
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_palisade"))
         .args(["scan", "--cluster", "--kubeconfig"])
         .arg(&api.kubeconfig)

@@ -538,6 +538,7 @@ impl Generator {
     }
 
     /// A container with the fields defaulting adds.
+    #[allow(clippy::too_many_arguments)] // the fields of one object, all needed
     fn container(&self, name: &str, image: &str, security: Value, resources: Value, probes: bool, port: Option<u16>, env: Vec<Value>, mounts: Vec<Value>) -> Value {
         let mut container = Map::new();
         container.insert("name".into(), json!(name));
@@ -691,6 +692,7 @@ impl Generator {
 
     /// A pod from a template spec, as the scheduler, the ServiceAccount admission plugin and
     /// the kubelet leave it.
+    #[allow(clippy::too_many_arguments)] // the fields of one object, all needed
     fn pod(&mut self, namespace: &str, name: &str, generate_name: Option<&str>, labels: Value, annotations: Value, owner: Option<Value>, template: &Value, phase: &str, node: Option<usize>) -> Backend {
         let node = node.unwrap_or_else(|| self.control_plane.len() + (self.rng.next() as usize) % (self.nodes.len() - self.control_plane.len()).max(1));
         let node = node.min(self.nodes.len() - 1);
@@ -771,6 +773,7 @@ impl Generator {
         Backend { name, uid, ip, node: node_name }
     }
 
+    #[allow(clippy::too_many_arguments)] // the fields of one object, all needed
     fn service(&mut self, namespace: &str, name: &str, labels: Value, selector: Value, kind: &str, headless: bool, backends: &[Backend]) {
         let meta = self.meta(Some(namespace), name, labels.clone(), Value::Null);
         let ip = if headless { "None".to_owned() } else { self.cluster_ip() };
