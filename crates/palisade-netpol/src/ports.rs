@@ -40,7 +40,7 @@ pub const MIN_PORT: u16 = 1;
 pub const MAX_PORT: u16 = 65535;
 
 /// Per protocol, sorted, disjoint, non-adjacent inclusive port ranges.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct PortSet {
     ranges: BTreeMap<Protocol, Vec<(u16, u16)>>,
 }

@@ -7,6 +7,7 @@
 //! and Cilium policies alike; denies win over every allow.
 
 use std::net::IpAddr;
+use std::sync::Mutex;
 
 use std::collections::{HashMap, HashSet};
 
@@ -278,28 +279,35 @@ impl<'a> Network<'a> {
                 })
             })
             .collect();
+        // Each row is interned as soon as it is computed, so the matrix never holds a port set
+        // per cell: thousands of classes make millions of cells, and a handful of sets.
+        let sets = Mutex::new(PortSets::default());
+        let intern = |row: Vec<PortSet>| sets.lock().unwrap_or_else(|poison| poison.into_inner()).intern_row(row);
         let cells = representatives
             .par_iter()
             .map(|&from| {
-                representatives
-                    .iter()
-                    .map(|&to| {
-                        let (source, destination) = (Endpoint::Workload(&self.workloads[from]), Endpoint::Workload(&self.workloads[to]));
-                        self.reach_selected(&source, &keys[from].selected, &destination, &keys[to].selected).ports
-                    })
-                    .collect()
+                intern(
+                    representatives
+                        .iter()
+                        .map(|&to| {
+                            let (source, destination) = (Endpoint::Workload(&self.workloads[from]), Endpoint::Workload(&self.workloads[to]));
+                            self.reach_selected(&source, &keys[from].selected, &destination, &keys[to].selected).ports
+                        })
+                        .collect(),
+                )
             })
             .collect();
         let outside = self.outside_peers();
         let to_outside = representatives
             .par_iter()
-            .map(|&from| outside.iter().map(|peer| self.reach_selected(&Endpoint::Workload(&self.workloads[from]), &keys[from].selected, &peer.endpoint(), &[]).ports).collect())
+            .map(|&from| intern(outside.iter().map(|peer| self.reach_selected(&Endpoint::Workload(&self.workloads[from]), &keys[from].selected, &peer.endpoint(), &[]).ports).collect()))
             .collect();
         let from_outside = outside
             .par_iter()
-            .map(|peer| representatives.iter().map(|&to| self.reach_selected(&peer.endpoint(), &[], &Endpoint::Workload(&self.workloads[to]), &keys[to].selected).ports).collect())
+            .map(|peer| intern(representatives.iter().map(|&to| self.reach_selected(&peer.endpoint(), &[], &Endpoint::Workload(&self.workloads[to]), &keys[to].selected).ports).collect()))
             .collect();
-        Matrix { class_of, cells, outside, to_outside, from_outside, nothing: PortSet::none() }
+        let sets = sets.into_inner().unwrap_or_else(|poison| poison.into_inner()).sets;
+        Matrix { class_of, sets, cells, outside, to_outside, from_outside, nothing: PortSet::none() }
     }
 
     /// The connections a default-deny policy in each of `namespaces` would cut: for each
@@ -339,13 +347,15 @@ struct ClassKey<'w> {
 pub struct Matrix {
     /// Each workload's class.
     class_of: Vec<usize>,
+    /// Every distinct port set of the matrix; cells hold their index.
+    sets: Vec<PortSet>,
     /// The ports from each class to each class.
-    cells: Vec<Vec<PortSet>>,
+    cells: Vec<Vec<u32>>,
     outside: Vec<Outside>,
     /// The ports from each class to each outside peer.
-    to_outside: Vec<Vec<PortSet>>,
+    to_outside: Vec<Vec<u32>>,
     /// The ports from each outside peer to each class.
-    from_outside: Vec<Vec<PortSet>>,
+    from_outside: Vec<Vec<u32>>,
     /// Between two outside peers: not the policies' business.
     nothing: PortSet,
 }
@@ -355,9 +365,9 @@ impl Matrix {
     pub fn get(&self, from: usize, to: usize) -> &PortSet {
         let workloads = self.class_of.len();
         match (self.class_of.get(from), self.class_of.get(to)) {
-            (Some(&from), Some(&to)) => &self.cells[from][to],
-            (Some(&from), None) => &self.to_outside[from][to - workloads],
-            (None, Some(&to)) => &self.from_outside[from - workloads][to],
+            (Some(&from), Some(&to)) => &self.sets[self.cells[from][to] as usize],
+            (Some(&from), None) => &self.sets[self.to_outside[from][to - workloads] as usize],
+            (None, Some(&to)) => &self.sets[self.from_outside[from - workloads][to] as usize],
             (None, None) => &self.nothing,
         }
     }
@@ -383,6 +393,29 @@ impl Matrix {
     /// The number of classes of workloads that every policy treats alike.
     pub fn classes(&self) -> usize {
         self.cells.len()
+    }
+}
+
+/// The distinct port sets of a matrix, each stored once.
+#[derive(Default)]
+struct PortSets {
+    sets: Vec<PortSet>,
+    index: HashMap<PortSet, u32>,
+}
+
+impl PortSets {
+    fn intern_row(&mut self, row: Vec<PortSet>) -> Vec<u32> {
+        row.into_iter()
+            .map(|set| match self.index.get(&set) {
+                Some(&known) => known,
+                None => {
+                    let id = u32::try_from(self.sets.len()).expect("fewer than 2^32 distinct port sets");
+                    self.sets.push(set.clone());
+                    self.index.insert(set, id);
+                    id
+                }
+            })
+            .collect()
     }
 }
 

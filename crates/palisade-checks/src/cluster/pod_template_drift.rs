@@ -42,25 +42,48 @@ the template if it is wanted, otherwise remove its source and roll the workload.
 
 pub struct PodTemplateDrift;
 
-const POD_FIELDS: &[&[&str]] = &[
-    &["apiVersion"],
-    &["kind"],
-    &["metadata", "name"],
-    &["metadata", "namespace"],
-    &["metadata", "ownerReferences"],
-    &["spec"],
+/// Where a pod's spec is: in the pod, or in a controller's template.
+const SPECS: [&[&str]; 3] = [&["spec"], &["spec", "template", "spec"], &["spec", "jobTemplate", "spec", "template", "spec"]];
+
+/// What [`settings`] compares, under a spec: all that is kept of each pod and controller, so a
+/// cluster's pods are not held whole until the end of the scan.
+const COMPARED: [&[&str]; 13] = [
+    &["securityContext"],
+    &["hostNetwork"],
+    &["hostPID"],
+    &["hostIPC"],
+    &["containers", "*", "name"],
+    &["containers", "*", "image"],
+    &["containers", "*", "securityContext"],
+    &["initContainers", "*", "name"],
+    &["initContainers", "*", "image"],
+    &["initContainers", "*", "securityContext"],
+    &["ephemeralContainers", "*", "name"],
+    &["ephemeralContainers", "*", "image"],
+    &["ephemeralContainers", "*", "securityContext"],
 ];
 
-const WORKLOAD_FIELDS: &[&[&str]] = &[
+/// The identity of every retained object, its uid, and its controller's (all that
+/// `controller_of` reads of an owner reference).
+const IDENTITY: [&[&str]; 7] = [
     &["apiVersion"],
     &["kind"],
     &["metadata", "name"],
     &["metadata", "namespace"],
     &["metadata", "uid"],
-    &["metadata", "ownerReferences"],
-    &["spec", "template", "spec"],
-    &["spec", "jobTemplate", "spec", "template", "spec"],
+    &["metadata", "ownerReferences", "*", "uid"],
+    &["metadata", "ownerReferences", "*", "controller"],
 ];
+
+/// `object` with its identity and, under each place a pod spec can be, what is compared.
+fn slim(object: &Object) -> Object {
+    static PATHS: std::sync::LazyLock<Vec<Vec<&'static str>>> = std::sync::LazyLock::new(|| {
+        let compared = SPECS.iter().flat_map(|spec| COMPARED.iter().map(move |field| [*spec, *field].concat()));
+        IDENTITY.iter().map(|path| path.to_vec()).chain(compared).collect()
+    });
+    let paths: Vec<&[&str]> = PATHS.iter().map(Vec::as_slice).collect();
+    project(object, &paths)
+}
 
 impl InventoryRule for PodTemplateDrift {
     fn metas(&self) -> Vec<&'static RuleMeta> {
@@ -69,15 +92,15 @@ impl InventoryRule for PodTemplateDrift {
 
     fn retain(&self, object: &Object) -> Option<Object> {
         if object.is(&[""], "Pod") {
-            return controller_of(object).map(|_| project(object, POD_FIELDS));
+            return controller_of(object).map(|_| slim(object));
         }
         let controller = pod_kinds().any(|kind| kind == object.kind()) && uid(object).is_some();
-        controller.then(|| project(object, WORKLOAD_FIELDS))
+        controller.then(|| slim(object))
     }
 
     fn check(&self, retained: &[Object], out: &mut Vec<Candidate>) {
-        let by_uid: HashMap<&str, &Object> =
-            retained.iter().filter_map(|object| Some((uid(object)?, object))).collect();
+        let by_uid: HashMap<&str, usize> =
+            retained.iter().enumerate().filter_map(|(index, object)| Some((uid(object)?, index))).collect();
         let owner = |object: &Object| {
             let reference = controller_of(object)?;
             by_uid.get(reference.get("uid")?.as_str()?).copied()
@@ -86,13 +109,12 @@ impl InventoryRule for PodTemplateDrift {
         let mut drift: BTreeMap<usize, (usize, String, Vec<String>)> = BTreeMap::new();
         for pod in retained.iter().filter(|object| object.is(&[""], "Pod")) {
             let Some(controller) = owner(pod) else { continue };
-            let (Some(template), Some(live)) = (PodView::of(controller), PodView::of(pod)) else { continue };
+            let (Some(template), Some(live)) = (PodView::of(&retained[controller]), PodView::of(pod)) else { continue };
             let differences = compare(&settings(&template), &settings(&live));
             if differences.is_empty() {
                 continue;
             }
-            let target = owner(controller).unwrap_or(controller);
-            let index = retained.iter().position(|object| std::ptr::eq(object, target)).unwrap_or_default();
+            let index = owner(&retained[controller]).unwrap_or(controller);
             let entry = drift.entry(index).or_insert_with(|| (0, pod.name().to_owned(), differences));
             entry.0 += 1;
         }
@@ -189,6 +211,19 @@ mod tests {
             "live pod web-1-b and 1 more differs from the template of Deployment web: container `app` image changed; container `proxy` added"
         );
         assert_documented(&META);
+    }
+
+    #[test]
+    fn only_what_is_compared_is_kept_of_pods_and_controllers() {
+        let text = pod("web-1-a", "[{name: app, image: 'app:1', env: [{name: A, value: b}], resources: {limits: {cpu: 1}}}]");
+        let objects = palisade_load::load_str(&text, "p.yaml").objects;
+        let kept = PodTemplateDrift.retain(&objects[0]).unwrap().root.to_json();
+        assert_eq!(kept["spec"], serde_json::json!({"securityContext": {}, "hostNetwork": false, "containers": [{"name": "app", "image": "app:1"}]}));
+        assert_eq!(kept["metadata"]["ownerReferences"][0]["uid"], "r1");
+        let deployment = palisade_load::load_str(DEPLOYMENT, "d.yaml").objects;
+        let kept = PodTemplateDrift.retain(&deployment[0]).unwrap().root.to_json();
+        assert_eq!(kept["spec"]["template"]["spec"]["containers"][0], serde_json::json!({"name": "app", "image": "app:1", "securityContext": {"runAsNonRoot": true}}));
+        assert_eq!(kept["metadata"]["uid"], "d1");
     }
 
     #[test]
