@@ -284,8 +284,24 @@ impl Cluster {
     /// Lists every kind in [`RESOURCES`], handing each page's objects to `consume` as it
     /// arrives (on the calling thread, in arrival order), parsed on every core: nothing of a
     /// page outlives `consume` unless it keeps it.
+    ///
+    /// Controllers are listed before what they create (see [`phase`]), so that as each object
+    /// arrives, [`Ownership`] already knows whether a listed controller created it.
     pub fn stream(&self, options: &ListOptions, progress: &dyn Progress, consume: &mut dyn FnMut(Vec<Object>)) -> Listed {
-        self.list_each(RESOURCES, options, progress, Absent::Fails, &mut |_, objects| consume(objects))
+        let all = jobs(RESOURCES, options);
+        progress.start(all.len());
+        let mut listed = Listed::default();
+        for step in 0..=2 {
+            let jobs = all.iter().filter(|(resource, _)| phase(resource) == step).cloned().collect();
+            let done = self.list_each(jobs, options, progress, Absent::Fails, &mut |_, objects| consume(objects));
+            listed.not_evaluated.extend(done.not_evaluated);
+            listed.lists += done.lists;
+            listed.pages += done.pages;
+            listed.objects += done.objects;
+            listed.retries += done.retries;
+        }
+        listed.not_evaluated.sort();
+        listed
     }
 
     /// Lists every kind in [`RESOURCES`] and keeps every object.
@@ -410,7 +426,9 @@ impl Cluster {
     /// input does not depend on which list answered first).
     fn collect(&self, resources: &[Resource], options: &ListOptions, progress: &dyn Progress, absent: Absent) -> Snapshot {
         let mut pages: Vec<(usize, Vec<Object>)> = Vec::new();
-        let listed = self.list_each(resources, options, progress, absent, &mut |job, objects| pages.push((job, objects)));
+        let jobs = jobs(resources, options);
+        progress.start(jobs.len());
+        let listed = self.list_each(jobs, options, progress, absent, &mut |job, objects| pages.push((job, objects)));
         // A list's pages arrive in order: a stable sort by list keeps them so.
         pages.sort_by_key(|(job, _)| *job);
         let objects = pages.into_iter().flat_map(|(_, objects)| objects).collect();
@@ -422,16 +440,7 @@ impl Cluster {
     /// after parsing them on every core. At most [`PAGES_IN_FLIGHT`] pages wait for `consume`,
     /// so a slow consumer slows the listing instead of filling memory; that wait does not count
     /// against a list's deadline.
-    fn list_each(&self, resources: &[Resource], options: &ListOptions, progress: &dyn Progress, absent: Absent, consume: &mut dyn FnMut(usize, Vec<Object>)) -> Listed {
-        let mut jobs: Vec<(Resource, Option<String>)> = Vec::new();
-        for resource in resources {
-            if resource.namespaced && !options.namespaces.is_empty() {
-                jobs.extend(options.namespaces.iter().map(|namespace| (resource.clone(), Some(namespace.clone()))));
-            } else {
-                jobs.push((resource.clone(), None));
-            }
-        }
-        progress.start(jobs.len());
+    fn list_each(&self, jobs: Vec<(Resource, Option<String>)>, options: &ListOptions, progress: &dyn Progress, absent: Absent, consume: &mut dyn FnMut(usize, Vec<Object>)) -> Listed {
         let wanted: BTreeSet<&str> = options.namespaces.iter().map(String::as_str).collect();
         let (sender, mut receiver) = tokio::sync::mpsc::channel::<Page>(PAGES_IN_FLIGHT);
         let mut listed = Listed::default();
@@ -521,15 +530,17 @@ pub struct Ownership {
 
 impl Ownership {
     pub fn observe(&mut self, object: &Object) {
-        let Some(metadata) = object.metadata() else { return };
-        if let Some(uid) = metadata.get("uid").and_then(Node::as_str) {
+        if let Some(uid) = object.metadata().and_then(|metadata| metadata.get("uid")).and_then(Node::as_str) {
             self.listed.insert(uid.to_owned());
         }
-        let owners = metadata.get("ownerReferences").map(Node::as_seq).unwrap_or_default();
-        let controller = owners.iter().find(|owner| owner.get("controller").and_then(Node::as_bool) == Some(true));
-        if let Some(uid) = controller.and_then(|owner| owner.get("uid")).and_then(Node::as_str) {
-            self.controlled.push((object.reference(), uid.to_owned()));
+        if let Some(controller) = controller_uid(object) {
+            self.controlled.push((object.reference(), controller.to_owned()));
         }
+    }
+
+    /// Whether `object`'s controller is among the objects observed so far.
+    pub fn created_by_listed(&self, object: &Object) -> bool {
+        controller_uid(object).is_some_and(|uid| self.listed.contains(uid))
     }
 
     /// The objects whose controller was listed.
@@ -537,6 +548,13 @@ impl Ownership {
         let Ownership { listed, controlled } = self;
         controlled.into_iter().filter(|(_, controller)| listed.contains(controller)).map(|(object, _)| object).collect()
     }
+}
+
+/// The uid of the owner reference marked `controller: true`.
+fn controller_uid(object: &Object) -> Option<&str> {
+    let owners = object.metadata()?.get("ownerReferences")?.as_seq();
+    let controller = owners.iter().find(|owner| owner.get("controller").and_then(Node::as_bool) == Some(true))?;
+    controller.get("uid")?.as_str()
 }
 
 async fn load_config(options: &ConnectOptions) -> Result<(kube::Config, String), ClusterError> {
@@ -558,6 +576,30 @@ async fn load_config(options: &ConnectOptions) -> Result<(kube::Config, String),
             Ok((config, context))
         }
         None => Ok((kube::Config::incluster().map_err(|e| failed(&e))?, "in-cluster".to_owned())),
+    }
+}
+
+/// The lists to run: each resource, per namespace when namespaces are named and it has them.
+fn jobs(resources: &[Resource], options: &ListOptions) -> Vec<(Resource, Option<String>)> {
+    let mut jobs = Vec::new();
+    for resource in resources {
+        if resource.namespaced && !options.namespaces.is_empty() {
+            jobs.extend(options.namespaces.iter().map(|namespace| (resource.clone(), Some(namespace.clone()))));
+        } else {
+            jobs.push((resource.clone(), None));
+        }
+    }
+    jobs
+}
+
+/// When a kind is listed: controllers before what they create. Deployments, CronJobs,
+/// StatefulSets, DaemonSets and ReplicationControllers (and every kind no controller creates)
+/// first, then ReplicaSets and Jobs, then Pods.
+fn phase(resource: &Resource) -> usize {
+    match (resource.group.as_ref(), resource.kind.as_ref()) {
+        ("", "Pod") => 2,
+        ("apps", "ReplicaSet") | ("batch", "Job") => 1,
+        _ => 0,
     }
 }
 
@@ -715,9 +757,9 @@ struct Lister {
 }
 
 impl Lister {
-    /// Reads every page. A continue token the server gave before, or more items than it
-    /// announced (`remainingItemCount`) by more than a page, fails the list: the server is not
-    /// advancing. An expired token (410) starts the list over, skipping the items already read
+    /// Reads every page. A continue token the server gave before, or more items than its first
+    /// `remainingItemCount` announced (by more than a page, or a tenth of the list), fails the
+    /// list: the server is not advancing. An expired token (410) starts the list over, skipping the items already read
     /// (the server lists in storage-key order, as the token itself resumes).
     async fn run(&mut self) -> Result<ListRead, ListFailure> {
         let mut read = ListRead::default();
@@ -746,10 +788,12 @@ impl Lister {
                 return Err(ListFailure::failed("the response is not a list (no `items`)".to_owned()));
             };
             position += raw.len();
-            if let Some(remaining) = page.metadata.remaining.and_then(|remaining| usize::try_from(remaining).ok()) {
-                announced = Some(announced.map_or(position + remaining, |known: usize| known.max(position + remaining)));
+            // The first announcement counts: a server whose later pages keep announcing a few
+            // more never ends. A list may grow while it is read, hence the slack.
+            if announced.is_none() {
+                announced = page.metadata.remaining.and_then(|remaining| usize::try_from(remaining).ok()).map(|remaining| position + remaining);
             }
-            if let Some(announced) = announced.filter(|announced| position > announced + self.page_size as usize) {
+            if let Some(announced) = announced.filter(|announced| position > announced + (self.page_size as usize).max(announced / 10)) {
                 return Err(ListFailure::failed(format!("the server sent {position} items, more than the {announced} it announced (remainingItemCount): the list does not end")));
             }
             let next = page.metadata.next.filter(|next| !next.is_empty());
@@ -959,6 +1003,8 @@ mod tests {
         ];
         let mut ownership = Ownership::default();
         objects.iter().for_each(|object| ownership.observe(object));
+        assert!(ownership.created_by_listed(&objects[0]), "the ReplicaSet was observed");
+        assert!(!ownership.created_by_listed(&objects[2]), "the controller was not listed");
         let names: Vec<String> = ownership.derived().into_iter().map(|r| r.name.clone()).collect();
         assert_eq!(names, ["a"]);
     }

@@ -84,6 +84,15 @@ pub(crate) fn write(
                     plural(above, "finding")
                 ),
             )
+        } else if report.summary().input_errors > 0 {
+            // Not a pass to announce: part of the input was not read.
+            painter.paint(
+                RED,
+                &format!(
+                    "no findings at or above {threshold} in what was read; {} (above)",
+                    plural(report.summary().input_errors, "input error")
+                ),
+            )
         } else {
             painter.paint(
                 GREEN,

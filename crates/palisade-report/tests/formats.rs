@@ -642,6 +642,16 @@ fn threshold_is_exceeded_only_by_findings_at_or_above_fail_on() {
 }
 
 #[test]
+fn the_text_verdict_says_passed_only_when_everything_was_read() {
+    let verdict = |errors: Vec<InputError>| {
+        let clean = ScanReport::new(Vec::new(), errors, SCOPE, Some(Severity::Medium));
+        render(&clean, Format::Text, &WriteOptions::default()).lines().last().unwrap_or_default().to_owned()
+    };
+    assert_eq!(verdict(Vec::new()), "fail-on medium: passed: no findings at or above medium");
+    assert_eq!(verdict(errors()), "fail-on medium: no findings at or above medium in what was read; 2 input errors (above)");
+}
+
+#[test]
 fn output_is_byte_stable_whatever_the_input_order() {
     let mut shuffled = findings();
     shuffled.reverse();

@@ -82,11 +82,21 @@ pub struct Stream<'a> {
 
 impl Stream<'_> {
     pub fn add(&mut self, objects: &[Object]) {
+        self.add_with(objects, &self.engine.rules);
+    }
+
+    /// Objects that repeat another's findings (a live cluster's pods created by a listed
+    /// ReplicaSet): only the inventory analyses see them, the single-object rules do not.
+    pub fn add_for_inventory(&mut self, objects: &[Object]) {
+        self.add_with(objects, &[]);
+    }
+
+    fn add_with(&mut self, objects: &[Object], rules: &[Box<dyn Rule>]) {
         let (engine, texts) = (self.engine, &self.texts);
         let part = objects
             .par_iter()
             .fold(Harvest::default, |mut harvest, object| {
-                harvest.add(engine.observe(object, texts));
+                harvest.add(engine.observe_with(object, texts, rules));
                 harvest
             })
             .reduce(Harvest::default, |mut left, right| {
@@ -207,8 +217,14 @@ impl Engine {
     }
 
     fn observe(&self, object: &Object, texts: &TextPool) -> Observed {
+        self.observe_with(object, texts, &self.rules)
+    }
+
+    /// What `rules` (all single-object rules, or none) and the inventory analyses make of one
+    /// object.
+    fn observe_with(&self, object: &Object, texts: &TextPool, rules: &[Box<dyn Rule>]) -> Observed {
         let check = |scratch: &mut Vec<Candidate>| {
-            for rule in &self.rules {
+            for rule in rules {
                 let mut sink = FindingSink::pooled(rule.meta(), object, scratch, texts);
                 rule.check(object, &mut sink);
             }

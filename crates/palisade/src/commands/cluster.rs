@@ -115,14 +115,19 @@ impl Connected {
         let mut stream = engine.stream();
         let mut ownership = Ownership::default();
         let mut listed_namespaces = Vec::new();
+        // Controllers are listed before what they create: an object a listed controller
+        // created repeats its findings, so only the inventory analyses see it.
         let mut consume = |objects: Vec<Object>| {
-            for object in &objects {
-                ownership.observe(object);
+            let (mut own, mut created) = (Vec::with_capacity(objects.len()), Vec::new());
+            for object in objects {
+                ownership.observe(&object);
                 if object.is(&[""], "Namespace") {
                     listed_namespaces.push(object.name().to_owned());
                 }
+                if ownership.created_by_listed(&object) { created.push(object) } else { own.push(object) }
             }
-            stream.add(&objects);
+            stream.add(&own);
+            stream.add_for_inventory(&created);
         };
         let listed = if std::io::stderr().is_terminal() {
             cluster.stream(&options, &Bar(indicatif::ProgressBar::hidden()), &mut consume)
