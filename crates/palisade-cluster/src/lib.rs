@@ -605,7 +605,7 @@ fn phase(resource: &Resource) -> usize {
 
 /// Pages parsed or waiting to be, across all lists: enough to keep every core busy while the
 /// next pages arrive.
-const PAGES_IN_FLIGHT: usize = 4;
+const PAGES_IN_FLIGHT: usize = 2;
 
 /// Attempts at one page before its list is given up (client-go retries up to 10 times).
 const ATTEMPTS: u32 = 8;

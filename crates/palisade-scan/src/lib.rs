@@ -106,16 +106,9 @@ impl Stream<'_> {
         self.harvest.merge(part);
     }
 
-    /// Runs the inventory analyses and decides the namespace gates. Batches may arrive in any
-    /// order: what the analyses retained is put in the order of the objects' origins first, so
-    /// that their findings do not depend on it.
-    pub fn finish(mut self) -> Outcome {
-        for retained in &mut self.harvest.retained {
-            retained.par_sort_by(|a, b| {
-                (&*a.origin.file, a.origin.document, a.origin.item, a.namespace(), a.name())
-                    .cmp(&(&*b.origin.file, b.origin.document, b.origin.item, b.namespace(), b.name()))
-            });
-        }
+    /// Runs the inventory analyses and decides the namespace gates (batches may arrive in any
+    /// order: the analyses sort what they retained).
+    pub fn finish(self) -> Outcome {
         self.engine.finish(self.harvest, &self.texts)
     }
 }
@@ -281,10 +274,11 @@ impl Engine {
             .par_iter()
             .zip(retained)
             .flat_map_iter(|(rule, mut retained)| {
-                // Stable input to the analysis whatever order threads delivered objects in.
+                // Stable input to the analysis whatever order threads (or a live cluster's
+                // pages) delivered objects in; a cluster's lists per namespace share a file.
                 retained.par_sort_unstable_by(|a, b| {
-                    (&a.origin.file, a.origin.document, a.origin.item)
-                        .cmp(&(&b.origin.file, b.origin.document, b.origin.item))
+                    (&a.origin.file, a.origin.document, a.origin.item, a.namespace(), a.name())
+                        .cmp(&(&b.origin.file, b.origin.document, b.origin.item, b.namespace(), b.name()))
                 });
                 let mut candidates = Vec::new();
                 rule.check(&retained, &mut candidates);
