@@ -73,6 +73,9 @@ pub struct Connected {
 
 /// Connects and reads the installed policies (unless told not to).
 pub fn connect(args: &ClusterArgs) -> anyhow::Result<Connected> {
+    // A cluster scan's peak memory is what its CronJob's limit must cover: at 100k objects,
+    // 478-480 MiB with freed pages returned at once, 501-514 MiB after mimalloc's delay.
+    super::release_freed_memory_at_once();
     let cluster = Cluster::connect(&ConnectOptions { kubeconfig: args.kubeconfig.clone(), context: args.context.clone() })?;
     let options = ListOptions {
         namespaces: args.namespaces.clone(),

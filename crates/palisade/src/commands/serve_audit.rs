@@ -112,19 +112,10 @@ pub struct ServeAuditArgs {
 /// quick, and the API server retries what did not finish.
 const CONNECTION_DRAIN: Duration = Duration::from_secs(5);
 
-/// `mi_option_purge_delay` in mimalloc.h (v2 and v3), which libmimalloc-sys does not name.
-const MIMALLOC_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
-
-/// The receiver's memory is part of its contract (docs/audit.md, "Bounds"): pages it frees go
-/// back to the system at once instead of after mimalloc's 10 ms delay, which kept about 10 MiB
-/// of freed memory resident under a steady stream of batches.
-fn release_freed_memory_at_once() {
-    // SAFETY: sets one of mimalloc's global options, which it reads atomically; no pointer.
-    unsafe { libmimalloc_sys::mi_option_set(MIMALLOC_PURGE_DELAY, 0) };
-}
-
 pub fn run(args: ServeAuditArgs) -> anyhow::Result<ExitCode> {
-    release_freed_memory_at_once();
+    // The receiver's memory is part of its contract (docs/audit.md, "Bounds"): mimalloc's
+    // delay kept about 10 MiB of freed memory resident under a steady stream of batches.
+    super::release_freed_memory_at_once();
     let auth = match (&args.client_ca, &args.token_file) {
         (None, None) if !args.allow_unauthenticated => bail!(
             "/k8s-audit needs client authentication: pass --client-ca FILE and/or --token-file FILE \
