@@ -298,7 +298,6 @@ impl Cluster {
             listed.lists += done.lists;
             listed.pages += done.pages;
             listed.objects += done.objects;
-            listed.retries += done.retries;
         }
         listed.not_evaluated.sort();
         listed
@@ -450,7 +449,7 @@ impl Cluster {
                 let (objects, unreadable) = page.objects(&wanted);
                 listed.not_evaluated.extend(unreadable);
                 listed.objects += objects.len();
-                consume(page.job, objects);
+                consume(page.items.job, objects);
             }
             lister.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
         });
@@ -459,7 +458,6 @@ impl Cluster {
                 Ok(read) => {
                     listed.lists += 1;
                     listed.pages += read.pages;
-                    listed.retries += read.retries;
                 }
                 Err(failure) if failure.absent && (absent == Absent::IsEmpty || resource.optional) => {}
                 Err(failure) => listed.not_evaluated.push(NotEvaluated { resource: resource.name(), namespace, reason: failure.reason }),
@@ -621,7 +619,6 @@ const RELISTS: usize = 3;
 struct ListRead {
     pages: usize,
     objects: usize,
-    retries: usize,
 }
 
 /// What a listing read; the objects went to the consumer page by page.
@@ -633,8 +630,6 @@ pub struct Listed {
     pub lists: usize,
     pub pages: usize,
     pub objects: usize,
-    /// Requests that were tried again (429, 5xx, a connection lost before the whole answer).
-    pub retries: usize,
 }
 
 /// What every item of one list shares.
@@ -651,7 +646,6 @@ struct Items {
 
 /// One page's items as the server wrote them, parsed by the consumer.
 struct Page {
-    job: usize,
     items: Arc<Items>,
     /// The list position of the first item: its objects' `document`.
     first: usize,
@@ -771,7 +765,7 @@ impl Lister {
             if read.pages >= MAX_PAGES {
                 return Err(ListFailure::failed(format!("more than {MAX_PAGES} pages; the server keeps returning continue tokens")));
             }
-            let body = match self.fetch(token.as_deref(), &mut read).await? {
+            let body = match self.fetch(token.as_deref()).await? {
                 Fetched::Page(body) => body,
                 Fetched::Expired(_) if token.is_some() && relists < RELISTS => {
                     relists += 1;
@@ -810,7 +804,7 @@ impl Lister {
             }
             if let Some(last) = raw.last() {
                 last_key = Some(storage_key(last));
-                let page = Page { job: self.items.job, items: self.items.clone(), first: read.objects, raw };
+                let page = Page { items: self.items.clone(), first: read.objects, raw };
                 read.objects += page.raw.len();
                 let waiting = tokio::time::Instant::now();
                 self.pages.send(page).await.map_err(|_| ListFailure::failed("the scan stopped reading".to_owned()))?;
@@ -826,7 +820,7 @@ impl Lister {
     /// One page, tried again after a 429 or a 5xx (waiting as `Retry-After` says, else backing
     /// off from 0.25 s, doubling) or a connection lost before the whole answer, up to
     /// [`ATTEMPTS`] times and within the list's deadline.
-    async fn fetch(&self, token: Option<&str>, read: &mut ListRead) -> Result<Fetched, ListFailure> {
+    async fn fetch(&self, token: Option<&str>) -> Result<Fetched, ListFailure> {
         let params = ListParams { limit: Some(self.page_size), continue_token: token.map(str::to_owned), ..ListParams::default() };
         let timed_out = || ListFailure::failed(format!("timed out after {}s", self.timeout.as_secs_f64()));
         for attempt in 1..=ATTEMPTS {
@@ -846,7 +840,6 @@ impl Lister {
             if tokio::time::Instant::now() + wait >= self.deadline {
                 return Err(ListFailure::failed(format!("{reason} (no time left to try again within {}s)", self.timeout.as_secs_f64())));
             }
-            read.retries += 1;
             tokio::time::sleep(wait).await;
         }
         unreachable!("the last attempt returns")

@@ -343,7 +343,7 @@ struct ClassKey<'w> {
 /// The ports every workload may use toward every workload and outside peer, and every outside
 /// peer toward every workload (see [`Network::matrix`]). Nodes are numbered workloads first (as
 /// in `Network::workloads`), then the outside peers.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct Matrix {
     /// Each workload's class.
     class_of: Vec<usize>,

@@ -157,13 +157,6 @@ impl Engine {
         outcome
     }
 
-    /// Scans objects already in memory.
-    pub fn scan_objects(&self, objects: Vec<Object>) -> Outcome {
-        let mut stream = self.stream();
-        stream.add(&objects);
-        stream.finish()
-    }
-
     /// A scan fed objects a batch at a time, as they arrive (a live cluster's pages).
     pub fn stream(&self) -> Stream<'_> {
         Stream { engine: self, texts: TextPool::default(), harvest: Harvest::default() }
